@@ -1,0 +1,3 @@
+from acrlink.cli.main import main
+
+main()

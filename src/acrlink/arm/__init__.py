@@ -1,0 +1,1 @@
+"""The ARM face: parse HTTP, call a service, render ARM JSON."""

@@ -1,0 +1,235 @@
+"""The ARM face as an ASGI app: identity endpoints, then ARM routes dispatched to the services.
+
+Handlers only parse and render; every decision is in ``services`` and ``resources``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route as StarletteRoute
+
+from acrlink.arm import routes
+from acrlink.arm.identity import Identity, Principal
+from acrlink.arm.lro import Answers
+from acrlink.arm.wire import error_response, json_response, page, read_json
+from acrlink.errors import AcrlinkError, BadRequest, MethodNotAllowed, NotFound
+from acrlink.services.arm import ResourceService, parse_filter
+from acrlink.services.tenancy import Tenancy
+
+log = logging.getLogger("acrlink.arm")
+ALL_METHODS = ["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS"]
+
+
+class ArmFace:
+    def __init__(self, service: ResourceService, tenancy: Tenancy, identity: Identity, answers: Answers,
+                 page_size: int) -> None:
+        self.service = service
+        self.tenancy = tenancy
+        self.identity = identity
+        self.answers = answers
+        self.page_size = page_size
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[StarletteRoute("/{path:path}", self.handle, methods=ALL_METHODS)])
+
+    async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        try:
+            response = await self._identity(request) or await self._arm(request)
+        except AcrlinkError as error:
+            response = error_response(error)
+        log.info("ARM %s %s %d %.1fms", request.method, request.url.path, response.status_code,
+                 (time.perf_counter() - started) * 1000)
+        return response
+
+    async def _identity(self, request: Request) -> Response | None:
+        parts = [p for p in request.url.path.lower().split("/") if p]
+        base = str(request.base_url).rstrip("/")
+        if parts == ["metadata", "endpoints"]:
+            return self.identity.cloud_metadata(base, request.query_params.get("api-version"))
+        if parts in (["msi", "token"], ["metadata", "identity", "oauth2", "token"]):
+            return self.identity.managed_identity(request)
+        if len(parts) >= 3 and parts[-2:] == ["oauth2", "token"] or parts[-3:] == ["oauth2", "v2.0", "token"]:
+            if request.method != "POST":
+                raise MethodNotAllowed("MethodNotAllowed", "The token endpoint takes POST.")
+            return await self.identity.token(request, request.url.path.split("/")[1])
+        if parts[-2:] == [".well-known", "openid-configuration"]:
+            return self.identity.openid_configuration(base, request.url.path.split("/")[1])
+        if parts[-2:] == ["discovery", "instance"]:
+            tenant = self.tenancy.world.tenant_id
+            return json_response(200, {"tenant_discovery_endpoint":
+                                       f"{base}/{tenant}/v2.0/.well-known/openid-configuration",
+                                       "api-version": "1.1", "metadata": []})
+        return None
+
+    async def _arm(self, request: Request) -> Response:
+        principal = self.identity.authenticate(request.headers.get("authorization"))
+        if not request.query_params.get("api-version"):
+            raise BadRequest("MissingApiVersionParameter",
+                             "The api-version query parameter (?api-version=) is required for all requests.")
+        route = routes.parse(request.url.path, self.service.catalog)
+        handler = _HANDLERS.get((route.kind, request.method))
+        if handler is None:
+            raise MethodNotAllowed("MethodNotAllowed",
+                                   f"The requested resource does not support http method '{request.method}'.")
+        body = read_json(await request.body()) if request.method in ("PUT", "PATCH", "POST") else None
+        return await handler(self, request, route, body, principal)
+
+    # Tenancy ----------------------------------------------------------------------------------------
+
+    async def tenants(self, request: Request, _r: routes.Route, _b: Any, _p: Principal) -> Response:
+        return json_response(200, page(request, [self.tenancy.tenant_doc()], self.page_size))
+
+    async def subscriptions(self, request: Request, _r: routes.Route, _b: Any, _p: Principal) -> Response:
+        docs = [self.tenancy.subscription_doc(s) for s in self.tenancy.world.subscriptions]
+        return json_response(200, page(request, docs, self.page_size))
+
+    async def subscription(self, _q: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
+        return json_response(200, self.tenancy.subscription_doc(self.tenancy.canonical_subscription(r.subscription)))
+
+    async def providers(self, request: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
+        subscription = self.tenancy.canonical_subscription(r.subscription)
+        with self.service.store.transaction() as tx:
+            docs = self.tenancy.providers(tx, subscription)
+        return json_response(200, page(request, docs, self.page_size))
+
+    async def provider(self, _q: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
+        subscription = self.tenancy.canonical_subscription(r.subscription)
+        with self.service.store.transaction() as tx:
+            return json_response(200, self.tenancy.provider_doc(tx, subscription, r.namespace))
+
+    async def provider_action(self, _q: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
+        subscription = self.tenancy.canonical_subscription(r.subscription)
+        with self.service.store.transaction() as tx:
+            self.tenancy.set_registration(tx, subscription, r.namespace, r.name == "register")
+            return json_response(200, self.tenancy.provider_doc(tx, subscription, r.namespace))
+
+    # Groups -----------------------------------------------------------------------------------------
+
+    async def groups(self, request: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
+        return json_response(200, page(request, self.service.list_groups(r.subscription), self.page_size))
+
+    async def put_group(self, _q: Request, r: routes.Route, body: Any, _p: Principal) -> Response:
+        doc, created = self.service.put_group(r.subscription, r.name, body)
+        return json_response(201 if created else 200, doc)
+
+    async def get_group(self, _q: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
+        return json_response(200, self.service.get_group(r.subscription, r.name))
+
+    async def head_group(self, _q: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
+        try:
+            self.service.get_group(r.subscription, r.name)
+        except NotFound:
+            return Response(status_code=404)
+        return Response(status_code=204)
+
+    async def patch_group(self, _q: Request, r: routes.Route, body: Any, _p: Principal) -> Response:
+        return json_response(200, self.service.patch_group(r.subscription, r.name, body))
+
+    async def delete_group(self, request: Request, r: routes.Route, _b: Any, p: Principal) -> Response:
+        self.service.delete_group(r.subscription, r.name, p.app_id)
+        return self.answers.group_deleted(request, self.tenancy.canonical_subscription(r.subscription))
+
+    async def generic_resources(self, request: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
+        filters = parse_filter(request.query_params.get("$filter"))
+        docs = self.service.generic_list(r.subscription, r.resource_group, filters)
+        return json_response(200, page(request, docs, self.page_size))
+
+    # Resources --------------------------------------------------------------------------------------
+
+    async def collection(self, request: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
+        assert r.rtype is not None
+        if r.resource_group is None and not r.rtype.listed_in_subscription:
+            raise BadRequest("InvalidResourceType", f"The resource type '{r.rtype.type}' cannot be "
+                                    "listed across a subscription.")
+        docs = self.service.list(r.rtype, r.subscription, r.resource_group, r.ref)
+        return json_response(200, page(request, docs, self.page_size))
+
+    async def get_resource(self, _q: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
+        assert r.rtype and r.ref
+        return json_response(200, self.service.get(r.rtype, r.ref))
+
+    async def put_resource(self, request: Request, r: routes.Route, body: Any, p: Principal) -> Response:
+        assert r.rtype and r.ref
+        doc, created = self.service.put(r.rtype, r.ref, body, p.app_id, request.headers.get("if-none-match"))
+        status = r.rtype.create_status if created else "Updating"
+        return self.answers.written(request, doc, created, r.subscription, r.rtype.namespace, status)
+
+    async def patch_resource(self, request: Request, r: routes.Route, body: Any, p: Principal) -> Response:
+        assert r.rtype and r.ref
+        doc = self.service.patch(r.rtype, r.ref, body, p.app_id)
+        return self.answers.written(request, doc, False, r.subscription, r.rtype.namespace, "Updating")
+
+    async def delete_resource(self, request: Request, r: routes.Route, _b: Any, p: Principal) -> Response:
+        assert r.rtype and r.ref
+        existed = self.service.delete(r.rtype, r.ref, p.app_id)
+        response = self.answers.deleted(request, existed, r.subscription, r.rtype.namespace, "global")
+        if not existed and r.rtype.type.endswith("privateEndpointConnections"):
+            response.headers["x-ms-warning"] = (
+                f"The private endpoint connection '{r.ref.name}' was not found; nothing was deleted.")
+        return response
+
+    async def action(self, request: Request, r: routes.Route, body: Any, p: Principal) -> Response:
+        assert r.rtype and r.ref
+        action = r.rtype.actions[r.name]
+        if action.method != request.method:
+            raise MethodNotAllowed("MethodNotAllowed",
+                                   f"The requested resource does not support http method '{request.method}'.")
+        status, result = self.service.action(r.rtype, r.ref, r.name, body, r.rest, p.app_id)
+        return json_response(status, result)
+
+    async def namespace_action(self, _q: Request, r: routes.Route, body: Any, p: Principal) -> Response:
+        status, result = self.service.namespace_action(r.subscription, r.namespace, r.name, body, p.app_id)
+        return json_response(status, result)
+
+    async def operation(self, _q: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
+        return self.answers.poll(r.name, r.rest[0])
+
+    async def group_operation(self, _q: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
+        return self.answers.poll(r.name, "operationresults")
+
+    async def namespace_operations(self, request: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
+        operations = []
+        for rtype in self.service.catalog.in_namespace(r.namespace):
+            for verb in ("read", "write", "delete"):
+                operations.append({"name": f"{rtype.type}/{verb}", "isDataAction": False,
+                                   "display": {"provider": r.namespace, "resource": rtype.type.split("/")[-1],
+                                               "operation": verb, "description": f"{verb} {rtype.type}"}})
+        return json_response(200, page(request, operations, self.page_size))
+
+
+Handler = Callable[[ArmFace, Request, routes.Route, Any, Principal], Awaitable[Response]]
+
+_HANDLERS: dict[tuple[str, str], Handler] = {
+    ("tenants", "GET"): ArmFace.tenants,
+    ("subscriptions", "GET"): ArmFace.subscriptions,
+    ("subscription", "GET"): ArmFace.subscription,
+    ("providers", "GET"): ArmFace.providers,
+    ("provider", "GET"): ArmFace.provider,
+    ("provider_action", "POST"): ArmFace.provider_action,
+    ("groups", "GET"): ArmFace.groups,
+    ("group", "PUT"): ArmFace.put_group,
+    ("group", "GET"): ArmFace.get_group,
+    ("group", "HEAD"): ArmFace.head_group,
+    ("group", "PATCH"): ArmFace.patch_group,
+    ("group", "DELETE"): ArmFace.delete_group,
+    ("resources", "GET"): ArmFace.generic_resources,
+    ("collection", "GET"): ArmFace.collection,
+    ("resource", "GET"): ArmFace.get_resource,
+    ("resource", "PUT"): ArmFace.put_resource,
+    ("resource", "PATCH"): ArmFace.patch_resource,
+    ("resource", "DELETE"): ArmFace.delete_resource,
+    ("action", "GET"): ArmFace.action,
+    ("action", "POST"): ArmFace.action,
+    ("namespace_action", "POST"): ArmFace.namespace_action,
+    ("operation", "GET"): ArmFace.operation,
+    ("group_operation", "GET"): ArmFace.group_operation,
+    ("namespace_operations", "GET"): ArmFace.namespace_operations,
+}

@@ -1,0 +1,96 @@
+"""Pointing the real Azure CLI and the Azure SDK for Python at a running acrlink."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+from acrlink.arm.identity import CLI_CLOUD_NAME
+
+CLIENT_SECRET = "acrlink-secret"
+INSTALL_HINT = (
+    "The Azure CLI (az) was not found. Install it with 'pip install azure-cli' "
+    "(or see https://aka.ms/InstallAzureCli), or set ACRLINK_AZ to the az executable."
+)
+
+
+def client_id(tenant_id: str) -> str:
+    """The service principal acrlink's environment logs in as (any id would be accepted)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"acrlink-client:{tenant_id}"))
+
+
+def config_dir(data_dir: Path) -> Path:
+    return data_dir / "azure"
+
+
+def environment(data_dir: Path, endpoints: dict[str, Any]) -> dict[str, str]:
+    """Variables for az (private config dir, this cloud, no telemetry or instance discovery, CA trusted)
+    and for the SDK's EnvironmentCredential / DefaultAzureCredential."""
+    arm = endpoints["arm"]
+    bundle = endpoints.get("caBundle") or endpoints["ca"]
+    return {
+        "AZURE_CONFIG_DIR": str(config_dir(data_dir)),
+        "ARM_CLOUD_METADATA_URL": f"{arm}/metadata/endpoints?api-version=2019-05-01",
+        "AZURE_CLOUD_NAME": CLI_CLOUD_NAME,
+        "AZURE_CORE_INSTANCE_DISCOVERY": "false",
+        "AZURE_CORE_COLLECT_TELEMETRY": "false",
+        "AZURE_CORE_SURVEY_MESSAGE": "false",
+        "AZURE_CORE_NO_COLOR": "true",
+        "SSL_CERT_FILE": bundle,
+        "REQUESTS_CA_BUNDLE": bundle,
+        "AZURE_TENANT_ID": endpoints["tenantId"],
+        "AZURE_CLIENT_ID": client_id(endpoints["tenantId"]),
+        "AZURE_CLIENT_SECRET": CLIENT_SECRET,
+        "AZURE_AUTHORITY_HOST": arm,
+        "AZURE_SUBSCRIPTION_ID": endpoints["subscriptionId"],
+        "ACRLINK_ARM_ENDPOINT": arm,
+    }
+
+
+def export_lines(variables: dict[str, str]) -> str:
+    return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in variables.items())
+
+
+def find_az() -> str | None:
+    return os.environ.get("ACRLINK_AZ") or shutil.which("az")
+
+
+def _quiet_update_check(directory: Path) -> None:
+    """Tell az it checked for updates just now, so it makes no call to the internet."""
+    stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S.%f")
+    (directory / "versionCheck.json").write_text(json.dumps({"check_time": stamp, "update_time": stamp,
+                                                             "versions": {}}))
+
+
+def ensure_login(az: str, data_dir: Path, endpoints: dict[str, Any], env: dict[str, str]) -> None:
+    """Log az in as the service principal, once per running process (ports change between runs, so a
+    config dir from an earlier run is reset)."""
+    directory = config_dir(data_dir)
+    marker = directory / "acrlink-login.json"
+    wanted = {"arm": endpoints["arm"], "tenantId": endpoints["tenantId"]}
+    if marker.exists() and json.loads(marker.read_text()) == wanted:
+        _quiet_update_check(directory)
+        return
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True, mode=0o700)
+    _quiet_update_check(directory)
+    result = subprocess.run(
+        [az, "login", "--service-principal", "-u", env["AZURE_CLIENT_ID"], "-p", CLIENT_SECRET,
+         "--tenant", endpoints["tenantId"], "--output", "none"],
+        env=env, capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"az login against acrlink failed:\n{result.stderr}")
+    marker.write_text(json.dumps(wanted))
+
+
+def run_az(az: str, arguments: list[str], env: dict[str, str]) -> int:
+    return subprocess.run([az, *arguments], env=env).returncode

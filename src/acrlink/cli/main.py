@@ -1,0 +1,136 @@
+"""``acrlink``: up, down, env, az."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from acrlink.cli import azure, process
+from acrlink.domain.cloud import find_cloud
+from acrlink.settings import Ports, Settings, default_data_dir
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="acrlink: a local emulator of Azure Container Registry with Azure Private Link.")
+
+DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Data directory [default: $ACRLINK_DATA_DIR or ~/.acrlink]")]  # noqa: UP007,E501
+
+
+def _data_dir(given: Path | None) -> Path:
+    return (given or default_data_dir()).expanduser().resolve()
+
+
+def _running(data_dir: Path) -> dict[str, object]:
+    endpoints = process.read_endpoints(data_dir)
+    if endpoints is None:
+        typer.echo(f"acrlink is not running for {data_dir}; start it with 'acrlink up --detach'.", err=True)
+        raise typer.Exit(1)
+    return endpoints
+
+
+@app.command()
+def up(
+    data_dir: DataDir = None,
+    host: Annotated[str, typer.Option(help="Address every face listens on")] = "127.0.0.1",
+    arm_port: Annotated[int, typer.Option(help="ARM + Entra ID (HTTPS); 0 picks a free port")] = 0,
+    registry_port: Annotated[int, typer.Option(help="Registry (HTTPS)")] = 0,
+    dns_port: Annotated[int, typer.Option(help="DNS (UDP and TCP)")] = 0,
+    proxy_port: Annotated[int, typer.Option(help="Client proxy (HTTP CONNECT)")] = 0,
+    cloud: Annotated[str, typer.Option(help="AzureChinaCloud or AzureCloud")] = "AzureChinaCloud",
+    arm_async: Annotated[bool, typer.Option("--arm-async", help="Answer writes like real ARM (201/202 + polling)")] = False,  # noqa: E501
+    detach: Annotated[bool, typer.Option("--detach", help="Run in the background; return once ready")] = False,
+) -> None:
+    """Start acrlink. In the foreground it logs a line per request; Ctrl-C stops it."""
+    directory = _data_dir(data_dir)
+    try:
+        profile = find_cloud(cloud)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    running = process.read_endpoints(directory)
+    if running is not None:
+        typer.echo(f"acrlink is already running for {directory} (pid {running['pid']}, ARM {running['arm']}).",
+                   err=True)
+        raise typer.Exit(1)
+    if detach:
+        arguments = ["--data-dir", str(directory), "--host", host, "--arm-port", str(arm_port),
+                     "--registry-port", str(registry_port), "--dns-port", str(dns_port),
+                     "--proxy-port", str(proxy_port), "--cloud", profile.name]
+        if arm_async or os.environ.get("ACRLINK_ARM_ASYNC") == "1":
+            arguments.append("--arm-async")
+        try:
+            endpoints = process.start_detached(directory, arguments)
+        except RuntimeError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from None
+        typer.echo(f"acrlink is running (pid {endpoints['pid']}): ARM {endpoints['arm']}, "
+                   f"endpoints in {directory / 'endpoints.json'}")
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    settings = Settings(data_dir=directory, host=host, ports=Ports(arm_port, registry_port, dns_port, proxy_port),
+                        cloud=profile, arm_async=arm_async or os.environ.get("ACRLINK_ARM_ASYNC") == "1")
+    asyncio.run(_serve(settings))
+
+
+async def _serve(settings: Settings) -> None:
+    from acrlink.app import serve
+
+    await serve(settings)
+
+
+@app.command()
+def down(data_dir: DataDir = None) -> None:
+    """Stop the acrlink process of the data directory."""
+    directory = _data_dir(data_dir)
+    pid = process.stop(directory)
+    if pid is None:
+        typer.echo(f"acrlink is not running for {directory}.")
+        return
+    typer.echo(f"acrlink stopped (pid {pid}).")
+
+
+@app.command()
+def env(data_dir: DataDir = None) -> None:
+    """Print export lines that point az and the Azure SDK for Python at this acrlink, logged in."""
+    directory = _data_dir(data_dir)
+    endpoints = _running(directory)
+    variables = azure.environment(directory, endpoints)
+    az = azure.find_az()
+    lines = [azure.export_lines(variables)]
+    if az:
+        try:
+            azure.ensure_login(az, directory, endpoints, {**os.environ, **variables})
+        except RuntimeError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from None
+    else:
+        lines.append(f"# {azure.INSTALL_HINT}")
+    typer.echo("\n".join(lines))
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
+                               "help_option_names": []})
+def az(ctx: typer.Context, data_dir: DataDir = None) -> None:
+    """Run the real az against this acrlink: acrlink az group list -o table."""
+    directory = _data_dir(data_dir)
+    az_path = azure.find_az()
+    if az_path is None:
+        typer.echo(azure.INSTALL_HINT, err=True)
+        raise typer.Exit(127)
+    endpoints = _running(directory)
+    variables = {**os.environ, **azure.environment(directory, endpoints)}
+    try:
+        azure.ensure_login(az_path, directory, endpoints, variables)
+    except RuntimeError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(azure.run_az(az_path, list(ctx.args), variables))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Pure rules over plain data. No I/O here."""

@@ -1,0 +1,90 @@
+"""Cloud profiles: the names and suffixes that differ between Azure clouds, as data.
+
+The rest of acrlink never spells ``azurecr.cn`` or a region name; it asks the profile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CloudProfile:
+    name: str
+    acr_suffix: str
+    """Login server suffix without the leading dot: ``azurecr.cn``."""
+    regions: dict[str, str]
+    """Region name -> display name, in the order Azure lists them."""
+    arm_audience: str
+    """What ``az`` asks tokens for (``activeDirectoryResourceId``)."""
+    portal: str
+    acr_audience: str = "https://containerregistry.azure.net"
+
+    @property
+    def private_link_zone(self) -> str:
+        """The private DNS zone of group ``registry``: ``privatelink.azurecr.cn``."""
+        return f"privatelink.{self.acr_suffix}"
+
+    def login_server(self, registry_name: str) -> str:
+        """``NAME.azurecr.cn``: always lower case, whatever the registry's casing."""
+        return f"{registry_name.lower()}.{self.acr_suffix}"
+
+    def data_endpoint(self, registry_name: str, region: str) -> str:
+        """``NAME.REGION.data.azurecr.cn``: one per region the registry lives in."""
+        return f"{registry_name.lower()}.{region.lower()}.data.{self.acr_suffix}"
+
+    def normalize_region(self, location: str) -> str | None:
+        """Accept ``chinanorth2`` or ``China North 2`` (any case); ``None`` when the cloud has no such region."""
+        wanted = location.replace(" ", "").lower()
+        for region in self.regions:
+            if region == wanted:
+                return region
+        return None
+
+
+AZURE_CHINA = CloudProfile(
+    name="AzureChinaCloud",
+    acr_suffix="azurecr.cn",
+    regions={
+        "chinanorth": "China North",
+        "chinanorth2": "China North 2",
+        "chinanorth3": "China North 3",
+        "chinaeast": "China East",
+        "chinaeast2": "China East 2",
+        "chinaeast3": "China East 3",
+    },
+    arm_audience="https://management.core.chinacloudapi.cn/",
+    portal="https://portal.azure.cn",
+)
+
+AZURE_PUBLIC = CloudProfile(
+    name="AzureCloud",
+    acr_suffix="azurecr.io",
+    regions={
+        "eastus": "East US",
+        "eastus2": "East US 2",
+        "westus": "West US",
+        "westus2": "West US 2",
+        "westus3": "West US 3",
+        "centralus": "Central US",
+        "northeurope": "North Europe",
+        "westeurope": "West Europe",
+        "uksouth": "UK South",
+        "southeastasia": "Southeast Asia",
+        "eastasia": "East Asia",
+        "japaneast": "Japan East",
+        "australiaeast": "Australia East",
+    },
+    arm_audience="https://management.core.windows.net/",
+    portal="https://portal.azure.com",
+)
+
+CLOUDS: dict[str, CloudProfile] = {c.name.lower(): c for c in (AZURE_CHINA, AZURE_PUBLIC)}
+
+
+def find_cloud(name: str) -> CloudProfile:
+    try:
+        return CLOUDS[name.lower()]
+    except KeyError:
+        known = ", ".join(c.name for c in CLOUDS.values())
+        raise ValueError(f"unknown cloud {name!r}; choose one of {known}") from None

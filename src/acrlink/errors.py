@@ -1,0 +1,53 @@
+"""Domain errors: a code and a message, nothing about any wire format.
+
+Each adapter maps these classes to its own protocol in one place (``arm/wire.py`` for ARM JSON).
+The class says what kind of failure it is; the adapter picks the status from the class hierarchy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ErrorDetail:
+    code: str
+    message: str
+    target: str | None = None
+
+
+@dataclass
+class AcrlinkError(Exception):
+    """Base of every error acrlink raises on purpose."""
+
+    code: str
+    message: str
+    target: str | None = None
+    details: list[ErrorDetail] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class BadRequest(AcrlinkError):
+    """The request is malformed or breaks a rule of the resource (HTTP 400 in ARM)."""
+
+
+class NotFound(AcrlinkError):
+    """The addressed thing does not exist (HTTP 404 in ARM)."""
+
+
+class Conflict(AcrlinkError):
+    """The request conflicts with the current state (HTTP 409 in ARM)."""
+
+
+class PreconditionFailed(AcrlinkError):
+    """An If-Match / If-None-Match condition does not hold (HTTP 412 in ARM)."""
+
+
+class MethodNotAllowed(AcrlinkError):
+    """The address exists but does not take this method (HTTP 405 in ARM)."""
+
+
+class Unauthorized(AcrlinkError):
+    """Credentials are missing or invalid (HTTP 401)."""

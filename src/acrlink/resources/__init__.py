@@ -1,0 +1,1 @@
+"""ARM resource types, each declared once; the catalog lists them."""

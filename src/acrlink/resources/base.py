@@ -1,0 +1,112 @@
+"""How a resource type is declared, and the context its rules run in.
+
+A ``ResourceType`` is data plus a few functions: it validates a request body and produces the stored
+document, renders derived read-only properties, and applies side effects on delete. The ARM adapter
+derives routes from the catalog; the services run these functions inside one store transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from acrlink.domain.cloud import CloudProfile
+from acrlink.errors import AcrlinkError
+from acrlink.ids import ResourceRef
+from acrlink.store.base import Record, Transaction
+
+Doc = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may use: the open transaction, the cloud, the caller and the time."""
+
+    tx: Transaction
+    cloud: CloudProfile
+    principal: str
+    now: datetime
+    default_subscription: str
+
+    def load(self, ref: ResourceRef) -> Doc | None:
+        record = self.tx.get(ref.key)
+        return record.body if record else None
+
+    def save(self, ref: ResourceRef, body: Doc) -> None:
+        parent = ref.parent
+        self.tx.put(
+            Record(
+                key=ref.key,
+                type=ref.type,
+                subscription=ref.subscription,
+                resource_group=ref.resource_group,
+                parent=parent.key if parent else "",
+                body=body,
+            )
+        )
+
+    def children(self, ref: ResourceRef, type_name: str) -> list[Doc]:
+        """Stored children of one type, in creation order."""
+        full_type = f"{ref.type}/{type_name}"
+        return [r.body for r in self.tx.query(type=full_type, parent=ref.key)]
+
+
+Create = Callable[[Context, ResourceRef, Doc | None, Doc], Doc]
+"""PUT: (context, ref, existing stored doc or None, request body) -> new stored doc."""
+Update = Callable[[Context, ResourceRef, Doc, Doc], Doc]
+"""PATCH: (context, ref, existing stored doc, request body) -> new stored doc."""
+Render = Callable[[Context, ResourceRef, Doc], Doc]
+"""Stored doc -> the ARM response body (derived read-only properties filled in)."""
+OnDelete = Callable[[Context, ResourceRef, Doc], None]
+ActionHandler = Callable[[Context, ResourceRef, Doc, Any, tuple[str, ...]], tuple[int, Any]]
+"""(context, ref, stored doc, parsed JSON body or None, path segments after the action name)
+-> (status, response body)."""
+CollectionActionHandler = Callable[[Context, str, Any], tuple[int, Any]]
+"""(context, subscription, body) -> (status, response body), for subscription-level actions."""
+
+
+def _unchanged(_ctx: Context, _ref: ResourceRef, doc: Doc) -> Doc:
+    return doc
+
+
+def _nothing(_ctx: Context, _ref: ResourceRef, _doc: Doc) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Action:
+    method: str
+    handler: ActionHandler
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    type: str
+    """Full type, e.g. ``Microsoft.ContainerRegistry/registries/replications``."""
+    check_name: Callable[[str], None]
+    create: Create
+    update: Update | None = None
+    render: Render = _unchanged
+    on_delete: OnDelete = _nothing
+    actions: Mapping[str, Action] = field(default_factory=dict)
+    listed_in_subscription: bool = False
+    """Whether ``/subscriptions/{s}/providers/{ns}/{type}`` lists it across groups."""
+    delete_rank: int = 50
+    """Among resources of one group, lower ranks are deleted first (dependents before what they use)."""
+    location: str = "regional"
+    """``regional`` (a region of the cloud, required), ``global`` or ``inherited`` (child resources)."""
+    not_found: Callable[[ResourceRef], AcrlinkError] | None = None
+    """The error a GET of a missing resource gets; ARM's ``ResourceNotFound`` when None."""
+    create_status: str = "Creating"
+    """``provisioningState`` shown while an asynchronous create is under way."""
+
+    @property
+    def namespace(self) -> str:
+        return self.type.split("/", 1)[0]
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """The type segments after the namespace, lower case."""
+        return tuple(t.lower() for t in self.type.split("/")[1:])

@@ -1,0 +1,54 @@
+"""Every ARM resource type acrlink serves. Routes, listing and deletion order derive from this."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from acrlink.resources import registry
+from acrlink.resources.base import CollectionActionHandler, ResourceType
+from acrlink.resources.connection import CONNECTIONS_TYPE
+from acrlink.resources.replication import REPLICATIONS_TYPE
+
+PROVIDER_NAMESPACES = ("Microsoft.ContainerRegistry", "Microsoft.Network", "Microsoft.Resources")
+"""Namespaces a subscription can register. Microsoft.Resources is always registered."""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    types: tuple[ResourceType, ...]
+    namespace_actions: Mapping[tuple[str, str], CollectionActionHandler] = field(default_factory=dict)
+    """(namespace, action) -> handler, lower case: ``/subscriptions/{s}/providers/{ns}/{action}``."""
+
+    def find(self, namespace: str, path: Iterable[str]) -> ResourceType | None:
+        key = (namespace.lower(), tuple(p.lower() for p in path))
+        return self._by_path.get(key)
+
+    @cached_property
+    def _by_path(self) -> dict[tuple[str, tuple[str, ...]], ResourceType]:
+        return {(t.namespace.lower(), t.path): t for t in self.types}
+
+    def namespace(self, name: str) -> str | None:
+        """The canonical casing of a namespace acrlink knows, or None."""
+        for known in PROVIDER_NAMESPACES:
+            if known.lower() == name.lower():
+                return known
+        return None
+
+    def in_namespace(self, namespace: str) -> list[ResourceType]:
+        return [t for t in self.types if t.namespace.lower() == namespace.lower()]
+
+    def children_of(self, parent: ResourceType) -> list[ResourceType]:
+        depth = len(parent.path) + 1
+        return [t for t in self.types
+                if t.namespace == parent.namespace and len(t.path) == depth and t.path[:-1] == parent.path]
+
+
+def build_catalog(extra: Iterable[ResourceType] = ()) -> Catalog:
+    return Catalog(
+        types=(registry.REGISTRIES, REPLICATIONS_TYPE, CONNECTIONS_TYPE, *extra),
+        namespace_actions={
+            ("microsoft.containerregistry", "checknameavailability"): registry.check_name_availability,
+        },
+    )

@@ -1,0 +1,1 @@
+"""The only writers of the store: each call is one transaction applying a resource's rules."""

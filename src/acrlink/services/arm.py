@@ -1,0 +1,323 @@
+"""The ARM resource service: resource groups and every catalogued resource type.
+
+Each public method is one store transaction. The resource type's functions decide; this module
+checks the scope (subscription, group, provider, parent), runs them and persists the result.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from acrlink.clock import now as clock_now
+from acrlink.domain.cloud import CloudProfile
+from acrlink.domain.naming import check_group_name
+from acrlink.errors import (
+    AcrlinkError,
+    BadRequest,
+    Conflict,
+    MethodNotAllowed,
+    NotFound,
+    PreconditionFailed,
+)
+from acrlink.ids import ResourceRef, group_id, parse_resource_id
+from acrlink.resources.base import Context, Doc, ResourceType
+from acrlink.resources.catalog import Catalog
+from acrlink.resources.validation import Body, parse
+from acrlink.services.tenancy import Tenancy
+from acrlink.store.base import Record, Store, Transaction
+
+GROUP_TYPE = "Microsoft.Resources/resourceGroups"
+
+
+class GroupBody(Body):
+    location: Any = None
+    tags: dict[str, str] | None = None
+    managedBy: str | None = None  # noqa: N815
+
+
+class GroupPatch(Body):
+    tags: dict[str, str] | None = None
+    managedBy: str | None = None  # noqa: N815
+
+
+class ResourceService:
+    def __init__(self, store: Store, catalog: Catalog, cloud: CloudProfile, tenancy: Tenancy,
+                 clock: Callable[[], datetime] = clock_now) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.cloud = cloud
+        self.tenancy = tenancy
+        self._clock = clock
+
+    def _context(self, tx: Transaction, principal: str) -> Context:
+        return Context(tx, self.cloud, principal, self._clock(), self.tenancy.world.default_subscription)
+
+    # Resource groups ---------------------------------------------------------------------------------
+
+    def put_group(self, subscription: str, name: str, body: Any) -> tuple[Doc, bool]:
+        subscription = self.tenancy.canonical_subscription(subscription)
+        check_group_name(name)
+        request = parse(GroupBody, body)
+        location = self._group_location(request.location)
+        with self.store.transaction() as tx:
+            existing = self._group_record(tx, subscription, name)
+            if existing and existing.body["location"] != location:
+                raise Conflict(
+                    "InvalidResourceGroupLocation",
+                    f"Invalid resource group location '{location}'. The Resource group already exists in "
+                    f"location '{existing.body['location']}'.",
+                )
+            doc = {
+                "id": group_id(subscription, existing.body["name"] if existing else name),
+                "name": existing.body["name"] if existing else name,
+                "type": GROUP_TYPE,
+                "location": location,
+                "tags": request.tags or {},
+                "properties": {"provisioningState": "Succeeded"},
+            }
+            if request.managedBy:
+                doc["managedBy"] = request.managedBy
+            tx.put(Record(doc["id"].lower(), GROUP_TYPE, subscription, name, "", doc))
+        return doc, existing is None
+
+    def _group_location(self, location: Any) -> str:
+        if not location:
+            raise BadRequest("LocationRequired", "The location property is required for this definition.")
+        region = self.cloud.normalize_region(location) if isinstance(location, str) else None
+        if region is None:
+            available = ",".join(self.cloud.regions)
+            raise BadRequest(
+                "LocationNotAvailableForResourceGroup",
+                f"The provided location '{location}' is not available for resource group. List of "
+                f"available regions is '{available}'.",
+            )
+        return region
+
+    def _group_record(self, tx: Transaction, subscription: str, name: str) -> Record | None:
+        return tx.get(group_id(subscription, name).lower())
+
+    def _require_group(self, tx: Transaction, subscription: str, name: str) -> Doc:
+        record = self._group_record(tx, subscription, name)
+        if record is None:
+            raise NotFound("ResourceGroupNotFound", f"Resource group '{name}' could not be found.")
+        return record.body
+
+    def get_group(self, subscription: str, name: str) -> Doc:
+        subscription = self.tenancy.canonical_subscription(subscription)
+        with self.store.transaction() as tx:
+            return self._require_group(tx, subscription, name)
+
+    def patch_group(self, subscription: str, name: str, body: Any) -> Doc:
+        subscription = self.tenancy.canonical_subscription(subscription)
+        request = parse(GroupPatch, body)
+        with self.store.transaction() as tx:
+            doc = dict(self._require_group(tx, subscription, name))
+            if request.tags is not None:
+                doc["tags"] = request.tags
+            if request.managedBy is not None:
+                doc["managedBy"] = request.managedBy
+            tx.put(Record(doc["id"].lower(), GROUP_TYPE, subscription, doc["name"], "", doc))
+            return doc
+
+    def list_groups(self, subscription: str) -> list[Doc]:
+        subscription = self.tenancy.canonical_subscription(subscription)
+        with self.store.transaction() as tx:
+            return [r.body for r in tx.query(type=GROUP_TYPE, subscription=subscription)]
+
+    def delete_group(self, subscription: str, name: str, principal: str) -> None:
+        """Delete the group and everything in it: dependents before what they use, children before
+        parents (S26). All or nothing."""
+        subscription = self.tenancy.canonical_subscription(subscription)
+        with self.store.transaction() as tx:
+            group = self._require_group(tx, subscription, name)
+            ctx = self._context(tx, principal)
+            tops = [r for r in tx.query(subscription=subscription, resource_group=name)
+                    if r.parent == "" and r.type != GROUP_TYPE.lower()]
+            rank = {t.type.lower(): t.delete_rank for t in self.catalog.types}
+            tops.sort(key=lambda r: rank.get(r.type, 50))
+            for record in tops:
+                self._cascade_delete(ctx, record)
+            tx.delete(group["id"].lower())
+
+    # Resources ---------------------------------------------------------------------------------------
+
+    def _scope(self, tx: Transaction, rtype: ResourceType, ref: ResourceRef) -> ResourceRef:
+        """Check subscription, group and parent; return the ref with the canonical subscription."""
+        subscription = self.tenancy.canonical_subscription(ref.subscription)
+        ref = ResourceRef(subscription, ref.resource_group, rtype.namespace, ref.segments)
+        group = self._require_group(tx, subscription, ref.resource_group)
+        ref = ResourceRef(subscription, group["name"], rtype.namespace, ref.segments)
+        parent = ref.parent
+        if parent is not None and tx.get(parent.key) is None:
+            raise NotFound(
+                "ParentResourceNotFound",
+                f"Failed to perform 'read' on resource(s) of type '{'/'.join(ref.type.split('/')[1:])}', "
+                f"because the parent resource '{parent.id}' could not be found.",
+            )
+        return ref
+
+    def _not_found(self, rtype: ResourceType, ref: ResourceRef) -> AcrlinkError:
+        if rtype.not_found is not None:
+            return rtype.not_found(ref)
+        path = "/".join([ref.namespace, *(f"{t}/{n}" for t, n in ref.segments)])
+        return NotFound(
+            "ResourceNotFound",
+            f"The Resource '{path}' under resource group '{ref.resource_group}' was not found. For more "
+            "details please go to https://aka.ms/ARMResourceNotFoundFix",
+        )
+
+    def put(self, rtype: ResourceType, ref: ResourceRef, body: Any, principal: str,
+            if_none_match: str | None = None) -> tuple[Doc, bool]:
+        rtype.check_name(ref.name)
+        with self.store.transaction() as tx:
+            ref = self._scope(tx, rtype, ref)
+            self.tenancy.require_registered(tx, ref.subscription, rtype.namespace)
+            ctx = self._context(tx, principal)
+            existing = ctx.load(ref)
+            if existing is not None and if_none_match == "*":
+                raise PreconditionFailed(
+                    "PreconditionFailed", f"The resource '{ref.name}' exists already and hence cannot be "
+                    "created again.")
+            doc = rtype.create(ctx, ref, existing, body)
+            ctx.save(ref, doc)
+            return rtype.render(ctx, ref, doc), existing is None
+
+    def patch(self, rtype: ResourceType, ref: ResourceRef, body: Any, principal: str) -> Doc:
+        if rtype.update is None:
+            raise MethodNotAllowed(
+                "MethodNotAllowed", "The requested resource does not support http method 'PATCH'."
+            )
+        with self.store.transaction() as tx:
+            ref = self._scope(tx, rtype, ref)
+            self.tenancy.require_registered(tx, ref.subscription, rtype.namespace)
+            ctx = self._context(tx, principal)
+            existing = ctx.load(ref)
+            if existing is None:
+                raise self._not_found(rtype, ref)
+            doc = rtype.update(ctx, ref, existing, body)
+            ctx.save(ref, doc)
+            return rtype.render(ctx, ref, doc)
+
+    def get(self, rtype: ResourceType, ref: ResourceRef) -> Doc:
+        with self.store.transaction() as tx:
+            ref = self._scope(tx, rtype, ref)
+            ctx = self._context(tx, "")
+            doc = ctx.load(ref)
+            if doc is None:
+                raise self._not_found(rtype, ref)
+            return rtype.render(ctx, ref, doc)
+
+    def delete(self, rtype: ResourceType, ref: ResourceRef, principal: str) -> bool:
+        """Delete a resource and its children; False when there was nothing to delete."""
+        with self.store.transaction() as tx:
+            ref = self._scope(tx, rtype, ref)
+            record = tx.get(ref.key)
+            if record is None:
+                return False
+            self._cascade_delete(self._context(tx, principal), record)
+            return True
+
+    def _cascade_delete(self, ctx: Context, record: Record) -> None:
+        for child in reversed(ctx.tx.query(parent=record.key)):
+            if ctx.tx.get(child.key) is not None:
+                self._cascade_delete(ctx, child)
+        ref = parse_resource_id(record.body["id"])
+        rtype = self.catalog.find(ref.namespace, ref.type.split("/")[1:]) if ref else None
+        if ref is not None and rtype is not None:
+            rtype.on_delete(ctx, ref, record.body)
+        ctx.tx.delete(record.key)
+
+    def list(self, rtype: ResourceType, subscription: str, resource_group: str | None,
+             parent: ResourceRef | None = None) -> list[Doc]:
+        """A collection: children of ``parent``, or top-level resources of a group or subscription."""
+        with self.store.transaction() as tx:
+            subscription = self.tenancy.canonical_subscription(subscription)
+            if parent is not None:
+                parent = self._scope(tx, self._type_of(parent), parent)
+                records = tx.query(type=rtype.type, parent=parent.key)
+            elif resource_group is not None:
+                self._require_group(tx, subscription, resource_group)
+                records = tx.query(type=rtype.type, subscription=subscription, resource_group=resource_group)
+            else:
+                records = tx.query(type=rtype.type, subscription=subscription)
+            ctx = self._context(tx, "")
+            return [self._render(ctx, r) for r in records]
+
+    def _type_of(self, ref: ResourceRef) -> ResourceType:
+        rtype = self.catalog.find(ref.namespace, ref.type.split("/")[1:])
+        assert rtype is not None
+        return rtype
+
+    def _render(self, ctx: Context, record: Record) -> Doc:
+        ref = parse_resource_id(record.body["id"])
+        assert ref is not None
+        return self._type_of(ref).render(ctx, ref, record.body)
+
+    def action(self, rtype: ResourceType, ref: ResourceRef, name: str, body: Any, rest: tuple[str, ...],
+               principal: str) -> tuple[int, Any]:
+        action = rtype.actions[name.lower()]
+        with self.store.transaction() as tx:
+            ref = self._scope(tx, rtype, ref)
+            ctx = self._context(tx, principal)
+            doc = ctx.load(ref)
+            if doc is None:
+                raise self._not_found(rtype, ref)
+            return action.handler(ctx, ref, doc, body, rest)
+
+    def namespace_action(self, subscription: str, namespace: str, name: str, body: Any,
+                         principal: str) -> tuple[int, Any]:
+        handler = self.catalog.namespace_actions[(namespace.lower(), name.lower())]
+        subscription = self.tenancy.canonical_subscription(subscription)
+        with self.store.transaction() as tx:
+            return handler(self._context(tx, principal), subscription, body)
+
+    def generic_list(self, subscription: str, resource_group: str | None, filters: dict[str, str]) -> list[Doc]:
+        """``GET /subscriptions/{s}/resources``: tracked resources (those with a location), filtered."""
+        subscription = self.tenancy.canonical_subscription(subscription)
+        with self.store.transaction() as tx:
+            if resource_group is not None:
+                self._require_group(tx, subscription, resource_group)
+            records = tx.query(subscription=subscription, resource_group=resource_group)
+        items = []
+        for record in records:
+            body = record.body
+            if record.type == GROUP_TYPE.lower() or "location" not in body:
+                continue
+            if any(str(body.get(k, "")).lower() != v.lower() for k, v in filters.items()):
+                continue
+            item = {k: body[k] for k in ("id", "name", "type", "location", "sku", "kind", "identity",
+                                          "tags", "managedBy") if k in body}
+            items.append(item)
+        return items
+
+    # Long-running operation records ------------------------------------------------------------------
+
+    def record_operation(self, operation_id: str, status: dict[str, Any]) -> None:
+        with self.store.transaction() as tx:
+            tx.kv_put(f"operation:{operation_id}", status)
+
+    def operation(self, operation_id: str) -> dict[str, Any] | None:
+        with self.store.transaction() as tx:
+            found: dict[str, Any] | None = tx.kv_get(f"operation:{operation_id}")
+            return found
+
+
+_FILTER_CLAUSE = re.compile(r"^\s*(resourceType|name|resourceGroup|location)\s+eq\s+'([^']*)'\s*$", re.I)
+_FILTER_KEYS = {"resourcetype": "type", "name": "name", "location": "location"}
+
+
+def parse_filter(expression: str | None) -> dict[str, str]:
+    """``resourceType eq 'X' and name eq 'Y'`` -> {"type": "X", "name": "Y"}; anything else is refused."""
+    if not expression:
+        return {}
+    filters: dict[str, str] = {}
+    for clause in re.split(r"\s+and\s+", expression, flags=re.I):
+        match = _FILTER_CLAUSE.match(clause)
+        if not match or match.group(1).lower() not in _FILTER_KEYS:
+            raise BadRequest("InvalidFilterInQueryString",
+                             f"Invalid $filter '{expression}' specified in the query string.")
+        filters[_FILTER_KEYS[match.group(1).lower()]] = match.group(2)
+    return filters

@@ -1,0 +1,141 @@
+"""The tenant, its subscriptions and resource provider registration (per subscription)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from acrlink.domain.cloud import CloudProfile
+from acrlink.errors import Conflict, ErrorDetail, NotFound
+from acrlink.ids import new_guid
+from acrlink.resources.catalog import PROVIDER_NAMESPACES, Catalog
+from acrlink.store.base import Store, Transaction
+
+REGISTERED, NOT_REGISTERED = "Registered", "NotRegistered"
+ALWAYS_REGISTERED = "Microsoft.Resources"
+
+# What one data dir's world starts with: a default subscription where every provider is registered
+# and a second one where none is (so the cross-subscription step S9 is real).
+SUBSCRIPTION_NAMES = ("acrlink-default", "acrlink-second")
+
+
+@dataclass(frozen=True)
+class World:
+    tenant_id: str
+    subscriptions: tuple[str, ...]
+    """Subscription ids, default first."""
+
+    @property
+    def default_subscription(self) -> str:
+        return self.subscriptions[0]
+
+
+class Tenancy:
+    def __init__(self, store: Store, catalog: Catalog, cloud: CloudProfile) -> None:
+        self._store = store
+        self._catalog = catalog
+        self._cloud = cloud
+        self.world = self._bootstrap()
+
+    def _bootstrap(self) -> World:
+        """Create the tenant and the two subscriptions on first start; read them afterwards."""
+        with self._store.transaction() as tx:
+            world = tx.kv_get("world")
+            if world is None:
+                world = {"tenantId": new_guid(), "subscriptions": [new_guid() for _ in SUBSCRIPTION_NAMES]}
+                tx.kv_put("world", world)
+                for namespace in PROVIDER_NAMESPACES:
+                    tx.kv_put(_provider_key(world["subscriptions"][0], namespace), REGISTERED)
+        return World(world["tenantId"], tuple(world["subscriptions"]))
+
+    # Subscriptions -----------------------------------------------------------------------------------
+
+    def subscription_doc(self, subscription: str) -> dict[str, Any]:
+        index = self.world.subscriptions.index(subscription)
+        return {
+            "id": f"/subscriptions/{subscription}",
+            "subscriptionId": subscription,
+            "tenantId": self.world.tenant_id,
+            "displayName": SUBSCRIPTION_NAMES[index],
+            "state": "Enabled",
+            "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01",
+                                     "spendingLimit": "Off"},
+            "authorizationSource": "RoleBased",
+            "managedByTenants": [],
+            "tags": {},
+        }
+
+    def canonical_subscription(self, subscription: str) -> str:
+        """The stored id of a subscription given in any casing, or 404 ``SubscriptionNotFound``."""
+        for known in self.world.subscriptions:
+            if known.lower() == subscription.lower():
+                return known
+        raise NotFound("SubscriptionNotFound", f"The subscription '{subscription}' could not be found.")
+
+    def tenant_doc(self) -> dict[str, Any]:
+        tenant = self.world.tenant_id
+        return {"id": f"/tenants/{tenant}", "tenantId": tenant, "tenantCategory": "Home",
+                "displayName": "acrlink", "defaultDomain": "acrlink.onmicrosoft.com", "domains": []}
+
+    # Providers ---------------------------------------------------------------------------------------
+
+    def provider_doc(self, tx: Transaction, subscription: str, namespace: str) -> dict[str, Any]:
+        canonical = self._namespace(namespace)
+        state = tx.kv_get(_provider_key(subscription, canonical)) or NOT_REGISTERED
+        if canonical == ALWAYS_REGISTERED:
+            state = REGISTERED
+        locations = list(self._cloud.regions.values())
+        types = [
+            {"resourceType": "/".join(t.type.split("/")[1:]),
+             "locations": [] if t.location != "regional" else locations,
+             "apiVersions": ["2025-11-01"]}
+            for t in self._catalog.in_namespace(canonical)
+        ]
+        return {
+            "id": f"/subscriptions/{subscription}/providers/{canonical}",
+            "namespace": canonical,
+            "registrationState": state,
+            "registrationPolicy": "RegistrationRequired",
+            "resourceTypes": types,
+        }
+
+    def providers(self, tx: Transaction, subscription: str) -> list[dict[str, Any]]:
+        return [self.provider_doc(tx, subscription, ns) for ns in PROVIDER_NAMESPACES]
+
+    def set_registration(self, tx: Transaction, subscription: str, namespace: str, register: bool) -> None:
+        canonical = self._namespace(namespace)
+        if canonical == ALWAYS_REGISTERED and not register:
+            raise Conflict("CannotUnregisterProvider",
+                           f"The resource provider '{canonical}' cannot be unregistered.")
+        if not register:
+            has_resources = any(t.namespace == canonical and tx.query(type=t.type, subscription=subscription)
+                                for t in self._catalog.types)
+            if has_resources:
+                raise Conflict(
+                    "ResourcesExist",
+                    f"Cannot unregister the resource provider '{canonical}' because the subscription "
+                    "still has resources of it.",
+                )
+        tx.kv_put(_provider_key(subscription, canonical), REGISTERED if register else NOT_REGISTERED)
+
+    def require_registered(self, tx: Transaction, subscription: str, namespace: str) -> None:
+        """A write to a namespace the subscription has not registered is refused with the 409 the
+        SDKs and az recognise (they register the namespace and retry: the namespace must be the last
+        single-quoted token of the message)."""
+        canonical = self._namespace(namespace)
+        if canonical == ALWAYS_REGISTERED or tx.kv_get(_provider_key(subscription, canonical)) == REGISTERED:
+            return
+        message = (f"The subscription is not registered to use namespace '{canonical}'. "
+                   "See https://aka.ms/rps-not-found for how to register subscriptions.")
+        raise Conflict("MissingSubscriptionRegistration", message,
+                       details=[ErrorDetail("MissingSubscriptionRegistration", message, canonical)])
+
+    def _namespace(self, namespace: str) -> str:
+        canonical = self._catalog.namespace(namespace)
+        if canonical is None:
+            raise NotFound("InvalidResourceNamespace", f"The resource namespace '{namespace}' is invalid.")
+        return canonical
+
+
+def _provider_key(subscription: str, namespace: str) -> str:
+    return f"provider:{subscription.lower()}:{namespace.lower()}"

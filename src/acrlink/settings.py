@@ -1,0 +1,45 @@
+"""Settings: everything configurable, read once by the composition root."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from acrlink.domain.cloud import AZURE_CHINA, CloudProfile
+
+
+def default_data_dir() -> Path:
+    """``$ACRLINK_DATA_DIR``, else ``~/.acrlink``."""
+    configured = os.environ.get("ACRLINK_DATA_DIR")
+    return Path(configured).expanduser() if configured else Path.home() / ".acrlink"
+
+
+@dataclass(frozen=True)
+class Ports:
+    arm: int = 0
+    registry: int = 0
+    dns: int = 0
+    proxy: int = 0
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=default_data_dir)
+    host: str = "127.0.0.1"
+    ports: Ports = field(default_factory=Ports)
+    cloud: CloudProfile = AZURE_CHINA
+    arm_async: bool = False
+    """Answer writes like real ARM (201/202 + Azure-AsyncOperation/Location, Retry-After: 1) instead of
+    completing synchronously."""
+    page_size: int = 100
+    """Items per page of an ARM collection; the rest follows through ``nextLink``."""
+    log_requests: bool = True
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "acrlink.db"
+
+    @property
+    def endpoints_path(self) -> Path:
+        return self.data_dir / "endpoints.json"

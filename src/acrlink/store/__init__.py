@@ -1,0 +1,1 @@
+"""Persistence: CRUD and transactions, no rules."""

@@ -1,0 +1,47 @@
+"""Every guess about Azure's wire behaviour, in one place.
+
+The reference (``shared/reference/ARM-REFERENCE.md``) marks these [UNCONFIRMED]: no primary source shows
+the real code or message. When a real recording turns up, fix it here and nowhere else.
+"""
+
+from __future__ import annotations
+
+# Registry name outside 5-50 alphanumerics. ACR answers 400; the code is a guess.
+INVALID_REGISTRY_NAME_CODE = "InvalidResourceName"
+INVALID_REGISTRY_NAME_MESSAGE = (
+    "Registry names may contain only alpha numeric characters and must be between 5 and 50 characters."
+)
+
+# A Premium-only feature asked of a Basic/Standard registry (replications, network rules, data
+# endpoints, private endpoints). The confirmed sibling is 'SkuNotSupported' for quarantine policy.
+PREMIUM_ONLY_CODE = "SkuNotSupported"
+
+# Replicating into the registry's home region, or twice into one region.
+REPLICATION_REGION_CODE = "ReplicationRegionConflict"
+
+# Deleting the home-region replication (it goes only with the registry).
+HOME_REPLICATION_DELETE_CODE = "CannotDeleteHomeReplication"
+
+# Admin credentials asked for while the admin user is disabled.
+ADMIN_USER_DISABLED_CODE = "AdminUserDisabled"
+
+# An illegal private endpoint connection transition (e.g. approving a Rejected connection).
+CONNECTION_TRANSITION_CODE = "PrivateEndpointConnectionStatusTransitionNotAllowed"
+
+# PUT of a private endpoint connection that no private endpoint created.
+CONNECTION_NOT_FOUND_CODE = "PrivateEndpointConnectionNotFound"
+
+# Registries created before this date keep the old private endpoint limit.
+LEGACY_PE_LIMIT_BEFORE = "2021-10-01"
+PE_LIMIT = 200
+LEGACY_PE_LIMIT = 10
+
+# listUsages entry names beyond 'Size' and 'Webhooks' (which the spec example confirms).
+USAGE_NAMES = ("Size", "Webhooks", "Geo-replications", "IPRules", "VNetRules", "PrivateEndpointConnections")
+
+# Downgrading the SKU of a registry that uses Premium features.
+SKU_DOWNGRADE_CODE = "SkuDowngradeNotAllowed"
+
+# The home region's entry in 'replications' list appears once the registry has another replica
+# (observed behaviour, not re-verified).
+HOME_REPLICATION_LISTED_WHEN_GEO_REPLICATED = True
