@@ -147,7 +147,7 @@ class ResourceService:
     def _scope(self, tx: Transaction, rtype: ResourceType, ref: ResourceRef) -> ResourceRef:
         """Check subscription, group and parent; return the ref with the canonical subscription."""
         subscription = self.tenancy.canonical_subscription(ref.subscription)
-        ref = ResourceRef(subscription, ref.resource_group, rtype.namespace, ref.segments)
+        self.tenancy.require_registered(tx, subscription, rtype.namespace)
         group = self._require_group(tx, subscription, ref.resource_group)
         ref = ResourceRef(subscription, group["name"], rtype.namespace, ref.segments)
         parent = ref.parent
@@ -174,7 +174,6 @@ class ResourceService:
         rtype.check_name(ref.name)
         with self.store.transaction() as tx:
             ref = self._scope(tx, rtype, ref)
-            self.tenancy.require_registered(tx, ref.subscription, rtype.namespace)
             ctx = self._context(tx, principal)
             existing = ctx.load(ref)
             if existing is not None and if_none_match == "*":
@@ -192,7 +191,6 @@ class ResourceService:
             )
         with self.store.transaction() as tx:
             ref = self._scope(tx, rtype, ref)
-            self.tenancy.require_registered(tx, ref.subscription, rtype.namespace)
             ctx = self._context(tx, principal)
             existing = ctx.load(ref)
             if existing is None:
@@ -235,6 +233,7 @@ class ResourceService:
         """A collection: children of ``parent``, or top-level resources of a group or subscription."""
         with self.store.transaction() as tx:
             subscription = self.tenancy.canonical_subscription(subscription)
+            self.tenancy.require_registered(tx, subscription, rtype.namespace)
             if parent is not None:
                 parent = self._scope(tx, self._type_of(parent), parent)
                 records = tx.query(type=rtype.type, parent=parent.key)
@@ -272,6 +271,7 @@ class ResourceService:
         handler = self.catalog.namespace_actions[(namespace.lower(), name.lower())]
         subscription = self.tenancy.canonical_subscription(subscription)
         with self.store.transaction() as tx:
+            self.tenancy.require_registered(tx, subscription, namespace)
             return handler(self._context(tx, principal), subscription, body)
 
     def generic_list(self, subscription: str, resource_group: str | None, filters: dict[str, str]) -> list[Doc]:

@@ -119,9 +119,9 @@ class Tenancy:
         tx.kv_put(_provider_key(subscription, canonical), REGISTERED if register else NOT_REGISTERED)
 
     def require_registered(self, tx: Transaction, subscription: str, namespace: str) -> None:
-        """A write to a namespace the subscription has not registered is refused with the 409 the
-        SDKs and az recognise (they register the namespace and retry: the namespace must be the last
-        single-quoted token of the message)."""
+        """Any request routed to a resource provider the subscription has not registered is refused
+        with the 409 the SDKs recognise (they register the namespace and retry; the namespace must be
+        the single-quoted token of the message)."""
         canonical = self._namespace(namespace)
         if canonical == ALWAYS_REGISTERED or tx.kv_get(_provider_key(subscription, canonical)) == REGISTERED:
             return

@@ -1,0 +1,127 @@
+"""A real ``acrlink up`` on free ports, and the real clients pointed at it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure.identity import ClientSecretCredential
+from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+from azure.mgmt.resource.resources import ResourceManagementClient
+
+
+@dataclass
+class Running:
+    data_dir: Path
+    endpoints: dict[str, Any]
+
+    @property
+    def arm(self) -> str:
+        return str(self.endpoints["arm"])
+
+    @property
+    def subscription(self) -> str:
+        return str(self.endpoints["subscriptionId"])
+
+    @property
+    def second_subscription(self) -> str:
+        return str(self.endpoints["subscriptions"][1])
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run ``acrlink ARGS`` as a user would, for this data dir."""
+        result = subprocess.run([sys.executable, "-m", "acrlink", *args], capture_output=True, text=True,
+                                env={**os.environ, "ACRLINK_DATA_DIR": str(self.data_dir)})
+        if check and result.returncode != 0:
+            raise AssertionError(f"acrlink {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def az(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.cli("az", *args, check=check)
+
+    def az_json(self, *args: str) -> Any:
+        return json.loads(self.az(*args, "-o", "json").stdout)
+
+
+def start(data_dir: Path, *extra: str, ca_from: Path | None = None) -> Running:
+    """Start acrlink on free ports; with ``ca_from``, reuse that data dir's CA (one trust bundle for all)."""
+    if ca_from is not None:
+        for name in ("ca.pem", "ca.key"):
+            shutil.copy2(ca_from / name, data_dir / name)
+    env = {**os.environ, "ACRLINK_DATA_DIR": str(data_dir)}
+    subprocess.run([sys.executable, "-m", "acrlink", "up", "--detach", *extra], check=True, env=env,
+                   capture_output=True, text=True)
+    return Running(data_dir, json.loads((data_dir / "endpoints.json").read_text()))
+
+
+def stop(running: Running) -> None:
+    running.cli("down")
+
+
+@pytest.fixture(scope="session")
+def acrlink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    running = start(tmp_path_factory.mktemp("acrlink"))
+    yield running
+    stop(running)
+
+
+@pytest.fixture(scope="session")
+def acrlink_async(tmp_path_factory: pytest.TempPathFactory, acrlink: Running) -> Iterator[Running]:
+    """A second process that answers writes like real ARM (201/202 + polling)."""
+    running = start(tmp_path_factory.mktemp("acrlink-async"), "--arm-async", ca_from=acrlink.data_dir)
+    yield running
+    stop(running)
+
+
+@pytest.fixture(scope="session")
+def trust(acrlink: Running) -> Iterator[None]:
+    """The SDKs trust acrlink's CA the way a user's shell would (REQUESTS_CA_BUNDLE)."""
+    saved = {k: os.environ.get(k) for k in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")}
+    bundle = acrlink.endpoints["caBundle"]
+    os.environ["REQUESTS_CA_BUNDLE"] = os.environ["SSL_CERT_FILE"] = bundle
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def credential(running: Running) -> ClientSecretCredential:
+    return ClientSecretCredential(running.endpoints["tenantId"], "00000000-0000-0000-0000-0000000000aa",
+                                  "any-secret", authority=running.arm, disable_instance_discovery=True)
+
+
+@dataclass
+class Sdk:
+    resources: ResourceManagementClient
+    acr: ContainerRegistryManagementClient
+    running: Running
+
+
+def sdk_for(running: Running, subscription: str | None = None) -> Sdk:
+    cred = credential(running)
+    sub = subscription or running.subscription
+    return Sdk(ResourceManagementClient(cred, sub, base_url=running.arm),
+               ContainerRegistryManagementClient(cred, sub, base_url=running.arm), running)
+
+
+@pytest.fixture(scope="session")
+def sdk(acrlink: Running, trust: None) -> Sdk:
+    return sdk_for(acrlink)
+
+
+@pytest.fixture(scope="session")
+def az_path() -> str:
+    found = os.environ.get("ACRLINK_AZ") or shutil.which("az")
+    if not found:
+        pytest.fail("The Azure CLI is required: run the README's test command (it installs az into .venv-az) "
+                    "or set ACRLINK_AZ.")
+    return found
