@@ -46,8 +46,7 @@ def build(settings: Settings) -> Application:
     catalog = build_catalog()
     tenancy = Tenancy(store, catalog, settings.cloud)
     service = ResourceService(store, catalog, settings.cloud, tenancy)
-    identity = Identity(signing.load_key(settings.data_dir / "signing.key"), tenancy.world.tenant_id,
-                        settings.cloud)
+    identity = Identity(signing.load_key(settings.data_dir / "signing.key"), tenancy.world.tenant_id, settings.cloud)
     arm = ArmFace(service, tenancy, identity, Answers(service, settings.arm_async), settings.page_size)
     return Application(settings, store, tenancy, service, identity, arm)
 
@@ -66,8 +65,7 @@ def prepare_tls(settings: Settings) -> TlsFiles:
     tls_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     authority = certs.load_or_create_authority(settings.data_dir)
     names = list(dict.fromkeys([settings.host, "127.0.0.1", "localhost"]))
-    files = TlsFiles(authority.cert_path, settings.data_dir / "ca-bundle.pem", tls_dir / "arm.pem",
-                     tls_dir / "arm.key")
+    files = TlsFiles(authority.cert_path, settings.data_dir / "ca-bundle.pem", tls_dir / "arm.pem", tls_dir / "arm.key")
     certs.issue_server_certificate(authority, names, files.arm_cert, files.arm_key)
     certs.write_trust_bundle(authority, files.bundle)
     return files
@@ -112,8 +110,15 @@ async def serve(settings: Settings) -> None:
     proxy_sock = _tcp_socket(host, ports.proxy)
     dns_udp = _udp_socket(host, ports.dns)
     dns_tcp = _tcp_socket(host, dns_udp.getsockname()[1])
-    config = uvicorn.Config(application.arm.app(), ssl_certfile=str(tls.arm_cert), ssl_keyfile=str(tls.arm_key),
-                            log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=2)
+    config = uvicorn.Config(
+        application.arm.app(),
+        ssl_certfile=str(tls.arm_cert),
+        ssl_keyfile=str(tls.arm_key),
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=2,
+    )
     server = _Server(config)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

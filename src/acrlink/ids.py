@@ -44,9 +44,7 @@ class ResourceRef:
         return ResourceRef(self.subscription, self.resource_group, self.namespace, self.segments[:-1])
 
     def child(self, type_name: str, name: str) -> ResourceRef:
-        return ResourceRef(
-            self.subscription, self.resource_group, self.namespace, (*self.segments, (type_name, name))
-        )
+        return ResourceRef(self.subscription, self.resource_group, self.namespace, (*self.segments, (type_name, name)))
 
 
 def group_id(subscription: str, resource_group: str) -> str:
@@ -59,11 +57,7 @@ def parse_resource_id(resource_id: str) -> ResourceRef | None:
     if len(parts) < 9 or parts[0] != "":
         return None
     parts = parts[1:]
-    if (
-        parts[0].lower() != "subscriptions"
-        or parts[2].lower() != "resourcegroups"
-        or parts[4].lower() != "providers"
-    ):
+    if parts[0].lower() != "subscriptions" or parts[2].lower() != "resourcegroups" or parts[4].lower() != "providers":
         return None
     rest = parts[6:]
     if not rest or len(rest) % 2 or any(not p for p in parts):

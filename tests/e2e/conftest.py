@@ -37,10 +37,16 @@ class Running:
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run ``acrlink ARGS`` as a user would, for this data dir."""
-        result = subprocess.run([sys.executable, "-m", "acrlink", *args], capture_output=True, text=True,
-                                env={**os.environ, "ACRLINK_DATA_DIR": str(self.data_dir)})
+        result = subprocess.run(
+            [sys.executable, "-m", "acrlink", *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "ACRLINK_DATA_DIR": str(self.data_dir)},
+        )
         if check and result.returncode != 0:
-            raise AssertionError(f"acrlink {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+            raise AssertionError(
+                f"acrlink {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+            )
         return result
 
     def az(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -56,8 +62,13 @@ def start(data_dir: Path, *extra: str, ca_from: Path | None = None) -> Running:
         for name in ("ca.pem", "ca.key"):
             shutil.copy2(ca_from / name, data_dir / name)
     env = {**os.environ, "ACRLINK_DATA_DIR": str(data_dir)}
-    subprocess.run([sys.executable, "-m", "acrlink", "up", "--detach", *extra], check=True, env=env,
-                   capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "acrlink", "up", "--detach", *extra],
+        check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     return Running(data_dir, json.loads((data_dir / "endpoints.json").read_text()))
 
 
@@ -95,8 +106,13 @@ def trust(acrlink: Running) -> Iterator[None]:
 
 
 def credential(running: Running) -> ClientSecretCredential:
-    return ClientSecretCredential(running.endpoints["tenantId"], "00000000-0000-0000-0000-0000000000aa",
-                                  "any-secret", authority=running.arm, disable_instance_discovery=True)
+    return ClientSecretCredential(
+        running.endpoints["tenantId"],
+        "00000000-0000-0000-0000-0000000000aa",
+        "any-secret",
+        authority=running.arm,
+        disable_instance_discovery=True,
+    )
 
 
 @dataclass
@@ -109,8 +125,11 @@ class Sdk:
 def sdk_for(running: Running, subscription: str | None = None) -> Sdk:
     cred = credential(running)
     sub = subscription or running.subscription
-    return Sdk(ResourceManagementClient(cred, sub, base_url=running.arm),
-               ContainerRegistryManagementClient(cred, sub, base_url=running.arm), running)
+    return Sdk(
+        ResourceManagementClient(cred, sub, base_url=running.arm),
+        ContainerRegistryManagementClient(cred, sub, base_url=running.arm),
+        running,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -122,6 +141,7 @@ def sdk(acrlink: Running, trust: None) -> Sdk:
 def az_path() -> str:
     found = os.environ.get("ACRLINK_AZ") or shutil.which("az")
     if not found:
-        pytest.fail("The Azure CLI is required: run the README's test command (it installs az into .venv-az) "
-                    "or set ACRLINK_AZ.")
+        pytest.fail(
+            "The Azure CLI is required: run the README's test command (it installs az into .venv-az) or set ACRLINK_AZ."
+        )
     return found

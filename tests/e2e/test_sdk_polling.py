@@ -20,12 +20,18 @@ def async_sdk(acrlink_async: Running, trust: None) -> Sdk:
 
 def test_pollers_complete_every_write(async_sdk: Sdk) -> None:
     async_sdk.resources.resource_groups.create_or_update("rg-poll", {"location": "chinanorth2"})
-    poller = async_sdk.acr.registries.begin_create("rg-poll", "polled01", {"location": "chinanorth2", "sku": {"name": "Premium"}})
+    poller = async_sdk.acr.registries.begin_create(
+        "rg-poll", "polled01", {"location": "chinanorth2", "sku": {"name": "Premium"}}
+    )
     registry = poller.result()
     assert registry.provisioning_state == "Succeeded", "the final GET shows the finished resource"
-    updated = async_sdk.acr.registries.begin_update("rg-poll", "polled01", {"properties": {"adminUserEnabled": True}}).result()
+    updated = async_sdk.acr.registries.begin_update(
+        "rg-poll", "polled01", {"properties": {"adminUserEnabled": True}}
+    ).result()
     assert updated.admin_user_enabled is True
-    replica = async_sdk.acr.replications.begin_create("rg-poll", "polled01", "chinaeast2", {"location": "chinaeast2"}).result()
+    replica = async_sdk.acr.replications.begin_create(
+        "rg-poll", "polled01", "chinaeast2", {"location": "chinaeast2"}
+    ).result()
     assert replica.provisioning_state == "Succeeded"
     async_sdk.acr.replications.begin_delete("rg-poll", "polled01", "chinaeast2").result()
     async_sdk.acr.registries.begin_delete("rg-poll", "polled01").result()
@@ -37,8 +43,14 @@ def test_pollers_complete_every_write(async_sdk: Sdk) -> None:
 def test_initial_answers_carry_the_polling_headers(acrlink_async: Running, async_sdk: Sdk) -> None:
     async_sdk.resources.resource_groups.create_or_update("rg-headers", {"location": "chinanorth2"})
     token = async_sdk.acr._config.credential.get_token("https://management.chinacloudapi.cn/.default").token
-    base = f"{acrlink_async.arm}/subscriptions/{acrlink_async.subscription}/resourceGroups/rg-headers/providers/Microsoft.ContainerRegistry/registries/headers01"
-    with httpx.Client(verify=ssl.create_default_context(cafile=acrlink_async.endpoints["ca"]), headers={"Authorization": f"Bearer {token}"}) as client:
+    base = (
+        f"{acrlink_async.arm}/subscriptions/{acrlink_async.subscription}/resourceGroups/rg-headers"
+        "/providers/Microsoft.ContainerRegistry/registries/headers01"
+    )
+    with httpx.Client(
+        verify=ssl.create_default_context(cafile=acrlink_async.endpoints["ca"]),
+        headers={"Authorization": f"Bearer {token}"},
+    ) as client:
         put = client.put(f"{base}?api-version=2025-11-01", json={"location": "chinanorth2", "sku": {"name": "Premium"}})
         assert put.status_code == 201
         assert put.headers["Retry-After"] == "1"

@@ -31,10 +31,18 @@ def test_create_get_list_update_delete(sdk: Sdk, group: str) -> None:
     assert registries.get(group, "lifecycle01").id == created.id
     assert "Lifecycle01" in [r.name for r in registries.list_by_resource_group(group)]
     assert "Lifecycle01" in [r.name for r in registries.list()]
-    updated = registries.begin_update(group, "Lifecycle01", {
-        "properties": {"publicNetworkAccess": "Disabled", "networkRuleBypassOptions": "None",
-                       "dataEndpointEnabled": True},
-        "tags": {"env": "test"}}).result()
+    updated = registries.begin_update(
+        group,
+        "Lifecycle01",
+        {
+            "properties": {
+                "publicNetworkAccess": "Disabled",
+                "networkRuleBypassOptions": "None",
+                "dataEndpointEnabled": True,
+            },
+            "tags": {"env": "test"},
+        },
+    ).result()
     assert updated.public_network_access == "Disabled"
     assert updated.network_rule_bypass_options == "None"
     assert updated.data_endpoint_host_names == ["lifecycle01.chinanorth2.data.azurecr.cn"]
@@ -73,9 +81,9 @@ def test_usages_private_link_resources_and_credentials(sdk: Sdk, group: str) -> 
     assert usages["Size"][2] == "Bytes"
     assert set(usages) >= {"Size", "Webhooks", "Geo-replications", "IPRules", "VNetRules"}
     links = list(registries.list_private_link_resources(group, "usage01"))
-    assert [(r.properties.group_id, r.properties.required_members, r.properties.required_zone_names)
-            for r in links] == [
-        ("registry", ["registry", "registry_data_chinanorth2"], ["privatelink.azurecr.cn"])]
+    assert [
+        (r.properties.group_id, r.properties.required_members, r.properties.required_zone_names) for r in links
+    ] == [("registry", ["registry", "registry_data_chinanorth2"], ["privatelink.azurecr.cn"])]
     assert registries.get_private_link_resource(group, "usage01", "registry").properties.group_id == "registry"
     creds = registries.list_credentials(group, "usage01")
     assert creds.username == "usage01"
@@ -99,19 +107,27 @@ def test_credentials_need_the_admin_user(sdk: Sdk, group: str) -> None:
 
 
 def test_replications(sdk: Sdk, group: str) -> None:
-    sdk.acr.registries.begin_create(group, "georeg01", {**PREMIUM, "properties": {"dataEndpointEnabled": True}}).result()
+    sdk.acr.registries.begin_create(
+        group, "georeg01", {**PREMIUM, "properties": {"dataEndpointEnabled": True}}
+    ).result()
     replications = sdk.acr.replications
     replica = replications.begin_create(group, "georeg01", "chinaeast2", {"location": "chinaeast2"}).result()
     assert (replica.location, replica.provisioning_state, replica.status.display_status) == (
-        "chinaeast2", "Succeeded", "Ready")
+        "chinaeast2",
+        "Succeeded",
+        "Ready",
+    )
     assert sorted(r.location for r in replications.list(group, "georeg01")) == ["chinaeast2", "chinanorth2"]
     registry = sdk.acr.registries.get(group, "georeg01")
-    assert registry.data_endpoint_host_names == ["georeg01.chinanorth2.data.azurecr.cn",
-                                                 "georeg01.chinaeast2.data.azurecr.cn"]
+    assert registry.data_endpoint_host_names == [
+        "georeg01.chinanorth2.data.azurecr.cn",
+        "georeg01.chinaeast2.data.azurecr.cn",
+    ]
     members = sdk.acr.registries.get_private_link_resource(group, "georeg01", "registry").properties.required_members
     assert members == ["registry", "registry_data_chinanorth2", "registry_data_chinaeast2"]
-    updated = replications.begin_update(group, "georeg01", "chinaeast2",
-                                        {"properties": {"regionEndpointEnabled": False}, "tags": {"a": "b"}}).result()
+    updated = replications.begin_update(
+        group, "georeg01", "chinaeast2", {"properties": {"regionEndpointEnabled": False}, "tags": {"a": "b"}}
+    ).result()
     assert (updated.region_endpoint_enabled, updated.tags) == (False, {"a": "b"})
     assert replications.get(group, "georeg01", "chinaeast2").region_endpoint_enabled is False
     with pytest.raises(HttpResponseError) as home:
@@ -123,11 +139,14 @@ def test_replications(sdk: Sdk, group: str) -> None:
     replications.begin_delete(group, "georeg01", "chinaeast2").result()
     assert list(replications.list(group, "georeg01")) == []
     assert sdk.acr.registries.get(group, "georeg01").data_endpoint_host_names == [
-        "georeg01.chinanorth2.data.azurecr.cn"]
+        "georeg01.chinanorth2.data.azurecr.cn"
+    ]
 
 
 def test_replications_are_premium_only(sdk: Sdk, group: str) -> None:
-    sdk.acr.registries.begin_create(group, "standard01", {"location": "chinanorth2", "sku": {"name": "Standard"}}).result()
+    sdk.acr.registries.begin_create(
+        group, "standard01", {"location": "chinanorth2", "sku": {"name": "Standard"}}
+    ).result()
     with pytest.raises(HttpResponseError) as caught:
         sdk.acr.replications.begin_create(group, "standard01", "chinaeast2", {"location": "chinaeast2"}).result()
     assert caught.value.error.code == "SkuNotSupported"
@@ -162,4 +181,5 @@ def test_group_delete_removes_registries_and_children(sdk: Sdk) -> None:
         sdk.acr.registries.get("rg-sdk-gone", "goneregistry1")
     assert "goneregistry1" not in [r.name for r in sdk.acr.registries.list()]
     assert sdk.acr.registries.check_name_availability(
-        {"name": "goneregistry1", "type": "Microsoft.ContainerRegistry/registries"}).name_available
+        {"name": "goneregistry1", "type": "Microsoft.ContainerRegistry/registries"}
+    ).name_available

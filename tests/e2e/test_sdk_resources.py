@@ -60,8 +60,9 @@ def test_list_is_paged_with_next_link(sdk: Sdk) -> None:
 
 def test_generic_resource_list_filters_by_type(sdk: Sdk) -> None:
     sdk.resources.resource_groups.create_or_update("rg-generic", {"location": "chinanorth2"})
-    sdk.acr.registries.begin_create("rg-generic", "genericreg1",
-                                    {"location": "chinanorth2", "sku": {"name": "Premium"}}).result()
+    sdk.acr.registries.begin_create(
+        "rg-generic", "genericreg1", {"location": "chinanorth2", "sku": {"name": "Premium"}}
+    ).result()
     found = list(sdk.resources.resources.list(filter="resourceType eq 'Microsoft.ContainerRegistry/registries'"))
     mine = [r for r in found if r.name == "genericreg1"]
     assert mine and mine[0].type == "Microsoft.ContainerRegistry/registries"
@@ -73,8 +74,11 @@ def test_generic_resource_list_filters_by_type(sdk: Sdk) -> None:
 def test_providers(sdk: Sdk) -> None:
     providers = sdk.resources.providers
     namespaces = {p.namespace: p.registration_state for p in providers.list()}
-    assert namespaces == {"Microsoft.ContainerRegistry": "Registered", "Microsoft.Network": "Registered",
-                          "Microsoft.Resources": "Registered"}
+    assert namespaces == {
+        "Microsoft.ContainerRegistry": "Registered",
+        "Microsoft.Network": "Registered",
+        "Microsoft.Resources": "Registered",
+    }
     acr = providers.get("microsoft.containerregistry")
     assert acr.namespace == "Microsoft.ContainerRegistry"
     assert "registries" in [t.resource_type for t in acr.resource_types]
@@ -100,15 +104,18 @@ def test_sdk_registers_the_provider_after_409_and_retries(acrlink: Running, trus
     second.resources.resource_groups.create_or_update("rg-auto", {"location": "chinaeast2"})
     client = ContainerRegistryManagementClient(credential(acrlink), acrlink.second_subscription, base_url=acrlink.arm)
     assert list(client.registries.list()) == []
-    registry = client.registries.begin_create("rg-auto", "autoregistered1",
-                                              {"location": "chinaeast2", "sku": {"name": "Basic"}}).result()
+    registry = client.registries.begin_create(
+        "rg-auto", "autoregistered1", {"location": "chinaeast2", "sku": {"name": "Basic"}}
+    ).result()
     assert registry.provisioning_state == "Succeeded"
     assert second.resources.providers.get("Microsoft.ContainerRegistry").registration_state == "Registered"
 
 
 def test_unregistering_a_provider_in_use_is_refused(sdk: Sdk) -> None:
     sdk.resources.resource_groups.create_or_update("rg-inuse", {"location": "chinanorth2"})
-    sdk.acr.registries.begin_create("rg-inuse", "inusereg1", {"location": "chinanorth2", "sku": {"name": "Basic"}}).result()
+    sdk.acr.registries.begin_create(
+        "rg-inuse", "inusereg1", {"location": "chinanorth2", "sku": {"name": "Basic"}}
+    ).result()
     with pytest.raises(HttpResponseError) as caught:
         sdk.resources.providers.unregister("Microsoft.ContainerRegistry")
     assert caught.value.status_code == 409

@@ -23,9 +23,8 @@ def test_parse_top_level_resource() -> None:
 
 def test_parse_child_resource() -> None:
     ref = parse_resource_id(REPLICA_ID)
-    assert ref == ResourceRef(
-        "sub1", "rg1", "Microsoft.ContainerRegistry", (("registries", "MyReg01"), ("replications", "chinaeast2"))
-    )
+    segments = (("registries", "MyReg01"), ("replications", "chinaeast2"))
+    assert ref == ResourceRef("sub1", "rg1", "Microsoft.ContainerRegistry", segments)
 
 
 def test_parse_accepts_any_casing_of_the_fixed_segments() -> None:
@@ -37,8 +36,9 @@ def test_parse_accepts_any_casing_of_the_fixed_segments() -> None:
 
 
 def test_parse_keeps_the_casing_of_names_and_types() -> None:
-    ref = parse_resource_id("/subscriptions/SUB1/resourceGroups/My-RG/providers/microsoft.containerregistry/"
-                            "REGISTRIES/MyReg01")
+    ref = parse_resource_id(
+        "/subscriptions/SUB1/resourceGroups/My-RG/providers/microsoft.containerregistry/REGISTRIES/MyReg01"
+    )
     assert ref == ResourceRef("SUB1", "My-RG", "microsoft.containerregistry", (("REGISTRIES", "MyReg01"),))
 
 
@@ -83,7 +83,8 @@ def test_ref_name_is_the_last_segment_name() -> None:
 
 def test_ref_type_joins_namespace_and_type_segments() -> None:
     assert _registry().type == "Microsoft.ContainerRegistry/registries"
-    assert _registry().child("replications", "x").type == "Microsoft.ContainerRegistry/registries/replications"
+    child_type = _registry().child("replications", "x").type
+    assert child_type == "Microsoft.ContainerRegistry/registries/replications"
 
 
 def test_ref_id_is_the_canonical_id() -> None:
@@ -118,7 +119,9 @@ def test_child_appends_one_segment_and_keeps_the_scope() -> None:
     child = _registry().child("privateEndpointConnections", "MyReg01.abc")
     assert child.segments == (("registries", "MyReg01"), ("privateEndpointConnections", "MyReg01.abc"))
     assert (child.subscription, child.resource_group, child.namespace) == (
-        "sub1", "rg1", "Microsoft.ContainerRegistry"
+        "sub1",
+        "rg1",
+        "Microsoft.ContainerRegistry",
     )
 
 

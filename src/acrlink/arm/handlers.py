@@ -28,8 +28,9 @@ ALL_METHODS = ["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS"]
 
 
 class ArmFace:
-    def __init__(self, service: ResourceService, tenancy: Tenancy, identity: Identity, answers: Answers,
-                 page_size: int) -> None:
+    def __init__(
+        self, service: ResourceService, tenancy: Tenancy, identity: Identity, answers: Answers, page_size: int
+    ) -> None:
         self.service = service
         self.tenancy = tenancy
         self.identity = identity
@@ -45,8 +46,13 @@ class ArmFace:
             response = await self._identity(request) or await self._arm(request)
         except AcrlinkError as error:
             response = error_response(error)
-        log.info("ARM %s %s %d %.1fms", request.method, request.url.path, response.status_code,
-                 (time.perf_counter() - started) * 1000)
+        log.info(
+            "ARM %s %s %d %.1fms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
         return response
 
     async def _identity(self, request: Request) -> Response | None:
@@ -64,21 +70,29 @@ class ArmFace:
             return self.identity.openid_configuration(base, request.url.path.split("/")[1])
         if parts[-2:] == ["discovery", "instance"]:
             tenant = self.tenancy.world.tenant_id
-            return json_response(200, {"tenant_discovery_endpoint":
-                                       f"{base}/{tenant}/v2.0/.well-known/openid-configuration",
-                                       "api-version": "1.1", "metadata": []})
+            return json_response(
+                200,
+                {
+                    "tenant_discovery_endpoint": f"{base}/{tenant}/v2.0/.well-known/openid-configuration",
+                    "api-version": "1.1",
+                    "metadata": [],
+                },
+            )
         return None
 
     async def _arm(self, request: Request) -> Response:
         principal = self.identity.authenticate(request.headers.get("authorization"))
         if not request.query_params.get("api-version"):
-            raise BadRequest("MissingApiVersionParameter",
-                             "The api-version query parameter (?api-version=) is required for all requests.")
+            raise BadRequest(
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required for all requests.",
+            )
         route = routes.parse(request.url.path, self.service.catalog)
         handler = _HANDLERS.get((route.kind, request.method))
         if handler is None:
-            raise MethodNotAllowed("MethodNotAllowed",
-                                   f"The requested resource does not support http method '{request.method}'.")
+            raise MethodNotAllowed(
+                "MethodNotAllowed", f"The requested resource does not support http method '{request.method}'."
+            )
         body = read_json(await request.body()) if request.method in ("PUT", "PATCH", "POST") else None
         return await handler(self, request, route, body, principal)
 
@@ -147,8 +161,10 @@ class ArmFace:
     async def collection(self, request: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
         assert r.rtype is not None
         if r.resource_group is None and not r.rtype.listed_in_subscription:
-            raise BadRequest("InvalidResourceType", f"The resource type '{r.rtype.type}' cannot be "
-                                    "listed across a subscription.")
+            raise BadRequest(
+                "InvalidResourceType",
+                f"The resource type '{r.rtype.type}' cannot be listed across a subscription.",
+            )
         docs = self.service.list(r.rtype, r.subscription, r.resource_group, r.ref)
         return json_response(200, page(request, docs, self.page_size))
 
@@ -173,15 +189,17 @@ class ArmFace:
         response = self.answers.deleted(request, existed, r.subscription, r.rtype.namespace, "global")
         if not existed and r.rtype.type.endswith("privateEndpointConnections"):
             response.headers["x-ms-warning"] = (
-                f"The private endpoint connection '{r.ref.name}' was not found; nothing was deleted.")
+                f"The private endpoint connection '{r.ref.name}' was not found; nothing was deleted."
+            )
         return response
 
     async def action(self, request: Request, r: routes.Route, body: Any, p: Principal) -> Response:
         assert r.rtype and r.ref
         action = r.rtype.actions[r.name]
         if action.method != request.method:
-            raise MethodNotAllowed("MethodNotAllowed",
-                                   f"The requested resource does not support http method '{request.method}'.")
+            raise MethodNotAllowed(
+                "MethodNotAllowed", f"The requested resource does not support http method '{request.method}'."
+            )
         status, result = self.service.action(r.rtype, r.ref, r.name, body, r.rest, p.app_id)
         return json_response(status, result)
 
@@ -199,9 +217,18 @@ class ArmFace:
         operations = []
         for rtype in self.service.catalog.in_namespace(r.namespace):
             for verb in ("read", "write", "delete"):
-                operations.append({"name": f"{rtype.type}/{verb}", "isDataAction": False,
-                                   "display": {"provider": r.namespace, "resource": rtype.type.split("/")[-1],
-                                               "operation": verb, "description": f"{verb} {rtype.type}"}})
+                operations.append(
+                    {
+                        "name": f"{rtype.type}/{verb}",
+                        "isDataAction": False,
+                        "display": {
+                            "provider": r.namespace,
+                            "resource": rtype.type.split("/")[-1],
+                            "operation": verb,
+                            "description": f"{verb} {rtype.type}",
+                        },
+                    }
+                )
         return json_response(200, page(request, operations, self.page_size))
 
 

@@ -45,50 +45,71 @@ class Identity:
         now = epoch()
         object_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"acrlink:{self.tenant_id}:{app_id}"))
         claims = {
-            "aud": audience, "iss": f"https://sts.acrlink/{self.tenant_id}/", "iat": now, "nbf": now,
-            "exp": now + TOKEN_LIFETIME, "tid": self.tenant_id, "oid": object_id, "sub": object_id,
-            "appid": app_id, "idtyp": "app", "ver": "1.0",
+            "aud": audience,
+            "iss": f"https://sts.acrlink/{self.tenant_id}/",
+            "iat": now,
+            "nbf": now,
+            "exp": now + TOKEN_LIFETIME,
+            "tid": self.tenant_id,
+            "oid": object_id,
+            "sub": object_id,
+            "appid": app_id,
+            "idtyp": "app",
+            "ver": "1.0",
         }
         return signing.encode(claims, self._key), now + TOKEN_LIFETIME
 
     def authenticate(self, authorization: str | None) -> Principal:
         """The caller of an ARM request, from its bearer token."""
         if not authorization:
-            raise Unauthorized("AuthenticationFailed",
-                               "Authentication failed. The 'Authorization' header is missing.")
+            raise Unauthorized("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
-            raise Unauthorized("InvalidAuthenticationToken",
-                               "The access token is invalid. The 'Authorization' header must be 'Bearer <token>'.")
+            raise Unauthorized(
+                "InvalidAuthenticationToken",
+                "The access token is invalid. The 'Authorization' header must be 'Bearer <token>'.",
+            )
         try:
             claims = signing.decode(token.strip(), self._key)
         except signing.InvalidToken as exc:
-            raise Unauthorized("InvalidAuthenticationToken",
-                               f"The access token is invalid ({exc}). Sign in again.") from None
+            raise Unauthorized(
+                "InvalidAuthenticationToken", f"The access token is invalid ({exc}). Sign in again."
+            ) from None
         return Principal(str(claims.get("oid", "")), str(claims.get("appid", "")))
 
     # Endpoints ---------------------------------------------------------------------------------------
 
     def openid_configuration(self, base: str, tenant: str) -> Response:
         authority = f"{base}/{tenant}"
-        return json_response(200, {
-            "issuer": f"https://sts.acrlink/{self.tenant_id}/",
-            "authorization_endpoint": f"{authority}/oauth2/v2.0/authorize",
-            "token_endpoint": f"{authority}/oauth2/v2.0/token",
-            "device_authorization_endpoint": f"{authority}/oauth2/v2.0/devicecode",
-            "jwks_uri": f"{authority}/discovery/v2.0/keys",
-            "response_types_supported": ["code", "id_token", "token"],
-            "subject_types_supported": ["pairwise"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt",
-                                                      "client_secret_basic"],
-            "scopes_supported": ["openid", "profile", "email", "offline_access"],
-            "tenant_region_scope": "AS",
-            "cloud_instance_name": "acrlink",
-        })
+        return json_response(
+            200,
+            {
+                "issuer": f"https://sts.acrlink/{self.tenant_id}/",
+                "authorization_endpoint": f"{authority}/oauth2/v2.0/authorize",
+                "token_endpoint": f"{authority}/oauth2/v2.0/token",
+                "device_authorization_endpoint": f"{authority}/oauth2/v2.0/devicecode",
+                "jwks_uri": f"{authority}/discovery/v2.0/keys",
+                "response_types_supported": ["code", "id_token", "token"],
+                "subject_types_supported": ["pairwise"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "token_endpoint_auth_methods_supported": [
+                    "client_secret_post",
+                    "private_key_jwt",
+                    "client_secret_basic",
+                ],
+                "scopes_supported": ["openid", "profile", "email", "offline_access"],
+                "tenant_region_scope": "AS",
+                "cloud_instance_name": "acrlink",
+            },
+        )
 
     def _known_tenant(self, tenant: str) -> bool:
-        return tenant.lower() in (self.tenant_id.lower(), "organizations", "common", "acrlink.onmicrosoft.com")
+        return tenant.lower() in (
+            self.tenant_id.lower(),
+            "organizations",
+            "common",
+            "acrlink.onmicrosoft.com",
+        )
 
     async def token(self, request: Request, tenant: str) -> Response:
         """OAuth 2.0 client credentials (what ``az login --service-principal`` and ClientSecretCredential
@@ -97,36 +118,74 @@ class Identity:
         if not self._known_tenant(tenant):
             return _oauth_error(400, "invalid_request", 90002, f"Tenant '{tenant}' not found.")
         if form.get("grant_type") != "client_credentials":
-            return _oauth_error(400, "unsupported_grant_type", 70003,
-                                "The app requested an unsupported grant type; use client_credentials.")
+            return _oauth_error(
+                400,
+                "unsupported_grant_type",
+                70003,
+                "The app requested an unsupported grant type; use client_credentials.",
+            )
         app_id = form.get("client_id")
         if not app_id:
-            return _oauth_error(400, "invalid_request", 900144,
-                                "The request body must contain the following parameter: 'client_id'.")
+            return _oauth_error(
+                400,
+                "invalid_request",
+                900144,
+                "The request body must contain the following parameter: 'client_id'.",
+            )
         if not (form.get("client_secret") or form.get("client_assertion")):
-            return _oauth_error(401, "invalid_client", 7000218, "The request body must contain the "
-                                "following parameter: 'client_assertion' or 'client_secret'.")
+            return _oauth_error(
+                401,
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            )
         scope = form.get("scope") or form.get("resource") or self.cloud.arm_audience
         audience = scope.split(" ")[0].removesuffix("/.default")
         token, expires = self.issue(app_id, audience)
-        return json_response(200, {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME,
-                                   "ext_expires_in": TOKEN_LIFETIME, "expires_on": expires,
-                                   "access_token": token})
+        return json_response(
+            200,
+            {
+                "token_type": "Bearer",
+                "expires_in": TOKEN_LIFETIME,
+                "ext_expires_in": TOKEN_LIFETIME,
+                "expires_on": expires,
+                "access_token": token,
+            },
+        )
 
     def managed_identity(self, request: Request) -> Response:
         """App Service style (``IDENTITY_ENDPOINT`` + ``X-IDENTITY-HEADER``) and IMDS style
         (``Metadata: true``) managed identity tokens."""
         if not (request.headers.get("x-identity-header") or request.headers.get("metadata") == "true"):
-            return json_response(400, {"error": "invalid_request",
-                                       "error_description": "Required header X-IDENTITY-HEADER or Metadata is missing."})
+            return json_response(
+                400,
+                {
+                    "error": "invalid_request",
+                    "error_description": "Required header X-IDENTITY-HEADER or Metadata is missing.",
+                },
+            )
         resource = request.query_params.get("resource")
         if not resource:
-            return json_response(400, {"error": "invalid_request",
-                                       "error_description": "Required query parameter resource is missing."})
+            return json_response(
+                400,
+                {
+                    "error": "invalid_request",
+                    "error_description": "Required query parameter resource is missing.",
+                },
+            )
         client_id = request.query_params.get("client_id") or "acrlink-managed-identity"
         token, expires = self.issue(client_id, resource.removesuffix("/.default"))
-        return json_response(200, {"access_token": token, "expires_on": str(expires), "expires_in": str(TOKEN_LIFETIME),
-                                   "resource": resource, "token_type": "Bearer", "client_id": client_id})
+        return json_response(
+            200,
+            {
+                "access_token": token,
+                "expires_on": str(expires),
+                "expires_in": str(TOKEN_LIFETIME),
+                "resource": resource,
+                "token_type": "Bearer",
+                "client_id": client_id,
+            },
+        )
 
     def cloud_metadata(self, base: str, api_version: str | None) -> Response:
         """One cloud object (api-version 2022-09-01 and later) or the list form older versions
@@ -135,8 +194,12 @@ class Identity:
             "name": CLI_CLOUD_NAME,
             "portal": self.cloud.portal,
             "resourceManager": f"{base}/",
-            "authentication": {"loginEndpoint": base, "audiences": [self.cloud.arm_audience],
-                               "tenant": "common", "identityProvider": "AAD"},
+            "authentication": {
+                "loginEndpoint": base,
+                "audiences": [self.cloud.arm_audience],
+                "tenant": "common",
+                "identityProvider": "AAD",
+            },
             "gallery": f"{base}/",
             "graph": f"{base}/",
             "graphAudience": f"{base}/",
@@ -145,8 +208,12 @@ class Identity:
             "sqlManagement": f"{base}/",
             "vmImageAliasDoc": f"{base}/vm-image-aliases",
             "activeDirectoryDataLake": f"{base}/",
-            "suffixes": {"acrLoginServer": self.cloud.acr_suffix, "storage": "core.chinacloudapi.cn",
-                         "keyVaultDns": "vault.azure.cn", "sqlServerHostname": "database.chinacloudapi.cn"},
+            "suffixes": {
+                "acrLoginServer": self.cloud.acr_suffix,
+                "storage": "core.chinacloudapi.cn",
+                "keyVaultDns": "vault.azure.cn",
+                "sqlServerHostname": "database.chinacloudapi.cn",
+            },
         }
         if (api_version or "") >= "2022-09-01":
             return json_response(200, cloud)
@@ -154,7 +221,12 @@ class Identity:
 
 
 def _oauth_error(status: int, error: str, code: int, description: str) -> Response:
-    body: dict[str, Any] = {"error": error, "error_description": f"AADSTS{code}: {description}",
-                            "error_codes": [code], "timestamp": "", "trace_id": str(uuid.uuid4()),
-                            "correlation_id": str(uuid.uuid4())}
+    body: dict[str, Any] = {
+        "error": error,
+        "error_description": f"AADSTS{code}: {description}",
+        "error_codes": [code],
+        "timestamp": "",
+        "trace_id": str(uuid.uuid4()),
+        "correlation_id": str(uuid.uuid4()),
+    }
     return json_response(status, body)

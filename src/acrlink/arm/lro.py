@@ -30,18 +30,27 @@ class Answers:
     def _api(self, request: Request) -> str:
         return request.query_params.get("api-version", "")
 
-    def _operation(self, request: Request, subscription: str, namespace: str, location: str,
-                   kind: str, prefix: str) -> tuple[str, str]:
+    def _operation(
+        self, request: Request, subscription: str, namespace: str, location: str, kind: str, prefix: str
+    ) -> tuple[str, str]:
         operation_id = f"{prefix}-{new_guid()}"
         stamp = iso(now())
-        self._service.record_operation(operation_id, {"status": "Succeeded", "startTime": stamp,
-                                                      "endTime": stamp})
-        url = (f"{self._base(request)}/subscriptions/{subscription}/providers/{namespace}/locations/"
-               f"{location}/{kind}/{operation_id}?api-version={self._api(request)}")
+        self._service.record_operation(operation_id, {"status": "Succeeded", "startTime": stamp, "endTime": stamp})
+        url = (
+            f"{self._base(request)}/subscriptions/{subscription}/providers/{namespace}/locations/"
+            f"{location}/{kind}/{operation_id}?api-version={self._api(request)}"
+        )
         return operation_id, url
 
-    def written(self, request: Request, doc: dict[str, Any], created: bool, subscription: str,
-                namespace: str, in_progress: str) -> Response:
+    def written(
+        self,
+        request: Request,
+        doc: dict[str, Any],
+        created: bool,
+        subscription: str,
+        namespace: str,
+        in_progress: str,
+    ) -> Response:
         """A PUT or PATCH that succeeded."""
         if not self.asynchronous:
             return json_response(201 if created else 200, doc)
@@ -53,8 +62,7 @@ class Answers:
             shown["properties"] = {**doc["properties"], "provisioningState": in_progress}
         return json_response(201, shown, {"Azure-AsyncOperation": url, "Retry-After": "1"})
 
-    def deleted(self, request: Request, existed: bool, subscription: str, namespace: str,
-                location: str) -> Response:
+    def deleted(self, request: Request, existed: bool, subscription: str, namespace: str, location: str) -> Response:
         if not self.asynchronous:
             return json_response(200 if existed else 204)
         if not existed:
@@ -67,7 +75,10 @@ class Answers:
             return json_response(200)
         operation_id = f"rg-delete-{new_guid()}"
         self._service.record_operation(operation_id, {"status": "Succeeded"})
-        url = f"{self._base(request)}/subscriptions/{subscription}/operationresults/{operation_id}?api-version={self._api(request)}"
+        url = (
+            f"{self._base(request)}/subscriptions/{subscription}/operationresults/{operation_id}"
+            f"?api-version={self._api(request)}"
+        )
         return json_response(202, None, {"Location": url, "Retry-After": "1"})
 
     def poll(self, operation_id: str, kind: str) -> Response:

@@ -129,6 +129,14 @@ def _group_resource(sub: str, group: str, tail: list[str], catalog: Catalog) -> 
         return Route("resource", sub, group, namespace, rtype=rtype, ref=ref)
     action = segments[index].lower()
     if action in rtype.actions:
-        return Route("action", sub, group, namespace, name=action, rtype=rtype, ref=ref,
-                     rest=tuple(segments[index + 1:]))
+        return Route(
+            "action",
+            sub,
+            group,
+            namespace,
+            name=action,
+            rtype=rtype,
+            ref=ref,
+            rest=tuple(segments[index + 1 :]),
+        )
     raise _invalid_type(namespace, "/".join([*rtype.type.split("/")[1:], segments[index]]))

@@ -49,8 +49,7 @@ def error_body(error: AcrlinkError) -> dict[str, Any]:
         body["target"] = error.target
     if error.details:
         body["details"] = [
-            {"code": d.code, "message": d.message, **({"target": d.target} if d.target else {})}
-            for d in error.details
+            {"code": d.code, "message": d.message, **({"target": d.target} if d.target else {})} for d in error.details
         ]
     return {"error": body}
 
@@ -72,7 +71,7 @@ def page(request: Request, items: list[Any], page_size: int) -> dict[str, Any]:
     start = int(token) if token.isdigit() else 0
     top = request.query_params.get("$top")
     size = min(page_size, int(top)) if top and top.isdigit() and int(top) > 0 else page_size
-    body: dict[str, Any] = {"value": items[start:start + size]}
+    body: dict[str, Any] = {"value": items[start : start + size]}
     if start + size < len(items) and not top:
         params = {k: v for k, v in request.query_params.items() if k != "$skiptoken"}
         params["$skiptoken"] = str(start + size)

@@ -65,8 +65,9 @@ def find_az() -> str | None:
 def _quiet_update_check(directory: Path) -> None:
     """Tell az it checked for updates just now, so it makes no call to the internet."""
     stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S.%f")
-    (directory / "versionCheck.json").write_text(json.dumps({"check_time": stamp, "update_time": stamp,
-                                                             "versions": {}}))
+    (directory / "versionCheck.json").write_text(
+        json.dumps({"check_time": stamp, "update_time": stamp, "versions": {}})
+    )
 
 
 def ensure_login(az: str, data_dir: Path, endpoints: dict[str, Any], env: dict[str, str]) -> None:
@@ -83,9 +84,22 @@ def ensure_login(az: str, data_dir: Path, endpoints: dict[str, Any], env: dict[s
     directory.mkdir(parents=True, mode=0o700)
     _quiet_update_check(directory)
     result = subprocess.run(
-        [az, "login", "--service-principal", "-u", env["AZURE_CLIENT_ID"], "-p", CLIENT_SECRET,
-         "--tenant", endpoints["tenantId"], "--output", "none"],
-        env=env, capture_output=True, text=True,
+        [
+            az,
+            "login",
+            "--service-principal",
+            "-u",
+            env["AZURE_CLIENT_ID"],
+            "-p",
+            CLIENT_SECRET,
+            "--tenant",
+            endpoints["tenantId"],
+            "--output",
+            "none",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     if result.returncode != 0:
         raise RuntimeError(f"az login against acrlink failed:\n{result.stderr}")

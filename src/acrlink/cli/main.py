@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -15,10 +15,16 @@ from acrlink.cli import azure, process
 from acrlink.domain.cloud import find_cloud
 from acrlink.settings import Ports, Settings, default_data_dir
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="acrlink: a local emulator of Azure Container Registry with Azure Private Link.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="acrlink: a local emulator of Azure Container Registry with Azure Private Link.",
+)
 
-DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Data directory [default: $ACRLINK_DATA_DIR or ~/.acrlink]")]  # noqa: UP007,E501
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory [default: $ACRLINK_DATA_DIR or ~/.acrlink]"),
+]  # noqa: UP007,E501
 
 
 def _data_dir(given: Path | None) -> Path:
@@ -42,7 +48,9 @@ def up(
     dns_port: Annotated[int, typer.Option(help="DNS (UDP and TCP)")] = 0,
     proxy_port: Annotated[int, typer.Option(help="Client proxy (HTTP CONNECT)")] = 0,
     cloud: Annotated[str, typer.Option(help="AzureChinaCloud or AzureCloud")] = "AzureChinaCloud",
-    arm_async: Annotated[bool, typer.Option("--arm-async", help="Answer writes like real ARM (201/202 + polling)")] = False,  # noqa: E501
+    arm_async: Annotated[
+        bool, typer.Option("--arm-async", help="Answer writes like real ARM (201/202 + polling)")
+    ] = False,  # noqa: E501
     detach: Annotated[bool, typer.Option("--detach", help="Run in the background; return once ready")] = False,
 ) -> None:
     """Start acrlink. In the foreground it logs a line per request; Ctrl-C stops it."""
@@ -54,13 +62,28 @@ def up(
         raise typer.Exit(2) from None
     running = process.read_endpoints(directory)
     if running is not None:
-        typer.echo(f"acrlink is already running for {directory} (pid {running['pid']}, ARM {running['arm']}).",
-                   err=True)
+        typer.echo(
+            f"acrlink is already running for {directory} (pid {running['pid']}, ARM {running['arm']}).",
+            err=True,
+        )
         raise typer.Exit(1)
     if detach:
-        arguments = ["--data-dir", str(directory), "--host", host, "--arm-port", str(arm_port),
-                     "--registry-port", str(registry_port), "--dns-port", str(dns_port),
-                     "--proxy-port", str(proxy_port), "--cloud", profile.name]
+        arguments = [
+            "--data-dir",
+            str(directory),
+            "--host",
+            host,
+            "--arm-port",
+            str(arm_port),
+            "--registry-port",
+            str(registry_port),
+            "--dns-port",
+            str(dns_port),
+            "--proxy-port",
+            str(proxy_port),
+            "--cloud",
+            profile.name,
+        ]
         if arm_async or os.environ.get("ACRLINK_ARM_ASYNC") == "1":
             arguments.append("--arm-async")
         try:
@@ -68,12 +91,19 @@ def up(
         except RuntimeError as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(1) from None
-        typer.echo(f"acrlink is running (pid {endpoints['pid']}): ARM {endpoints['arm']}, "
-                   f"endpoints in {directory / 'endpoints.json'}")
+        typer.echo(
+            f"acrlink is running (pid {endpoints['pid']}): ARM {endpoints['arm']}, "
+            f"endpoints in {directory / 'endpoints.json'}"
+        )
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    settings = Settings(data_dir=directory, host=host, ports=Ports(arm_port, registry_port, dns_port, proxy_port),
-                        cloud=profile, arm_async=arm_async or os.environ.get("ACRLINK_ARM_ASYNC") == "1")
+    settings = Settings(
+        data_dir=directory,
+        host=host,
+        ports=Ports(arm_port, registry_port, dns_port, proxy_port),
+        cloud=profile,
+        arm_async=arm_async or os.environ.get("ACRLINK_ARM_ASYNC") == "1",
+    )
     asyncio.run(_serve(settings))
 
 
@@ -113,8 +143,7 @@ def env(data_dir: DataDir = None) -> None:
     typer.echo("\n".join(lines))
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
-                               "help_option_names": []})
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})
 def az(ctx: typer.Context, data_dir: DataDir = None) -> None:
     """Run the real az against this acrlink: acrlink az group list -o table."""
     directory = _data_dir(data_dir)

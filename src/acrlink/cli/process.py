@@ -46,7 +46,10 @@ def start_detached(data_dir: Path, arguments: list[str], timeout: float = 30.0) 
     with open(log_path, "ab") as log:
         child = subprocess.Popen(
             [sys.executable, "-m", "acrlink", "up", *arguments],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
             env={**os.environ, "ACRLINK_DATA_DIR": str(data_dir)},
         )
     deadline = time.monotonic() + timeout

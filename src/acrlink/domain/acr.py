@@ -28,8 +28,9 @@ class SkuProblem:
     target: str
 
 
-def premium_feature_problems(sku: str, properties: dict[str, Any], replica_count: int = 0,
-                             connection_count: int = 0) -> list[SkuProblem]:
+def premium_feature_problems(
+    sku: str, properties: dict[str, Any], replica_count: int = 0, connection_count: int = 0
+) -> list[SkuProblem]:
     """Premium-only settings a Basic or Standard registry asks for (S1).
 
     Disabling public network access has its own confirmed code; network rules, data endpoints,
@@ -114,8 +115,14 @@ class Usage:
         return {"name": self.name, "limit": self.limit, "currentValue": self.current, "unit": self.unit}
 
 
-def usages(sku: str, creation_date: str, properties: dict[str, Any], region_count: int,
-           connection_count: int, size_bytes: int = 0) -> list[Usage]:
+def usages(
+    sku: str,
+    creation_date: str,
+    properties: dict[str, Any],
+    region_count: int,
+    connection_count: int,
+    size_bytes: int = 0,
+) -> list[Usage]:
     """What ``az acr show-usage`` lists. Non-Premium registries have no geo-replication quota (0)."""
     names = unconfirmed.USAGE_NAMES
     rules = properties.get("networkRuleSet") or {}

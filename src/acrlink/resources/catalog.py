@@ -41,8 +41,11 @@ class Catalog:
 
     def children_of(self, parent: ResourceType) -> list[ResourceType]:
         depth = len(parent.path) + 1
-        return [t for t in self.types
-                if t.namespace == parent.namespace and len(t.path) == depth and t.path[:-1] == parent.path]
+        return [
+            t
+            for t in self.types
+            if t.namespace == parent.namespace and len(t.path) == depth and t.path[:-1] == parent.path
+        ]
 
 
 def build_catalog(extra: Iterable[ResourceType] = ()) -> Catalog:

@@ -7,7 +7,7 @@ owner only approves, rejects or deletes them here.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from acrlink import unconfirmed
 from acrlink.domain.privatelink import APPROVED, check_owner_transition
@@ -16,7 +16,9 @@ from acrlink.ids import ResourceRef
 from acrlink.resources import common
 from acrlink.resources.base import Context, Doc, ResourceType
 from acrlink.resources.registry import TYPE as REGISTRY_TYPE
-from acrlink.resources.validation import Body, Enum, parse
+from acrlink.resources.validation import Body, one_of, parse
+
+ActionsRequired = Annotated[str, one_of("None", "Recreate")]
 
 TYPE = f"{REGISTRY_TYPE}/privateEndpointConnections"
 AUTO_APPROVED = "Auto-Approved"
@@ -25,7 +27,7 @@ AUTO_APPROVED = "Auto-Approved"
 class State(Body):
     status: str
     description: str | None = None
-    actionsRequired: Enum("None", "Recreate") | None = None  # noqa: N815
+    actionsRequired: ActionsRequired | None = None  # noqa: N815
 
 
 class Endpoint(Body):
@@ -79,8 +81,11 @@ def put(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> Doc:
     }
     return {
         **existing,
-        "properties": {**existing["properties"], "privateLinkServiceConnectionState": new_state,
-                       "provisioningState": "Succeeded"},
+        "properties": {
+            **existing["properties"],
+            "privateLinkServiceConnectionState": new_state,
+            "provisioningState": "Succeeded",
+        },
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import field_validator
 
@@ -16,7 +16,15 @@ from acrlink.errors import BadRequest, Conflict, ErrorDetail, NotFound
 from acrlink.ids import ResourceRef
 from acrlink.resources import common
 from acrlink.resources.base import Action, Context, Doc, ResourceType
-from acrlink.resources.validation import Body, Enum, parse
+from acrlink.resources.validation import Body, one_of, parse
+
+RuleAction = Annotated[str, one_of("Allow")]
+DefaultAction = Annotated[str, one_of("Allow", "Deny")]
+SkuName = Annotated[str, one_of("Classic", "Basic", "Standard", "Premium")]
+EnabledDisabled = Annotated[str, one_of("Enabled", "Disabled")]
+BypassOption = Annotated[str, one_of("AzureServices", "None")]
+RoleAssignmentMode = Annotated[str, one_of("LegacyRegistryPermissions", "AbacRepositoryPermissions")]
+PasswordName = Annotated[str, one_of("password", "password2")]
 
 TYPE = "Microsoft.ContainerRegistry/registries"
 REPLICATIONS = "replications"
@@ -38,7 +46,7 @@ _CIDR = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(/(\d{1,2}))?$")
 
 
 class IpRule(Body):
-    action: Enum("Allow") = "Allow"
+    action: RuleAction = "Allow"
     value: str
 
     @field_validator("value")
@@ -51,12 +59,12 @@ class IpRule(Body):
 
 
 class NetworkRuleSet(Body):
-    defaultAction: Enum("Allow", "Deny") = "Allow"  # noqa: N815 - wire name
+    defaultAction: DefaultAction = "Allow"  # noqa: N815 - wire name
     ipRules: list[IpRule] | None = None  # noqa: N815
 
 
 class Sku(Body):
-    name: Enum("Classic", "Basic", "Standard", "Premium")
+    name: SkuName
 
 
 class Properties(Body):
@@ -65,12 +73,12 @@ class Properties(Body):
     policies: dict[str, Any] | None = None
     encryption: dict[str, Any] | None = None
     dataEndpointEnabled: bool | None = None  # noqa: N815
-    publicNetworkAccess: Enum("Enabled", "Disabled") | None = None  # noqa: N815
-    networkRuleBypassOptions: Enum("AzureServices", "None") | None = None  # noqa: N815
+    publicNetworkAccess: EnabledDisabled | None = None  # noqa: N815
+    networkRuleBypassOptions: BypassOption | None = None  # noqa: N815
     networkRuleBypassAllowedForTasks: bool | None = None  # noqa: N815
-    zoneRedundancy: Enum("Enabled", "Disabled") | None = None  # noqa: N815
+    zoneRedundancy: EnabledDisabled | None = None  # noqa: N815
     anonymousPullEnabled: bool | None = None  # noqa: N815
-    roleAssignmentMode: Enum("LegacyRegistryPermissions", "AbacRepositoryPermissions") | None = None  # noqa: N815
+    roleAssignmentMode: RoleAssignmentMode | None = None  # noqa: N815
 
 
 class CreateBody(Body):
@@ -112,8 +120,10 @@ def _given(properties: Properties | None) -> Doc:
 def _with_rule_defaults(props: Doc) -> Doc:
     rules = props.get("networkRuleSet")
     if rules is not None:
-        props["networkRuleSet"] = {"defaultAction": rules.get("defaultAction", "Allow"),
-                                   "ipRules": rules.get("ipRules") or []}
+        props["networkRuleSet"] = {
+            "defaultAction": rules.get("defaultAction", "Allow"),
+            "ipRules": rules.get("ipRules") or [],
+        }
     if "policies" in props:
         props["policies"] = {**DEFAULT_POLICIES, **props["policies"]}
     return props
@@ -124,8 +134,11 @@ def _creation_date(ctx: Context, tags: dict[str, str]) -> str:
     if backdate is None:
         return iso(ctx.now)
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", backdate):
-        raise BadRequest("InvalidRequestContent", f"The tag '{BACKDATE_TAG}' must be a date YYYY-MM-DD.",
-                         target=f"tags.{BACKDATE_TAG}")
+        raise BadRequest(
+            "InvalidRequestContent",
+            f"The tag '{BACKDATE_TAG}' must be a date YYYY-MM-DD.",
+            target=f"tags.{BACKDATE_TAG}",
+        )
     return f"{backdate}T00:00:00.0000000Z"
 
 
@@ -150,8 +163,12 @@ def _check_sku(ctx: Context, ref: ResourceRef, sku: str, props: Doc) -> None:
     problems = acr.premium_feature_problems(sku, props, replicas, connections)
     if problems:
         first = problems[0]
-        raise BadRequest(first.code, first.message, target=first.target,
-                         details=[ErrorDetail(p.code, p.message, p.target) for p in problems[1:]])
+        raise BadRequest(
+            first.code,
+            first.message,
+            target=first.target,
+            details=[ErrorDetail(p.code, p.message, p.target) for p in problems[1:]],
+        )
 
 
 def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> Doc:
@@ -214,8 +231,9 @@ def region_list(ctx: Context, ref: ResourceRef, doc: Doc) -> list[str]:
 
 def render(ctx: Context, ref: ResourceRef, doc: Doc) -> Doc:
     props = doc["properties"]
-    names = acr.data_endpoint_host_names(ctx.cloud, ref.name, region_list(ctx, ref, doc),
-                                         bool(props.get("dataEndpointEnabled")))
+    names = acr.data_endpoint_host_names(
+        ctx.cloud, ref.name, region_list(ctx, ref, doc), bool(props.get("dataEndpointEnabled"))
+    )
     return {
         **doc,
         "properties": {
@@ -257,8 +275,9 @@ def _link_resource(ctx: Context, ref: ResourceRef, doc: Doc) -> Doc:
     }
 
 
-def private_link_resources(ctx: Context, ref: ResourceRef, doc: Doc, _body: Any,
-                           rest: tuple[str, ...]) -> tuple[int, Any]:
+def private_link_resources(
+    ctx: Context, ref: ResourceRef, doc: Doc, _body: Any, rest: tuple[str, ...]
+) -> tuple[int, Any]:
     """The one private link group of a registry, ``registry``, with a member per region (S4)."""
     resource = _link_resource(ctx, ref, doc)
     if not rest:
@@ -293,18 +312,18 @@ def _require_admin(doc: Doc) -> None:
         )
 
 
-def list_credentials(ctx: Context, ref: ResourceRef, doc: Doc, _body: Any,
-                     _rest: tuple[str, ...]) -> tuple[int, Any]:
+def list_credentials(ctx: Context, ref: ResourceRef, doc: Doc, _body: Any, _rest: tuple[str, ...]) -> tuple[int, Any]:
     _require_admin(doc)
     return 200, admin_credentials(ctx, ref)
 
 
 class RegenerateBody(Body):
-    name: Enum("password", "password2")
+    name: PasswordName
 
 
-def regenerate_credential(ctx: Context, ref: ResourceRef, doc: Doc, body: Any,
-                          _rest: tuple[str, ...]) -> tuple[int, Any]:
+def regenerate_credential(
+    ctx: Context, ref: ResourceRef, doc: Doc, body: Any, _rest: tuple[str, ...]
+) -> tuple[int, Any]:
     _require_admin(doc)
     which = parse(RegenerateBody, body).name
     stored = ctx.tx.kv_get(_credentials_key(ref)) or _new_passwords()
@@ -328,8 +347,11 @@ def check_name_availability(ctx: Context, _subscription: str, body: Any) -> tupl
         return 200, {"nameAvailable": False, "reason": "Invalid", "message": problem}
     taken = any(r.body["name"].lower() == request.name.lower() for r in ctx.tx.query(type=TYPE))
     if taken:
-        return 200, {"nameAvailable": False, "reason": "AlreadyExists",
-                     "message": f"The registry {request.name} is already in use."}
+        return 200, {
+            "nameAvailable": False,
+            "reason": "AlreadyExists",
+            "message": f"The registry {request.name} is already in use.",
+        }
     return 200, {"nameAvailable": True}
 
 

@@ -9,16 +9,16 @@ from acrlink.errors import BadRequest
 from acrlink.ids import ResourceRef
 from acrlink.resources import common
 from acrlink.resources.base import Context, Doc, ResourceType
-from acrlink.resources.registry import REPLICATIONS
+from acrlink.resources.registry import REPLICATIONS, EnabledDisabled
 from acrlink.resources.registry import TYPE as REGISTRY_TYPE
-from acrlink.resources.validation import Body, Enum, parse
+from acrlink.resources.validation import Body, parse
 
 TYPE = f"{REGISTRY_TYPE}/replications"
 
 
 class Properties(Body):
     regionEndpointEnabled: bool | None = None  # noqa: N815
-    zoneRedundancy: Enum("Enabled", "Disabled") | None = None  # noqa: N815
+    zoneRedundancy: EnabledDisabled | None = None  # noqa: N815
 
 
 class CreateBody(Body):
@@ -51,8 +51,10 @@ def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> D
     common.same_location(existing, location, ref)
     sku = registry["sku"]["name"]
     if sku != "Premium":
-        raise BadRequest(unconfirmed.PREMIUM_ONLY_CODE,
-                         f"The SKU {sku} is not supported. Geo-replication requires the Premium SKU.")
+        raise BadRequest(
+            unconfirmed.PREMIUM_ONLY_CODE,
+            f"The SKU {sku} is not supported. Geo-replication requires the Premium SKU.",
+        )
     parent = ref.parent
     assert parent is not None
     home = registry["location"]
@@ -70,12 +72,16 @@ def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> D
 
 
 def _region_conflict(location: str, why: str) -> BadRequest:
-    return BadRequest(unconfirmed.REPLICATION_REGION_CODE,
-                      f"The replication location '{location}' {why}.", target="location")
+    return BadRequest(
+        unconfirmed.REPLICATION_REGION_CODE,
+        f"The replication location '{location}' {why}.",
+        target="location",
+    )
 
 
-def _document(ctx: Context, ref: ResourceRef, location: str, tags: dict[str, str], props: Doc,
-              existing: Doc | None) -> Doc:
+def _document(
+    ctx: Context, ref: ResourceRef, location: str, tags: dict[str, str], props: Doc, existing: Doc | None
+) -> Doc:
     return {
         **common.envelope(ref, TYPE),
         "location": location,
@@ -83,8 +89,11 @@ def _document(ctx: Context, ref: ResourceRef, location: str, tags: dict[str, str
         "systemData": common.system_data(ctx, existing),
         "properties": {
             "provisioningState": "Succeeded",
-            "status": {"displayStatus": "Ready", "message": "The replication is ready.",
-                       "timestamp": iso(ctx.now)},
+            "status": {
+                "displayStatus": "Ready",
+                "message": "The replication is ready.",
+                "timestamp": iso(ctx.now),
+            },
             "regionEndpointEnabled": props.get("regionEndpointEnabled", True),
             "zoneRedundancy": props.get("zoneRedundancy", "Disabled"),
         },
@@ -108,9 +117,10 @@ def before_delete(ctx: Context, ref: ResourceRef, doc: Doc) -> None:
     assert parent is not None
     others = [r for r in ctx.children(parent, REPLICATIONS) if r["location"] != registry["location"]]
     if doc["location"] == registry["location"] and others:
-        raise BadRequest(unconfirmed.HOME_REPLICATION_DELETE_CODE,
-                         f"The home replication '{ref.name}' cannot be deleted while the registry has "
-                         "other replications.")
+        raise BadRequest(
+            unconfirmed.HOME_REPLICATION_DELETE_CODE,
+            f"The home replication '{ref.name}' cannot be deleted while the registry has other replications.",
+        )
     if [r["location"] for r in others] == [doc["location"]]:
         ctx.tx.delete(parent.child("replications", registry["location"]).key)
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
@@ -18,6 +19,11 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True, populate_by_name=True, frozen=True)
 
 
+def one_of(*values: str) -> BeforeValidator:
+    """Use as ``Annotated[str, one_of("Allow", "Deny")]``: any casing in, Azure's casing out."""
+    return BeforeValidator(enum(*values))
+
+
 def enum(*values: str) -> Callable[[Any], Any]:
     """A validator that accepts any casing of ``values`` and returns Azure's canonical casing."""
     by_lower = {v.lower(): v for v in values}
@@ -30,17 +36,12 @@ def enum(*values: str) -> Callable[[Any], Any]:
     return normalize
 
 
-def Enum(*values: str) -> Any:  # noqa: N802 - reads like a type in model declarations
-    return Annotated[str, BeforeValidator(enum(*values))]
-
-
 def parse(model: type[Model], body: Any) -> Model:
     """Validate ``body`` against ``model`` or raise ``InvalidRequestContent`` listing every bad field."""
     if not isinstance(body, dict):
         raise BadRequest(
             "InvalidRequestContent",
-            "The request content was invalid and could not be deserialized: "
-            "the body must be a JSON object.",
+            "The request content was invalid and could not be deserialized: the body must be a JSON object.",
         )
     try:
         return model.model_validate(body)
@@ -58,12 +59,21 @@ def invalid_content(errors: Sequence[Any]) -> BadRequest:
     )
 
 
+# Location entries pydantic adds for its own schema steps (union members, validator wrappers), not
+# for fields of the body.
+_SCHEMA_STEP = re.compile(
+    r"^(str|int|float|bool|none|function-(before|after|plain|wrap)\[.*\]|"
+    r"(dict|list|union|nullable|tagged-union|json-or-python|lax-or-strict)\[.*\])$"
+)
+
+
 def _path(loc: Sequence[Any]) -> str:
+    """``('properties', 'ipRules', 0, 'value')`` -> ``properties.ipRules[0].value``."""
     path = ""
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif not str(part).startswith(("function-", "str", "bool", "int", "dict", "list")):
+        elif not _SCHEMA_STEP.match(str(part)):
             path += f".{part}" if path else str(part)
     return path
 

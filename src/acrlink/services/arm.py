@@ -44,8 +44,14 @@ class GroupPatch(Body):
 
 
 class ResourceService:
-    def __init__(self, store: Store, catalog: Catalog, cloud: CloudProfile, tenancy: Tenancy,
-                 clock: Callable[[], datetime] = clock_now) -> None:
+    def __init__(
+        self,
+        store: Store,
+        catalog: Catalog,
+        cloud: CloudProfile,
+        tenancy: Tenancy,
+        clock: Callable[[], datetime] = clock_now,
+    ) -> None:
         self.store = store
         self.catalog = catalog
         self.cloud = cloud
@@ -134,8 +140,11 @@ class ResourceService:
         with self.store.transaction() as tx:
             group = self._require_group(tx, subscription, name)
             ctx = self._context(tx, principal)
-            tops = [r for r in tx.query(subscription=subscription, resource_group=name)
-                    if r.parent == "" and r.type != GROUP_TYPE.lower()]
+            tops = [
+                r
+                for r in tx.query(subscription=subscription, resource_group=name)
+                if r.parent == "" and r.type != GROUP_TYPE.lower()
+            ]
             rank = {t.type.lower(): t.delete_rank for t in self.catalog.types}
             tops.sort(key=lambda r: rank.get(r.type, 50))
             for record in tops:
@@ -169,8 +178,14 @@ class ResourceService:
             "details please go to https://aka.ms/ARMResourceNotFoundFix",
         )
 
-    def put(self, rtype: ResourceType, ref: ResourceRef, body: Any, principal: str,
-            if_none_match: str | None = None) -> tuple[Doc, bool]:
+    def put(
+        self,
+        rtype: ResourceType,
+        ref: ResourceRef,
+        body: Any,
+        principal: str,
+        if_none_match: str | None = None,
+    ) -> tuple[Doc, bool]:
         rtype.check_name(ref.name)
         with self.store.transaction() as tx:
             ref = self._scope(tx, rtype, ref)
@@ -178,17 +193,16 @@ class ResourceService:
             existing = ctx.load(ref)
             if existing is not None and if_none_match == "*":
                 raise PreconditionFailed(
-                    "PreconditionFailed", f"The resource '{ref.name}' exists already and hence cannot be "
-                    "created again.")
+                    "PreconditionFailed",
+                    f"The resource '{ref.name}' exists already and hence cannot be created again.",
+                )
             doc = rtype.create(ctx, ref, existing, body)
             ctx.save(ref, doc)
             return rtype.render(ctx, ref, doc), existing is None
 
     def patch(self, rtype: ResourceType, ref: ResourceRef, body: Any, principal: str) -> Doc:
         if rtype.update is None:
-            raise MethodNotAllowed(
-                "MethodNotAllowed", "The requested resource does not support http method 'PATCH'."
-            )
+            raise MethodNotAllowed("MethodNotAllowed", "The requested resource does not support http method 'PATCH'.")
         with self.store.transaction() as tx:
             ref = self._scope(tx, rtype, ref)
             ctx = self._context(tx, principal)
@@ -228,8 +242,13 @@ class ResourceService:
             rtype.on_delete(ctx, ref, record.body)
         ctx.tx.delete(record.key)
 
-    def list(self, rtype: ResourceType, subscription: str, resource_group: str | None,
-             parent: ResourceRef | None = None) -> list[Doc]:
+    def list(
+        self,
+        rtype: ResourceType,
+        subscription: str,
+        resource_group: str | None,
+        parent: ResourceRef | None = None,
+    ) -> list[Doc]:
         """A collection: children of ``parent``, or top-level resources of a group or subscription."""
         with self.store.transaction() as tx:
             subscription = self.tenancy.canonical_subscription(subscription)
@@ -255,8 +274,15 @@ class ResourceService:
         assert ref is not None
         return self._type_of(ref).render(ctx, ref, record.body)
 
-    def action(self, rtype: ResourceType, ref: ResourceRef, name: str, body: Any, rest: tuple[str, ...],
-               principal: str) -> tuple[int, Any]:
+    def action(
+        self,
+        rtype: ResourceType,
+        ref: ResourceRef,
+        name: str,
+        body: Any,
+        rest: tuple[str, ...],
+        principal: str,
+    ) -> tuple[int, Any]:
         action = rtype.actions[name.lower()]
         with self.store.transaction() as tx:
             ref = self._scope(tx, rtype, ref)
@@ -266,8 +292,9 @@ class ResourceService:
                 raise self._not_found(rtype, ref)
             return action.handler(ctx, ref, doc, body, rest)
 
-    def namespace_action(self, subscription: str, namespace: str, name: str, body: Any,
-                         principal: str) -> tuple[int, Any]:
+    def namespace_action(
+        self, subscription: str, namespace: str, name: str, body: Any, principal: str
+    ) -> tuple[int, Any]:
         handler = self.catalog.namespace_actions[(namespace.lower(), name.lower())]
         subscription = self.tenancy.canonical_subscription(subscription)
         with self.store.transaction() as tx:
@@ -288,8 +315,11 @@ class ResourceService:
                 continue
             if any(str(body.get(k, "")).lower() != v.lower() for k, v in filters.items()):
                 continue
-            item = {k: body[k] for k in ("id", "name", "type", "location", "sku", "kind", "identity",
-                                          "tags", "managedBy") if k in body}
+            item = {
+                k: body[k]
+                for k in ("id", "name", "type", "location", "sku", "kind", "identity", "tags", "managedBy")
+                if k in body
+            }
             items.append(item)
         return items
 
@@ -317,7 +347,8 @@ def parse_filter(expression: str | None) -> dict[str, str]:
     for clause in re.split(r"\s+and\s+", expression, flags=re.I):
         match = _FILTER_CLAUSE.match(clause)
         if not match or match.group(1).lower() not in _FILTER_KEYS:
-            raise BadRequest("InvalidFilterInQueryString",
-                             f"Invalid $filter '{expression}' specified in the query string.")
+            raise BadRequest(
+                "InvalidFilterInQueryString", f"Invalid $filter '{expression}' specified in the query string."
+            )
         filters[_FILTER_KEYS[match.group(1).lower()]] = match.group(2)
     return filters

@@ -58,8 +58,11 @@ class Tenancy:
             "tenantId": self.world.tenant_id,
             "displayName": SUBSCRIPTION_NAMES[index],
             "state": "Enabled",
-            "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01",
-                                     "spendingLimit": "Off"},
+            "subscriptionPolicies": {
+                "locationPlacementId": "Public_2014-09-01",
+                "quotaId": "PayAsYouGo_2014-09-01",
+                "spendingLimit": "Off",
+            },
             "authorizationSource": "RoleBased",
             "managedByTenants": [],
             "tags": {},
@@ -74,8 +77,14 @@ class Tenancy:
 
     def tenant_doc(self) -> dict[str, Any]:
         tenant = self.world.tenant_id
-        return {"id": f"/tenants/{tenant}", "tenantId": tenant, "tenantCategory": "Home",
-                "displayName": "acrlink", "defaultDomain": "acrlink.onmicrosoft.com", "domains": []}
+        return {
+            "id": f"/tenants/{tenant}",
+            "tenantId": tenant,
+            "tenantCategory": "Home",
+            "displayName": "acrlink",
+            "defaultDomain": "acrlink.onmicrosoft.com",
+            "domains": [],
+        }
 
     # Providers ---------------------------------------------------------------------------------------
 
@@ -86,9 +95,11 @@ class Tenancy:
             state = REGISTERED
         locations = list(self._cloud.regions.values())
         types = [
-            {"resourceType": "/".join(t.type.split("/")[1:]),
-             "locations": [] if t.location != "regional" else locations,
-             "apiVersions": ["2025-11-01"]}
+            {
+                "resourceType": "/".join(t.type.split("/")[1:]),
+                "locations": [] if t.location != "regional" else locations,
+                "apiVersions": ["2025-11-01"],
+            }
             for t in self._catalog.in_namespace(canonical)
         ]
         return {
@@ -105,11 +116,12 @@ class Tenancy:
     def set_registration(self, tx: Transaction, subscription: str, namespace: str, register: bool) -> None:
         canonical = self._namespace(namespace)
         if canonical == ALWAYS_REGISTERED and not register:
-            raise Conflict("CannotUnregisterProvider",
-                           f"The resource provider '{canonical}' cannot be unregistered.")
+            raise Conflict("CannotUnregisterProvider", f"The resource provider '{canonical}' cannot be unregistered.")
         if not register:
-            has_resources = any(t.namespace == canonical and tx.query(type=t.type, subscription=subscription)
-                                for t in self._catalog.types)
+            has_resources = any(
+                t.namespace == canonical and tx.query(type=t.type, subscription=subscription)
+                for t in self._catalog.types
+            )
             if has_resources:
                 raise Conflict(
                     "ResourcesExist",
@@ -125,10 +137,15 @@ class Tenancy:
         canonical = self._namespace(namespace)
         if canonical == ALWAYS_REGISTERED or tx.kv_get(_provider_key(subscription, canonical)) == REGISTERED:
             return
-        message = (f"The subscription is not registered to use namespace '{canonical}'. "
-                   "See https://aka.ms/rps-not-found for how to register subscriptions.")
-        raise Conflict("MissingSubscriptionRegistration", message,
-                       details=[ErrorDetail("MissingSubscriptionRegistration", message, canonical)])
+        message = (
+            f"The subscription is not registered to use namespace '{canonical}'. "
+            "See https://aka.ms/rps-not-found for how to register subscriptions."
+        )
+        raise Conflict(
+            "MissingSubscriptionRegistration",
+            message,
+            details=[ErrorDetail("MissingSubscriptionRegistration", message, canonical)],
+        )
 
     def _namespace(self, namespace: str) -> str:
         canonical = self._catalog.namespace(namespace)

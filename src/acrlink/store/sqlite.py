@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    func,
     select,
 )
 from sqlalchemy.dialects.sqlite import insert
@@ -104,17 +105,14 @@ class SqliteTransaction:
 
     def kv_put(self, key: str, value: Any) -> None:
         statement = insert(kv).values(key=key, value=json.dumps(value, separators=(",", ":")))
-        statement = statement.on_conflict_do_update(
-            index_elements=[kv.c.key], set_={"value": statement.excluded.value}
-        )
+        statement = statement.on_conflict_do_update(index_elements=[kv.c.key], set_={"value": statement.excluded.value})
         self._conn.execute(statement)
 
     def kv_delete(self, key: str) -> bool:
         return bool(self._conn.execute(kv.delete().where(kv.c.key == key)).rowcount)
 
     def kv_items(self, prefix: str) -> Iterator[tuple[str, Any]]:
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = select(kv).where(kv.c.key.like(escaped + "%", escape="\\")).order_by(kv.c.key)
+        statement = select(kv).where(func.substr(kv.c.key, 1, len(prefix)) == prefix).order_by(kv.c.key)
         for row in self._conn.execute(statement).all():
             yield row.key, json.loads(row.value)
 
@@ -135,9 +133,7 @@ class SqliteStore:
 
     def __init__(self, path: Path | str) -> None:
         url = "sqlite://" if str(path) == ":memory:" else f"sqlite:///{path}"
-        self._engine = create_engine(
-            url, isolation_level="AUTOCOMMIT", connect_args={"check_same_thread": False}
-        )
+        self._engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"check_same_thread": False})
         event.listen(self._engine, "connect", _configure_connection)
         self._lock = threading.RLock()
         with self._engine.begin() as conn:

@@ -171,10 +171,15 @@ def test_child_connection_resource_gets_the_canonical_type_name(catalog: Catalog
     assert route.ref.id == f"{REGISTRY}/privateEndpointConnections/MyReg01.abc"
 
 
-@pytest.mark.parametrize(("segment", "action"),
-                         [("listUsages", "listusages"), ("privateLinkResources", "privatelinkresources"),
-                          ("listCredentials", "listcredentials"),
-                          ("regenerateCredential", "regeneratecredential")])
+@pytest.mark.parametrize(
+    ("segment", "action"),
+    [
+        ("listUsages", "listusages"),
+        ("privateLinkResources", "privatelinkresources"),
+        ("listCredentials", "listcredentials"),
+        ("regenerateCredential", "regeneratecredential"),
+    ],
+)
 def test_registry_action(catalog: Catalog, segment: str, action: str) -> None:
     route = parse(f"{REGISTRY}/{segment}", catalog)
     assert route == Route("action", "sub1", "rg1", NS, name=action, rtype=REGISTRIES, ref=_registry_ref())
@@ -191,12 +196,11 @@ def test_action_in_any_casing(catalog: Catalog) -> None:
 
 
 def test_case_insensitive_path_gives_canonical_types_and_keeps_names(catalog: Catalog) -> None:
-    route = parse("/SUBSCRIPTIONS/x/RESOURCEGROUPS/rg/PROVIDERS/microsoft.containerregistry/REGISTRIES/MyReg",
-                  catalog)
+    route = parse("/SUBSCRIPTIONS/x/RESOURCEGROUPS/rg/PROVIDERS/microsoft.containerregistry/REGISTRIES/MyReg", catalog)
     assert route.kind == "resource"
     assert route.namespace == NS
     assert route.ref is not None
-    assert route.ref.id == "/subscriptions/x/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/MyReg"
+    assert route.ref.id == ("/subscriptions/x/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/MyReg")
     assert route.ref.name == "MyReg"
 
 

@@ -26,16 +26,46 @@ GiB = 2**30
 
 # Each Premium-only setting, alone, with the problem it raises on Basic/Standard.
 FEATURES: list[tuple[str, dict[str, Any], int, int, str, str]] = [
-    ("public network access disabled", {"publicNetworkAccess": "Disabled"}, 0, 0,
-     "DisablingPublicNetworkAccessNotSupported", "properties.publicNetworkAccess"),
-    ("deny by default", {"networkRuleSet": {"defaultAction": "Deny"}}, 0, 0,
-     unconfirmed.PREMIUM_ONLY_CODE, "properties.networkRuleSet"),
-    ("ip rules", {"networkRuleSet": {"defaultAction": "Allow", "ipRules": [{"value": "1.2.3.4"}]}}, 0, 0,
-     unconfirmed.PREMIUM_ONLY_CODE, "properties.networkRuleSet"),
-    ("data endpoints", {"dataEndpointEnabled": True}, 0, 0,
-     unconfirmed.PREMIUM_ONLY_CODE, "properties.dataEndpointEnabled"),
-    ("zone redundancy", {"zoneRedundancy": "Enabled"}, 0, 0,
-     unconfirmed.PREMIUM_ONLY_CODE, "properties.zoneRedundancy"),
+    (
+        "public network access disabled",
+        {"publicNetworkAccess": "Disabled"},
+        0,
+        0,
+        "DisablingPublicNetworkAccessNotSupported",
+        "properties.publicNetworkAccess",
+    ),
+    (
+        "deny by default",
+        {"networkRuleSet": {"defaultAction": "Deny"}},
+        0,
+        0,
+        unconfirmed.PREMIUM_ONLY_CODE,
+        "properties.networkRuleSet",
+    ),
+    (
+        "ip rules",
+        {"networkRuleSet": {"defaultAction": "Allow", "ipRules": [{"value": "1.2.3.4"}]}},
+        0,
+        0,
+        unconfirmed.PREMIUM_ONLY_CODE,
+        "properties.networkRuleSet",
+    ),
+    (
+        "data endpoints",
+        {"dataEndpointEnabled": True},
+        0,
+        0,
+        unconfirmed.PREMIUM_ONLY_CODE,
+        "properties.dataEndpointEnabled",
+    ),
+    (
+        "zone redundancy",
+        {"zoneRedundancy": "Enabled"},
+        0,
+        0,
+        unconfirmed.PREMIUM_ONLY_CODE,
+        "properties.zoneRedundancy",
+    ),
     ("geo-replicas", {}, 1, 0, unconfirmed.PREMIUM_ONLY_CODE, "sku.name"),
     ("private endpoints", {}, 0, 1, unconfirmed.PREMIUM_ONLY_CODE, "sku.name"),
 ]
@@ -62,8 +92,7 @@ def test_default_registry_has_no_sku_problems(sku: str) -> None:
 
 
 @pytest.mark.parametrize("sku", NON_PREMIUM)
-@pytest.mark.parametrize(("_label", "props", "replicas", "connections", "code", "target"), FEATURES,
-                         ids=FEATURE_IDS)
+@pytest.mark.parametrize(("_label", "props", "replicas", "connections", "code", "target"), FEATURES, ids=FEATURE_IDS)
 def test_premium_feature_on_lower_sku_is_one_problem(
     sku: str, _label: str, props: dict[str, Any], replicas: int, connections: int, code: str, target: str
 ) -> None:
@@ -72,13 +101,11 @@ def test_premium_feature_on_lower_sku_is_one_problem(
     assert f"SKU {sku}" in problems[0].message
 
 
-@pytest.mark.parametrize(("_label", "props", "replicas", "connections", "_code", "_target"), FEATURES,
-                         ids=FEATURE_IDS)
+@pytest.mark.parametrize(("_label", "props", "replicas", "connections", "_code", "_target"), FEATURES, ids=FEATURE_IDS)
 def test_premium_feature_on_premium_is_no_problem(
     _label: str, props: dict[str, Any], replicas: int, connections: int, _code: str, _target: str
 ) -> None:
-    assert premium_feature_problems("Premium", props, replica_count=replicas,
-                                    connection_count=connections) == []
+    assert premium_feature_problems("Premium", props, replica_count=replicas, connection_count=connections) == []
 
 
 @pytest.mark.parametrize("sku", NON_PREMIUM)
@@ -140,12 +167,18 @@ def test_regions_of_a_registry_without_replicas_is_its_home() -> None:
 
 
 def test_regions_put_home_first_then_replicas_in_order() -> None:
-    assert regions("chinanorth2", ["chinaeast2", "chinanorth3"]) == ["chinanorth2", "chinaeast2", "chinanorth3"]
+    assert regions("chinanorth2", ["chinaeast2", "chinanorth3"]) == [
+        "chinanorth2",
+        "chinaeast2",
+        "chinanorth3",
+    ]
 
 
 def test_regions_list_each_region_once() -> None:
     assert regions("chinanorth2", ["chinanorth2", "chinaeast2", "chinaeast2", "chinanorth3"]) == [
-        "chinanorth2", "chinaeast2", "chinanorth3",
+        "chinanorth2",
+        "chinaeast2",
+        "chinanorth3",
     ]
 
 
@@ -161,9 +194,7 @@ def test_data_endpoint_host_names_empty_when_disabled() -> None:
 
 
 def test_data_endpoint_host_names_use_the_cloud_suffix() -> None:
-    assert data_endpoint_host_names(AZURE_PUBLIC, "myreg01", ["eastus"], True) == [
-        "myreg01.eastus.data.azurecr.io"
-    ]
+    assert data_endpoint_host_names(AZURE_PUBLIC, "myreg01", ["eastus"], True) == ["myreg01.eastus.data.azurecr.io"]
 
 
 # --- private link members ----------------------------------------------------------------------
@@ -171,7 +202,9 @@ def test_data_endpoint_host_names_use_the_cloud_suffix() -> None:
 
 def test_required_members_are_registry_then_one_data_member_per_region() -> None:
     assert required_members(["chinanorth2", "chinaeast2"]) == [
-        "registry", "registry_data_chinanorth2", "registry_data_chinaeast2",
+        "registry",
+        "registry_data_chinanorth2",
+        "registry_data_chinaeast2",
     ]
 
 
@@ -184,7 +217,8 @@ def test_registry_member_answers_to_the_login_server() -> None:
 
 
 def test_data_member_answers_to_its_region_data_endpoint() -> None:
-    assert member_fqdn(AZURE_CHINA, "MyReg01", "registry_data_chinaeast2") == "myreg01.chinaeast2.data.azurecr.cn"
+    fqdn = member_fqdn(AZURE_CHINA, "MyReg01", "registry_data_chinaeast2")
+    assert fqdn == "myreg01.chinaeast2.data.azurecr.cn"
 
 
 # --- private endpoint limit --------------------------------------------------------------------
@@ -244,7 +278,8 @@ def test_standard_usages() -> None:
 
 
 def test_premium_usages() -> None:
-    props = {"networkRuleSet": {"defaultAction": "Deny", "ipRules": [{"value": "1.1.1.1"}, {"value": "2.2.2.2"}]}}
+    rules = [{"value": "1.1.1.1"}, {"value": "2.2.2.2"}]
+    props = {"networkRuleSet": {"defaultAction": "Deny", "ipRules": rules}}
     assert _as_tuples(usages("Premium", NEW, props, region_count=3, connection_count=4, size_bytes=7)) == [
         ("Size", 500 * GiB, 7, "Bytes"),
         ("Webhooks", 500, 0, "Count"),
@@ -271,5 +306,8 @@ def test_null_ip_rules_count_zero() -> None:
 
 def test_usage_to_json_uses_arm_field_names() -> None:
     assert Usage("Size", 10, 3, "Bytes").to_json() == {
-        "name": "Size", "limit": 10, "currentValue": 3, "unit": "Bytes",
+        "name": "Size",
+        "limit": 10,
+        "currentValue": 3,
+        "unit": "Bytes",
     }

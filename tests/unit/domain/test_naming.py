@@ -83,8 +83,18 @@ def test_registry_name_of_5_to_50_alphanumerics_is_accepted(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["", "abcd", "a" * 51, "my-registry", "my_registry", "my.registry", "my registry", "régistry",
-     "abcde\n", "１２３４５"],
+    [
+        "",
+        "abcd",
+        "a" * 51,
+        "my-registry",
+        "my_registry",
+        "my.registry",
+        "my registry",
+        "régistry",
+        "abcde\n",
+        "１２３４５",
+    ],
 )
 def test_registry_name_outside_the_rule_has_a_problem(name: str) -> None:
     assert registry_name_problem(name) == unconfirmed.INVALID_REGISTRY_NAME_MESSAGE
@@ -110,8 +120,18 @@ def test_registry_name_length_boundaries() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["a", "pe1", "my-endpoint", "my.endpoint", "my_endpoint", "ends_", "_start", "a" * 80, "a" * 79 + "_",
-     "x-" * 39 + "yz"],
+    [
+        "a",
+        "pe1",
+        "my-endpoint",
+        "my.endpoint",
+        "my_endpoint",
+        "ends_",
+        "_start",
+        "a" * 80,
+        "a" * 79 + "_",
+        "x-" * 39 + "yz",
+    ],
 )
 def test_network_name_is_accepted(name: str) -> None:
     check_network_name(name)

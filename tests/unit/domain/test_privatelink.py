@@ -22,9 +22,7 @@ from acrlink.errors import BadRequest
 
 STATUS_TARGET = "properties.privateLinkServiceConnectionState.status"
 ALLOWED = {(PENDING, APPROVED), (PENDING, REJECTED), (APPROVED, REJECTED)}
-ILLEGAL = sorted(
-    (a, b) for a, b in itertools.product(STATES, STATES) if a != b and (a, b) not in ALLOWED
-)
+ILLEGAL = sorted((a, b) for a, b in itertools.product(STATES, STATES) if a != b and (a, b) not in ALLOWED)
 
 
 def test_states_are_pending_approved_rejected_disconnected() -> None:
@@ -51,9 +49,7 @@ def test_illegal_transition_is_refused(current: str, wanted: str) -> None:
         check_owner_transition(current, wanted)
     assert caught.value.code == unconfirmed.CONNECTION_TRANSITION_CODE
     assert caught.value.target == STATUS_TARGET
-    assert caught.value.message == (
-        f"The private endpoint connection cannot change from '{current}' to '{wanted}'."
-    )
+    assert caught.value.message == (f"The private endpoint connection cannot change from '{current}' to '{wanted}'.")
 
 
 def test_rejected_connection_cannot_be_approved_again() -> None:
@@ -88,14 +84,13 @@ def test_unknown_status_is_invalid_request_content(wanted: str) -> None:
         check_owner_transition(PENDING, wanted)
     assert caught.value.code == "InvalidRequestContent"
     assert caught.value.target == STATUS_TARGET
-    assert caught.value.message == (
-        f"The connection status '{wanted}' is invalid. Allowed values: Approved, Rejected."
-    )
+    assert caught.value.message == (f"The connection status '{wanted}' is invalid. Allowed values: Approved, Rejected.")
 
 
-@pytest.mark.parametrize(("given", "canonical"),
-                         [("pending", PENDING), ("APPROVED", APPROVED), ("Rejected", REJECTED),
-                          ("disconnected", DISCONNECTED)])
+@pytest.mark.parametrize(
+    ("given", "canonical"),
+    [("pending", PENDING), ("APPROVED", APPROVED), ("Rejected", REJECTED), ("disconnected", DISCONNECTED)],
+)
 def test_canonical_status_restores_azure_casing(given: str, canonical: str) -> None:
     assert canonical_status(given) == canonical
 
@@ -104,7 +99,8 @@ def test_canonical_status_of_unknown_status_is_none() -> None:
     assert canonical_status("Unknown") is None
 
 
-@pytest.mark.parametrize(("status", "carries"),
-                         [(APPROVED, True), (PENDING, False), (REJECTED, False), (DISCONNECTED, False)])
+@pytest.mark.parametrize(
+    ("status", "carries"), [(APPROVED, True), (PENDING, False), (REJECTED, False), (DISCONNECTED, False)]
+)
 def test_only_approved_connections_carry_traffic(status: str, carries: bool) -> None:
     assert carries_traffic(status) is carries

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from pydantic import ValidationError
 
 from acrlink.errors import BadRequest
-from acrlink.resources.validation import Body, Enum, enum, parse
+from acrlink.resources.validation import Body, enum, one_of, parse
+
+Action = Annotated[str, one_of("Allow")]
+Mode = Annotated[str, one_of("Enabled", "Disabled")]
 
 
 class Rule(Body):
-    action: Enum("Allow") = "Allow"
+    action: Action = "Allow"
     value: str
 
 
 class Properties(Body):
-    mode: Enum("Enabled", "Disabled") | None = None
+    mode: Mode | None = None
     enabled: bool | None = None
     rules: list[Rule] | None = None
 
@@ -53,7 +56,7 @@ def test_unknown_keys_are_ignored() -> None:
 def test_parsed_body_is_frozen() -> None:
     parsed = parse(Request, {"name": "r"})
     with pytest.raises(ValidationError):
-        parsed.name = "other"  # type: ignore[misc]
+        parsed.name = "other"
 
 
 # --- bad bodies ------------------------------------------------------------------------------
@@ -66,10 +69,16 @@ def test_one_bad_field_gives_one_detail_naming_it() -> None:
 
 
 def test_every_bad_field_is_collected_into_one_error() -> None:
-    error = _refusal({
-        "count": "3",
-        "properties": {"mode": "sometimes", "enabled": "yes", "rules": [{"value": "a"}, {"action": "Deny"}]},
-    })
+    error = _refusal(
+        {
+            "count": "3",
+            "properties": {
+                "mode": "sometimes",
+                "enabled": "yes",
+                "rules": [{"value": "a"}, {"action": "Deny"}],
+            },
+        }
+    )
     assert error.code == "InvalidRequestContent"
     assert _targets(error) == [
         "name",

@@ -1,0 +1,96 @@
+"""The ARM face in-process: an ASGI transport, a fresh data dir per test."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from acrlink.app import Application, build
+from acrlink.settings import Settings
+
+
+class AsgiClient:
+    """A synchronous client for an ASGI app: one event loop run per request, no sockets."""
+
+    def __init__(self, app: Any, headers: dict[str, str]) -> None:
+        self._app = app
+        self._headers = headers
+
+    def request(self, method: str, url: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+        async def send() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self._app)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="https://arm.test", headers=self._headers
+            ) as client:
+                response = await client.request(method, url, headers=headers, **kwargs)
+                await response.aread()
+                return response
+
+        return asyncio.run(send())
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def close(self) -> None:
+        pass
+
+
+class Arm:
+    def __init__(self, application: Application) -> None:
+        self.application = application
+        token, _ = application.identity.issue(
+            "00000000-0000-0000-0000-0000000000aa", "https://management.core.chinacloudapi.cn/"
+        )
+        self.client = AsgiClient(application.arm.app(), {"Authorization": f"Bearer {token}"})
+        self.sub = application.tenancy.world.default_subscription
+
+    def url(self, path: str, api: str | None = "2025-11-01") -> str:
+        path = path.replace("{sub}", self.sub)
+        return f"{path}?api-version={api}" if api else path
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        api: str | None = "2025-11-01",
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        return self.client.request(
+            method, self.url(path, api), json=body if raw is None else None, content=raw, headers=headers
+        )
+
+    def group(self, name: str = "rg", location: str = "chinanorth2") -> None:
+        assert self.request(
+            "PUT", f"/subscriptions/{{sub}}/resourcegroups/{name}", {"location": location}
+        ).status_code in (200, 201)
+
+    def registry_path(self, name: str, group: str = "rg") -> str:
+        return f"/subscriptions/{{sub}}/resourceGroups/{group}/providers/Microsoft.ContainerRegistry/registries/{name}"
+
+
+def make_arm(tmp_path: Path, **settings: Any) -> Iterator[Arm]:
+    application = build(Settings(data_dir=tmp_path, **settings))
+    arm = Arm(application)
+    yield arm
+    arm.client.close()
+    application.store.close()
+
+
+@pytest.fixture
+def arm(tmp_path: Path) -> Iterator[Arm]:
+    yield from make_arm(tmp_path)
+
+
+def error_code(response: httpx.Response) -> str:
+    return str(response.json()["error"]["code"])

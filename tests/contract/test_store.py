@@ -1,0 +1,469 @@
+"""The store contract (acrlink.store.base), run against every backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from acrlink.store.base import Record, Store
+from acrlink.store.sqlite import SqliteStore
+
+OpenStore = Callable[[], Store]
+
+NS_TYPE = "Microsoft.ContainerRegistry/registries"
+CHILD_TYPE = f"{NS_TYPE}/replications"
+GROUP_A = "/subscriptions/sub1/resourceGroups/rgA/providers/Microsoft.ContainerRegistry/registries"
+GROUP_B = "/subscriptions/sub1/resourceGroups/rgB/providers/Microsoft.ContainerRegistry/registries"
+
+
+@pytest.fixture(params=["sqlite-file", "sqlite-memory"])
+def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenStore]:
+    """Opens a store of one backend; for a file backend every store opened shares one file."""
+    opened: list[Store] = []
+
+    def open_store() -> Store:
+        target = tmp_path / "acrlink.db" if request.param == "sqlite-file" else ":memory:"
+        store = SqliteStore(target)
+        opened.append(store)
+        return store
+
+    yield open_store
+    for store in reversed(opened):
+        store.close()
+
+
+@pytest.fixture
+def store(store_factory: OpenStore) -> Store:
+    return store_factory()
+
+
+def _record(
+    key: str,
+    *,
+    type: str = NS_TYPE,
+    subscription: str = "sub1",
+    resource_group: str = "rgA",
+    parent: str = "",
+    body: dict[str, Any] | None = None,
+) -> Record:
+    return Record(key, type, subscription, resource_group, parent, body if body is not None else {"k": key})
+
+
+def _registry(group_id: str, name: str, **kwargs: Any) -> Record:
+    group = group_id.split("/")[4]
+    return _record(f"{group_id}/{name}".lower(), resource_group=group.lower(), **kwargs)
+
+
+def _put(store: Store, *records: Record) -> None:
+    with store.transaction() as tx:
+        for record in records:
+            tx.put(record)
+
+
+def _keys(records: list[Record]) -> list[str]:
+    return [r.key for r in records]
+
+
+# --- resources -------------------------------------------------------------------------------
+
+
+def test_get_returns_what_put_stored(store: Store) -> None:
+    record = _registry(GROUP_A, "reg1", body={"name": "Reg1", "properties": {"sku": "Premium"}})
+    _put(store, record)
+    with store.transaction() as tx:
+        assert tx.get(record.key) == Record(
+            record.key, NS_TYPE.lower(), "sub1", "rga", "", {"name": "Reg1", "properties": {"sku": "Premium"}}
+        )
+
+
+def test_get_of_a_missing_key_is_none(store: Store) -> None:
+    with store.transaction() as tx:
+        assert tx.get("/subscriptions/x/nothing") is None
+
+
+def test_keys_are_case_insensitive(store: Store) -> None:
+    _put(store, _record("/Subscriptions/Sub1/Thing/MyReg"))
+    with store.transaction() as tx:
+        found = tx.get("/SUBSCRIPTIONS/SUB1/THING/MYREG")
+    assert found is not None
+    assert found.key == "/subscriptions/sub1/thing/myreg"
+
+
+def test_put_under_another_casing_replaces_the_same_record(store: Store) -> None:
+    _put(store, _record("/a/Reg", body={"v": 1}))
+    _put(store, _record("/A/REG", body={"v": 2}))
+    with store.transaction() as tx:
+        assert [r.body for r in tx.query()] == [{"v": 2}]
+
+
+def test_query_columns_are_stored_lower_case(store: Store) -> None:
+    _put(store, _record("/k", type=NS_TYPE, subscription="SUB1", resource_group="My-RG", parent="/P/Q"))
+    with store.transaction() as tx:
+        [found] = tx.query()
+    assert (found.type, found.subscription, found.resource_group, found.parent) == (
+        "microsoft.containerregistry/registries",
+        "sub1",
+        "my-rg",
+        "/p/q",
+    )
+
+
+def test_query_columns_match_case_insensitively(store: Store) -> None:
+    _put(store, _record("/k", type=NS_TYPE, subscription="Sub1", resource_group="My-RG", parent="/P"))
+    with store.transaction() as tx:
+        assert _keys(tx.query(type="MICROSOFT.CONTAINERREGISTRY/REGISTRIES")) == ["/k"]
+        assert _keys(tx.query(subscription="SUB1")) == ["/k"]
+        assert _keys(tx.query(resource_group="my-rg")) == ["/k"]
+        assert _keys(tx.query(parent="/p")) == ["/k"]
+
+
+def test_query_lists_in_insertion_order(store: Store) -> None:
+    _put(store, _record("/c"), _record("/a"))
+    _put(store, _record("/b"))
+    with store.transaction() as tx:
+        assert _keys(tx.query()) == ["/c", "/a", "/b"]
+
+
+def test_put_replaces_but_keeps_the_listing_place(store: Store) -> None:
+    _put(store, _record("/first", body={"v": 1}), _record("/second"), _record("/third"))
+    _put(store, _record("/first", body={"v": 2}, resource_group="moved"))
+    with store.transaction() as tx:
+        listed = tx.query()
+    assert _keys(listed) == ["/first", "/second", "/third"]
+    assert (listed[0].body, listed[0].resource_group) == ({"v": 2}, "moved")
+
+
+def test_query_without_filters_lists_everything(store: Store) -> None:
+    _put(store, _record("/a", type="t1"), _record("/b", type="t2"))
+    with store.transaction() as tx:
+        assert _keys(tx.query()) == ["/a", "/b"]
+
+
+@pytest.fixture
+def populated(store: Store) -> Store:
+    """Registries in two groups of sub1 and one in sub2, plus replications of the first registry."""
+    reg1 = _registry(GROUP_A, "reg1")
+    _put(
+        store,
+        reg1,
+        _registry(GROUP_B, "reg2"),
+        _record("/subscriptions/sub2/rga/reg3", subscription="sub2", resource_group="rgA"),
+        _record(f"{reg1.key}/replications/east", type=CHILD_TYPE, parent=reg1.key),
+        _record(f"{reg1.key}/replications/north", type=CHILD_TYPE, parent=reg1.key),
+        _record(
+            "/subscriptions/sub1/rgb/reg2/replications/x",
+            type=CHILD_TYPE,
+            resource_group="rgB",
+            parent=f"{GROUP_B}/reg2".lower(),
+        ),
+    )
+    return store
+
+
+def test_query_by_type(populated: Store) -> None:
+    with populated.transaction() as tx:
+        assert len(tx.query(type=NS_TYPE)) == 3
+        assert len(tx.query(type=CHILD_TYPE)) == 3
+        assert tx.query(type="Microsoft.Network/privateEndpoints") == []
+
+
+def test_query_by_subscription(populated: Store) -> None:
+    with populated.transaction() as tx:
+        assert _keys(tx.query(subscription="sub2")) == ["/subscriptions/sub2/rga/reg3"]
+        assert len(tx.query(subscription="sub1")) == 5
+
+
+def test_query_by_resource_group(populated: Store) -> None:
+    with populated.transaction() as tx:
+        assert len(tx.query(resource_group="rgA")) == 4
+        assert len(tx.query(resource_group="rgB")) == 2
+
+
+def test_query_by_parent(populated: Store) -> None:
+    parent = f"{GROUP_A}/reg1".lower()
+    with populated.transaction() as tx:
+        assert _keys(tx.query(parent=parent)) == [
+            f"{parent}/replications/east",
+            f"{parent}/replications/north",
+        ]
+
+
+def test_query_by_empty_parent_lists_top_level_records(populated: Store) -> None:
+    with populated.transaction() as tx:
+        assert {r.type for r in tx.query(parent="")} == {NS_TYPE.lower()}
+
+
+def test_query_by_type_and_scope(populated: Store) -> None:
+    with populated.transaction() as tx:
+        assert _keys(tx.query(type=NS_TYPE, subscription="sub1", resource_group="rgA")) == [f"{GROUP_A}/reg1".lower()]
+        assert len(tx.query(type=NS_TYPE, subscription="sub1")) == 2
+        assert len(tx.query(type=CHILD_TYPE, resource_group="rgA")) == 2
+
+
+def test_query_by_every_column(populated: Store) -> None:
+    parent = f"{GROUP_B}/reg2".lower()
+    with populated.transaction() as tx:
+        found = tx.query(type=CHILD_TYPE, subscription="sub1", resource_group="rgB", parent=parent)
+        assert _keys(found) == ["/subscriptions/sub1/rgb/reg2/replications/x"]
+        assert tx.query(type=CHILD_TYPE, subscription="sub2", resource_group="rgB", parent=parent) == []
+
+
+def test_delete_of_an_existing_record_is_true_and_removes_it(store: Store) -> None:
+    _put(store, _record("/a"), _record("/b"))
+    with store.transaction() as tx:
+        assert tx.delete("/A") is True
+        assert tx.get("/a") is None
+        assert _keys(tx.query()) == ["/b"]
+
+
+def test_delete_of_a_missing_record_is_false(store: Store) -> None:
+    with store.transaction() as tx:
+        assert tx.delete("/missing") is False
+
+
+def test_delete_twice_is_true_then_false(store: Store) -> None:
+    _put(store, _record("/a"))
+    with store.transaction() as tx:
+        assert tx.delete("/a") is True
+        assert tx.delete("/a") is False
+
+
+def test_record_put_again_after_delete_goes_to_the_end(store: Store) -> None:
+    _put(store, _record("/a"), _record("/b"))
+    with store.transaction() as tx:
+        tx.delete("/a")
+        tx.put(_record("/a"))
+        assert _keys(tx.query()) == ["/b", "/a"]
+
+
+NESTED: dict[str, Any] = {
+    "string": "ünïcødé ✓ 中文",
+    "int": 7,
+    "big": 2**53,
+    "negative": -1,
+    "float": 1.5,
+    "true": True,
+    "false": False,
+    "null": None,
+    "empty": {},
+    "list": [1, "two", None, [3, [4]], {"five": 5}],
+    "deep": {"a": {"b": {"c": {"d": ["e"]}}}},
+    'quote"key': "back\\slash\nnewline",
+}
+
+
+def test_nested_body_survives_the_round_trip(store: Store) -> None:
+    _put(store, _record("/nested", body=NESTED))
+    with store.transaction() as tx:
+        found = tx.get("/nested")
+    assert found is not None and found.body == NESTED
+
+
+def test_stored_body_is_a_copy(store: Store) -> None:
+    body: dict[str, Any] = {"list": [1]}
+    _put(store, _record("/a", body=body))
+    body["list"].append(2)
+    with store.transaction() as tx:
+        found = tx.get("/a")
+    assert found is not None and found.body == {"list": [1]}
+
+
+# --- key/value space -------------------------------------------------------------------------
+
+
+def test_kv_get_returns_what_kv_put_stored(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.kv_put("world", {"subscriptions": ["sub1"]})
+    with store.transaction() as tx:
+        assert tx.kv_get("world") == {"subscriptions": ["sub1"]}
+
+
+def test_kv_get_of_a_missing_key_is_none(store: Store) -> None:
+    with store.transaction() as tx:
+        assert tx.kv_get("missing") is None
+
+
+def test_kv_put_replaces(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.kv_put("k", 1)
+        tx.kv_put("k", "two")
+        assert tx.kv_get("k") == "two"
+
+
+@pytest.mark.parametrize("value", [NESTED, [1, [2, {"3": None}]], "text", 42, 1.25, True, False])
+def test_kv_values_survive_the_round_trip(store: Store, value: Any) -> None:
+    with store.transaction() as tx:
+        tx.kv_put("value", value)
+    with store.transaction() as tx:
+        assert tx.kv_get("value") == value
+
+
+def test_kv_delete_is_true_then_false(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.kv_put("k", 1)
+        assert tx.kv_delete("k") is True
+        assert tx.kv_get("k") is None
+        assert tx.kv_delete("k") is False
+
+
+def test_kv_items_lists_keys_with_the_prefix_sorted(store: Store) -> None:
+    with store.transaction() as tx:
+        for key in ("provider:sub1:b", "provider:sub1:a", "provider:sub2:a", "operation:1", "provider:sub"):
+            tx.kv_put(key, key.upper())
+    with store.transaction() as tx:
+        assert list(tx.kv_items("provider:sub1:")) == [
+            ("provider:sub1:a", "PROVIDER:SUB1:A"),
+            ("provider:sub1:b", "PROVIDER:SUB1:B"),
+        ]
+
+
+def test_kv_items_with_empty_prefix_lists_everything(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.kv_put("b", 2)
+        tx.kv_put("a", 1)
+        assert list(tx.kv_items("")) == [("a", 1), ("b", 2)]
+
+
+def test_kv_items_of_an_unused_prefix_is_empty(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.kv_put("a", 1)
+        assert list(tx.kv_items("z")) == []
+
+
+def test_kv_items_treats_percent_literally(store: Store) -> None:
+    with store.transaction() as tx:
+        for key in ("50%/a", "50x/a", "50/a", "50%%/a"):
+            tx.kv_put(key, 1)
+        assert [k for k, _ in tx.kv_items("50%/")] == ["50%/a"]
+        assert [k for k, _ in tx.kv_items("50%")] == ["50%%/a", "50%/a"]
+
+
+def test_kv_items_treats_underscore_literally(store: Store) -> None:
+    with store.transaction() as tx:
+        for key in ("a_b:1", "axb:1", "ab:1", "a__b:1"):
+            tx.kv_put(key, 1)
+        assert [k for k, _ in tx.kv_items("a_b")] == ["a_b:1"]
+        assert [k for k, _ in tx.kv_items("a_")] == ["a__b:1", "a_b:1"]
+
+
+def test_kv_items_treats_backslash_literally(store: Store) -> None:
+    with store.transaction() as tx:
+        for key in ("dir\\x", "dir\\%", "dirx"):
+            tx.kv_put(key, 1)
+        assert [k for k, _ in tx.kv_items("dir\\")] == ["dir\\%", "dir\\x"]
+        assert [k for k, _ in tx.kv_items("dir\\%")] == ["dir\\%"]
+
+
+def test_kv_space_is_separate_from_resources(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.put(_record("/same"))
+        tx.kv_put("/same", "kv")
+        assert tx.kv_get("/same") == "kv"
+        assert tx.delete("/same") is True
+        assert tx.kv_get("/same") == "kv"
+
+
+# --- transactions ----------------------------------------------------------------------------
+
+
+class Boom(Exception):
+    pass
+
+
+def test_committed_transaction_is_visible_to_the_next(store: Store) -> None:
+    _put(store, _record("/a"))
+    with store.transaction() as tx:
+        assert tx.get("/a") is not None
+
+
+def test_transaction_that_raises_rolls_back_everything(store: Store) -> None:
+    with pytest.raises(Boom), store.transaction() as tx:
+        tx.put(_record("/a"))
+        tx.kv_put("k", 1)
+        raise Boom
+    with store.transaction() as tx:
+        assert tx.get("/a") is None
+        assert tx.query() == []
+        assert tx.kv_get("k") is None
+        assert list(tx.kv_items("")) == []
+
+
+def test_rollback_restores_replaced_and_deleted_data(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.put(_record("/kept", body={"v": 1}))
+        tx.put(_record("/deleted"))
+        tx.kv_put("kept", 1)
+        tx.kv_put("deleted", 2)
+    with pytest.raises(Boom), store.transaction() as tx:
+        tx.put(_record("/kept", body={"v": 2}))
+        tx.delete("/deleted")
+        tx.kv_put("kept", 99)
+        tx.kv_delete("deleted")
+        raise Boom
+    with store.transaction() as tx:
+        assert [(r.key, r.body) for r in tx.query()] == [("/kept", {"v": 1}), ("/deleted", {"k": "/deleted"})]
+        assert list(tx.kv_items("")) == [("deleted", 2), ("kept", 1)]
+
+
+def test_store_is_usable_after_a_rollback(store: Store) -> None:
+    with pytest.raises(Boom), store.transaction() as tx:
+        tx.put(_record("/a"))
+        raise Boom
+    _put(store, _record("/b"))
+    with store.transaction() as tx:
+        assert _keys(tx.query()) == ["/b"]
+
+
+def test_writes_are_visible_inside_their_own_transaction(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.put(_record("/a"))
+        tx.kv_put("k", 1)
+        assert tx.get("/a") is not None
+        assert tx.kv_get("k") == 1
+
+
+# --- durability ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("store_factory", ["sqlite-file"], indirect=True)
+def test_committed_data_is_visible_to_a_new_store_on_the_same_file(store_factory: OpenStore) -> None:
+    first = store_factory()
+    with first.transaction() as tx:
+        tx.put(_record("/a", body=NESTED))
+        tx.kv_put("k", {"v": 1})
+    second = store_factory()
+    with second.transaction() as tx:
+        found = tx.get("/a")
+        assert found is not None and found.body == NESTED
+        assert tx.kv_get("k") == {"v": 1}
+
+
+@pytest.mark.parametrize("store_factory", ["sqlite-file"], indirect=True)
+def test_committed_data_survives_closing_the_store(store_factory: OpenStore) -> None:
+    first = store_factory()
+    _put(first, _record("/a"), _record("/b"))
+    first.close()
+    with store_factory().transaction() as tx:
+        assert _keys(tx.query()) == ["/a", "/b"]
+
+
+@pytest.mark.parametrize("store_factory", ["sqlite-file"], indirect=True)
+def test_rolled_back_data_is_not_visible_to_a_new_store(store_factory: OpenStore) -> None:
+    first = store_factory()
+    with pytest.raises(Boom), first.transaction() as tx:
+        tx.put(_record("/a"))
+        tx.kv_put("k", 1)
+        raise Boom
+    with store_factory().transaction() as tx:
+        assert tx.get("/a") is None
+        assert tx.kv_get("k") is None
+
+
+@pytest.mark.parametrize("store_factory", ["sqlite-memory"], indirect=True)
+def test_memory_stores_are_independent(store_factory: OpenStore) -> None:
+    _put(store_factory(), _record("/a"))
+    with store_factory().transaction() as tx:
+        assert tx.get("/a") is None
