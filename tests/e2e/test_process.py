@@ -1,0 +1,137 @@
+"""The process contract: up/down, endpoints.json, signals, persistence across restarts and kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .conftest import Running, start, stop
+
+pytestmark = pytest.mark.slow
+
+KEYS = {"arm", "registry", "dns", "proxy", "ca", "subscriptionId", "tenantId", "cloud", "pid"}
+
+
+def _client(running: Running) -> httpx.Client:
+    """An ARM client holding a token from acrlink's token endpoint (client credentials)."""
+    verify = ssl.create_default_context(cafile=running.endpoints["ca"])
+    token = httpx.post(
+        f"{running.arm}/{running.endpoints['tenantId']}/oauth2/v2.0/token",
+        data={"grant_type": "client_credentials", "client_id": "app", "client_secret": "s"},
+        verify=verify,
+    ).json()["access_token"]
+    return httpx.Client(base_url=running.arm, verify=verify, headers={"Authorization": f"Bearer {token}"})
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_endpoints_file_names_every_face(acrlink: Running) -> None:
+    endpoints = acrlink.endpoints
+    assert KEYS <= set(endpoints)
+    assert endpoints["arm"].startswith("https://127.0.0.1:")
+    assert endpoints["registry"].startswith("https://127.0.0.1:")
+    assert endpoints["proxy"].startswith("http://127.0.0.1:")
+    assert endpoints["dns"]["host"] == "127.0.0.1" and endpoints["dns"]["port"] > 0
+    assert Path(endpoints["ca"]).is_absolute() and Path(endpoints["ca"]).exists()
+    assert endpoints["cloud"] == "AzureChinaCloud"
+    assert len(endpoints["subscriptions"]) == 2 and endpoints["subscriptions"][0] == endpoints["subscriptionId"]
+    assert (acrlink.data_dir / "ca.key").stat().st_mode & 0o077 == 0, "the CA key is private"
+
+
+def test_second_up_on_the_same_data_dir_is_refused(acrlink: Running) -> None:
+    again = acrlink.cli("up", "--detach", check=False)
+    assert again.returncode == 1
+    assert "already running" in again.stderr
+
+
+def test_state_survives_restart_and_kill_9(tmp_path: Path) -> None:
+    running = start(tmp_path)
+    with _client(running) as client:
+        put = client.put(
+            f"/subscriptions/{running.subscription}/resourcegroups/kept?api-version=2024-11-01",
+            json={"location": "chinanorth2"},
+        )
+        assert put.status_code == 201
+    os.kill(running.endpoints["pid"], signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while _alive(running.endpoints["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    restarted = start(tmp_path)
+    assert restarted.endpoints["pid"] != running.endpoints["pid"]
+    assert restarted.subscription == running.subscription, "the world is stored, not regenerated"
+    with _client(restarted) as client:
+        got = client.get(f"/subscriptions/{restarted.subscription}/resourcegroups/kept?api-version=2024-11-01")
+        assert got.status_code == 200
+    stop(restarted)
+    assert not (tmp_path / "endpoints.json").exists()
+    assert not _alive(restarted.endpoints["pid"])
+
+
+def test_foreground_logs_requests_and_stops_on_sigint(tmp_path: Path) -> None:
+    env = {**os.environ, "ACRLINK_DATA_DIR": str(tmp_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "acrlink", "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while not (tmp_path / "endpoints.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        running = Running(tmp_path, json.loads((tmp_path / "endpoints.json").read_text()))
+        with _client(running) as client:
+            client.get("/subscriptions?api-version=2022-12-01")
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0
+    assert "ARM GET /subscriptions 200" in stderr
+    assert not (tmp_path / "endpoints.json").exists()
+
+
+def test_public_cloud_profile(tmp_path: Path) -> None:
+    running = start(tmp_path, "--cloud", "AzureCloud")
+    try:
+        assert running.endpoints["cloud"] == "AzureCloud"
+        with _client(running) as client:
+            sub = running.subscription
+            client.put(f"/subscriptions/{sub}/resourcegroups/rg?api-version=1", json={"location": "westeurope"})
+            registry = client.put(
+                f"/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/pubreg1"
+                "?api-version=2025-11-01",
+                json={"location": "westeurope", "sku": {"name": "Premium"}},
+            ).json()
+            assert registry["properties"]["loginServer"] == "pubreg1.azurecr.io"
+    finally:
+        stop(running)
+
+
+def test_az_command_without_az_says_how_to_install(acrlink: Running) -> None:
+    env = {**os.environ, "ACRLINK_DATA_DIR": str(acrlink.data_dir), "ACRLINK_AZ": "", "PATH": "/nonexistent"}
+    result = subprocess.run(
+        [sys.executable, "-m", "acrlink", "az", "group", "list"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 127
+    assert "pip install azure-cli" in result.stderr
+
+
+def test_down_without_a_process(tmp_path: Path) -> None:
+    env = {**os.environ, "ACRLINK_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "acrlink", "down"], env=env, capture_output=True, text=True)
+    assert result.returncode == 0 and "not running" in result.stdout
