@@ -26,8 +26,10 @@ def once() -> float:
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     times = sorted(once() for _ in range(runs))
-    print(f"acrlink up --detach ready in: median {statistics.median(times):.3f}s, "
-          f"min {times[0]:.3f}s, max {times[-1]:.3f}s over {runs} runs (first start: new CA and database)")
+    print(
+        f"acrlink up --detach ready in: median {statistics.median(times):.3f}s, "
+        f"min {times[0]:.3f}s, max {times[-1]:.3f}s over {runs} runs (first start: new CA and database)"
+    )
 
 
 if __name__ == "__main__":

@@ -91,6 +91,14 @@ def acrlink_async(tmp_path_factory: pytest.TempPathFactory, acrlink: Running) ->
     stop(running)
 
 
+@pytest.fixture
+def fresh_acrlink(tmp_path: Path, acrlink: Running) -> Iterator[Running]:
+    """A process of its own, for tests that need a subscription in its initial state."""
+    running = start(tmp_path, ca_from=acrlink.data_dir)
+    yield running
+    stop(running)
+
+
 @pytest.fixture(scope="session")
 def trust(acrlink: Running) -> Iterator[None]:
     """The SDKs trust acrlink's CA the way a user's shell would (REQUESTS_CA_BUNDLE)."""

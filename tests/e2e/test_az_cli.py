@@ -99,8 +99,10 @@ def test_non_premium_registry_cannot_close_public_access(cli: Running) -> None:
     assert cli.az_json("acr", "show", "--name", "azbasicreg")["publicNetworkAccess"] == "Enabled"
 
 
-def test_second_subscription_needs_the_provider_registered(cli: Running) -> None:
+def test_second_subscription_needs_the_provider_registered(fresh_acrlink: Running, az_path: str) -> None:
     """S9: in the second subscription the RP is not registered until ``az provider register``."""
+    os.environ["ACRLINK_AZ"] = az_path
+    cli = fresh_acrlink
     default = cli.subscription
     cli.az("account", "set", "--subscription", cli.second_subscription)
     try:

@@ -94,11 +94,12 @@ def test_second_subscription_starts_unregistered_and_registers(acrlink: Running,
     assert second.resources.providers.unregister("Microsoft.Network").registration_state == "NotRegistered"
 
 
-def test_sdk_registers_the_provider_after_409_and_retries(acrlink: Running, trust: None) -> None:
+def test_sdk_registers_the_provider_after_409_and_retries(fresh_acrlink: Running, trust: None) -> None:
     """S9: the SDK's auto-registration policy reads our 409, registers, waits 10 s, retries.
 
     (The policy cannot read the body of a streamed LRO answer, so a plain list triggers it, as it
     would against Azure.)"""
+    acrlink = fresh_acrlink
     second = sdk_for(acrlink, acrlink.second_subscription)
     assert second.resources.providers.get("Microsoft.ContainerRegistry").registration_state == "NotRegistered"
     second.resources.resource_groups.create_or_update("rg-auto", {"location": "chinaeast2"})
