@@ -20,6 +20,7 @@ from acrlink import certs, signing
 from acrlink.arm.handlers import ArmFace
 from acrlink.arm.identity import Identity
 from acrlink.arm.lro import Answers
+from acrlink.atomic import write_file
 from acrlink.resources.catalog import build_catalog
 from acrlink.services.arm import ResourceService
 from acrlink.services.tenancy import Tenancy
@@ -94,9 +95,7 @@ class _Server(uvicorn.Server):
 
 
 def write_endpoints(path: Path, endpoints: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(endpoints, indent=2))
-    os.replace(tmp, path)
+    write_file(path, json.dumps(endpoints, indent=2).encode())
 
 
 async def serve(settings: Settings) -> None:

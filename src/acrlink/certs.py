@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,22 +17,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from acrlink.atomic import write_file
+
 
 @dataclass(frozen=True)
 class Authority:
     cert: x509.Certificate
     key: ec.EllipticCurvePrivateKey
     cert_path: Path
-
-
-def _write_private(path: Path, data: bytes, mode: int = 0o600) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def load_or_create_authority(directory: Path) -> Authority:
@@ -77,11 +68,11 @@ def load_or_create_authority(directory: Path) -> Authority:
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    _write_private(
+    write_file(
         key_path,
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
     )
-    _write_private(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    write_file(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
     return Authority(cert, key, cert_path)
 
 
@@ -109,12 +100,12 @@ def issue_server_certificate(authority: Authority, names: list[str], cert_path: 
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(authority.key.public_key()), critical=False)
         .sign(authority.key, hashes.SHA256())
     )
-    _write_private(
+    write_file(
         key_path,
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
     )
     chain = cert.public_bytes(serialization.Encoding.PEM) + authority.cert.public_bytes(serialization.Encoding.PEM)
-    _write_private(cert_path, chain, 0o644)
+    write_file(cert_path, chain, 0o644)
 
 
 def write_trust_bundle(authority: Authority, path: Path) -> None:
@@ -123,4 +114,4 @@ def write_trust_bundle(authority: Authority, path: Path) -> None:
     system = ssl.get_default_verify_paths().cafile
     existing = Path(system).read_bytes() if system and Path(system).exists() else b""
     ours = authority.cert_path.read_bytes()
-    _write_private(path, existing.rstrip(b"\n") + b"\n" + ours if existing else ours, 0o644)
+    write_file(path, existing.rstrip(b"\n") + b"\n" + ours if existing else ours, 0o644)

@@ -10,11 +10,11 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from pathlib import Path
 from typing import Any
 
+from acrlink.atomic import write_file
 from acrlink.clock import epoch
 
 
@@ -25,13 +25,7 @@ class InvalidToken(Exception):
 def load_key(path: Path) -> bytes:
     """Read the signing key, creating it (mode 0600, atomically) on first use."""
     if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(secrets.token_bytes(32))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        write_file(path, secrets.token_bytes(32), 0o600)
     return path.read_bytes()
 
 

@@ -205,3 +205,10 @@ def test_no_business_error_uses_a_retried_status(arm: Arm) -> None:
     ]
     for response in responses:
         assert response.status_code < 500 and response.status_code not in (408, 429)
+
+
+def test_oversized_body_is_refused(arm: Arm) -> None:
+    arm.group()
+    response = arm.request("PUT", arm.registry_path("huge0001"), raw=b"{" + b" " * (4 * 1024 * 1024) + b"}")
+    assert (response.status_code, error_code(response)) == (400, "RequestContentTooLarge")
+    assert arm.request("GET", arm.registry_path("huge0001")).status_code == 404

@@ -154,3 +154,8 @@ def test_group_delete_is_atomic_and_complete(arm: Arm) -> None:
         assert tx.query(subscription=arm.sub) == []
         assert list(tx.kv_items("registry-credentials:")) == []
     assert arm.request("HEAD", "/subscriptions/{sub}/resourcegroups/rg").status_code == 404
+
+
+def test_locations_are_the_clouds_regions(arm: Arm) -> None:
+    names = [loc["name"] for loc in arm.request("GET", "/subscriptions/{sub}/locations").json()["value"]]
+    assert names == ["chinanorth", "chinanorth2", "chinanorth3", "chinaeast", "chinaeast2", "chinaeast3"]

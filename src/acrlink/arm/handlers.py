@@ -24,6 +24,8 @@ from acrlink.services.arm import ResourceService, parse_filter
 from acrlink.services.tenancy import Tenancy
 
 log = logging.getLogger("acrlink.arm")
+MAX_BODY = 4 * 1024 * 1024
+"""ARM refuses request bodies over 4 MiB."""
 ALL_METHODS = ["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS"]
 
 
@@ -93,7 +95,10 @@ class ArmFace:
             raise MethodNotAllowed(
                 "MethodNotAllowed", f"The requested resource does not support http method '{request.method}'."
             )
-        body = read_json(await request.body()) if request.method in ("PUT", "PATCH", "POST") else None
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            raise BadRequest("RequestContentTooLarge", f"The request content exceeds the limit of {MAX_BODY} bytes.")
+        body = read_json(raw) if request.method in ("PUT", "PATCH", "POST") else None
         return await handler(self, request, route, body, principal)
 
     # Tenancy ----------------------------------------------------------------------------------------
@@ -107,6 +112,10 @@ class ArmFace:
 
     async def subscription(self, _q: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
         return json_response(200, self.tenancy.subscription_doc(self.tenancy.canonical_subscription(r.subscription)))
+
+    async def locations(self, request: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
+        docs = self.tenancy.locations(self.tenancy.canonical_subscription(r.subscription))
+        return json_response(200, page(request, docs, self.page_size))
 
     async def providers(self, request: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
         subscription = self.tenancy.canonical_subscription(r.subscription)
@@ -238,6 +247,7 @@ _HANDLERS: dict[tuple[str, str], Handler] = {
     ("tenants", "GET"): ArmFace.tenants,
     ("subscriptions", "GET"): ArmFace.subscriptions,
     ("subscription", "GET"): ArmFace.subscription,
+    ("locations", "GET"): ArmFace.locations,
     ("providers", "GET"): ArmFace.providers,
     ("provider", "GET"): ArmFace.provider,
     ("provider_action", "POST"): ArmFace.provider_action,

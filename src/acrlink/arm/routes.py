@@ -17,7 +17,7 @@ from acrlink.resources.catalog import Catalog
 @dataclass(frozen=True)
 class Route:
     kind: str
-    """One of: tenants, subscriptions, subscription, groups, group, resources, providers, provider,
+    """One of: tenants, subscriptions, subscription, locations, groups, group, resources, providers, provider,
     provider_action, operation, group_operation, namespace_operations, collection, resource, action,
     namespace_action."""
     subscription: str = ""
@@ -53,6 +53,8 @@ def parse(path: str, catalog: Catalog) -> Route:
     head = low_tail[0]
     if head == "resources" and len(tail) == 1:
         return Route("resources", sub)
+    if head == "locations" and len(tail) == 1:
+        return Route("locations", sub)
     if head == "operationresults" and len(tail) == 2:
         return Route("group_operation", sub, name=tail[1])
     if head == "providers":

@@ -168,6 +168,17 @@ class ResourceService:
             )
         return ref
 
+    def _existing(
+        self, tx: Transaction, rtype: ResourceType, ref: ResourceRef, principal: str
+    ) -> tuple[Context, ResourceRef, Doc]:
+        """The scope-checked ref and the stored document, or the type's not-found error."""
+        ref = self._scope(tx, rtype, ref)
+        ctx = self._context(tx, principal)
+        doc = ctx.load(ref)
+        if doc is None:
+            raise self._not_found(rtype, ref)
+        return ctx, ref, doc
+
     def _not_found(self, rtype: ResourceType, ref: ResourceRef) -> AcrlinkError:
         if rtype.not_found is not None:
             return rtype.not_found(ref)
@@ -204,22 +215,14 @@ class ResourceService:
         if rtype.update is None:
             raise MethodNotAllowed("MethodNotAllowed", "The requested resource does not support http method 'PATCH'.")
         with self.store.transaction() as tx:
-            ref = self._scope(tx, rtype, ref)
-            ctx = self._context(tx, principal)
-            existing = ctx.load(ref)
-            if existing is None:
-                raise self._not_found(rtype, ref)
+            ctx, ref, existing = self._existing(tx, rtype, ref, principal)
             doc = rtype.update(ctx, ref, existing, body)
             ctx.save(ref, doc)
             return rtype.render(ctx, ref, doc)
 
     def get(self, rtype: ResourceType, ref: ResourceRef) -> Doc:
         with self.store.transaction() as tx:
-            ref = self._scope(tx, rtype, ref)
-            ctx = self._context(tx, "")
-            doc = ctx.load(ref)
-            if doc is None:
-                raise self._not_found(rtype, ref)
+            ctx, ref, doc = self._existing(tx, rtype, ref, "")
             return rtype.render(ctx, ref, doc)
 
     def delete(self, rtype: ResourceType, ref: ResourceRef, principal: str) -> bool:
@@ -285,11 +288,7 @@ class ResourceService:
     ) -> tuple[int, Any]:
         action = rtype.actions[name.lower()]
         with self.store.transaction() as tx:
-            ref = self._scope(tx, rtype, ref)
-            ctx = self._context(tx, principal)
-            doc = ctx.load(ref)
-            if doc is None:
-                raise self._not_found(rtype, ref)
+            ctx, ref, doc = self._existing(tx, rtype, ref, principal)
             return action.handler(ctx, ref, doc, body, rest)
 
     def namespace_action(

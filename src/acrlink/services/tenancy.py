@@ -75,6 +75,20 @@ class Tenancy:
                 return known
         raise NotFound("SubscriptionNotFound", f"The subscription '{subscription}' could not be found.")
 
+    def locations(self, subscription: str) -> list[dict[str, Any]]:
+        """The cloud's regions, as ``az account list-locations`` shows them."""
+        return [
+            {
+                "id": f"/subscriptions/{subscription}/locations/{name}",
+                "name": name,
+                "displayName": display,
+                "regionalDisplayName": f"(Asia Pacific) {display}" if name.startswith("china") else display,
+                "type": "Region",
+                "metadata": {"regionType": "Physical", "regionCategory": "Recommended"},
+            }
+            for name, display in self._cloud.regions.items()
+        ]
+
     def tenant_doc(self) -> dict[str, Any]:
         tenant = self.world.tenant_id
         return {
