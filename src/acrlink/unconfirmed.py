@@ -45,3 +45,50 @@ SKU_DOWNGRADE_CODE = "SkuDowngradeNotAllowed"
 # The home region's entry in 'replications' list appears once the registry has another replica
 # (observed behaviour, not re-verified).
 HOME_REPLICATION_LISTED_WHEN_GEO_REPLICATED = True
+
+# Microsoft.Network ------------------------------------------------------------------------------------
+
+# A subnet smaller than /29.
+SUBNET_TOO_SMALL_CODE = "InvalidAddressPrefix"
+
+# Not enough free addresses in a subnet for a private endpoint's members.
+SUBNET_FULL_CODE = "SubnetIsFull"
+
+# A prefix change that would leave allocated addresses outside the subnet.
+SUBNET_PREFIX_IN_USE_CODE = "InUseSubnetCannotBeUpdated"
+
+# Deleting a network interface a private endpoint owns.
+PE_NIC_DELETE_CODE = "CannotDeleteNicOwnedByPrivateEndpoint"
+
+# A private endpoint whose target resource does not exist or is not a registry.
+PE_TARGET_NOT_FOUND_CODE = "PrivateLinkServiceResourceNotFound"
+PE_TARGET_TYPE_CODE = "PrivateEndpointResourceTypeNotSupported"
+
+# A group id other than 'registry'.
+PE_GROUP_ID_CODE = "PrivateLinkServiceGroupIdNotFound"
+
+# A private endpoint to a Basic or Standard registry (S1).
+PE_NOT_PREMIUM_CODE = "PrivateEndpointConnectionNotSupported"
+
+# Over the registry's private endpoint limit (S8).
+PE_LIMIT_CODE = "QuotaExceeded"
+
+# A private endpoint with no connection, or more than one.
+PE_CONNECTION_COUNT_CODE = "PrivateEndpointMustHaveExactlyOneConnection"
+
+# Changing the subnet or target of an existing private endpoint.
+PE_IMMUTABLE_CODE = "CannotChangePrivateEndpointConfiguration"
+
+# Private DNS: a zone not in location 'global'; a single-label zone name.
+ZONE_LOCATION_CODE = "InvalidLocation"
+ZONE_NAME_CODE = "BadRequest"
+
+# Private DNS: the same VNet linked twice to one zone; a second registration zone for a VNet.
+LINK_DUPLICATE_CODE = "Conflict"
+REGISTRATION_ZONE_CODE = "BadRequest"
+
+# Private DNS: deleting a zone that still has virtual network links.
+ZONE_HAS_LINKS_CODE = "Conflict"
+
+# Zone-group records are written only for approved connections (inferred, not observed).
+ZONE_GROUP_RECORDS_ONLY_WHEN_APPROVED = True

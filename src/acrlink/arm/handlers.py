@@ -183,18 +183,20 @@ class ArmFace:
 
     async def put_resource(self, request: Request, r: routes.Route, body: Any, p: Principal) -> Response:
         assert r.rtype and r.ref
-        doc, created = self.service.put(r.rtype, r.ref, body, p.app_id, request.headers.get("if-none-match"))
+        doc, created = self.service.put(
+            r.rtype, r.ref, body, p.app_id, request.headers.get("if-none-match"), request.headers.get("if-match")
+        )
         status = r.rtype.create_status if created else "Updating"
         return self.answers.written(request, doc, created, r.subscription, r.rtype.namespace, status)
 
     async def patch_resource(self, request: Request, r: routes.Route, body: Any, p: Principal) -> Response:
         assert r.rtype and r.ref
-        doc = self.service.patch(r.rtype, r.ref, body, p.app_id)
+        doc = self.service.patch(r.rtype, r.ref, body, p.app_id, request.headers.get("if-match"))
         return self.answers.written(request, doc, False, r.subscription, r.rtype.namespace, "Updating")
 
     async def delete_resource(self, request: Request, r: routes.Route, _b: Any, p: Principal) -> Response:
         assert r.rtype and r.ref
-        existed = self.service.delete(r.rtype, r.ref, p.app_id)
+        existed = self.service.delete(r.rtype, r.ref, p.app_id, request.headers.get("if-match"))
         response = self.answers.deleted(request, existed, r.subscription, r.rtype.namespace, "global")
         if not existed and r.rtype.type.endswith("privateEndpointConnections"):
             response.headers["x-ms-warning"] = (

@@ -14,10 +14,19 @@ from typing import Any
 
 from acrlink.domain.cloud import CloudProfile
 from acrlink.errors import AcrlinkError
-from acrlink.ids import ResourceRef
+from acrlink.ids import ResourceRef, parse_resource_id
 from acrlink.store.base import Record, Transaction
 
 Doc = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Options:
+    """Behaviours that differ between Azure's past and present; the user picks."""
+
+    legacy_pe_network_policies: bool = False
+    """Refuse private endpoints in subnets whose private endpoint network policies are enabled, as
+    Azure did before 2023 (S10). Current Azure allows them."""
 
 
 @dataclass(frozen=True)
@@ -29,10 +38,21 @@ class Context:
     principal: str
     now: datetime
     default_subscription: str
+    options: Options = field(default_factory=Options)
+    cascading: bool = False
+    """True while deleting a resource because its parent (or group) is being deleted."""
 
     def load(self, ref: ResourceRef) -> Doc | None:
         record = self.tx.get(ref.key)
         return record.body if record else None
+
+    def load_id(self, resource_id: str) -> tuple[ResourceRef, Doc] | None:
+        """The resource a full id names, or None (malformed id or nothing there)."""
+        ref = parse_resource_id(resource_id)
+        if ref is None:
+            return None
+        doc = self.load(ref)
+        return (ref, doc) if doc is not None else None
 
     def save(self, ref: ResourceRef, body: Doc) -> None:
         parent = ref.parent
@@ -60,6 +80,8 @@ Update = Callable[[Context, ResourceRef, Doc, Doc], Doc]
 Render = Callable[[Context, ResourceRef, Doc], Doc]
 """Stored doc -> the ARM response body (derived read-only properties filled in)."""
 OnDelete = Callable[[Context, ResourceRef, Doc], None]
+AfterWrite = Callable[[Context, ResourceRef, Doc, bool], None]
+"""(context, ref, saved doc, created) -> None: side effects on other resources after a PUT/PATCH."""
 ActionHandler = Callable[[Context, ResourceRef, Doc, Any, tuple[str, ...]], tuple[int, Any]]
 """(context, ref, stored doc, parsed JSON body or None, path segments after the action name)
 -> (status, response body)."""
@@ -89,7 +111,14 @@ class ResourceType:
     create: Create
     update: Update | None = None
     render: Render = _unchanged
+    guard_delete: OnDelete = _nothing
+    """Runs before the children are deleted: refuse here what must be undone first."""
     on_delete: OnDelete = _nothing
+    """Runs after the children are deleted, just before the resource itself: side effects."""
+    after_delete: OnDelete = _nothing
+    """Runs once the resource is gone: side effects that must see the world without it."""
+    after_write: AfterWrite | None = None
+    """Runs once a PUT or PATCH is saved: side effects on other resources (all in one transaction)."""
     actions: Mapping[str, Action] = field(default_factory=dict)
     listed_in_subscription: bool = False
     """Whether ``/subscriptions/{s}/providers/{ns}/{type}`` lists it across groups."""
@@ -99,6 +128,10 @@ class ResourceType:
     """``regional`` (a region of the cloud, required), ``global`` or ``inherited`` (child resources)."""
     not_found: Callable[[ResourceRef], AcrlinkError] | None = None
     """The error a GET of a missing resource gets; ARM's ``ResourceNotFound`` when None."""
+    lists: tuple[str, ...] = ()
+    """For a collection-only pseudo type (private DNS ``ALL``): the full types its GET lists."""
+    label: str = ""
+    """How Azure names the kind in messages ("Zone", "Record set"); empty for the generic wording."""
     create_status: str = "Creating"
     """``provisioningState`` shown while an asynchronous create is under way."""
 

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from acrlink.resources import registry
 from acrlink.resources.base import CollectionActionHandler, ResourceType
 from acrlink.resources.connection import CONNECTIONS_TYPE
+from acrlink.resources.network import registry_link
+from acrlink.resources.network.nic import NETWORK_INTERFACES
+from acrlink.resources.network.peering import PEERINGS
+from acrlink.resources.network.private_endpoint import PRIVATE_ENDPOINTS
+from acrlink.resources.network.subnet import SUBNETS
+from acrlink.resources.network.vnet import VIRTUAL_NETWORKS
+from acrlink.resources.network.zone_group import ZONE_GROUPS
+from acrlink.resources.privatedns.link import VIRTUAL_NETWORK_LINKS
+from acrlink.resources.privatedns.recordset import ALL_RECORD_SETS, RECORD_SET_TYPES
+from acrlink.resources.privatedns.zone import ZONES
 from acrlink.resources.replication import REPLICATIONS_TYPE
 
 PROVIDER_NAMESPACES = ("Microsoft.ContainerRegistry", "Microsoft.Network", "Microsoft.Resources")
@@ -24,6 +34,11 @@ class Catalog:
     def find(self, namespace: str, path: Iterable[str]) -> ResourceType | None:
         key = (namespace.lower(), tuple(p.lower() for p in path))
         return self._by_path.get(key)
+
+    @cached_property
+    def delete_ranks(self) -> dict[str, int]:
+        """Lower-case full type -> rank (lower ranks are deleted first)."""
+        return {t.type.lower(): t.delete_rank for t in self.types}
 
     @cached_property
     def _by_path(self) -> dict[tuple[str, tuple[str, ...]], ResourceType]:
@@ -49,8 +64,29 @@ class Catalog:
 
 
 def build_catalog(extra: Iterable[ResourceType] = ()) -> Catalog:
+    """Every type, with the cross-provider side effects wired in: a registry's replicas and connection
+    changes reach the private endpoints connected to it."""
+    replications = replace(
+        REPLICATIONS_TYPE, after_write=registry_link.replica_written, after_delete=registry_link.replica_deleted
+    )
+    connections = replace(CONNECTIONS_TYPE, after_write=registry_link.connection_written)
     return Catalog(
-        types=(registry.REGISTRIES, REPLICATIONS_TYPE, CONNECTIONS_TYPE, *extra),
+        types=(
+            registry.REGISTRIES,
+            replications,
+            connections,
+            VIRTUAL_NETWORKS,
+            SUBNETS,
+            PEERINGS,
+            NETWORK_INTERFACES,
+            PRIVATE_ENDPOINTS,
+            ZONE_GROUPS,
+            ZONES,
+            VIRTUAL_NETWORK_LINKS,
+            *RECORD_SET_TYPES,
+            ALL_RECORD_SETS,
+            *extra,
+        ),
         namespace_actions={
             ("microsoft.containerregistry", "checknameavailability"): registry.check_name_availability,
         },

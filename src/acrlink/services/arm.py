@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ from acrlink.errors import (
     PreconditionFailed,
 )
 from acrlink.ids import ResourceRef, group_id, parse_resource_id
-from acrlink.resources.base import Context, Doc, ResourceType
+from acrlink.resources.base import Context, Doc, Options, ResourceType
 from acrlink.resources.catalog import Catalog
 from acrlink.resources.validation import Body, parse
 from acrlink.services.tenancy import Tenancy
@@ -51,15 +52,17 @@ class ResourceService:
         cloud: CloudProfile,
         tenancy: Tenancy,
         clock: Callable[[], datetime] = clock_now,
+        options: Options | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.cloud = cloud
         self.tenancy = tenancy
         self._clock = clock
+        self._options = options or Options()
 
     def _context(self, tx: Transaction, principal: str) -> Context:
-        return Context(tx, self.cloud, principal, self._clock(), self.tenancy.world.default_subscription)
+        return Context(tx, self.cloud, principal, self._clock(), self.tenancy.world.default_subscription, self._options)
 
     # Resource groups ---------------------------------------------------------------------------------
 
@@ -145,10 +148,10 @@ class ResourceService:
                 for r in tx.query(subscription=subscription, resource_group=name)
                 if r.parent == "" and r.type != GROUP_TYPE.lower()
             ]
-            rank = {t.type.lower(): t.delete_rank for t in self.catalog.types}
-            tops.sort(key=lambda r: rank.get(r.type, 50))
+            tops.sort(key=lambda r: self.catalog.delete_ranks.get(r.type, 50))
             for record in tops:
-                self._cascade_delete(ctx, record)
+                if tx.get(record.key) is not None:
+                    self._cascade_delete(replace(ctx, cascading=True), record)
             tx.delete(group["id"].lower())
 
     # Resources ---------------------------------------------------------------------------------------
@@ -196,28 +199,34 @@ class ResourceService:
         body: Any,
         principal: str,
         if_none_match: str | None = None,
+        if_match: str | None = None,
     ) -> tuple[Doc, bool]:
         rtype.check_name(ref.name)
         with self.store.transaction() as tx:
             ref = self._scope(tx, rtype, ref)
             ctx = self._context(tx, principal)
             existing = ctx.load(ref)
-            if existing is not None and if_none_match == "*":
-                raise PreconditionFailed(
-                    "PreconditionFailed",
-                    f"The resource '{ref.name}' exists already and hence cannot be created again.",
-                )
+            check_preconditions(ref, existing, if_match, if_none_match, rtype.label)
             doc = rtype.create(ctx, ref, existing, body)
             ctx.save(ref, doc)
+            if rtype.after_write is not None:
+                rtype.after_write(ctx, ref, doc, existing is None)
+                doc = ctx.load(ref) or doc
             return rtype.render(ctx, ref, doc), existing is None
 
-    def patch(self, rtype: ResourceType, ref: ResourceRef, body: Any, principal: str) -> Doc:
+    def patch(
+        self, rtype: ResourceType, ref: ResourceRef, body: Any, principal: str, if_match: str | None = None
+    ) -> Doc:
         if rtype.update is None:
             raise MethodNotAllowed("MethodNotAllowed", "The requested resource does not support http method 'PATCH'.")
         with self.store.transaction() as tx:
             ctx, ref, existing = self._existing(tx, rtype, ref, principal)
+            check_preconditions(ref, existing, if_match, None)
             doc = rtype.update(ctx, ref, existing, body)
             ctx.save(ref, doc)
+            if rtype.after_write is not None:
+                rtype.after_write(ctx, ref, doc, False)
+                doc = ctx.load(ref) or doc
             return rtype.render(ctx, ref, doc)
 
     def get(self, rtype: ResourceType, ref: ResourceRef) -> Doc:
@@ -225,25 +234,33 @@ class ResourceService:
             ctx, ref, doc = self._existing(tx, rtype, ref, "")
             return rtype.render(ctx, ref, doc)
 
-    def delete(self, rtype: ResourceType, ref: ResourceRef, principal: str) -> bool:
+    def delete(self, rtype: ResourceType, ref: ResourceRef, principal: str, if_match: str | None = None) -> bool:
         """Delete a resource and its children; False when there was nothing to delete."""
         with self.store.transaction() as tx:
             ref = self._scope(tx, rtype, ref)
             record = tx.get(ref.key)
+            check_preconditions(ref, record.body if record else None, if_match, None)
             if record is None:
                 return False
             self._cascade_delete(self._context(tx, principal), record)
             return True
 
     def _cascade_delete(self, ctx: Context, record: Record) -> None:
-        for child in reversed(ctx.tx.query(parent=record.key)):
-            if ctx.tx.get(child.key) is not None:
-                self._cascade_delete(ctx, child)
+        """The type's guard, the children (by rank, newest first), the type's delete rule, the resource."""
         ref = parse_resource_id(record.body["id"])
         rtype = self.catalog.find(ref.namespace, ref.type.split("/")[1:]) if ref else None
         if ref is not None and rtype is not None:
+            rtype.guard_delete(ctx, ref, record.body)
+        children = list(reversed(ctx.tx.query(parent=record.key)))
+        children.sort(key=lambda r: self.catalog.delete_ranks.get(r.type, 50))
+        for child in children:
+            if ctx.tx.get(child.key) is not None:
+                self._cascade_delete(replace(ctx, cascading=True), child)
+        if ref is not None and rtype is not None:
             rtype.on_delete(ctx, ref, record.body)
         ctx.tx.delete(record.key)
+        if ref is not None and rtype is not None:
+            rtype.after_delete(ctx, ref, record.body)
 
     def list(
         self,
@@ -258,7 +275,8 @@ class ResourceService:
             self.tenancy.require_registered(tx, subscription, rtype.namespace)
             if parent is not None:
                 parent = self._scope(tx, self._type_of(parent), parent)
-                records = tx.query(type=rtype.type, parent=parent.key)
+                types = rtype.lists or (rtype.type,)
+                records = [r for t in types for r in tx.query(type=t, parent=parent.key)]
             elif resource_group is not None:
                 self._require_group(tx, subscription, resource_group)
                 records = tx.query(type=rtype.type, subscription=subscription, resource_group=resource_group)
@@ -332,6 +350,24 @@ class ResourceService:
         with self.store.transaction() as tx:
             found: dict[str, Any] | None = tx.kv_get(f"operation:{operation_id}")
             return found
+
+
+def check_preconditions(
+    ref: ResourceRef, existing: Doc | None, if_match: str | None, if_none_match: str | None, label: str = ""
+) -> None:
+    """``If-None-Match: *`` refuses an existing resource; ``If-Match`` needs the current etag (or any
+    existing resource for ``*``)."""
+    if if_none_match == "*" and existing is not None:
+        what = f"{label} {ref.name}" if label else f"resource '{ref.name}'"
+        raise PreconditionFailed("PreconditionFailed", f"The {what} exists already and hence cannot be created again.")
+    if if_match is None:
+        return
+    current = (existing or {}).get("etag")
+    if existing is None or (if_match != "*" and if_match.strip() != current):
+        raise PreconditionFailed(
+            "PreconditionFailed",
+            f"The condition '{if_match}' in the If-Match header does not match the resource '{ref.name}'.",
+        )
 
 
 _FILTER_CLAUSE = re.compile(r"^\s*(resourceType|name|resourceGroup|location)\s+eq\s+'([^']*)'\s*$", re.I)

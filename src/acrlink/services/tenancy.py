@@ -6,13 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from acrlink.domain.cloud import CloudProfile
-from acrlink.errors import Conflict, ErrorDetail, NotFound
+from acrlink.errors import Conflict, NotFound
 from acrlink.ids import new_guid
+from acrlink.resources import registration
 from acrlink.resources.catalog import PROVIDER_NAMESPACES, Catalog
+from acrlink.resources.registration import ALWAYS_REGISTERED, NOT_REGISTERED, REGISTERED
 from acrlink.store.base import Store, Transaction
-
-REGISTERED, NOT_REGISTERED = "Registered", "NotRegistered"
-ALWAYS_REGISTERED = "Microsoft.Resources"
 
 # What one data dir's world starts with: a default subscription where every provider is registered
 # and a second one where none is (so the cross-subscription step S9 is real).
@@ -45,7 +44,7 @@ class Tenancy:
                 world = {"tenantId": new_guid(), "subscriptions": [new_guid() for _ in SUBSCRIPTION_NAMES]}
                 tx.kv_put("world", world)
                 for namespace in PROVIDER_NAMESPACES:
-                    tx.kv_put(_provider_key(world["subscriptions"][0], namespace), REGISTERED)
+                    tx.kv_put(registration.provider_key(world["subscriptions"][0], namespace), REGISTERED)
         return World(world["tenantId"], tuple(world["subscriptions"]))
 
     # Subscriptions -----------------------------------------------------------------------------------
@@ -104,9 +103,7 @@ class Tenancy:
 
     def provider_doc(self, tx: Transaction, subscription: str, namespace: str) -> dict[str, Any]:
         canonical = self._namespace(namespace)
-        state = tx.kv_get(_provider_key(subscription, canonical)) or NOT_REGISTERED
-        if canonical == ALWAYS_REGISTERED:
-            state = REGISTERED
+        state = registration.state(tx, subscription, canonical)
         locations = list(self._cloud.regions.values())
         types = [
             {
@@ -142,31 +139,13 @@ class Tenancy:
                     f"Cannot unregister the resource provider '{canonical}' because the subscription "
                     "still has resources of it.",
                 )
-        tx.kv_put(_provider_key(subscription, canonical), REGISTERED if register else NOT_REGISTERED)
+        tx.kv_put(registration.provider_key(subscription, canonical), REGISTERED if register else NOT_REGISTERED)
 
     def require_registered(self, tx: Transaction, subscription: str, namespace: str) -> None:
-        """Any request routed to a resource provider the subscription has not registered is refused
-        with the 409 the SDKs recognise (they register the namespace and retry; the namespace must be
-        the single-quoted token of the message)."""
-        canonical = self._namespace(namespace)
-        if canonical == ALWAYS_REGISTERED or tx.kv_get(_provider_key(subscription, canonical)) == REGISTERED:
-            return
-        message = (
-            f"The subscription is not registered to use namespace '{canonical}'. "
-            "See https://aka.ms/rps-not-found for how to register subscriptions."
-        )
-        raise Conflict(
-            "MissingSubscriptionRegistration",
-            message,
-            details=[ErrorDetail("MissingSubscriptionRegistration", message, canonical)],
-        )
+        registration.require_registered(tx, subscription, self._namespace(namespace))
 
     def _namespace(self, namespace: str) -> str:
         canonical = self._catalog.namespace(namespace)
         if canonical is None:
             raise NotFound("InvalidResourceNamespace", f"The resource namespace '{namespace}' is invalid.")
         return canonical
-
-
-def _provider_key(subscription: str, namespace: str) -> str:
-    return f"provider:{subscription.lower()}:{namespace.lower()}"

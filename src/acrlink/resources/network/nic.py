@@ -1,0 +1,188 @@
+"""Microsoft.Network/networkInterfaces: standalone NICs (VM hosts) and the NICs private endpoints own.
+
+A NIC holds ip configurations, each with an address in a subnet. Private endpoint NICs carry one ip
+configuration per private link member, with ``privateLinkConnectionProperties``; only their endpoint
+may change or delete them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from acrlink import unconfirmed
+from acrlink.domain import ipam
+from acrlink.domain.naming import check_network_name
+from acrlink.errors import BadRequest
+from acrlink.ids import ResourceRef, new_guid
+from acrlink.resources import common
+from acrlink.resources.base import Context, Doc, ResourceType
+from acrlink.resources.network import subnet as subnets
+from acrlink.resources.network.common import (
+    NIC_TYPE,
+    SUBNET_TYPE,
+    SubResource,
+    etag,
+    referenced,
+    resource_guid,
+    subnet_uses,
+)
+from acrlink.resources.validation import Body, one_of, parse
+
+AllocationMethod = Annotated[str, one_of("Dynamic", "Static")]
+
+
+class IpConfigurationProperties(Body):
+    subnet: SubResource
+    privateIPAllocationMethod: AllocationMethod | None = None  # noqa: N815
+    privateIPAddress: str | None = None  # noqa: N815
+    primary: bool | None = None
+
+
+class IpConfiguration(Body):
+    name: str
+    properties: IpConfigurationProperties
+
+
+class Properties(Body):
+    ipConfigurations: list[IpConfiguration]  # noqa: N815
+    enableAcceleratedNetworking: bool | None = None  # noqa: N815
+    enableIPForwarding: bool | None = None  # noqa: N815
+
+
+class NicBody(Body):
+    location: Any = None
+    tags: dict[str, str] | None = None
+    properties: Properties
+
+
+def allocation(ctx: Context, subnet_id: str, subnet_doc: Doc, exclude_nic: str | None = None) -> ipam.Allocation:
+    """The subnet's address pool with every address in use marked taken."""
+    taken = [u.address for u in subnet_uses(ctx, subnet_id, exclude_nic)]
+    return ipam.Allocation(subnet_doc["name"], subnets.prefix_of(subnet_doc), frozenset()).with_taken(taken)
+
+
+def ip_configuration(
+    nic_id: str, name: str, subnet_id: str, address: str, method: str, primary: bool, link: Doc | None = None
+) -> Doc:
+    """One ip configuration in Azure's shape; ``link`` is a private endpoint member's
+    ``privateLinkConnectionProperties``."""
+    props: Doc = {
+        "provisioningState": "Succeeded",
+        "privateIPAddress": address,
+        "privateIPAllocationMethod": method,
+        "privateIPAddressVersion": "IPv4",
+        "primary": primary,
+        "subnet": {"id": subnet_id},
+    }
+    if link is not None:
+        props["privateLinkConnectionProperties"] = link
+    return {
+        "name": name,
+        "id": f"{nic_id}/ipConfigurations/{name}",
+        "etag": etag(),
+        "type": f"{NIC_TYPE}/ipConfigurations",
+        "properties": props,
+    }
+
+
+def nic_document(
+    ref: ResourceRef,
+    location: str,
+    tags: dict[str, str],
+    configs: list[Doc],
+    existing: Doc | None,
+    endpoint_id: str | None = None,
+) -> Doc:
+    props: Doc = {
+        "provisioningState": "Succeeded",
+        "resourceGuid": resource_guid(existing),
+        "ipConfigurations": configs,
+        "dnsSettings": {"dnsServers": [], "appliedDnsServers": []},
+        "enableAcceleratedNetworking": False,
+        "enableIPForwarding": False,
+        "hostedWorkloads": [],
+        "tapConfigurations": [],
+        "macAddress": "",
+        "nicType": "Standard",
+    }
+    if endpoint_id is not None:
+        props["privateEndpoint"] = {"id": endpoint_id}
+    return {**common.envelope(ref, NIC_TYPE), "etag": etag(), "location": location, "tags": tags, "properties": props}
+
+
+def _refuse_if_endpoint_owned(existing: Doc | None, ref: ResourceRef) -> None:
+    endpoint = ((existing or {}).get("properties", {}).get("privateEndpoint") or {}).get("id")
+    if endpoint:
+        raise BadRequest(
+            unconfirmed.PE_NIC_DELETE_CODE,
+            f"Network interface {ref.id} is owned by private endpoint {endpoint}; change or delete the private "
+            "endpoint instead.",
+        )
+
+
+def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> Doc:
+    """A standalone NIC: every ip configuration in a subnet of one VNet in the NIC's region; dynamic
+    addresses take the lowest free ones, static ones are checked."""
+    _refuse_if_endpoint_owned(existing, ref)
+    request = parse(NicBody, body)
+    location = common.region(ctx, request.location, NIC_TYPE)
+    common.same_location(existing, location, ref)
+    if not request.properties.ipConfigurations:
+        raise BadRequest("InvalidRequestFormat", f"Network interface {ref.name} needs an ip configuration.")
+    configs: list[Doc] = []
+    pools: dict[str, ipam.Allocation] = {}
+    kept = {c["name"].lower(): c for c in (existing or {}).get("properties", {}).get("ipConfigurations", [])}
+    for index, config in enumerate(request.properties.ipConfigurations):
+        subnet_ref, subnet_doc = referenced(ctx, config.properties.subnet.id, SUBNET_TYPE, ref.id)
+        vnet = ctx.load(subnet_ref.parent) if subnet_ref.parent else None
+        if vnet is None or vnet["location"] != location:
+            raise BadRequest(
+                "InvalidResourceReference",
+                f"Subnet {subnet_ref.id} of network interface {ref.id} must be in a virtual network in {location}.",
+            )
+        pool = pools.get(subnet_ref.key) or allocation(ctx, subnet_doc["id"], subnet_doc, exclude_nic=ref.key)
+        method = config.properties.privateIPAllocationMethod or (
+            "Static" if config.properties.privateIPAddress else "Dynamic"
+        )
+        previous = kept.get(config.name.lower())
+        if method == "Static":
+            address = pool.check_static(config.properties.privateIPAddress, f"{ref.id}/ipConfigurations/{config.name}")
+        elif previous and previous["properties"]["subnet"]["id"].lower() == subnet_ref.key:
+            address = previous["properties"]["privateIPAddress"]
+        else:
+            address = pool.allocate(1)[0]
+        pools[subnet_ref.key] = pool.with_taken([address])
+        primary = config.properties.primary if config.properties.primary is not None else index == 0
+        configs.append(ip_configuration(ref.id, config.name, subnet_doc["id"], address, method, primary))
+    return nic_document(ref, location, request.tags or {}, configs, existing)
+
+
+def update(_ctx: Context, _ref: ResourceRef, existing: Doc, body: Doc) -> Doc:
+    """PATCH changes tags only."""
+    tags = body.get("tags") if isinstance(body, dict) else None
+    if tags is not None and not (isinstance(tags, dict) and all(isinstance(v, str) for v in tags.values())):
+        raise BadRequest("InvalidRequestContent", "Tags must be an object of strings.", target="tags")
+    return {**existing, "etag": etag(), "tags": tags if tags is not None else existing["tags"]}
+
+
+def refuse_endpoint_nic_delete(ctx: Context, ref: ResourceRef, doc: Doc) -> None:
+    """Users cannot delete a private endpoint's NIC (its group going away can)."""
+    if not ctx.cascading:
+        _refuse_if_endpoint_owned(doc, ref)
+
+
+def new_endpoint_nic_name(endpoint_name: str) -> str:
+    """``{endpoint}.nic.{guid}``, the name Azure gives a private endpoint's NIC."""
+    return f"{endpoint_name}.nic.{new_guid()}"
+
+
+NETWORK_INTERFACES = ResourceType(
+    type=NIC_TYPE,
+    check_name=check_network_name,
+    create=create,
+    update=update,
+    guard_delete=refuse_endpoint_nic_delete,
+    listed_in_subscription=True,
+    create_status="Updating",
+    delete_rank=20,
+)

@@ -1,0 +1,1 @@
+"""Microsoft.Network/privateDnsZones: zones, virtual network links and record sets."""

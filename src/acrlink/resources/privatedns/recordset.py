@@ -1,0 +1,236 @@
+"""Private DNS record sets: ``privateDnsZones/{zone}/{A|AAAA|CNAME|MX|PTR|SOA|SRV|TXT}/{name}``.
+
+Names are relative to the zone (``@`` is the apex), case-insensitive; ``fqdn`` ends with a dot.
+Writes honour ``If-Match``/``If-None-Match`` through the etag. A set holds at most 20 records;
+CNAME and SOA sets hold exactly one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+from acrlink.errors import BadRequest, NotFound
+from acrlink.ids import ResourceRef, new_guid
+from acrlink.resources.base import Context, Doc, ResourceType
+from acrlink.resources.validation import Body, parse
+
+ZONE_TYPE = "Microsoft.Network/privateDnsZones"
+RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "PTR", "SOA", "SRV", "TXT")
+MAX_RECORDS_PER_SET = 20
+_LABEL = re.compile(r"^(@|\*|[A-Za-z0-9_*]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)$")
+
+# Which property holds a type's records.
+RECORDS_KEY = {
+    "A": "aRecords",
+    "AAAA": "aaaaRecords",
+    "CNAME": "cnameRecord",
+    "MX": "mxRecords",
+    "PTR": "ptrRecords",
+    "SOA": "soaRecord",
+    "SRV": "srvRecords",
+    "TXT": "txtRecords",
+}
+
+
+class Properties(Body):
+    ttl: int | None = None
+    metadata: dict[str, str] | None = None
+    aRecords: list[dict[str, Any]] | None = None  # noqa: N815
+    aaaaRecords: list[dict[str, Any]] | None = None  # noqa: N815
+    cnameRecord: dict[str, Any] | None = None  # noqa: N815
+    mxRecords: list[dict[str, Any]] | None = None  # noqa: N815
+    ptrRecords: list[dict[str, Any]] | None = None  # noqa: N815
+    soaRecord: dict[str, Any] | None = None  # noqa: N815
+    srvRecords: list[dict[str, Any]] | None = None  # noqa: N815
+    txtRecords: list[dict[str, Any]] | None = None  # noqa: N815
+
+
+class RecordSetBody(Body):
+    properties: Properties | None = None
+
+
+def record_type(ref: ResourceRef) -> str:
+    return ref.segments[-1][0].upper()
+
+
+def check_name(name: str) -> None:
+    """A relative name of dot-separated labels (``@`` for the apex)."""
+    labels = name.split(".")
+    if not name or len(name) > 253 or not all(_LABEL.match(label) for label in labels):
+        raise BadRequest("BadRequest", f"The record set name '{name}' is invalid.")
+
+
+def fqdn(zone: str, name: str) -> str:
+    return f"{zone}." if name == "@" else f"{name}.{zone}.".lower()
+
+
+def _validate_records(kind: str, props: Properties) -> Any:
+    """The records of ``kind`` in ``props``, checked; others given are refused."""
+    key = RECORDS_KEY[kind]
+    for other, other_key in RECORDS_KEY.items():
+        if other != kind and getattr(props, other_key) is not None:
+            raise BadRequest(
+                "BadRequest",
+                f"A record set of type {kind} cannot hold {other} records.",
+                target=f"properties.{other_key}",
+            )
+    records = getattr(props, key)
+    if isinstance(records, list):
+        if len(records) > MAX_RECORDS_PER_SET:
+            raise BadRequest(
+                "BadRequest",
+                f"A record set can hold at most {MAX_RECORDS_PER_SET} records.",
+                target=f"properties.{key}",
+            )
+        for index, record in enumerate(records):
+            _check_record(kind, record, f"properties.{key}[{index}]")
+    elif records is not None:
+        _check_record(kind, records, f"properties.{key}")
+    return records
+
+
+def _check_record(kind: str, record: dict[str, Any], target: str) -> None:
+    def address(field: str, version: type[ipaddress.IPv4Address] | type[ipaddress.IPv6Address]) -> None:
+        try:
+            version(record.get(field, ""))
+        except ValueError:
+            raise BadRequest(
+                "BadRequest",
+                f"'{record.get(field)}' is not a valid {version.__name__[:4]} address.",
+                target=f"{target}.{field}",
+            ) from None
+
+    if kind == "A":
+        address("ipv4Address", ipaddress.IPv4Address)
+    elif kind == "AAAA":
+        address("ipv6Address", ipaddress.IPv6Address)
+    elif kind == "CNAME" and not isinstance(record.get("cname"), str):
+        raise BadRequest("BadRequest", "A CNAME record needs a 'cname'.", target=target)
+
+
+def document(
+    ctx: Context,
+    ref: ResourceRef,
+    zone_name: str,
+    ttl: int,
+    records: Any,
+    metadata: dict[str, str],
+    existing: Doc | None,
+) -> Doc:
+    kind = record_type(ref)
+    props: Doc = {"ttl": ttl, "fqdn": fqdn(zone_name, ref.name), "isAutoRegistered": False, "metadata": metadata}
+    default: Any = {} if kind in ("CNAME", "SOA") else []
+    props[RECORDS_KEY[kind]] = records if records is not None else default
+    return {"id": ref.id, "name": ref.name, "type": f"{ZONE_TYPE}/{kind}", "etag": new_guid(), "properties": props}
+
+
+def _zone(ctx: Context, ref: ResourceRef) -> tuple[ResourceRef, Doc]:
+    zone_ref = ref.parent
+    assert zone_ref is not None
+    zone = ctx.load(zone_ref)
+    assert zone is not None
+    return zone_ref, zone
+
+
+def count(ctx: Context, zone_ref: ResourceRef) -> int:
+    return sum(len(ctx.children(zone_ref, t)) for t in RECORD_TYPES)
+
+
+def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> Doc:
+    """PUT: the whole set (TTL, metadata, records) is replaced."""
+    check_name(ref.name)
+    kind = record_type(ref)
+    request = parse(RecordSetBody, body if body is not None else {})
+    props = request.properties or Properties()
+    records = _validate_records(kind, props)
+    zone_ref, zone = _zone(ctx, ref)
+    if existing is None and count(ctx, zone_ref) >= zone["properties"]["maxNumberOfRecordSets"]:
+        raise BadRequest(
+            "BadRequest",
+            f"The zone {zone['name']} already has the maximum of "
+            f"{zone['properties']['maxNumberOfRecordSets']} record sets.",
+        )
+    if kind == "SOA" and existing is None:
+        raise BadRequest("BadRequest", "SOA record sets exist only at the zone apex and are created with the zone.")
+    ttl = props.ttl if props.ttl is not None else 3600
+    if not 0 <= ttl <= 2147483647:
+        raise BadRequest("BadRequest", f"The TTL {ttl} is out of range.", target="properties.ttl")
+    return document(ctx, ref, zone["name"], ttl, records, props.metadata or {}, existing)
+
+
+def update(ctx: Context, ref: ResourceRef, existing: Doc, body: Doc) -> Doc:
+    """PATCH: only what the body names changes."""
+    kind = record_type(ref)
+    request = parse(RecordSetBody, body if body is not None else {})
+    props = request.properties or Properties()
+    records = _validate_records(kind, props)
+    old = existing["properties"]
+    _, zone = _zone(ctx, ref)
+    return document(
+        ctx,
+        ref,
+        zone["name"],
+        props.ttl if props.ttl is not None else old["ttl"],
+        records if records is not None else old[RECORDS_KEY[kind]],
+        props.metadata if props.metadata is not None else old.get("metadata", {}),
+        existing,
+    )
+
+
+def refuse_soa_delete(ctx: Context, ref: ResourceRef, _doc: Doc) -> None:
+    """The apex SOA set goes only with its zone."""
+    if record_type(ref) == "SOA" and not ctx.cascading:
+        raise BadRequest("BadRequest", "The SOA record set at the zone apex cannot be deleted.")
+
+
+def not_found(ref: ResourceRef) -> NotFound:
+    return NotFound(
+        "NotFound",
+        f"The resource record '{ref.name}' does not exist in resource group "
+        f"'{ref.resource_group}' of subscription '{ref.subscription}'.",
+    )
+
+
+def upsert(
+    ctx: Context, zone_ref: ResourceRef, kind: str, name: str, ttl: int, records: Any, metadata: dict[str, str]
+) -> None:
+    """Write a record set on behalf of another resource (a private endpoint's zone group)."""
+    zone = ctx.load(zone_ref)
+    assert zone is not None
+    ref = zone_ref.child(kind, name)
+    ctx.save(ref, document(ctx, ref, zone["name"], ttl, records, metadata, ctx.load(ref)))
+
+
+def _not_a_record_type(_ctx: Context, ref: ResourceRef, _existing: Doc | None, _body: Doc) -> Doc:
+    raise BadRequest(
+        "InvalidResourceType",
+        f"'{ref.segments[-1][0]}' lists record sets of every type; "
+        "write a record set under its own type (A, AAAA, CNAME, ...).",
+    )
+
+
+ALL_RECORD_SETS = ResourceType(
+    type=f"{ZONE_TYPE}/ALL",
+    check_name=check_name,
+    create=_not_a_record_type,
+    location="inherited",
+    lists=tuple(f"{ZONE_TYPE}/{kind}" for kind in RECORD_TYPES),
+)
+"""``GET .../privateDnsZones/{zone}/ALL``: every record set of the zone (the SDK spells it ``aLL``)."""
+
+RECORD_SET_TYPES = tuple(
+    ResourceType(
+        type=f"{ZONE_TYPE}/{kind}",
+        check_name=check_name,
+        create=create,
+        update=update,
+        on_delete=refuse_soa_delete,
+        location="inherited",
+        create_status="Updating",
+        delete_rank=10,
+        not_found=not_found,
+    )
+    for kind in RECORD_TYPES
+)
