@@ -21,10 +21,21 @@ from acrlink.arm.handlers import ArmFace
 from acrlink.arm.identity import Identity
 from acrlink.arm.lro import Answers
 from acrlink.atomic import write_file
+from acrlink.netsim.proxy import ConnectProxy, registry_names
+from acrlink.registry import samples
+from acrlink.registry.app import RegistryApp
+from acrlink.registry.handlers.base import Face
+from acrlink.registry.server import InternalListener, server_context
+from acrlink.registry.tokens import TokenService
+from acrlink.registry.uploads import Uploads
+from acrlink.resources.base import Options
 from acrlink.resources.catalog import build_catalog
 from acrlink.services.arm import ResourceService
+from acrlink.services.content import Content
+from acrlink.services.registry import MCR_HOST, Registries
 from acrlink.services.tenancy import Tenancy
 from acrlink.settings import Settings
+from acrlink.store.blobs import BlobStore
 from acrlink.store.sqlite import SqliteStore
 
 log = logging.getLogger("acrlink")
@@ -38,6 +49,7 @@ class Application:
     service: ResourceService
     identity: Identity
     arm: ArmFace
+    registry: RegistryApp
 
 
 def build(settings: Settings) -> Application:
@@ -46,10 +58,24 @@ def build(settings: Settings) -> Application:
     store = SqliteStore(settings.database_path)
     catalog = build_catalog()
     tenancy = Tenancy(store, catalog, settings.cloud)
-    service = ResourceService(store, catalog, settings.cloud, tenancy)
-    identity = Identity(signing.load_key(settings.data_dir / "signing.key"), tenancy.world.tenant_id, settings.cloud)
+    options = Options(legacy_pe_network_policies=settings.legacy_pe_network_policies)
+    service = ResourceService(store, catalog, settings.cloud, tenancy, options=options)
+    key = signing.load_key(settings.data_dir / "signing.key")
+    identity = Identity(key, tenancy.world.tenant_id, settings.cloud)
     arm = ArmFace(service, tenancy, identity, Answers(service, settings.arm_async), settings.page_size)
-    return Application(settings, store, tenancy, service, identity, arm)
+    registry = build_registry_face(settings, store, key, tenancy)
+    return Application(settings, store, tenancy, service, identity, arm, registry)
+
+
+def build_registry_face(settings: Settings, store: SqliteStore, key: bytes, tenancy: Tenancy) -> RegistryApp:
+    """Content, uploads, tokens and the ``mcr.microsoft.com`` sample behind the registry face."""
+    content = Content(store, BlobStore(settings.data_dir / "blobs"))
+    samples.install(content)
+    uploads = Uploads(content, key)
+    uploads.sweep()
+    tokens = TokenService(key, tenancy.world.tenant_id)
+    face = Face(Registries(store, settings.cloud), content, uploads, tokens, settings.cloud, key)
+    return RegistryApp(face, settings.log_requests)
 
 
 @dataclass(frozen=True)
@@ -58,6 +84,8 @@ class TlsFiles:
     bundle: Path
     arm_cert: Path
     arm_key: Path
+    registry_cert: Path
+    registry_key: Path
 
 
 def prepare_tls(settings: Settings) -> TlsFiles:
@@ -66,10 +94,27 @@ def prepare_tls(settings: Settings) -> TlsFiles:
     tls_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     authority = certs.load_or_create_authority(settings.data_dir)
     names = list(dict.fromkeys([settings.host, "127.0.0.1", "localhost"]))
-    files = TlsFiles(authority.cert_path, settings.data_dir / "ca-bundle.pem", tls_dir / "arm.pem", tls_dir / "arm.key")
+    files = TlsFiles(
+        authority.cert_path,
+        settings.data_dir / "ca-bundle.pem",
+        tls_dir / "arm.pem",
+        tls_dir / "arm.key",
+        tls_dir / "registry.pem",
+        tls_dir / "registry.key",
+    )
     certs.issue_server_certificate(authority, names, files.arm_cert, files.arm_key)
+    certs.issue_server_certificate(
+        authority, registry_certificate_names(settings), files.registry_cert, files.registry_key
+    )
     certs.write_trust_bundle(authority, files.bundle)
     return files
+
+
+def registry_certificate_names(settings: Settings) -> list[str]:
+    """Azure's names, not ``privatelink`` ones: every login server and every region's data endpoints."""
+    suffix = settings.cloud.acr_suffix
+    data = [f"*.{region}.data.{suffix}" for region in settings.cloud.regions]
+    return [f"*.{suffix}", *data, MCR_HOST, settings.host, "127.0.0.1", "localhost"]
 
 
 def _tcp_socket(host: str, port: int) -> socket.socket:
@@ -98,36 +143,66 @@ def write_endpoints(path: Path, endpoints: dict[str, Any]) -> None:
     write_file(path, json.dumps(endpoints, indent=2).encode())
 
 
+def _https_server(app: Any, cert: Path, key: Path) -> _Server:
+    config = uvicorn.Config(
+        app,
+        ssl_certfile=str(cert),
+        ssl_keyfile=str(key),
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=2,
+    )
+    return _Server(config)
+
+
+@dataclass
+class RegistryFaceServers:
+    """The registry face's public HTTPS server, its internal listener for the proxy, and the proxy."""
+
+    public: _Server
+    internal: InternalListener
+    internal_sock: socket.socket
+    proxy: ConnectProxy
+
+
+def registry_face_servers(application: Application, tls: TlsFiles) -> RegistryFaceServers:
+    key = application.registry.face.key
+    public = _https_server(application.registry, tls.registry_cert, tls.registry_key)
+    internal = InternalListener(
+        public.config, public.server_state, server_context(tls.registry_cert, tls.registry_key), key
+    )
+    internal_sock = _tcp_socket("127.0.0.1", 0)
+    decide = registry_names(application.registry.face.registries.resolve, application.settings.cloud.acr_suffix)
+    proxy = ConnectProxy(decide, ("127.0.0.1", internal_sock.getsockname()[1]), key)
+    return RegistryFaceServers(public, internal, internal_sock, proxy)
+
+
 async def serve(settings: Settings) -> None:
     """Run every face until SIGINT/SIGTERM; ``endpoints.json`` exists while the process is ready."""
     tls = prepare_tls(settings)
     application = build(settings)
     host, ports = settings.host, settings.ports
     arm_sock = _tcp_socket(host, ports.arm)
-    # Faces that later issues add: their ports are reserved now so endpoints.json is final.
     registry_sock = _tcp_socket(host, ports.registry)
     proxy_sock = _tcp_socket(host, ports.proxy)
+    # The DNS face comes with the network-fabric issue: its ports are reserved now so endpoints.json is final.
     dns_udp = _udp_socket(host, ports.dns)
     dns_tcp = _tcp_socket(host, dns_udp.getsockname()[1])
-    config = uvicorn.Config(
-        application.arm.app(),
-        ssl_certfile=str(tls.arm_cert),
-        ssl_keyfile=str(tls.arm_key),
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=2,
-    )
-    server = _Server(config)
+    server = _https_server(application.arm.app(), tls.arm_cert, tls.arm_key)
+    registry = registry_face_servers(application, tls)
+    servers = (server, registry.public)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
-    serving = asyncio.create_task(server.serve(sockets=[arm_sock]))
-    while not server.started and not serving.done():
+        loop.add_signal_handler(signum, lambda: [setattr(s, "should_exit", True) for s in servers])
+    serving = asyncio.gather(server.serve(sockets=[arm_sock]), registry.public.serve(sockets=[registry_sock]))
+    while not all(s.started for s in servers) and not serving.done():
         await asyncio.sleep(0.01)
     if serving.done():
         await serving
         return
+    internal_task = asyncio.create_task(registry.internal.serve(registry.internal_sock))
+    proxy_server = await registry.proxy.start(proxy_sock)
     port = arm_sock.getsockname()[1]
     endpoints = {
         "arm": f"https://{host}:{port}",
@@ -147,11 +222,14 @@ async def serve(settings: Settings) -> None:
     try:
         await serving
     finally:
+        proxy_server.close()
+        registry.internal.close()
+        internal_task.cancel()
         with contextlib.suppress(FileNotFoundError):
             current = json.loads(settings.endpoints_path.read_text())
             if current.get("pid") == os.getpid():
                 settings.endpoints_path.unlink()
-        for sock in (registry_sock, proxy_sock, dns_udp, dns_tcp):
+        for sock in (dns_udp, dns_tcp):
             sock.close()
         application.store.close()
         log.info("acrlink stopped")

@@ -32,6 +32,9 @@ class Settings:
     arm_async: bool = False
     """Answer writes like real ARM (201/202 + Azure-AsyncOperation/Location, Retry-After: 1) instead of
     completing synchronously."""
+    legacy_pe_network_policies: bool = False
+    """Refuse private endpoints in subnets with private endpoint network policies enabled, as Azure did
+    before 2023 (S10)."""
     page_size: int = 100
     """Items per page of an ARM collection; the rest follows through ``nextLink``."""
     log_requests: bool = True

@@ -51,6 +51,12 @@ def up(
     arm_async: Annotated[
         bool, typer.Option("--arm-async", help="Answer writes like real ARM (201/202 + polling)")
     ] = False,  # noqa: E501
+    legacy_pe_network_policies: Annotated[
+        bool,
+        typer.Option(
+            "--legacy-pe-network-policies", help="Refuse private endpoints in policy-enabled subnets (pre-2023 Azure)"
+        ),
+    ] = False,
     detach: Annotated[bool, typer.Option("--detach", help="Run in the background; return once ready")] = False,
 ) -> None:
     """Start acrlink. In the foreground it logs a line per request; Ctrl-C stops it."""
@@ -86,6 +92,8 @@ def up(
         ]
         if arm_async or os.environ.get("ACRLINK_ARM_ASYNC") == "1":
             arguments.append("--arm-async")
+        if legacy_pe_network_policies:
+            arguments.append("--legacy-pe-network-policies")
         try:
             endpoints = process.start_detached(directory, arguments)
         except RuntimeError as exc:
@@ -103,6 +111,7 @@ def up(
         ports=Ports(arm_port, registry_port, dns_port, proxy_port),
         cloud=profile,
         arm_async=arm_async or os.environ.get("ACRLINK_ARM_ASYNC") == "1",
+        legacy_pe_network_policies=legacy_pe_network_policies,
     )
     asyncio.run(_serve(settings))
 
