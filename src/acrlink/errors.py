@@ -51,3 +51,15 @@ class MethodNotAllowed(AcrlinkError):
 
 class Unauthorized(AcrlinkError):
     """Credentials are missing or invalid (HTTP 401)."""
+
+
+class Forbidden(AcrlinkError):
+    """The caller is known but may not do this (HTTP 403)."""
+
+
+class RangeInvalid(AcrlinkError):
+    """A byte range cannot be satisfied or is out of order (HTTP 416)."""
+
+
+class TooLarge(AcrlinkError):
+    """The request body exceeds a limit (HTTP 413)."""

@@ -14,6 +14,7 @@ from acrlink.domain import acr
 from acrlink.domain.naming import check_registry_name, registry_name_problem
 from acrlink.errors import BadRequest, Conflict, ErrorDetail, NotFound
 from acrlink.ids import ResourceRef
+from acrlink.registry.imports import drop_content, import_image
 from acrlink.resources import common
 from acrlink.resources.base import Action, Context, Doc, ResourceType
 from acrlink.resources.validation import Body, one_of, parse
@@ -246,6 +247,7 @@ def render(ctx: Context, ref: ResourceRef, doc: Doc) -> Doc:
 
 def on_delete(ctx: Context, ref: ResourceRef, _doc: Doc) -> None:
     ctx.tx.kv_delete(_credentials_key(ref))
+    drop_content(ctx, ref)
 
 
 # Actions --------------------------------------------------------------------------------------------
@@ -369,5 +371,6 @@ REGISTRIES = ResourceType(
         "privatelinkresources": Action("GET", private_link_resources),
         "listcredentials": Action("POST", list_credentials),
         "regeneratecredential": Action("POST", regenerate_credential),
+        "importimage": Action("POST", import_image),
     },
 )

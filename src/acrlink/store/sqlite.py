@@ -56,6 +56,12 @@ class SqliteTransaction:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
+    @property
+    def connection(self) -> Connection:
+        """The open connection, for stores of other data that share this file and transaction
+        (``store/content.py``)."""
+        return self._conn
+
     def get(self, key: str) -> Record | None:
         row = self._conn.execute(select(resources).where(resources.c.key == key.lower())).first()
         return _record(row) if row else None

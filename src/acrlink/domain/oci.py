@@ -1,0 +1,134 @@
+"""OCI Distribution rules as pure functions: names, tags, digests, byte ranges.
+
+Grammar from the OCI Distribution Specification v1.1 ("Pulling manifests", "Content Range") and the
+OCI image spec's descriptor rules. Nothing here does I/O; handlers parse with these functions and
+raise what they raise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from acrlink.errors import BadRequest, RangeInvalid
+
+NAME_MAX = 255
+"""Distribution caps a repository name (all components and slashes) at 255 characters."""
+
+_COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
+_NAME = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
+_TAG = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$")
+_DIGEST = re.compile(r"^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$")
+
+ALGORITHMS: dict[str, int] = {"sha256": 64, "sha512": 128}
+"""Registered digest algorithms and the length of their lower-case hex encoding."""
+
+
+def check_name(name: str) -> str:
+    """A repository name by the spec's grammar: lower-case components joined by ``/``.
+
+    The grammar admits no ``..``, no leading or trailing ``/`` and no empty component, so a valid
+    name can never address anything outside its own repository (no path traversal).
+    """
+    if len(name) > NAME_MAX or not _NAME.match(name):
+        raise BadRequest("NAME_INVALID", f"invalid repository name: {name!r}")
+    return name
+
+
+def check_tag(tag: str) -> str:
+    """A tag: up to 128 characters of ``[a-zA-Z0-9_.-]``, not starting with ``.`` or ``-``."""
+    if not _TAG.match(tag):
+        raise BadRequest("TAG_INVALID", f"invalid tag: {tag!r}")
+    return tag
+
+
+def is_digest_like(reference: str) -> bool:
+    """Whether a manifest reference is meant as a digest (it contains ``:``, which tags cannot)."""
+    return ":" in reference
+
+
+@dataclass(frozen=True)
+class Digest:
+    algorithm: str
+    encoded: str
+
+    def __str__(self) -> str:
+        return f"{self.algorithm}:{self.encoded}"
+
+    def hasher(self) -> hashlib._Hash:
+        return hashlib.new(self.algorithm)
+
+
+def parse_digest(text: str) -> Digest:
+    """A digest whose algorithm acrlink verifies (sha256 or sha512) with a well-formed encoding.
+
+    Anything else is ``DIGEST_INVALID``: acrlink never stores content under a digest it cannot check.
+    """
+    match = _DIGEST.match(text)
+    if not match:
+        raise BadRequest("DIGEST_INVALID", f"invalid digest: {text!r}")
+    algorithm, encoded = match.groups()
+    length = ALGORITHMS.get(algorithm)
+    if length is None:
+        raise BadRequest("DIGEST_INVALID", f"unsupported digest algorithm {algorithm!r}; use sha256 or sha512")
+    if len(encoded) != length or not re.fullmatch(r"[0-9a-f]+", encoded):
+        raise BadRequest("DIGEST_INVALID", f"invalid {algorithm} digest: {text!r}")
+    return Digest(algorithm, encoded)
+
+
+def digest_of(data: bytes, algorithm: str = "sha256") -> str:
+    return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
+
+
+def check_reference(reference: str) -> str:
+    """A manifest reference is a tag or a digest."""
+    if is_digest_like(reference):
+        return str(parse_digest(reference))
+    return check_tag(reference)
+
+
+# Byte ranges -----------------------------------------------------------------------------------------
+
+_CONTENT_RANGE = re.compile(r"^(?:bytes )?(\d+)-(\d+)(?:/(?:\d+|\*))?$")
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def parse_chunk_range(header: str) -> tuple[int, int]:
+    """``Content-Range`` of an upload chunk: ``START-END`` inclusive (``bytes START-END/*`` accepted).
+
+    A malformed or inverted range is ``RANGE_INVALID`` (416).
+    """
+    match = _CONTENT_RANGE.match(header.strip())
+    if not match:
+        raise RangeInvalid("RANGE_INVALID", f"invalid Content-Range: {header!r}")
+    start, end = int(match.group(1)), int(match.group(2))
+    if end < start:
+        raise RangeInvalid("RANGE_INVALID", f"invalid Content-Range: {header!r}")
+    return start, end
+
+
+def parse_byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """A single ``Range: bytes=...`` of a blob of ``size`` bytes -> (first, last) inclusive.
+
+    ``None`` means serve the whole blob (RFC 9110 lets a server ignore a Range it does not support,
+    such as several ranges). A well-formed range wholly outside the blob is ``RANGE_INVALID`` (416).
+    """
+    match = _RANGE.match(header.strip().replace(" ", ""))
+    if not match:
+        return None
+    first_text, last_text = match.groups()
+    if not first_text and not last_text:
+        return None
+    if not first_text:
+        suffix = int(last_text)
+        if suffix == 0 or size == 0:
+            raise RangeInvalid("RANGE_INVALID", f"range {header!r} not satisfiable for {size} bytes")
+        return max(size - suffix, 0), size - 1
+    first = int(first_text)
+    last = int(last_text) if last_text else size - 1
+    if last < first:
+        return None
+    if first >= size:
+        raise RangeInvalid("RANGE_INVALID", f"range {header!r} not satisfiable for {size} bytes")
+    return first, min(last, size - 1)

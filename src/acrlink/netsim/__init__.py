@@ -1,0 +1,1 @@
+"""The client proxy: how a host on the emulated network reaches the registry face."""

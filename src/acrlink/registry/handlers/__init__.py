@@ -1,0 +1,1 @@
+"""Registry request handlers: each parses, calls one service, renders."""

@@ -1,0 +1,71 @@
+"""What every registry handler gets: the services, the addressed registry, the request and its params."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+
+from acrlink.domain.cloud import CloudProfile
+from acrlink.errors import BadRequest
+from acrlink.registry.tokens import TokenService
+from acrlink.registry.uploads import Uploads
+from acrlink.services.content import Content
+from acrlink.services.registry import Registries, RegistryView
+
+FORM_LIMIT = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Face:
+    """The registry face's collaborators (built by the composition root)."""
+
+    registries: Registries
+    content: Content
+    uploads: Uploads
+    tokens: TokenService
+    cloud: CloudProfile
+    key: bytes
+    """Signs data endpoint URLs."""
+
+
+@dataclass
+class Call:
+    face: Face
+    request: Request
+    registry: RegistryView
+    params: dict[str, str]
+    data_region: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.params["name"]
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        return self.request.stream()
+
+    async def form(self) -> dict[str, str]:
+        """An ``application/x-www-form-urlencoded`` body (the token endpoints), first value per key."""
+        body = b""
+        async for chunk in self.request.stream():
+            body += chunk
+            if len(body) > FORM_LIMIT:
+                raise BadRequest("UNSUPPORTED", "form body too large")
+        try:
+            text = body.decode()
+        except UnicodeDecodeError:
+            raise BadRequest("UNSUPPORTED", "form body is not UTF-8") from None
+        return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
+
+    def query_int(self, name: str) -> int | None:
+        """A non-negative integer query parameter (``n``); anything else is ``PAGINATION_NUMBER_INVALID``."""
+        value = self.request.query_params.get(name)
+        if value is None or value == "":
+            return None
+        if not value.isdigit():
+            raise BadRequest("PAGINATION_NUMBER_INVALID", f"invalid number of results requested: {value!r}")
+        return int(value)

@@ -1,0 +1,227 @@
+"""Registry content: the rules for pushing, reading, listing and deleting manifests, tags and blobs.
+
+Every public method is one store transaction over the content tables. Blob bytes live in the blob
+store; a repository holds a blob when it has a link to it (pushed, mounted or imported into it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from acrlink.clock import iso
+from acrlink.clock import now as clock_now
+from acrlink.domain.oci import check_tag, digest_of, is_digest_like, parse_digest
+from acrlink.errors import BadRequest, NotFound, TooLarge
+from acrlink.registry.manifests import MAX_MANIFEST_BYTES, OCI_INDEX, ParsedManifest, parse_manifest
+from acrlink.store.base import Store
+from acrlink.store.blobs import BlobStore
+from acrlink.store.content import ContentTx, Manifest, Tag, create_tables
+from acrlink.store.sqlite import SqliteTransaction
+
+
+def _content(tx: object) -> ContentTx:
+    assert isinstance(tx, SqliteTransaction)
+    return ContentTx(tx)
+
+
+@dataclass(frozen=True)
+class Pushed:
+    digest: str
+    subject: str | None
+
+
+def manifest_unknown(reference: str) -> NotFound:
+    return NotFound("MANIFEST_UNKNOWN", f"manifest unknown: {reference}")
+
+
+def name_unknown(repo: str) -> NotFound:
+    return NotFound("NAME_UNKNOWN", f"repository name not known to registry: {repo}")
+
+
+def blob_unknown(digest: str) -> NotFound:
+    return NotFound("BLOB_UNKNOWN", f"blob unknown to registry: {digest}")
+
+
+class Content:
+    def __init__(self, store: Store, blobs: BlobStore, now: Callable[[], str] = lambda: iso(clock_now())) -> None:
+        self.store = store
+        self.blobs = blobs
+        self._now = now
+        with store.transaction() as tx:
+            create_tables(tx)  # type: ignore[arg-type]
+
+    # Manifests ----------------------------------------------------------------------------------------
+
+    def manifest(self, registry: str, repo: str, reference: str) -> Manifest:
+        """A manifest by tag or digest; ``MANIFEST_UNKNOWN`` when there is none."""
+        with self.store.transaction() as tx:
+            content = _content(tx)
+            digest = reference
+            if not is_digest_like(reference):
+                tag = content.tag(registry, repo, check_tag(reference))
+                if tag is None:
+                    raise manifest_unknown(reference)
+                digest = tag.digest
+            else:
+                parse_digest(reference)
+            found = content.manifest(registry, repo, digest)
+        if found is None:
+            raise manifest_unknown(reference)
+        return found
+
+    def put_manifest(self, registry: str, repo: str, reference: str, body: bytes, content_type: str | None) -> Pushed:
+        """Store a manifest under its digest (and tag). Pushing by digest verifies that digest with its
+        own algorithm; every blob and child manifest it references must already be in the repository."""
+        if len(body) > MAX_MANIFEST_BYTES:
+            raise TooLarge("SIZE_INVALID", f"manifest exceeds the {MAX_MANIFEST_BYTES} byte limit")
+        if is_digest_like(reference):
+            wanted = parse_digest(reference)
+            digest = digest_of(body, wanted.algorithm)
+            if digest != str(wanted):
+                raise BadRequest("DIGEST_INVALID", f"manifest digest {digest} does not match {reference}")
+            tag = None
+        else:
+            tag = check_tag(reference)
+            digest = digest_of(body)
+        parsed = parse_manifest(body, content_type)
+        now = self._now()
+        with self.store.transaction() as tx:
+            content = _content(tx)
+            self._check_references(content, registry, repo, parsed)
+            content.touch_repository(registry, repo, now)
+            content.put_manifest(registry, repo, self._row(digest, body, parsed, now))
+            if tag is not None:
+                content.put_tag(registry, repo, tag, digest, now)
+        return Pushed(digest, parsed.subject)
+
+    @staticmethod
+    def _row(digest: str, body: bytes, parsed: ParsedManifest, now: str) -> Manifest:
+        return Manifest(
+            digest=digest,
+            media_type=parsed.media_type,
+            size=len(body),
+            body=body,
+            created=now,
+            artifact_type=parsed.artifact_type,
+            subject=parsed.subject,
+            annotations=json.dumps(parsed.annotations) if parsed.annotations else None,
+        )
+
+    def _check_references(self, content: ContentTx, registry: str, repo: str, parsed: ParsedManifest) -> None:
+        missing = [d.digest for d in parsed.blobs if content.blob_size(registry, repo, d.digest) is None]
+        missing += [d.digest for d in parsed.children if content.manifest(registry, repo, d.digest) is None]
+        if missing:
+            raise NotFound("MANIFEST_BLOB_UNKNOWN", f"manifest references unknown blobs: {', '.join(missing)}")
+
+    def delete_manifest(self, registry: str, repo: str, reference: str) -> None:
+        """By digest: the manifest and its tags. By tag: only the tag (OCI 1.1)."""
+        with self.store.transaction() as tx:
+            content = _content(tx)
+            if is_digest_like(reference):
+                parse_digest(reference)
+                if not content.delete_manifest(registry, repo, reference):
+                    raise manifest_unknown(reference)
+            elif not content.delete_tag(registry, repo, check_tag(reference)):
+                raise manifest_unknown(reference)
+
+    # Listing ------------------------------------------------------------------------------------------
+
+    def tags(self, registry: str, repo: str, last: str | None, n: int | None) -> list[Tag]:
+        with self.store.transaction() as tx:
+            content = _content(tx)
+            if content.repository(registry, repo) is None:
+                raise name_unknown(repo)
+            return content.tags(registry, repo, last, n)
+
+    def catalog(self, registry: str, last: str | None, n: int | None) -> list[str]:
+        with self.store.transaction() as tx:
+            return _content(tx).repository_names(registry, last, n)
+
+    def referrers(self, registry: str, repo: str, subject: str, artifact_type: str | None) -> dict[str, object]:
+        """The referrers API's answer: an OCI index of the manifests whose ``subject`` is ``subject``."""
+        parse_digest(subject)
+        with self.store.transaction() as tx:
+            found = _content(tx).referrers(registry, repo, subject)
+        entries = []
+        for manifest in found:
+            if artifact_type is not None and manifest.artifact_type != artifact_type:
+                continue
+            entry: dict[str, object] = {
+                "mediaType": manifest.media_type,
+                "digest": manifest.digest,
+                "size": manifest.size,
+            }
+            if manifest.artifact_type:
+                entry["artifactType"] = manifest.artifact_type
+            if manifest.annotations:
+                entry["annotations"] = json.loads(manifest.annotations)
+            entries.append(entry)
+        return {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}
+
+    # Blobs --------------------------------------------------------------------------------------------
+
+    def blob_size(self, registry: str, repo: str, digest: str) -> int:
+        """The size of a blob the repository holds; ``BLOB_UNKNOWN`` otherwise."""
+        parsed = parse_digest(digest)
+        with self.store.transaction() as tx:
+            size = _content(tx).blob_size(registry, repo, digest)
+        if size is None or self.blobs.size(parsed) is None:
+            raise blob_unknown(digest)
+        return size
+
+    def link_blob(self, registry: str, repo: str, digest: str, size: int) -> None:
+        with self.store.transaction() as tx:
+            _content(tx).link_blob(registry, repo, digest, size)
+
+    def mount(self, registry: str, repo: str, digest: str, source: str) -> bool:
+        """Link a blob another repository of the registry holds; False when it does not hold it."""
+        parsed = parse_digest(digest)
+        with self.store.transaction() as tx:
+            content = _content(tx)
+            size = content.blob_size(registry, source, digest)
+            if size is None or self.blobs.size(parsed) is None:
+                return False
+            content.link_blob(registry, repo, digest, size)
+        return True
+
+    def delete_blob(self, registry: str, repo: str, digest: str) -> None:
+        parse_digest(digest)
+        with self.store.transaction() as tx:
+            if not _content(tx).unlink_blob(registry, repo, digest):
+                raise blob_unknown(digest)
+
+    # Repositories (ACR's /acr/v1 API) -----------------------------------------------------------------
+
+    def repository(self, registry: str, repo: str) -> tuple[dict[str, str], list[Manifest], list[Tag]]:
+        with self.store.transaction() as tx:
+            content = _content(tx)
+            found = content.repository(registry, repo)
+            if found is None:
+                raise name_unknown(repo)
+            return found, content.manifests(registry, repo), content.tags(registry, repo)
+
+    def tags_of(self, registry: str, repo: str, digest: str) -> list[str]:
+        with self.store.transaction() as tx:
+            return _content(tx).tags_of(registry, repo, digest)
+
+    def delete_repository(self, registry: str, repo: str) -> tuple[list[str], list[str]]:
+        """Delete a repository; the manifests and tags it held."""
+        with self.store.transaction() as tx:
+            content = _content(tx)
+            if content.repository(registry, repo) is None:
+                raise name_unknown(repo)
+            digests = [m.digest for m in content.manifests(registry, repo)]
+            tag_names = [t.name for t in content.tags(registry, repo)]
+            content.delete_repository(registry, repo)
+        return digests, tag_names
+
+    def delete_tag(self, registry: str, repo: str, tag: str) -> None:
+        with self.store.transaction() as tx:
+            if not _content(tx).delete_tag(registry, repo, check_tag(tag)):
+                raise NotFound("TAG_UNKNOWN", f"the tag {tag} is not known to the repository {repo}")
+
+    def drop_registry(self, registry: str) -> None:
+        with self.store.transaction() as tx:
+            _content(tx).drop_registry(registry)

@@ -1,0 +1,261 @@
+"""Registry content metadata: repositories, manifests, tags, blob links, referrers, upload sessions.
+
+Tables live in the same SQLite file as the resources and are used inside the same transactions
+(``ContentTx(tx)`` wraps an open ``SqliteTransaction``). Holds no rules: the registry service
+decides what may be written. Every table is keyed by the registry's lower-case name, which is unique
+in the cloud (``NAME.azurecr.cn``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    and_,
+    delete,
+    select,
+)
+from sqlalchemy.dialects.sqlite import insert
+
+from acrlink.store.sqlite import SqliteTransaction
+
+_metadata = MetaData()
+
+repositories = Table(
+    "oci_repositories",
+    _metadata,
+    Column("registry", String, primary_key=True),
+    Column("name", String, primary_key=True),
+    Column("created", String, nullable=False),
+    Column("updated", String, nullable=False),
+)
+
+manifests = Table(
+    "oci_manifests",
+    _metadata,
+    Column("registry", String, primary_key=True),
+    Column("repo", String, primary_key=True),
+    Column("digest", String, primary_key=True),
+    Column("media_type", String, nullable=False),
+    Column("artifact_type", String, nullable=True),
+    Column("subject", String, nullable=True),
+    Column("annotations", String, nullable=True),
+    Column("size", Integer, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("created", String, nullable=False),
+    Index("oci_manifests_subject", "registry", "repo", "subject"),
+)
+
+tags = Table(
+    "oci_tags",
+    _metadata,
+    Column("registry", String, primary_key=True),
+    Column("repo", String, primary_key=True),
+    Column("tag", String, primary_key=True),
+    Column("digest", String, nullable=False),
+    Column("created", String, nullable=False),
+    Column("updated", String, nullable=False),
+    Index("oci_tags_digest", "registry", "repo", "digest"),
+)
+
+blob_links = Table(
+    "oci_blob_links",
+    _metadata,
+    Column("registry", String, primary_key=True),
+    Column("repo", String, primary_key=True),
+    Column("digest", String, primary_key=True),
+    Column("size", Integer, nullable=False),
+)
+
+uploads = Table(
+    "oci_uploads",
+    _metadata,
+    Column("id", String, primary_key=True),
+    Column("registry", String, nullable=False),
+    Column("repo", String, nullable=False),
+    Column("started", Integer, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    digest: str
+    media_type: str
+    size: int
+    body: bytes
+    created: str
+    artifact_type: str | None = None
+    subject: str | None = None
+    annotations: str | None = None
+    """The manifest's ``annotations`` as JSON text (for referrers' descriptors), or None."""
+
+
+@dataclass(frozen=True)
+class Tag:
+    name: str
+    digest: str
+    created: str
+    updated: str
+
+
+def create_tables(tx: SqliteTransaction) -> None:
+    _metadata.create_all(tx.connection)
+
+
+def _page(statement: Any, column: Any, last: str | None, n: int | None) -> Any:
+    statement = statement.order_by(column)
+    if last:
+        statement = statement.where(column > last)
+    if n is not None:
+        statement = statement.limit(n)
+    return statement
+
+
+def _upsert(table: Table, keys: list[str], values: dict[str, Any], keep: tuple[str, ...] = ()) -> Any:
+    statement = insert(table).values(**values)
+    changed = {k: statement.excluded[k] for k in values if k not in keys and k not in keep}
+    return statement.on_conflict_do_update(index_elements=keys, set_=changed)
+
+
+class ContentTx:
+    """Content operations inside one open store transaction."""
+
+    def __init__(self, tx: SqliteTransaction) -> None:
+        self._conn: Connection = tx.connection
+
+    # Repositories -------------------------------------------------------------------------------------
+
+    def touch_repository(self, registry: str, name: str, now: str) -> None:
+        values = {"registry": registry, "name": name, "created": now, "updated": now}
+        self._conn.execute(_upsert(repositories, ["registry", "name"], values, keep=("created",)))
+
+    def repository(self, registry: str, name: str) -> dict[str, str] | None:
+        row = self._conn.execute(
+            select(repositories).where(and_(repositories.c.registry == registry, repositories.c.name == name))
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def repository_names(self, registry: str, last: str | None = None, n: int | None = None) -> list[str]:
+        statement = select(repositories.c.name).where(repositories.c.registry == registry)
+        return [r[0] for r in self._conn.execute(_page(statement, repositories.c.name, last, n))]
+
+    def delete_repository(self, registry: str, name: str) -> bool:
+        for table, column in ((manifests, "repo"), (tags, "repo"), (blob_links, "repo"), (uploads, "repo")):
+            self._conn.execute(delete(table).where(and_(table.c.registry == registry, table.c[column] == name)))
+        result = self._conn.execute(
+            delete(repositories).where(and_(repositories.c.registry == registry, repositories.c.name == name))
+        )
+        return bool(result.rowcount)
+
+    def drop_registry(self, registry: str) -> None:
+        """Everything a registry holds (its ARM resource is being deleted)."""
+        for table in (repositories, manifests, tags, blob_links, uploads):
+            self._conn.execute(delete(table).where(table.c.registry == registry))
+
+    # Manifests ----------------------------------------------------------------------------------------
+
+    def put_manifest(self, registry: str, repo: str, manifest: Manifest) -> None:
+        values = {"registry": registry, "repo": repo, **manifest.__dict__}
+        self._conn.execute(_upsert(manifests, ["registry", "repo", "digest"], values, keep=("created",)))
+
+    def manifest(self, registry: str, repo: str, digest: str) -> Manifest | None:
+        row = self._conn.execute(select(manifests).where(self._in(manifests, registry, repo, digest=digest))).first()
+        return _manifest(row) if row else None
+
+    def manifests(self, registry: str, repo: str) -> list[Manifest]:
+        statement = select(manifests).where(self._in(manifests, registry, repo)).order_by(manifests.c.created)
+        return [_manifest(r) for r in self._conn.execute(statement)]
+
+    def referrers(self, registry: str, repo: str, subject: str) -> list[Manifest]:
+        statement = (
+            select(manifests)
+            .where(and_(self._in(manifests, registry, repo), manifests.c.subject == subject))
+            .order_by(manifests.c.digest)
+        )
+        return [_manifest(r) for r in self._conn.execute(statement)]
+
+    def delete_manifest(self, registry: str, repo: str, digest: str) -> bool:
+        """The manifest and every tag that points at it."""
+        self._conn.execute(delete(tags).where(self._in(tags, registry, repo, digest=digest)))
+        result = self._conn.execute(delete(manifests).where(self._in(manifests, registry, repo, digest=digest)))
+        return bool(result.rowcount)
+
+    # Tags ---------------------------------------------------------------------------------------------
+
+    def put_tag(self, registry: str, repo: str, tag: str, digest: str, now: str) -> None:
+        values = {"registry": registry, "repo": repo, "tag": tag, "digest": digest, "created": now, "updated": now}
+        self._conn.execute(_upsert(tags, ["registry", "repo", "tag"], values, keep=("created",)))
+
+    def tag(self, registry: str, repo: str, tag: str) -> Tag | None:
+        row = self._conn.execute(select(tags).where(and_(self._in(tags, registry, repo), tags.c.tag == tag))).first()
+        return Tag(row.tag, row.digest, row.created, row.updated) if row else None
+
+    def tags(self, registry: str, repo: str, last: str | None = None, n: int | None = None) -> list[Tag]:
+        statement = _page(select(tags).where(self._in(tags, registry, repo)), tags.c.tag, last, n)
+        return [Tag(r.tag, r.digest, r.created, r.updated) for r in self._conn.execute(statement)]
+
+    def tags_of(self, registry: str, repo: str, digest: str) -> list[str]:
+        statement = select(tags.c.tag).where(self._in(tags, registry, repo, digest=digest)).order_by(tags.c.tag)
+        return [r[0] for r in self._conn.execute(statement)]
+
+    def delete_tag(self, registry: str, repo: str, tag: str) -> bool:
+        result = self._conn.execute(delete(tags).where(and_(self._in(tags, registry, repo), tags.c.tag == tag)))
+        return bool(result.rowcount)
+
+    # Blob links: which blobs a repository holds -------------------------------------------------------
+
+    def link_blob(self, registry: str, repo: str, digest: str, size: int) -> None:
+        values = {"registry": registry, "repo": repo, "digest": digest, "size": size}
+        self._conn.execute(_upsert(blob_links, ["registry", "repo", "digest"], values))
+
+    def blob_size(self, registry: str, repo: str, digest: str) -> int | None:
+        row = self._conn.execute(
+            select(blob_links.c.size).where(self._in(blob_links, registry, repo, digest=digest))
+        ).first()
+        return int(row[0]) if row else None
+
+    def unlink_blob(self, registry: str, repo: str, digest: str) -> bool:
+        result = self._conn.execute(delete(blob_links).where(self._in(blob_links, registry, repo, digest=digest)))
+        return bool(result.rowcount)
+
+    # Upload sessions ----------------------------------------------------------------------------------
+
+    def put_upload(self, upload_id: str, registry: str, repo: str, started: int) -> None:
+        self._conn.execute(insert(uploads).values(id=upload_id, registry=registry, repo=repo, started=started))
+
+    def upload(self, upload_id: str) -> dict[str, Any] | None:
+        row = self._conn.execute(select(uploads).where(uploads.c.id == upload_id)).first()
+        return dict(row._mapping) if row else None
+
+    def delete_upload(self, upload_id: str) -> bool:
+        return bool(self._conn.execute(delete(uploads).where(uploads.c.id == upload_id)).rowcount)
+
+    def uploads_started_before(self, moment: int) -> list[str]:
+        return [r[0] for r in self._conn.execute(select(uploads.c.id).where(uploads.c.started < moment))]
+
+    @staticmethod
+    def _in(table: Table, registry: str, repo: str, *, digest: str | None = None) -> Any:
+        condition = and_(table.c.registry == registry, table.c.repo == repo)
+        return and_(condition, table.c.digest == digest) if digest is not None else condition
+
+
+def _manifest(row: Any) -> Manifest:
+    return Manifest(
+        digest=row.digest,
+        media_type=row.media_type,
+        size=row.size,
+        body=bytes(row.body),
+        created=row.created,
+        artifact_type=row.artifact_type,
+        subject=row.subject,
+        annotations=row.annotations,
+    )
