@@ -161,7 +161,7 @@ class ResourceService:
         subscription = self.tenancy.canonical_subscription(ref.subscription)
         self.tenancy.require_registered(tx, subscription, rtype.namespace)
         group = self._require_group(tx, subscription, ref.resource_group)
-        ref = ResourceRef(subscription, group["name"], rtype.namespace, ref.segments)
+        ref = self._stored_casing(tx, ResourceRef(subscription, group["name"], rtype.namespace, ref.segments))
         parent = ref.parent
         if parent is not None and tx.get(parent.key) is None:
             raise NotFound(
@@ -170,6 +170,15 @@ class ResourceService:
                 f"because the parent resource '{parent.id}' could not be found.",
             )
         return ref
+
+    def _stored_casing(self, tx: Transaction, ref: ResourceRef) -> ResourceRef:
+        """Names are case-insensitive identities: a stored resource keeps the casing it was created with."""
+        segments: list[tuple[str, str]] = []
+        for type_name, name in ref.segments:
+            prefix = ResourceRef(ref.subscription, ref.resource_group, ref.namespace, (*segments, (type_name, name)))
+            record = tx.get(prefix.key)
+            segments.append((type_name, record.body["name"] if record else name))
+        return ResourceRef(ref.subscription, ref.resource_group, ref.namespace, tuple(segments))
 
     def _existing(
         self, tx: Transaction, rtype: ResourceType, ref: ResourceRef, principal: str

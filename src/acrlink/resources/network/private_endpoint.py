@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from acrlink import unconfirmed
-from acrlink.domain import acr
+from acrlink.domain import acr, ipam
 from acrlink.domain.naming import check_network_name
 from acrlink.domain.privatelink import APPROVED, DISCONNECTED, PENDING
 from acrlink.errors import BadRequest
@@ -142,7 +142,7 @@ def link_properties(ctx: Context, registry_name: str, member: str) -> Doc:
 
 
 def _static_addresses(
-    ctx: Context, ref: ResourceRef, statics: list[StaticIp], members: list[str], pool: nics.ipam.Allocation
+    ctx: Context, ref: ResourceRef, statics: list[StaticIp], members: list[str], pool: ipam.Allocation
 ) -> dict[str, tuple[str, str]]:
     """Static ip configurations must name every member (member -> (config name, address))."""
     given = {s.properties.memberName.lower(): s for s in statics}

@@ -6,6 +6,7 @@ child paths always agree.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Any
 
 from acrlink import unconfirmed
@@ -61,7 +62,7 @@ def build(
     space = [ipam.parse_prefix(p, vnet["id"]) for p in vnet["properties"]["addressSpace"]["addressPrefixes"]]
     ipam.check_subnet(ref.name, prefix, vnet["name"], space, siblings)
     uses = subnet_uses(ctx, ref.id) if existing is not None else []
-    outside = [u for u in uses if ipam.ipaddress.IPv4Address(u.address) not in prefix]
+    outside = [u for u in uses if ipaddress.IPv4Address(u.address) not in prefix]
     if outside:
         raise BadRequest(
             unconfirmed.SUBNET_PREFIX_IN_USE_CODE,

@@ -59,7 +59,7 @@ def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> D
             f"A private DNS zone group holds 1 to {MAX_ZONE_CONFIGS} zone configurations.",
             target="properties.privateDnsZoneConfigs",
         )
-    stored = []
+    stored: list[Doc] = []
     for index, config in enumerate(configs):
         _, zone = referenced(ctx, config.properties.privateDnsZoneId, recordset.ZONE_TYPE, ref.id)
         name = config.name or zone["name"].replace(".", "-")

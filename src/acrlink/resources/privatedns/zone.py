@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from acrlink import unconfirmed
-from acrlink.errors import BadRequest
+from acrlink.errors import BadRequest, Conflict
 from acrlink.ids import ResourceRef, new_guid
 from acrlink.resources import common
 from acrlink.resources.base import Context, Doc, ResourceType
@@ -106,7 +106,7 @@ def render(ctx: Context, ref: ResourceRef, doc: Doc) -> Doc:
 def refuse_delete_with_links(ctx: Context, ref: ResourceRef, _doc: Doc) -> None:
     """A zone still linked to virtual networks cannot be deleted; its links go first."""
     if ctx.children(ref, "virtualNetworkLinks") and not ctx.cascading:
-        raise BadRequest(
+        raise Conflict(
             unconfirmed.ZONE_HAS_LINKS_CODE,
             f"The private DNS zone {ref.name} cannot be deleted while virtual network links exist. "
             "Delete the links first.",
