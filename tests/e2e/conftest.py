@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from azure.identity import ClientSecretCredential
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+from azure.mgmt.network import NetworkManagementClient
+from azure.mgmt.privatedns import PrivateDnsManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
 
@@ -127,6 +129,8 @@ def credential(running: Running) -> ClientSecretCredential:
 class Sdk:
     resources: ResourceManagementClient
     acr: ContainerRegistryManagementClient
+    network: NetworkManagementClient
+    dns: PrivateDnsManagementClient
     running: Running
 
 
@@ -136,6 +140,8 @@ def sdk_for(running: Running, subscription: str | None = None) -> Sdk:
     return Sdk(
         ResourceManagementClient(cred, sub, base_url=running.arm),
         ContainerRegistryManagementClient(cred, sub, base_url=running.arm),
+        NetworkManagementClient(cred, sub, base_url=running.arm),
+        PrivateDnsManagementClient(cred, sub, base_url=running.arm),
         running,
     )
 

@@ -372,11 +372,16 @@ def check_preconditions(
     if if_match is None:
         return
     current = (existing or {}).get("etag")
-    if existing is None or (if_match != "*" and if_match.strip() != current):
+    if existing is None or (if_match != "*" and _bare_etag(if_match) != _bare_etag(str(current))):
         raise PreconditionFailed(
             "PreconditionFailed",
             f"The condition '{if_match}' in the If-Match header does not match the resource '{ref.name}'.",
         )
+
+
+def _bare_etag(value: str) -> str:
+    """``W/"x"``, ``"x"`` and ``x`` name the same etag (clients quote it, Network marks it weak)."""
+    return value.strip().removeprefix("W/").strip('"')
 
 
 _FILTER_CLAUSE = re.compile(r"^\s*(resourceType|name|resourceGroup|location)\s+eq\s+'([^']*)'\s*$", re.I)
