@@ -174,7 +174,7 @@ def test_private_dns_zone_link_records_and_zone_group(sdk: Sdk, world: dict[str,
         },
     ).result()
     assert (link.virtual_network_link_state, link.registration_enabled) == ("Completed", False)
-    assert [l.name for l in links.list(RG, ZONE)] == ["link1"]
+    assert [each.name for each in links.list(RG, ZONE)] == ["link1"]
     assert links.begin_update(RG, ZONE, "link1", {"tags": {"x": "y"}}).result().tags == {"x": "y"}
     with pytest.raises(ResourceExistsError):
         links.begin_create_or_update(
