@@ -54,6 +54,17 @@ def environment(data_dir: Path, endpoints: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def proxy_environment(endpoints: dict[str, Any]) -> dict[str, str]:
+    """Route az's registry calls (``NAME.azurecr.cn``, which resolve nowhere else) through acrlink's
+    proxy; ARM and Entra ID stay direct. Only for processes acrlink runs: exported into a user's
+    shell, the proxy would refuse every name it does not emulate."""
+    direct = ["127.0.0.1", "localhost"]
+    arm_host = str(endpoints["arm"]).split("://", 1)[-1].rsplit(":", 1)[0]
+    if arm_host not in direct:
+        direct.append(arm_host)
+    return {"HTTPS_PROXY": str(endpoints["proxy"]), "NO_PROXY": ",".join(direct)}
+
+
 def export_lines(variables: dict[str, str]) -> str:
     return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in variables.items())
 

@@ -161,7 +161,7 @@ def az(ctx: typer.Context, data_dir: DataDir = None) -> None:
         typer.echo(azure.INSTALL_HINT, err=True)
         raise typer.Exit(127)
     endpoints = _running(directory)
-    variables = {**os.environ, **azure.environment(directory, endpoints)}
+    variables = {**os.environ, **azure.environment(directory, endpoints), **azure.proxy_environment(endpoints)}
     try:
         azure.ensure_login(az_path, directory, endpoints, variables)
     except RuntimeError as exc:

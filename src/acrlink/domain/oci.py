@@ -127,7 +127,7 @@ def parse_byte_range(header: str, size: int) -> tuple[int, int] | None:
         return max(size - suffix, 0), size - 1
     first = int(first_text)
     last = int(last_text) if last_text else size - 1
-    if last < first:
+    if last_text and last < first:
         return None
     if first >= size:
         raise RangeInvalid("RANGE_INVALID", f"range {header!r} not satisfiable for {size} bytes")

@@ -21,6 +21,8 @@ DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_LIST})
 IMAGE_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
 MANIFEST_TYPES = INDEX_TYPES | IMAGE_TYPES
+GENERIC_TYPES = frozenset({"application/json", "application/octet-stream"})
+"""Content types that say nothing about the manifest: the body's ``mediaType`` decides."""
 
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 """Manifests larger than 4 MiB are refused (the spec's minimum a registry must accept, and ACR's limit)."""
@@ -84,6 +86,8 @@ def _media_type(content_type: str | None, document: dict[str, Any]) -> str:
         if in_body and in_body != declared:
             raise _invalid(f"mediaType {in_body!r} does not match Content-Type {declared!r}")
         return declared
+    if declared and declared not in GENERIC_TYPES:
+        raise BadRequest("MANIFEST_INVALID", f"manifest invalid: unsupported manifest media type {declared!r}")
     if in_body in MANIFEST_TYPES:
         return str(in_body)
     if "manifests" in document and not declared:

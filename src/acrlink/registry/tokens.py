@@ -19,7 +19,7 @@ from typing import Any
 
 from acrlink import signing
 from acrlink.clock import epoch
-from acrlink.errors import BadRequest, Unauthorized
+from acrlink.errors import BadRequest, Forbidden, Unauthorized
 from acrlink.registry.scopes import ANONYMOUS_ACTIONS, Scope, grantable, parse_scopes, permits
 from acrlink.services.registry import RegistryView
 
@@ -178,7 +178,9 @@ class TokenService:
     def authorize(self, authorization: str | None, registry: RegistryView, needed: Scope | None) -> dict[str, Any]:
         """The claims of a bearer access token for this registry that grants ``needed``.
 
-        Anything else raises ``UNAUTHORIZED`` carrying the scope the client should ask for.
+        No token, or an invalid or expired one, is ``UNAUTHORIZED`` (401); a valid token that lacks
+        the scope is ``DENIED`` (403). Both carry the scope the client should ask a token for, so
+        clients that fetch a new token on either (docker, oras) recover.
         """
         if not authorization or not authorization.lower().startswith("bearer "):
             raise _unauthorized(scope=needed)
@@ -189,5 +191,9 @@ class TokenService:
         if claims.get("kind") != ACCESS or str(claims.get("aud", "")).lower() != registry.login_server:
             raise _unauthorized(scope=needed)
         if needed is not None and not permits(list(claims.get("access") or []), needed):
-            raise _unauthorized(scope=needed)
+            raise Forbidden(
+                "DENIED",
+                f"requested access to the resource is denied: the token does not grant {needed}",
+                target=str(needed),
+            )
         return claims

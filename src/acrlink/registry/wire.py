@@ -85,11 +85,14 @@ def challenge(login_server: str, scope: str | None) -> str:
 
 
 def error_response(error: AcrlinkError, login_server: str | None, extra: dict[str, str] | None = None) -> Response:
-    """``{"errors":[{"code","message","detail"}]}`` with the code's status; 401s carry the challenge."""
+    """``{"errors":[{"code","message","detail"}]}`` with the code's status. 401s carry the challenge;
+    so do 403s for a token that lacks a scope (the error's ``target``), flagged ``insufficient_scope``."""
     status = status_of(error)
     headers = dict(extra or {})
-    if status == 401 and login_server:
+    if login_server and (status == 401 or (status == 403 and error.target)):
         headers["WWW-Authenticate"] = challenge(login_server, error.target)
+        if status == 403:
+            headers["WWW-Authenticate"] += ',error="insufficient_scope"'
     detail: Any = None
     if error.details:
         detail = [{"code": d.code, "message": d.message} for d in error.details]

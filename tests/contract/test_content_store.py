@@ -1,0 +1,90 @@
+"""The content store contract (acrlink.store.content): repositories, manifests, tags, links, uploads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from acrlink.store.content import ContentTx, Manifest, create_tables
+from acrlink.store.sqlite import SqliteStore
+
+D1, D2 = "sha256:" + "1" * 64, "sha256:" + "2" * 64
+
+
+@pytest.fixture(params=["sqlite-file", "sqlite-memory"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqliteStore]:
+    opened = SqliteStore(tmp_path / "acrlink.db" if request.param == "sqlite-file" else ":memory:")
+    with opened.transaction() as tx:
+        create_tables(tx)
+    yield opened
+    opened.close()
+
+
+def _manifest(digest: str, subject: str | None = None, created: str = "t1") -> Manifest:
+    return Manifest(digest, "application/vnd.oci.image.manifest.v1+json", 3, b"{}\n", created, "a/b", subject)
+
+
+def test_manifests_tags_and_referrers(store: SqliteStore) -> None:
+    with store.transaction() as tx:
+        content = ContentTx(tx)
+        content.touch_repository("reg", "repo", "t1")
+        content.put_manifest("reg", "repo", _manifest(D1))
+        content.put_manifest("reg", "repo", _manifest(D2, subject=D1))
+        content.put_tag("reg", "repo", "v1", D1, "t1")
+        content.put_tag("reg", "repo", "v1", D2, "t2")
+    with store.transaction() as tx:
+        content = ContentTx(tx)
+        tag = content.tag("reg", "repo", "v1")
+        assert tag is not None and (tag.digest, tag.created, tag.updated) == (D2, "t1", "t2")
+        assert [m.digest for m in content.referrers("reg", "repo", D1)] == [D2]
+        assert content.manifest("reg", "other", D1) is None
+        assert content.manifest("other", "repo", D1) is None
+        assert content.delete_manifest("reg", "repo", D2)
+        assert content.tag("reg", "repo", "v1") is None, "deleting a manifest deletes its tags"
+        assert not content.delete_manifest("reg", "repo", D2)
+
+
+def test_pages_in_lexical_order(store: SqliteStore) -> None:
+    with store.transaction() as tx:
+        content = ContentTx(tx)
+        for name in ["c", "a", "b/x", "b"]:
+            content.touch_repository("reg", name, "t")
+            content.put_tag("reg", "a", name.replace("/", "-"), D1, "t")
+    with store.transaction() as tx:
+        content = ContentTx(tx)
+        assert content.repository_names("reg") == ["a", "b", "b/x", "c"]
+        assert content.repository_names("reg", last="b", n=2) == ["b/x", "c"]
+        assert [t.name for t in content.tags("reg", "a", n=2)] == ["a", "b"]
+        assert [t.name for t in content.tags("reg", "a", last="b")] == ["b-x", "c"]
+
+
+def test_rollback_leaves_nothing(store: SqliteStore) -> None:
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        ContentTx(tx).link_blob("reg", "repo", D1, 5)
+        raise RuntimeError
+    with store.transaction() as tx:
+        assert ContentTx(tx).blob_size("reg", "repo", D1) is None
+
+
+def test_links_uploads_and_dropping_a_registry(store: SqliteStore) -> None:
+    with store.transaction() as tx:
+        content = ContentTx(tx)
+        content.link_blob("reg", "repo", D1, 5)
+        content.put_upload("u1", "reg", "repo", 100)
+        content.touch_repository("reg", "repo", "t")
+        content.touch_repository("keep", "repo", "t")
+    with store.transaction() as tx:
+        content = ContentTx(tx)
+        assert content.blob_size("reg", "repo", D1) == 5
+        assert content.upload("u1") == {"id": "u1", "registry": "reg", "repo": "repo", "started": 100}
+        assert content.uploads_started_before(101) == ["u1"]
+        assert content.uploads_started_before(100) == []
+        content.drop_registry("reg")
+    with store.transaction() as tx:
+        content = ContentTx(tx)
+        assert content.blob_size("reg", "repo", D1) is None
+        assert content.upload("u1") is None
+        assert content.repository_names("reg") == []
+        assert content.repository_names("keep") == ["repo"]
