@@ -152,8 +152,10 @@ def test_podman_pull(registry: str, client_env: dict[str, str], tmp_path: Path, 
         subprocess.run([podman, "rmi", "-f", image], capture_output=True, env=client_env)
 
 
-def test_oras_push_pull_with_subject_and_referrers(registry: str, proxied: None, tmp_path: Path) -> None:
-    os.chdir(tmp_path)
+def test_oras_push_pull_with_subject_and_referrers(
+    registry: str, proxied: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     Path("artifact.txt").write_text("the artifact\n")
     Path("sbom.json").write_text('{"sbom": true}\n')
     client = oras.client.OrasClient(hostname=SERVER)
