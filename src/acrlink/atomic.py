@@ -6,8 +6,9 @@ import os
 from pathlib import Path
 
 
-def write_file(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Readers see the old content or the new, never a part; ``mode`` applies from the first byte."""
+def write_file(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Readers see the old content or the new, never a part; ``mode`` (private unless told) applies from
+    the first byte."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
