@@ -21,6 +21,9 @@ from acrlink.arm.handlers import ArmFace
 from acrlink.arm.identity import Identity
 from acrlink.arm.lro import Answers
 from acrlink.atomic import write_file
+from acrlink.changes import ChangeFeed
+from acrlink.dns.server import Answers as DnsAnswers
+from acrlink.dns.server import DnsFace
 from acrlink.netsim.proxy import ConnectProxy, registry_names
 from acrlink.registry import samples
 from acrlink.registry.app import RegistryApp
@@ -32,6 +35,7 @@ from acrlink.resources.base import Options
 from acrlink.resources.catalog import build_catalog
 from acrlink.services.arm import ResourceService
 from acrlink.services.content import Content
+from acrlink.services.netgraph import NetworkGraphs
 from acrlink.services.registry import MCR_HOST, Registries
 from acrlink.services.tenancy import Tenancy
 from acrlink.settings import Settings
@@ -50,6 +54,8 @@ class Application:
     identity: Identity
     arm: ArmFace
     registry: RegistryApp
+    graphs: NetworkGraphs
+    dns: DnsAnswers
 
 
 def build(settings: Settings) -> Application:
@@ -59,12 +65,15 @@ def build(settings: Settings) -> Application:
     catalog = build_catalog()
     tenancy = Tenancy(store, catalog, settings.cloud)
     options = Options(legacy_pe_network_policies=settings.legacy_pe_network_policies)
-    service = ResourceService(store, catalog, settings.cloud, tenancy, options=options)
+    changes = ChangeFeed()
+    service = ResourceService(store, catalog, settings.cloud, tenancy, options=options, changes=changes)
+    graphs = NetworkGraphs(store, settings.cloud, changes, settings.internet_ip)
     key = signing.load_key(settings.data_dir / "signing.key")
     identity = Identity(key, tenancy.world.tenant_id, settings.cloud)
     arm = ArmFace(service, tenancy, identity, Answers(service, settings.arm_async), settings.page_size)
     registry = build_registry_face(settings, store, key, tenancy)
-    return Application(settings, store, tenancy, service, identity, arm, registry)
+    dns_answers = DnsAnswers(graphs.current, changes)
+    return Application(settings, store, tenancy, service, identity, arm, registry, graphs, dns_answers)
 
 
 def build_registry_face(settings: Settings, store: SqliteStore, key: bytes, tenancy: Tenancy) -> RegistryApp:
@@ -186,7 +195,6 @@ async def serve(settings: Settings) -> None:
     arm_sock = _tcp_socket(host, ports.arm)
     registry_sock = _tcp_socket(host, ports.registry)
     proxy_sock = _tcp_socket(host, ports.proxy)
-    # The DNS face comes with the network-fabric issue: its ports are reserved now so endpoints.json is final.
     dns_udp = _udp_socket(host, ports.dns)
     dns_tcp = _tcp_socket(host, dns_udp.getsockname()[1])
     server = _https_server(application.arm.app(), tls.arm_cert, tls.arm_key)
@@ -202,6 +210,14 @@ async def serve(settings: Settings) -> None:
         await serving
         return
     internal_task = asyncio.create_task(registry.internal.serve(registry.internal_sock))
+    dns_face = DnsFace(
+        application.dns,
+        application.graphs.current,
+        application.service.changes,
+        host,
+        settings.data_dir / "dns-views.json",
+    )
+    await dns_face.start(dns_udp, dns_tcp)
     proxy_server = await registry.proxy.start(proxy_sock)
     port = arm_sock.getsockname()[1]
     endpoints = {
@@ -215,6 +231,7 @@ async def serve(settings: Settings) -> None:
         "subscriptions": list(application.tenancy.world.subscriptions),
         "tenantId": application.tenancy.world.tenant_id,
         "cloud": settings.cloud.name,
+        "internetIp": settings.internet_ip,
         "pid": os.getpid(),
     }
     write_endpoints(settings.endpoints_path, endpoints)
@@ -223,13 +240,12 @@ async def serve(settings: Settings) -> None:
         await serving
     finally:
         proxy_server.close()
+        dns_face.close()
         registry.internal.close()
         internal_task.cancel()
         with contextlib.suppress(FileNotFoundError):
             current = json.loads(settings.endpoints_path.read_text())
             if current.get("pid") == os.getpid():
                 settings.endpoints_path.unlink()
-        for sock in (dns_udp, dns_tcp):
-            sock.close()
         application.store.close()
         log.info("acrlink stopped")

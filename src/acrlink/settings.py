@@ -35,6 +35,8 @@ class Settings:
     legacy_pe_network_policies: bool = False
     """Refuse private endpoints in subnets with private endpoint network policies enabled, as Azure did
     before 2023 (S10)."""
+    internet_ip: str = "203.0.113.50"
+    """The public address the internet host (the machine itself, by default) connects from."""
     page_size: int = 100
     """Items per page of an ARM collection; the rest follows through ``nextLink``."""
     log_requests: bool = True

@@ -18,6 +18,10 @@ class CloudProfile:
     arm_audience: str
     """What ``az`` asks tokens for (``activeDirectoryResourceId``)."""
     portal: str
+    traffic_manager_suffix: str = "trafficmanager.net"
+    cloudapp_suffix: str = "cloudapp.azure.com"
+    azcr_suffix: str = "azcr.io"
+    """The public DNS chain behind a login server: ``*.azcr.io`` -> traffic manager -> cloudapp."""
     acr_audience: str = "https://containerregistry.azure.net"
 
     @property
@@ -55,6 +59,8 @@ AZURE_CHINA = CloudProfile(
     },
     arm_audience="https://management.core.chinacloudapi.cn/",
     portal="https://portal.azure.cn",
+    traffic_manager_suffix="trafficmanager.cn",
+    cloudapp_suffix="cloudapp.chinacloudapi.cn",
 )
 
 AZURE_PUBLIC = CloudProfile(

@@ -7,11 +7,13 @@ checks the scope (subscription, group, provider, parent), runs them and persists
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from acrlink.changes import ChangeFeed
 from acrlink.clock import now as clock_now
 from acrlink.domain.cloud import CloudProfile
 from acrlink.domain.naming import check_group_name
@@ -53,6 +55,7 @@ class ResourceService:
         tenancy: Tenancy,
         clock: Callable[[], datetime] = clock_now,
         options: Options | None = None,
+        changes: ChangeFeed | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -60,6 +63,14 @@ class ResourceService:
         self.tenancy = tenancy
         self._clock = clock
         self._options = options or Options()
+        self.changes = changes or ChangeFeed()
+
+    @contextmanager
+    def _writing(self) -> Iterator[Transaction]:
+        """A write transaction; once it commits, caches derived from the resources are told."""
+        with self.store.transaction() as tx:
+            yield tx
+        self.changes.bump()
 
     def _context(self, tx: Transaction, principal: str) -> Context:
         return Context(tx, self.cloud, principal, self._clock(), self.tenancy.world.default_subscription, self._options)
@@ -71,7 +82,7 @@ class ResourceService:
         check_group_name(name)
         request = parse(GroupBody, body)
         location = self._group_location(request.location)
-        with self.store.transaction() as tx:
+        with self._writing() as tx:
             existing = self._group_record(tx, subscription, name)
             if existing and existing.body["location"] != location:
                 raise Conflict(
@@ -122,7 +133,7 @@ class ResourceService:
     def patch_group(self, subscription: str, name: str, body: Any) -> Doc:
         subscription = self.tenancy.canonical_subscription(subscription)
         request = parse(GroupPatch, body)
-        with self.store.transaction() as tx:
+        with self._writing() as tx:
             doc = dict(self._require_group(tx, subscription, name))
             if request.tags is not None:
                 doc["tags"] = request.tags
@@ -140,7 +151,7 @@ class ResourceService:
         """Delete the group and everything in it: dependents before what they use, children before
         parents (S26). All or nothing."""
         subscription = self.tenancy.canonical_subscription(subscription)
-        with self.store.transaction() as tx:
+        with self._writing() as tx:
             group = self._require_group(tx, subscription, name)
             ctx = self._context(tx, principal)
             tops = [
@@ -211,7 +222,7 @@ class ResourceService:
         if_match: str | None = None,
     ) -> tuple[Doc, bool]:
         rtype.check_name(ref.name)
-        with self.store.transaction() as tx:
+        with self._writing() as tx:
             ref = self._scope(tx, rtype, ref)
             ctx = self._context(tx, principal)
             existing = ctx.load(ref)
@@ -228,7 +239,7 @@ class ResourceService:
     ) -> Doc:
         if rtype.update is None:
             raise MethodNotAllowed("MethodNotAllowed", "The requested resource does not support http method 'PATCH'.")
-        with self.store.transaction() as tx:
+        with self._writing() as tx:
             ctx, ref, existing = self._existing(tx, rtype, ref, principal)
             check_preconditions(ref, existing, if_match, None)
             doc = rtype.update(ctx, ref, existing, body)
@@ -245,7 +256,7 @@ class ResourceService:
 
     def delete(self, rtype: ResourceType, ref: ResourceRef, principal: str, if_match: str | None = None) -> bool:
         """Delete a resource and its children; False when there was nothing to delete."""
-        with self.store.transaction() as tx:
+        with self._writing() as tx:
             ref = self._scope(tx, rtype, ref)
             record = tx.get(ref.key)
             check_preconditions(ref, record.body if record else None, if_match, None)
@@ -314,7 +325,7 @@ class ResourceService:
         principal: str,
     ) -> tuple[int, Any]:
         action = rtype.actions[name.lower()]
-        with self.store.transaction() as tx:
+        with self._writing() as tx:
             ctx, ref, doc = self._existing(tx, rtype, ref, principal)
             return action.handler(ctx, ref, doc, body, rest)
 

@@ -1,0 +1,1 @@
+"""The DNS face: each host's view of names, over UDP and TCP."""

@@ -1,0 +1,186 @@
+"""The DNS face: one UDP+TCP listener per host, each answering with that host's view.
+
+The main DNS port (``endpoints.json`` ``dns``) answers as the internet host; every other host (VMs,
+the trusted-service host) gets a port of its own, listed in ``DIR/dns-views.json`` and by
+``acrlink hosts``, so a real ``dig -p PORT`` asks as that host. Answers are rendered once per
+(host, name, type) and cached until the resource graph changes; a hit only patches ID, RD and the
+question's casing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import struct
+from collections.abc import Callable
+from pathlib import Path
+from typing import cast
+
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+
+from acrlink.atomic import write_file
+from acrlink.changes import ChangeFeed
+from acrlink.dns import wire
+from acrlink.domain import dnsview
+from acrlink.domain.netgraph import Graph
+
+log = logging.getLogger("acrlink.dns")
+CACHE_LIMIT = 100_000
+TCP_IDLE_SECONDS = 10.0
+INTERNET = "internet"
+
+
+class Answers:
+    """Host name + query packet -> response packet, through the answer cache."""
+
+    def __init__(self, graph: Callable[[], Graph], changes: ChangeFeed) -> None:
+        self._graph = graph
+        self._cache: dict[tuple[str, str, int, bool], bytes] = {}
+        changes.subscribe(lambda _version: self._cache.clear())
+
+    def respond(self, host: str, packet: bytes, udp: bool) -> bytes | None:
+        try:
+            question = wire.read_question(packet)
+        except wire.Malformed:
+            return None
+        except wire.FormError as error:
+            return wire.error_response(error.ident, error.flags, dns.rcode.FORMERR)
+        if question.opcode != 0:
+            return wire.error_response(question.id, question.flags, dns.rcode.NOTIMP, question.question_bytes)
+        if question.qclass != dns.rdataclass.IN or question.qtype in wire.ZONE_TRANSFERS:
+            return wire.error_response(question.id, question.flags, dns.rcode.REFUSED, question.question_bytes)
+        key = (host, question.name, question.qtype, question.edns)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._render(host, question)
+            if len(self._cache) >= CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key] = cached
+        limit = question.udp_payload if udp else None
+        return wire.personalize(cached, question, limit)
+
+    def _render(self, host_name: str, question: wire.Question) -> bytes:
+        graph = self._graph()
+        host = graph.host(host_name)
+        if host is None:
+            answer = dnsview.Answer(dnsview.REFUSED)
+        else:
+            view = dnsview.view_of(graph, host)
+            answer = dnsview.resolve(graph, view, question.name, dns.rdatatype.to_text(question.qtype))
+        return wire.render(question, answer)
+
+
+class _Udp(asyncio.DatagramProtocol):
+    def __init__(self, answers: Answers, host: str) -> None:
+        self._answers, self._host = answers, host
+        self._transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # Python 3.11's selector datagram transport is not a DatagramTransport subclass.
+        self._transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        response = self._answers.respond(self._host, data, udp=True)
+        if response is not None and self._transport is not None:
+            self._transport.sendto(response, addr)
+
+
+class _Tcp(asyncio.Protocol):
+    """Length-prefixed messages, several per connection; idle connections are closed."""
+
+    def __init__(self, answers: Answers, host: str) -> None:
+        self._answers, self._host = answers, host
+        self._buffer = b""
+        self._transport: asyncio.Transport | None = None
+        self._idle: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        self._arm_idle()
+
+    def _arm_idle(self) -> None:
+        if self._idle:
+            self._idle.cancel()
+        if self._transport:
+            self._idle = asyncio.get_running_loop().call_later(TCP_IDLE_SECONDS, self._transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        self._arm_idle()
+        while len(self._buffer) >= 2:
+            length = struct.unpack("!H", self._buffer[:2])[0]
+            if len(self._buffer) < 2 + length:
+                return
+            packet, self._buffer = self._buffer[2 : 2 + length], self._buffer[2 + length :]
+            response = self._answers.respond(self._host, packet, udp=False)
+            if self._transport is None:
+                return
+            if response is None:
+                self._transport.close()
+                return
+            self._transport.write(struct.pack("!H", len(response)) + response)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._idle:
+            self._idle.cancel()
+        self._transport = None
+
+
+class DnsFace:
+    """The listeners: the main port for the internet host, and one port per other host."""
+
+    def __init__(
+        self, answers: Answers, graph: Callable[[], Graph], changes: ChangeFeed, host: str, views_path: Path
+    ) -> None:
+        self._answers = answers
+        self._graph = graph
+        self._host = host
+        self._views_path = views_path
+        self._listeners: dict[str, tuple[asyncio.BaseTransport, asyncio.Server, int]] = {}
+        self._pending = False
+        changes.subscribe(lambda _version: self._schedule_reconcile())
+
+    async def start(self, udp_sock: socket.socket, tcp_sock: socket.socket) -> None:
+        await self._listen(INTERNET, udp_sock, tcp_sock)
+        await self.reconcile()
+
+    async def _listen(self, host: str, udp_sock: socket.socket, tcp_sock: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(lambda: _Udp(self._answers, host), sock=udp_sock)
+        server = await loop.create_server(lambda: _Tcp(self._answers, host), sock=tcp_sock)
+        self._listeners[host.lower()] = (transport, server, udp_sock.getsockname()[1])
+
+    def _schedule_reconcile(self) -> None:
+        if not self._pending:
+            self._pending = True
+            asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self.reconcile()))
+
+    async def reconcile(self) -> None:
+        """Open a port for every new host, close those of hosts that are gone, publish the map."""
+        self._pending = False
+        hosts = {name: host for name, host in self._graph().hosts.items()}
+        for name in list(self._listeners):
+            if name != INTERNET and name not in hosts:
+                transport, server, _ = self._listeners.pop(name)
+                transport.close()
+                server.close()
+        for name, host in hosts.items():
+            if name not in self._listeners:
+                udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                udp.bind((self._host, 0))
+                tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                tcp.bind((self._host, udp.getsockname()[1]))
+                await self._listen(host.name, udp, tcp)
+        ports = {name: port for name, (_, _, port) in self._listeners.items()}
+        write_file(self._views_path, json.dumps(ports, indent=2, sort_keys=True).encode())
+
+    def close(self) -> None:
+        for transport, server, _ in self._listeners.values():
+            transport.close()
+            server.close()

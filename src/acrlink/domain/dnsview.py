@@ -1,0 +1,253 @@
+"""DNS views: what a name resolves to, from which network position (S11-S17).
+
+- The public view: ``NAME.azurecr.cn`` answers CNAME ``NAME.privatelink.azurecr.cn`` when the registry has
+  a private endpoint (else straight into the public chain), then Azure's public chain
+  (``*.azcr.io`` -> traffic manager -> ``*.REGION.cloudapp...`` -> the region's public address). Unknown
+  names under ``azurecr.cn`` are NXDOMAIN.
+- A VNet's view (Azure-provided DNS, 168.63.129.16): private zones linked to the VNet are authoritative
+  for their namespace (a missing name is NXDOMAIN); everything else falls back to the public view.
+- A custom DNS server sees private zones only if it forwards to 168.63.129.16 from a VNet linked to them
+  (S16); on-premises hosts ask their own server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from acrlink.domain.cloud import CloudProfile
+from acrlink.domain.netgraph import AZURE_DNS, INTERNET, ONPREM, TRUSTED, Graph, Host, ZoneNode, region_frontend_ip
+
+NOERROR, SERVFAIL, NXDOMAIN, REFUSED = 0, 2, 3, 5
+MAX_CHAIN = 12
+
+PUBLIC_CNAME_TTL = 3600
+CHAIN_TTL = 300
+FRONTEND_A_TTL = 10
+NEGATIVE_TTL = 10
+
+
+@dataclass(frozen=True)
+class Record:
+    name: str
+    """Absolute, lower case, no trailing dot."""
+    type: str
+    ttl: int
+    value: str
+
+
+@dataclass(frozen=True)
+class View:
+    """Where queries are answered: the public internet, or Azure DNS inside a VNet."""
+
+    kind: str
+    """``public``, ``vnet`` or ``unreachable`` (a DNS server the host cannot use)."""
+    vnet_id: str | None = None
+    region: str | None = None
+    reason: str = ""
+
+
+@dataclass
+class Answer:
+    rcode: int
+    records: list[Record] = field(default_factory=list)
+    authority: list[Record] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+    """How each name in the chain was answered, for ``acrlink check``."""
+
+    @property
+    def addresses(self) -> list[str]:
+        return [r.value for r in self.records if r.type == "A"]
+
+
+def view_of(graph: Graph, host: Host) -> View:
+    """The DNS view a host's resolver gives it."""
+    if host.kind in (INTERNET, TRUSTED):
+        return View("public", region=host.region)
+    if host.kind == ONPREM:
+        return _server_view(graph, host.dns_server or "", None, set())
+    vnet = graph.vnets.get((host.vnet_id or "").lower())
+    if vnet is None:
+        return View("unreachable", reason=f"the VNet of {host.name} no longer exists")
+    if not vnet.dns_servers:
+        return View("vnet", vnet.id.lower(), vnet.location)
+    return _server_view(graph, vnet.dns_servers[0], vnet.id.lower(), set())
+
+
+def _server_view(graph: Graph, address: str, asking_vnet: str | None, seen: set[str]) -> View:
+    """What a DNS server at ``address`` answers: Azure DNS for the asking VNet, a forwarder's upstream,
+    or the public view for a server that resolves on the internet."""
+    if address in seen:
+        return View("unreachable", reason=f"DNS forwarding loop through {address}")
+    seen.add(address)
+    if address == AZURE_DNS:
+        if asking_vnet is None:
+            return View("unreachable", reason="168.63.129.16 is reachable only from inside a virtual network")
+        vnet = graph.vnets.get(asking_vnet)
+        return View("vnet", asking_vnet, vnet.location if vnet else None)
+    server = graph.host_at(address)
+    if server is None:
+        return View("unreachable", reason=f"no DNS server answers at {address}")
+    if not server.dns_forwarder:
+        return View("public", region=server.region, reason=f"{server.name} resolves on the internet")
+    if server.kind == ONPREM:
+        return _server_view(graph, server.dns_server or "", None, seen)
+    return _server_view(graph, AZURE_DNS, (server.vnet_id or "").lower(), seen)
+
+
+def resolve(graph: Graph, view: View, name: str, qtype: str = "A") -> Answer:
+    """Follow CNAMEs from ``name`` until an answer of ``qtype``, a negative answer, or the chain limit."""
+    name = name.lower().rstrip(".")
+    answer = Answer(NOERROR)
+    if view.kind == "unreachable":
+        answer.rcode = SERVFAIL
+        answer.steps.append(f"no answer: {view.reason}")
+        return answer
+    for _ in range(MAX_CHAIN):
+        step = _lookup(graph, view, name, qtype)
+        answer.steps.append(step.note)
+        answer.records.extend(step.records)
+        if step.rcode != NOERROR or not step.records:
+            answer.rcode = step.rcode
+            answer.authority = step.authority
+            return answer
+        last = step.records[-1]
+        if last.type != "CNAME" or qtype == "CNAME":
+            return answer
+        name = last.value
+    answer.rcode = SERVFAIL
+    answer.steps.append("CNAME chain too long")
+    return answer
+
+
+@dataclass
+class _Step:
+    rcode: int
+    records: list[Record]
+    authority: list[Record]
+    note: str
+
+
+def _lookup(graph: Graph, view: View, name: str, qtype: str) -> _Step:
+    if view.kind == "vnet" and view.vnet_id is not None:
+        private = _private_zone_for(graph, view.vnet_id, name)
+        if private is not None:
+            zone, nx_redirect = private
+            step = _from_zone(zone, name, qtype)
+            if step.rcode != NXDOMAIN or not nx_redirect:
+                return step
+    return _public(graph, name, qtype, view.region)
+
+
+def _private_zone_for(graph: Graph, vnet_id: str, name: str) -> tuple[ZoneNode, bool] | None:
+    """The linked private zone with the longest name that contains ``name``."""
+    best: tuple[ZoneNode, bool] | None = None
+    for zone, link in graph.linked_zones(vnet_id):
+        if (name == zone.name or name.endswith("." + zone.name)) and (
+            best is None or len(zone.name) > len(best[0].name)
+        ):
+            best = (zone, link.nx_redirect)
+    return best
+
+
+def _soa(zone: str, ttl: int = NEGATIVE_TTL, private: bool = True) -> Record:
+    """The SOA a negative answer carries: Azure private DNS's for private zones, Azure DNS's for public ones."""
+    if private:
+        return Record(
+            zone, "SOA", ttl, "azureprivatedns.net. azureprivatedns-host.microsoft.com. 1 3600 300 2419200 10"
+        )
+    return Record(zone, "SOA", ttl, "ns1-01.azure-dns.cn. azuredns-hostmaster.microsoft.com. 1 3600 300 2419200 300")
+
+
+def _from_zone(zone: ZoneNode, name: str, qtype: str) -> _Step:
+    relative = "@" if name == zone.name else name[: -len(zone.name) - 1]
+    note = f"{name}: private zone {zone.name} ({zone.id})"
+    found = zone.records.get((relative, qtype))
+    if found is not None:
+        return _Step(NOERROR, [Record(name, qtype, found.ttl, v) for v in found.values], [], note)
+    cname = zone.records.get((relative, "CNAME"))
+    if cname is not None:
+        return _Step(NOERROR, [Record(name, "CNAME", cname.ttl, cname.values[0].lower().rstrip("."))], [], note)
+    exists = any(key[0] == relative for key in zone.records)
+    rcode = NOERROR if exists else NXDOMAIN
+    detail = "no record of that type" if exists else "no such record in the zone: NXDOMAIN"
+    return _Step(rcode, [], [_soa(zone.name)], f"{note}: {detail}")
+
+
+def _public(graph: Graph, name: str, qtype: str, client_region: str | None) -> _Step:
+    """Azure's public DNS for registry names, as the seed's ``dig`` output shows."""
+    cloud = graph.cloud
+    suffix = cloud.acr_suffix
+    private_suffix = cloud.private_link_zone
+    chain = _public_chain(graph, name, client_region)
+    if chain is not None:
+        target, ttl, note = chain
+        if target.startswith("A:"):
+            value = target[2:]
+            records = [Record(name, "A", ttl, value)] if qtype == "A" else []
+            return _Step(NOERROR, records, [] if records else [_soa(_parent_zone(name), 60, private=False)], note)
+        return _Step(NOERROR, [Record(name, "CNAME", ttl, target)], [], note)
+    for zone in (private_suffix, suffix, cloud.azcr_suffix, cloud.traffic_manager_suffix, cloud.cloudapp_suffix):
+        if name == zone or name.endswith("." + zone):
+            return _Step(NXDOMAIN, [], [_soa(zone, 60, private=False)], f"{name}: public DNS: no such name (NXDOMAIN)")
+    return _Step(REFUSED, [], [], f"{name}: outside the names acrlink emulates")
+
+
+def _parent_zone(name: str) -> str:
+    return name.split(".", 1)[1] if "." in name else name
+
+
+def _public_chain(graph: Graph, name: str, client_region: str | None) -> tuple[str, int, str] | None:
+    """The next public hop for ``name``: ("CNAME target" | "A:address", ttl, note), or None."""
+    cloud = graph.cloud
+    for private in (True, False):
+        suffix = cloud.private_link_zone if private else cloud.acr_suffix
+        if not name.endswith("." + suffix):
+            continue
+        labels = name[: -len(suffix) - 1].split(".")
+        registry = graph.registries.get(labels[0])
+        if registry is None:
+            return None
+        if len(labels) == 1:
+            region = client_region if client_region in registry.regions else registry.location
+        elif len(labels) == 3 and labels[2] == "data" and labels[1] in registry.regions and registry.data_endpoints:
+            region = labels[1]
+        else:
+            return None
+        if not private and registry.has_private_endpoint:
+            return (
+                f"{'.'.join(labels)}.{cloud.private_link_zone}",
+                PUBLIC_CNAME_TTL,
+                (
+                    f"{name}: public DNS: the registry has a private endpoint, so the name goes through "
+                    f"{cloud.private_link_zone}"
+                ),
+            )
+        if private and not registry.has_private_endpoint:
+            return None
+        return _frontend(cloud, region), PUBLIC_CNAME_TTL, (f"{name}: public DNS: registry front end in {region}")
+    return _frontend_hop(graph, name)
+
+
+def _frontend(cloud: CloudProfile, region: str) -> str:
+    return f"{region}-0.fe.{cloud.azcr_suffix}"
+
+
+def _frontend_hop(graph: Graph, name: str) -> tuple[str, int, str] | None:
+    """``REGION-0.fe.azcr.io`` -> ``REGION-acr-reg.trafficmanager`` -> ``REGION-0.REGION.cloudapp`` -> A."""
+    cloud = graph.cloud
+    for region in cloud.regions:
+        if name == f"{region}-0.fe.{cloud.azcr_suffix}":
+            return (
+                f"{region}-acr-reg.{cloud.traffic_manager_suffix}",
+                CHAIN_TTL,
+                f"{name}: public DNS: {cloud.azcr_suffix}",
+            )
+        if name == f"{region}-acr-reg.{cloud.traffic_manager_suffix}":
+            return f"{region}-0.{region}.{cloud.cloudapp_suffix}", CHAIN_TTL, f"{name}: public DNS: traffic manager"
+        if name == f"{region}-0.{region}.{cloud.cloudapp_suffix}":
+            return (
+                f"A:{region_frontend_ip(cloud, region)}",
+                FRONTEND_A_TTL,
+                (f"{name}: public DNS: the {region} front end's public address"),
+            )
+    return None

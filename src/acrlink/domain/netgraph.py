@@ -1,0 +1,142 @@
+"""The network as plain data: what DNS views and access decisions are computed over.
+
+``services.netgraph`` builds a ``Graph`` from the store; ``dnsview`` and ``access`` are pure functions of it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from acrlink.domain.cloud import CloudProfile
+
+AZURE_DNS = "168.63.129.16"
+"""Azure-provided DNS, reachable only from inside a virtual network."""
+
+INTERNET, VM, TRUSTED, ONPREM = "internet", "vm", "trusted", "onprem"
+
+
+@dataclass(frozen=True)
+class RegistryNode:
+    name: str
+    """Lower case: the first label of the login server."""
+    location: str
+    regions: tuple[str, ...]
+    """Home first, then replicas."""
+    public_network_access: bool
+    default_action_deny: bool
+    ip_rules: tuple[str, ...]
+    bypass_azure_services: bool
+    data_endpoints: bool
+    """Whether ``NAME.REGION.data`` names exist: dedicated data endpoints on, or a private endpoint."""
+    has_private_endpoint: bool
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    fqdn: str
+    address: str
+
+
+@dataclass(frozen=True)
+class EndpointNode:
+    id: str
+    vnet_id: str
+    registry: str
+    status: str
+    members: tuple[Member, ...]
+
+
+@dataclass(frozen=True)
+class VnetNode:
+    id: str
+    name: str
+    location: str
+    dns_servers: tuple[str, ...]
+    peers: tuple[str, ...]
+    """Lower-case ids of VNets peered both ways (``Connected``) with virtual network access allowed."""
+
+
+@dataclass(frozen=True)
+class RecordSet:
+    ttl: int
+    values: tuple[str, ...]
+    """A/AAAA addresses, a CNAME target, TXT strings..., in presentation form."""
+
+
+@dataclass(frozen=True)
+class ZoneNode:
+    id: str
+    name: str
+    """Lower case, no trailing dot."""
+    records: dict[tuple[str, str], RecordSet]
+    """(relative name lower case, type) -> record set; the apex is ``@``."""
+
+
+@dataclass(frozen=True)
+class LinkNode:
+    zone_id: str
+    vnet_id: str
+    nx_redirect: bool
+    """``resolutionPolicy: NxDomainRedirect``: a name missing from the zone falls back to public DNS."""
+
+
+@dataclass(frozen=True)
+class Host:
+    """A network position a client can act from."""
+
+    name: str
+    kind: str
+    public_ip: str
+    vnet_id: str | None = None
+    private_ip: str | None = None
+    region: str | None = None
+    dns_server: str | None = None
+    """On-premises hosts: the DNS server they ask."""
+    dns_forwarder: bool = False
+    """The host runs a DNS server that forwards to its upstream (168.63.129.16 for a VM)."""
+
+
+@dataclass(frozen=True)
+class Graph:
+    cloud: CloudProfile
+    registries: dict[str, RegistryNode] = field(default_factory=dict)
+    endpoints: tuple[EndpointNode, ...] = ()
+    vnets: dict[str, VnetNode] = field(default_factory=dict)
+    """Keyed by lower-case id."""
+    zones: dict[str, ZoneNode] = field(default_factory=dict)
+    """Keyed by lower-case id."""
+    links: tuple[LinkNode, ...] = ()
+    hosts: dict[str, Host] = field(default_factory=dict)
+    """Keyed by lower-case host name."""
+
+    def host(self, name: str) -> Host | None:
+        return self.hosts.get(name.lower())
+
+    def host_at(self, address: str) -> Host | None:
+        """The host whose private address this is."""
+        for host in self.hosts.values():
+            if host.private_ip == address:
+                return host
+        return None
+
+    def linked_zones(self, vnet_id: str) -> list[tuple[ZoneNode, LinkNode]]:
+        found = []
+        for link in self.links:
+            if link.vnet_id == vnet_id.lower() and link.zone_id in self.zones:
+                found.append((self.zones[link.zone_id], link))
+        return found
+
+
+def region_frontend_ip(cloud: CloudProfile, region: str) -> str:
+    """The public address of a region's registry front end (shared by every registry there)."""
+    index = list(cloud.regions).index(region) if region in cloud.regions else 0
+    return str(ipaddress.IPv4Address("20.45.0.144") + 256 * (index + 1))
+
+
+def is_public(address: str) -> bool:
+    try:
+        return ipaddress.IPv4Address(address).is_global
+    except ValueError:
+        return False

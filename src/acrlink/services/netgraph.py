@@ -1,0 +1,241 @@
+"""Builds the network ``Graph`` (``domain.netgraph``) from the store, once per change of the resources."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from typing import Any
+
+from acrlink.changes import ChangeFeed
+from acrlink.domain.cloud import CloudProfile
+from acrlink.domain.netgraph import (
+    INTERNET,
+    TRUSTED,
+    VM,
+    EndpointNode,
+    Graph,
+    Host,
+    LinkNode,
+    Member,
+    RecordSet,
+    RegistryNode,
+    VnetNode,
+    ZoneNode,
+)
+from acrlink.domain.privatelink import DISCONNECTED
+from acrlink.ids import parse_resource_id
+from acrlink.resources.network.common import NIC_TYPE, PE_TYPE, PEERING_TYPE, VNET_TYPE
+from acrlink.resources.privatedns.link import TYPE as LINK_TYPE
+from acrlink.resources.privatedns.recordset import RECORD_TYPES, RECORDS_KEY, ZONE_TYPE
+from acrlink.resources.registry import CONNECTIONS, REPLICATIONS
+from acrlink.resources.registry import TYPE as REGISTRY_TYPE
+from acrlink.store.base import Record, Store, Transaction
+
+VM_TAG = "acrlink-vm"
+"""A NIC tagged ``acrlink-vm: NAME`` is the network interface of VM ``NAME`` (``acrlink vm create``)."""
+DNS_FORWARDER_TAG = "acrlink-dns-forwarder"
+"""``true`` on a VM's NIC: the VM runs a DNS server forwarding to 168.63.129.16 (S16)."""
+TRUSTED_HOST = "azure-trusted-service"
+TRUSTED_IP = "52.130.1.10"
+INTERNET_HOST = "internet"
+
+
+def egress_ip(seed: str) -> str:
+    """A VM's public egress address, derived from its NIC id so it is stable."""
+    digest = hashlib.sha256(seed.lower().encode()).digest()
+    return str(ipaddress.IPv4Address("40.72.0.0") + int.from_bytes(digest[:2], "big"))
+
+
+class NetworkGraphs:
+    def __init__(self, store: Store, cloud: CloudProfile, changes: ChangeFeed, internet_ip: str) -> None:
+        self._store = store
+        self._cloud = cloud
+        self._changes = changes
+        self._internet_ip = internet_ip
+        self._cached: tuple[int, Graph] | None = None
+
+    def current(self) -> Graph:
+        version = self._changes.version
+        if self._cached is None or self._cached[0] != version:
+            with self._store.transaction() as tx:
+                self._cached = (version, build(tx, self._cloud, self._internet_ip))
+        return self._cached[1]
+
+
+def build(tx: Transaction, cloud: CloudProfile, internet_ip: str) -> Graph:
+    vnets = _vnets(tx)
+    return Graph(
+        cloud=cloud,
+        registries=_registries(tx),
+        endpoints=_endpoints(tx),
+        vnets=vnets,
+        zones=_zones(tx),
+        links=tuple(
+            LinkNode(
+                zone_id=str(parse_resource_id(r.body["id"]).parent.key),  # type: ignore[union-attr]
+                vnet_id=r.body["properties"]["virtualNetwork"]["id"].lower(),
+                nx_redirect=r.body["properties"].get("resolutionPolicy") == "NxDomainRedirect",
+            )
+            for r in tx.query(type=LINK_TYPE)
+        ),
+        hosts=_hosts(tx, vnets, internet_ip),
+    )
+
+
+def _registries(tx: Transaction) -> dict[str, RegistryNode]:
+    found = {}
+    for record in tx.query(type=REGISTRY_TYPE):
+        doc, props = record.body, record.body["properties"]
+        regions = [doc["location"]]
+        for replica in tx.query(type=f"{REGISTRY_TYPE}/{REPLICATIONS}", parent=record.key):
+            if replica.body["location"] not in regions:
+                regions.append(replica.body["location"])
+        has_pe = bool(tx.query(type=f"{REGISTRY_TYPE}/{CONNECTIONS}", parent=record.key))
+        rules = props.get("networkRuleSet") or {}
+        name = doc["name"].lower()
+        found[name] = RegistryNode(
+            name=name,
+            location=doc["location"],
+            regions=tuple(regions),
+            public_network_access=props.get("publicNetworkAccess") != "Disabled",
+            default_action_deny=rules.get("defaultAction") == "Deny",
+            ip_rules=tuple(r["value"] for r in rules.get("ipRules") or []),
+            bypass_azure_services=props.get("networkRuleBypassOptions") == "AzureServices",
+            data_endpoints=bool(props.get("dataEndpointEnabled")) or has_pe,
+            has_private_endpoint=has_pe,
+        )
+    return found
+
+
+def _endpoints(tx: Transaction) -> tuple[EndpointNode, ...]:
+    nodes = []
+    for record in tx.query(type=PE_TYPE):
+        doc = record.body
+        subnet = parse_resource_id(doc["properties"]["subnet"]["id"])
+        connection = _get(tx, (doc.get("_acrlink") or {}).get("connection", ""))
+        status = connection["properties"]["privateLinkServiceConnectionState"]["status"] if connection else DISCONNECTED
+        registry = parse_resource_id(connection["id"]) if connection else None
+        nic = _get(tx, doc["properties"]["networkInterfaces"][0]["id"])
+        members = []
+        for config in (nic or {}).get("properties", {}).get("ipConfigurations", []):
+            link = config["properties"].get("privateLinkConnectionProperties")
+            if link:
+                members.append(
+                    Member(
+                        link["requiredMemberName"], link["fqdns"][0].lower(), config["properties"]["privateIPAddress"]
+                    )
+                )
+        nodes.append(
+            EndpointNode(
+                id=doc["id"],
+                vnet_id=subnet.parent.id if subnet and subnet.parent else "",
+                registry=registry.segments[0][1].lower() if registry else "",
+                status=status,
+                members=tuple(members),
+            )
+        )
+    return tuple(nodes)
+
+
+def _get(tx: Transaction, resource_id: str) -> dict[str, Any] | None:
+    record = tx.get(resource_id.lower()) if resource_id else None
+    return record.body if record else None
+
+
+def _vnets(tx: Transaction) -> dict[str, VnetNode]:
+    peerings: dict[str, list[tuple[str, bool]]] = {}
+    for record in tx.query(type=PEERING_TYPE):
+        local = parse_resource_id(record.body["id"])
+        assert local is not None and local.parent is not None
+        props = record.body["properties"]
+        peerings.setdefault(local.parent.key, []).append(
+            (props["remoteVirtualNetwork"]["id"].lower(), props.get("allowVirtualNetworkAccess", True))
+        )
+    nodes = {}
+    for record in tx.query(type=VNET_TYPE):
+        doc = record.body
+        key = record.key
+        peers = tuple(
+            remote
+            for remote, allowed in peerings.get(key, [])
+            if allowed and any(back == key for back, _ in peerings.get(remote, []))
+        )
+        nodes[key] = VnetNode(
+            doc["id"],
+            doc["name"],
+            doc["location"],
+            tuple(doc["properties"].get("dhcpOptions", {}).get("dnsServers") or []),
+            peers,
+        )
+    return nodes
+
+
+def _zones(tx: Transaction) -> dict[str, ZoneNode]:
+    zones = {}
+    for record in tx.query(type=ZONE_TYPE):
+        records: dict[tuple[str, str], RecordSet] = {}
+        for kind in RECORD_TYPES:
+            if kind == "SOA":
+                continue
+            for child in tx.query(type=f"{ZONE_TYPE}/{kind}", parent=record.key):
+                values = _presentation(kind, child.body["properties"].get(RECORDS_KEY[kind]))
+                if values:
+                    records[(child.body["name"].lower(), kind)] = RecordSet(child.body["properties"]["ttl"], values)
+        zones[record.key] = ZoneNode(record.body["id"], record.body["name"].lower().rstrip("."), records)
+    return zones
+
+
+def _presentation(kind: str, data: Any) -> tuple[str, ...]:
+    if not data:
+        return ()
+    if kind == "A":
+        return tuple(r["ipv4Address"] for r in data)
+    if kind == "AAAA":
+        return tuple(r["ipv6Address"] for r in data)
+    if kind == "CNAME":
+        return (str(data.get("cname", "")).lower().rstrip("."),) if data.get("cname") else ()
+    if kind == "TXT":
+        return tuple(" ".join(f'"{v}"' for v in r.get("value", [])) for r in data)
+    if kind == "MX":
+        return tuple(f"{r.get('preference', 0)} {r.get('exchange', '').rstrip('.')}." for r in data)
+    if kind == "PTR":
+        return tuple(f"{r.get('ptrdname', '').rstrip('.')}." for r in data)
+    if kind == "SRV":
+        return tuple(
+            f"{r.get('priority', 0)} {r.get('weight', 0)} {r.get('port', 0)} {r.get('target', '').rstrip('.')}."
+            for r in data
+        )
+    return ()
+
+
+def _hosts(tx: Transaction, vnets: dict[str, VnetNode], internet_ip: str) -> dict[str, Host]:
+    hosts = {
+        INTERNET_HOST: Host(INTERNET_HOST, INTERNET, internet_ip),
+        TRUSTED_HOST: Host(TRUSTED_HOST, TRUSTED, TRUSTED_IP),
+    }
+    for record in tx.query(type=NIC_TYPE):
+        hosts.update(_vm(record, vnets))
+    return hosts
+
+
+def _vm(record: Record, vnets: dict[str, VnetNode]) -> dict[str, Host]:
+    name = (record.body.get("tags") or {}).get(VM_TAG)
+    configs = record.body["properties"]["ipConfigurations"]
+    if not name or not configs:
+        return {}
+    primary = next((c for c in configs if c["properties"].get("primary")), configs[0])
+    subnet = parse_resource_id(primary["properties"]["subnet"]["id"])
+    vnet_id = subnet.parent.key if subnet and subnet.parent else ""
+    vnet = vnets.get(vnet_id)
+    forwarder = (record.body.get("tags") or {}).get(DNS_FORWARDER_TAG, "").lower() == "true"
+    return {
+        name.lower(): Host(
+            name,
+            VM,
+            egress_ip(record.body["id"]),
+            vnet_id,
+            primary["properties"]["privateIPAddress"],
+            vnet.location if vnet else None,
+            dns_forwarder=forwarder,
+        )
+    }

@@ -1,0 +1,139 @@
+"""Every DNS view rule, one case each (S11-S17)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from acrlink.domain import dnsview
+from acrlink.domain.netgraph import Host, RecordSet, VnetNode
+
+from .netgraph_world import HUB, PEERED, RECORDS, VNET, graph, onprem, with_records
+
+
+def _ask(g, host: str, name: str, qtype: str = "A") -> dnsview.Answer:  # type: ignore[no-untyped-def]
+    return dnsview.resolve(g, dnsview.view_of(g, g.host(host)), name, qtype)
+
+
+def _chain(answer: dnsview.Answer) -> list[tuple[str, str, int, str]]:
+    return [(r.name, r.type, r.ttl, r.value) for r in answer.records]
+
+
+def test_public_view_goes_through_privatelink_then_azures_chain() -> None:
+    """S11: the seed's public dig output."""
+    answer = _ask(graph(), "internet", "myregistry.azurecr.cn")
+    assert _chain(answer) == [
+        ("myregistry.azurecr.cn", "CNAME", 3600, "myregistry.privatelink.azurecr.cn"),
+        ("myregistry.privatelink.azurecr.cn", "CNAME", 3600, "chinanorth2-0.fe.azcr.io"),
+        ("chinanorth2-0.fe.azcr.io", "CNAME", 300, "chinanorth2-acr-reg.trafficmanager.cn"),
+        ("chinanorth2-acr-reg.trafficmanager.cn", "CNAME", 300, "chinanorth2-0.chinanorth2.cloudapp.chinacloudapi.cn"),
+        ("chinanorth2-0.chinanorth2.cloudapp.chinacloudapi.cn", "A", 10, "20.45.2.144"),
+    ]
+
+
+def test_registry_without_private_endpoint_goes_straight_to_the_public_chain() -> None:
+    answer = _ask(graph(), "internet", "openreg.azurecr.cn")
+    assert answer.records[0].value == "chinaeast2-0.fe.azcr.io"
+    assert answer.addresses == ["20.45.5.144"]
+
+
+def test_vnet_view_answers_the_private_address() -> None:
+    """S12: CNAME to privatelink, then the zone's A record with TTL 10."""
+    answer = _ask(graph(), "myvm", "myregistry.azurecr.cn")
+    assert _chain(answer) == [
+        ("myregistry.azurecr.cn", "CNAME", 3600, "myregistry.privatelink.azurecr.cn"),
+        ("myregistry.privatelink.azurecr.cn", "A", 10, "10.0.0.4"),
+    ]
+
+
+def test_missing_data_endpoint_record_is_nxdomain_inside_the_vnet() -> None:
+    """S14: the zone is authoritative; without the record the data endpoint does not resolve."""
+    records = {k: v for k, v in RECORDS.items() if k[0] != "myregistry.chinaeast2.data"}
+    answer = _ask(with_records(records), "myvm", "myregistry.chinaeast2.data.azurecr.cn")
+    assert answer.rcode == dnsview.NXDOMAIN
+    assert answer.records[0].type == "CNAME" and answer.addresses == []
+    assert answer.authority[0].type == "SOA" and answer.authority[0].name == "privatelink.azurecr.cn"
+    assert _ask(with_records(records), "myvm", "myregistry.azurecr.cn").addresses == ["10.0.0.4"], "login still works"
+
+
+def test_deleted_endpoint_with_the_link_kept_is_unresolvable() -> None:
+    """S15: no records left, the link still makes the zone authoritative."""
+    answer = _ask(with_records({}), "myvm", "myregistry.azurecr.cn")
+    assert answer.rcode == dnsview.NXDOMAIN
+
+
+def test_nx_domain_redirect_falls_back_to_public() -> None:
+    g = with_records({})
+    g = replace(g, links=(replace(g.links[0], nx_redirect=True),))
+    assert _ask(g, "myvm", "myregistry.azurecr.cn").addresses == ["20.45.2.144"]
+
+
+def test_peered_vnet_does_not_share_zone_links() -> None:
+    """The classic mistake: the peered VNet resolves the public address."""
+    assert _ask(graph(), "peervm", "myregistry.azurecr.cn").addresses == ["20.45.2.144"]
+
+
+def test_geo_replicated_registry_resolves_to_the_nearest_region_publicly() -> None:
+    assert _ask(graph(), "hubvm", "myregistry.azurecr.cn").addresses == ["20.45.5.144"]
+    assert _ask(graph(), "internet", "myregistry.azurecr.cn").addresses == ["20.45.2.144"]
+
+
+def test_data_endpoints_exist_only_for_regions_the_registry_lives_in() -> None:
+    assert _ask(graph(), "internet", "myregistry.chinaeast2.data.azurecr.cn").addresses == ["20.45.5.144"]
+    assert _ask(graph(), "internet", "myregistry.chinaeast3.data.azurecr.cn").rcode == dnsview.NXDOMAIN
+    assert _ask(graph(), "internet", "openreg.chinaeast2.data.azurecr.cn").rcode == dnsview.NXDOMAIN
+
+
+def test_unknown_names() -> None:
+    assert _ask(graph(), "internet", "nosuchreg.azurecr.cn").rcode == dnsview.NXDOMAIN
+    assert _ask(graph(), "internet", "example.com").rcode == dnsview.REFUSED
+
+
+def test_other_record_types_are_nodata() -> None:
+    answer = _ask(graph(), "myvm", "myregistry.azurecr.cn", "AAAA")
+    assert answer.rcode == dnsview.NOERROR and answer.addresses == []
+    assert answer.authority and answer.authority[0].type == "SOA"
+
+
+def test_custom_dns_without_forwarding_sees_no_private_zone() -> None:
+    """S16: a VNet whose DNS server resolves on the internet gets the public answer."""
+    g = onprem("10.0.0.20", forwarder_vm=False)
+    vnets = dict(g.vnets)
+    vnets[VNET] = replace(vnets[VNET], dns_servers=("10.0.0.20",))
+    assert _ask(replace(g, vnets=vnets), "myvm", "myregistry.azurecr.cn").addresses == ["20.45.2.144"]
+
+
+def test_custom_dns_forwarding_to_azure_dns_from_a_linked_vnet_sees_the_zone() -> None:
+    g = onprem("10.0.0.20", forwarder_vm=True)
+    vnets = dict(g.vnets)
+    vnets[HUB] = VnetNode(HUB, "hub", "chinaeast2", ("10.0.0.20",), ())
+    assert _ask(replace(g, vnets=vnets), "hubvm", "myregistry.azurecr.cn").addresses == ["10.0.0.4"]
+
+
+def test_onprem_host_uses_its_dns_server_and_its_forwarders() -> None:
+    """S5/S16: on-premises DNS forwarding to a DNS VM in the linked VNet."""
+    assert _ask(onprem("10.0.0.20", forwarder_vm=True), "office", "myregistry.azurecr.cn").addresses == ["10.0.0.4"]
+    assert _ask(onprem("10.0.0.20", forwarder_vm=False), "office", "myregistry.azurecr.cn").addresses == ["20.45.2.144"]
+    unreachable = _ask(onprem("168.63.129.16"), "office", "myregistry.azurecr.cn")
+    assert unreachable.rcode == dnsview.SERVFAIL, "168.63.129.16 is not reachable from on-premises"
+    assert _ask(onprem("10.9.9.9"), "office", "myregistry.azurecr.cn").rcode == dnsview.SERVFAIL
+
+
+def test_vm_whose_vnet_is_gone_cannot_resolve() -> None:
+    g = graph()
+    hosts = dict(g.hosts)
+    hosts["lost"] = Host("lost", "vm", "40.72.0.7", "/subscriptions/s/gone", "10.5.0.4")
+    assert _ask(replace(g, hosts=hosts), "lost", "myregistry.azurecr.cn").rcode == dnsview.SERVFAIL
+
+
+def test_private_zone_cname_records_are_followed() -> None:
+    records = {**RECORDS, ("alias", "CNAME"): RecordSet(60, ("myregistry.privatelink.azurecr.cn",))}
+    answer = _ask(with_records(records), "myvm", "alias.privatelink.azurecr.cn")
+    assert answer.addresses == ["10.0.0.4"]
+
+
+def test_views_of_each_host_kind() -> None:
+    g = graph()
+    assert dnsview.view_of(g, g.host("internet")).kind == "public"
+    assert dnsview.view_of(g, g.host("trusted")).kind == "public"
+    assert dnsview.view_of(g, g.host("myvm")) == dnsview.View("vnet", VNET, "chinanorth2")
+    assert dnsview.view_of(g, g.host("peervm")).vnet_id == PEERED
