@@ -24,7 +24,8 @@ from acrlink.atomic import write_file
 from acrlink.changes import ChangeFeed
 from acrlink.dns.server import Answers as DnsAnswers
 from acrlink.dns.server import DnsFace
-from acrlink.netsim.proxy import ConnectProxy, registry_names
+from acrlink.netsim.proxy import ConnectProxy
+from acrlink.netsim.routing import Firewall, firewall, proxy_policy
 from acrlink.registry import samples
 from acrlink.registry.app import RegistryApp
 from acrlink.registry.handlers.base import Face
@@ -71,19 +72,21 @@ def build(settings: Settings) -> Application:
     key = signing.load_key(settings.data_dir / "signing.key")
     identity = Identity(key, tenancy.world.tenant_id, settings.cloud)
     arm = ArmFace(service, tenancy, identity, Answers(service, settings.arm_async), settings.page_size)
-    registry = build_registry_face(settings, store, key, tenancy)
+    registry = build_registry_face(settings, store, key, tenancy, firewall(graphs.current, settings.internet_ip))
     dns_answers = DnsAnswers(graphs.current, changes)
     return Application(settings, store, tenancy, service, identity, arm, registry, graphs, dns_answers)
 
 
-def build_registry_face(settings: Settings, store: SqliteStore, key: bytes, tenancy: Tenancy) -> RegistryApp:
+def build_registry_face(
+    settings: Settings, store: SqliteStore, key: bytes, tenancy: Tenancy, registry_firewall: Firewall
+) -> RegistryApp:
     """Content, uploads, tokens and the ``mcr.microsoft.com`` sample behind the registry face."""
     content = Content(store, BlobStore(settings.data_dir / "blobs"))
     samples.install(content)
     uploads = Uploads(content, key)
     uploads.sweep()
     tokens = TokenService(key, tenancy.world.tenant_id)
-    face = Face(Registries(store, settings.cloud), content, uploads, tokens, settings.cloud, key)
+    face = Face(Registries(store, settings.cloud), content, uploads, tokens, settings.cloud, key, registry_firewall)
     return RegistryApp(face, settings.log_requests)
 
 
@@ -182,7 +185,12 @@ def registry_face_servers(application: Application, tls: TlsFiles) -> RegistryFa
         public.config, public.server_state, server_context(tls.registry_cert, tls.registry_key), key
     )
     internal_sock = _tcp_socket("127.0.0.1", 0)
-    decide = registry_names(application.registry.face.registries.resolve, application.settings.cloud.acr_suffix)
+    decide = proxy_policy(
+        application.graphs.current,
+        application.registry.face.registries.resolve,
+        application.settings.blackhole_seconds,
+        frozenset({MCR_HOST}),
+    )
     proxy = ConnectProxy(decide, ("127.0.0.1", internal_sock.getsockname()[1]), key)
     return RegistryFaceServers(public, internal, internal_sock, proxy)
 

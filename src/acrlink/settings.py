@@ -37,6 +37,9 @@ class Settings:
     before 2023 (S10)."""
     internet_ip: str = "203.0.113.50"
     """The public address the internet host (the machine itself, by default) connects from."""
+    blackhole_seconds: float = 3.0
+    """How long the proxy holds a connection the network drops (a Pending endpoint, an unreachable
+    address) before answering 504, so clients see a timeout."""
     page_size: int = 100
     """Items per page of an ARM collection; the rest follows through ``nextLink``."""
     log_requests: bool = True

@@ -10,9 +10,11 @@ ways; otherwise it refuses with a status and a reason. The relay is an ``asyncio
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from urllib.parse import unquote
 
 from acrlink.netsim import proxyproto
 
@@ -26,10 +28,12 @@ WRITE_HIGH_WATER = 512 * 1024
 class Refusal:
     status: int
     reason: str
+    delay: float = 0.0
+    """Seconds to hold the connection before answering: a black hole looks like a timeout."""
 
 
-Decide = Callable[[str, int], Refusal | None]
-"""(host, port) -> None to carry the connection, or why not."""
+Decide = Callable[[str | None, str, int], "Refusal | proxyproto.Origin"]
+"""(proxy user name, host, port) -> the origin to carry the connection with, or why not."""
 
 
 class _Pump(asyncio.Protocol):
@@ -96,7 +100,14 @@ class _ClientSide(_Pump):
 
     def _refuse(self, refusal: Refusal) -> None:
         body = f"acrlink proxy: {refusal.reason}\n".encode()
-        phrase = {400: "Bad Request", 403: "Forbidden", 405: "Method Not Allowed", 502: "Bad Gateway"}
+        phrase = {
+            400: "Bad Request",
+            403: "Forbidden",
+            405: "Method Not Allowed",
+            407: "Proxy Authentication Required",
+            502: "Bad Gateway",
+            504: "Gateway Timeout",
+        }
         status = f"HTTP/1.1 {refusal.status} {phrase.get(refusal.status, 'Refused')}\r\n"
         headers = f"Content-Type: text/plain\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
         if self.transport:
@@ -112,14 +123,16 @@ class _ClientSide(_Pump):
         if not host or not port_text.isdigit():
             self._refuse(Refusal(400, f"CONNECT target {request_line[1]!r} is not host:port"))
             return
-        refusal = self._proxy.decide(host.strip("[]").lower(), int(port_text))
-        if refusal is not None:
-            log.info("proxy refused CONNECT %s: %s", request_line[1], refusal.reason)
-            self._refuse(refusal)
+        decision = self._proxy.decide(proxy_user(head), host.strip("[]").lower(), int(port_text))
+        if isinstance(decision, Refusal):
+            log.info("proxy refused CONNECT %s: %s", request_line[1], decision.reason)
+            if decision.delay:
+                await asyncio.sleep(decision.delay)
+            self._refuse(decision)
             return
-        await self._relay(host.lower(), rest)
+        await self._relay(decision, rest)
 
-    async def _relay(self, host: str, rest: bytes) -> None:
+    async def _relay(self, origin: proxyproto.Origin, rest: bytes) -> None:
         assert self.transport is not None
         loop = asyncio.get_running_loop()
         upstream = _Pump()
@@ -130,8 +143,8 @@ class _ClientSide(_Pump):
         except OSError as exc:
             self._refuse(Refusal(502, f"the registry face is not reachable ({exc})"))
             return
-        source, source_port = self.transport.get_extra_info("peername")[:2]
-        origin = proxyproto.Origin(source=source, source_port=source_port, authority=host)
+        source_port = self.transport.get_extra_info("peername")[1]
+        origin = replace(origin, source_port=source_port)
         assert upstream.transport is not None
         upstream.transport.write(proxyproto.encode(origin, self._proxy.upstream, self._proxy.key) + rest)
         self.transport.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
@@ -149,16 +162,17 @@ class ConnectProxy:
         return await loop.create_server(lambda: _ClientSide(self), sock=sock)  # type: ignore[arg-type]
 
 
-def registry_names(resolve: Callable[[str], object | None], acr_suffix: str) -> Decide:
-    """The first form's policy: carry HTTPS to names the registry face serves, refuse the rest."""
-
-    def decide(host: str, port: int) -> Refusal | None:
-        if resolve(host) is not None:
-            if port != 443:
-                return Refusal(403, f"{host} answers on port 443 only, not {port}")
-            return None
-        if host.endswith(f".{acr_suffix}"):
-            return Refusal(502, f"{host} does not resolve: no registry or data endpoint has that name")
-        return Refusal(403, f"{host} is not a name acrlink emulates; only registry login servers and data endpoints")
-
-    return decide
+def proxy_user(head: str) -> str | None:
+    """The host a client acts as: the user of ``HTTPS_PROXY=http://HOST@127.0.0.1:PORT``, which clients
+    send as ``Proxy-Authorization: Basic base64(HOST:)``."""
+    for line in head.split("\r\n")[1:]:
+        field, _, value = line.partition(":")
+        if field.strip().lower() == "proxy-authorization":
+            scheme, _, token = value.strip().partition(" ")
+            if scheme.lower() == "basic":
+                try:
+                    user = base64.b64decode(token.strip(), validate=True).decode().partition(":")[0]
+                except (ValueError, UnicodeDecodeError):
+                    return None
+                return unquote(user) or None
+    return None

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from acrlink.domain.oci import check_name
-from acrlink.errors import AcrlinkError, MethodNotAllowed, NotFound
+from acrlink.errors import AcrlinkError, Forbidden, MethodNotAllowed, NotFound
 from acrlink.registry.handlers.base import Call, Face
 from acrlink.registry.routes import DATA_ENDPOINT_ROUTES, ROUTES, match
 from acrlink.registry.wire import error_response
@@ -34,12 +34,15 @@ class RegistryApp:
 
     async def answer(self, request: Request) -> Response:
         host = request.headers.get("host") or ""
-        target = self.face.registries.resolve(host)
+        target = self.face.cache.resolve(host)
         if target is None:
             name = host.split(":")[0]
             return error_response(NotFound("NAME_UNKNOWN", f"registry {name!r} not found"), None)
         registry = target.registry
         try:
+            denial = self.face.firewall(registry.name, request.scope.get("state", {}).get("origin"))
+            if denial is not None:
+                raise Forbidden("DENIED", denial)
             routes = DATA_ENDPOINT_ROUTES if target.data_region else ROUTES
             found = match(routes, request.scope["path"])
             if found is None:

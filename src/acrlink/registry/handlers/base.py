@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from acrlink.domain.cloud import CloudProfile
 from acrlink.errors import BadRequest
+from acrlink.registry.readcache import ReadCache
 from acrlink.registry.tokens import TokenService
 from acrlink.registry.uploads import Uploads
 from acrlink.services.content import Content
@@ -30,6 +31,13 @@ class Face:
     cloud: CloudProfile
     key: bytes
     """Signs data endpoint URLs."""
+    firewall: Callable[[str, Any], str | None] = lambda _registry, _origin: None
+    """(registry name, connection origin or None) -> None to serve, else ACR's firewall message."""
+    cache: ReadCache = field(init=False)
+    """Host -> registry and manifest lookups of the hot path, valid while the store does not change."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cache", ReadCache(self.registries, self.content))
 
 
 @dataclass
