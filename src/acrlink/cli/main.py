@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from acrlink.cli import azure, process
+from acrlink.cli import azure, network, process
+from acrlink.domain import diagnosis
 from acrlink.domain.cloud import find_cloud
 from acrlink.settings import Ports, Settings, default_data_dir
 
@@ -133,12 +135,26 @@ def down(data_dir: DataDir = None) -> None:
     typer.echo(f"acrlink stopped (pid {pid}).")
 
 
+FromHost = Annotated[str | None, typer.Option("--from", help="Act as this host (see 'acrlink hosts')")]
+
+
+def _host(directory: Path, endpoints: dict[str, object], name: str) -> network.Host:
+    found = network.graph(directory, endpoints).host(name)
+    if found is None:
+        typer.echo(f"no host called {name!r}; 'acrlink hosts' lists them", err=True)
+        raise typer.Exit(2)
+    return found
+
+
 @app.command()
-def env(data_dir: DataDir = None) -> None:
-    """Print export lines that point az and the Azure SDK for Python at this acrlink, logged in."""
+def env(data_dir: DataDir = None, from_host: FromHost = None) -> None:
+    """Print export lines that point az and the Azure SDK for Python at this acrlink, logged in. With
+    --from HOST, container clients and Python programs also act as that host (proxy, DNS view)."""
     directory = _data_dir(data_dir)
     endpoints = _running(directory)
     variables = azure.environment(directory, endpoints)
+    if from_host:
+        variables.update(network.host_environment(directory, endpoints, _host(directory, endpoints, from_host)))
     az = azure.find_az()
     lines = [azure.export_lines(variables)]
     if az:
@@ -168,6 +184,110 @@ def az(ctx: typer.Context, data_dir: DataDir = None) -> None:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     raise typer.Exit(azure.run_az(az_path, list(ctx.args), variables))
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def exec(  # noqa: A001 - the command's name
+    ctx: typer.Context,
+    from_host: Annotated[str, typer.Option("--from", help="The host to act as")] = "internet",
+    data_dir: DataDir = None,
+) -> None:
+    """Run a command as a host: acrlink exec --from myVM -- skopeo inspect docker://NAME.azurecr.cn/hello-world:v1"""
+    directory = _data_dir(data_dir)
+    endpoints = _running(directory)
+    command = [a for a in ctx.args if a != "--"] if ctx.args[:1] == ["--"] else list(ctx.args)
+    if not command:
+        typer.echo("nothing to run: acrlink exec --from HOST -- COMMAND [ARGS...]", err=True)
+        raise typer.Exit(2)
+    variables = {**os.environ, **azure.environment(directory, endpoints)}
+    variables.update(network.host_environment(directory, endpoints, _host(directory, endpoints, from_host)))
+    az_path = azure.find_az()
+    if az_path and os.path.basename(command[0]) == "az":
+        azure.ensure_login(az_path, directory, endpoints, variables)
+        command[0] = az_path
+    try:
+        raise typer.Exit(subprocess.run(command, env=variables).returncode)
+    except FileNotFoundError:
+        typer.echo(f"{command[0]}: command not found", err=True)
+        raise typer.Exit(127) from None
+
+
+@app.command()
+def hosts(data_dir: DataDir = None) -> None:
+    """List the hosts you can act as: the internet, VMs, the trusted Azure service."""
+    directory = _data_dir(data_dir)
+    endpoints = _running(directory)
+    typer.echo(network.hosts_table(network.graph(directory, endpoints), network.dns_ports(directory)))
+
+
+vm_app = typer.Typer(help="VMs: a NIC in a subnet that clients can act from.", no_args_is_help=True)
+app.add_typer(vm_app, name="vm")
+
+
+@vm_app.command("create")
+def vm_create(
+    name: str,
+    resource_group: Annotated[str, typer.Option("-g", "--resource-group")],
+    vnet_name: Annotated[str, typer.Option("--vnet-name")],
+    subnet: Annotated[str, typer.Option("--subnet")],
+    dns_forwarder: Annotated[
+        bool, typer.Option("--dns-forwarder", help="It runs a DNS server forwarding to 168.63.129.16")
+    ] = False,  # noqa: E501
+    subscription: Annotated[str | None, typer.Option("--subscription")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Create a VM (through ARM: a NIC tagged as the VM's) in a subnet."""
+    directory = _data_dir(data_dir)
+    endpoints = _running(directory)
+    try:
+        nic = network.create_vm(endpoints, name, resource_group, vnet_name, subnet, dns_forwarder, subscription)
+    except RuntimeError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    address = nic["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"]
+    typer.echo(f"VM {name}: NIC {nic['name']}, private IP {address}. Act as it with: acrlink exec --from {name} -- CMD")
+
+
+@app.command()
+def dig(
+    name: str,
+    qtype: Annotated[str, typer.Argument(help="Record type")] = "A",
+    from_host: Annotated[str, typer.Option("--from", help="The host whose view to ask")] = "internet",
+    tcp: Annotated[bool, typer.Option("--tcp")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Ask the DNS face as a host, printed like dig (a real query to that host's DNS port)."""
+    directory = _data_dir(data_dir)
+    _running(directory)
+    port = network.dns_ports(directory).get(from_host.lower())
+    if port is None:
+        typer.echo(f"no host called {from_host!r}; 'acrlink hosts' lists them", err=True)
+        raise typer.Exit(2)
+    typer.echo(network.dig(port, name, qtype.upper(), tcp))
+
+
+@app.command()
+def check(
+    registry: str,
+    from_host: Annotated[str, typer.Option("--from", help="The host to check from")] = "internet",
+    data_dir: DataDir = None,
+) -> None:
+    """Explain whether a registry is reachable from a host, step by step, and name the fix."""
+    directory = _data_dir(data_dir)
+    endpoints = _running(directory)
+    g = network.graph(directory, endpoints)
+    host = _host(directory, endpoints, from_host)
+    name = registry.lower().split(".")[0]
+    result = diagnosis.diagnose(g, host, name)
+    for step in result.steps:
+        typer.echo(f"[{'ok' if step.ok else 'FAIL'}] {step.title}")
+        for detail in step.details:
+            typer.echo(f"    {detail}")
+    if result.reachable:
+        typer.echo(f"{registry} is reachable from {host.name}.")
+        return
+    typer.echo(f"fix: {result.fix}")
+    raise typer.Exit(1)
 
 
 def main() -> None:

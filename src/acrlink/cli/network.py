@@ -1,0 +1,145 @@
+"""``acrlink hosts | vm create | dig | check``: the network as one host sees it."""
+
+from __future__ import annotations
+
+import json
+import ssl
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import httpx
+
+from acrlink.domain.cloud import find_cloud
+from acrlink.domain.netgraph import Graph, Host
+from acrlink.services.netgraph import DNS_FORWARDER_TAG, VM_TAG, build
+from acrlink.store.sqlite import SqliteStore
+
+PYRESOLVER = Path(__file__).resolve().parent.parent / "netsim" / "pyresolver"
+
+
+def graph(data_dir: Path, endpoints: dict[str, Any]) -> Graph:
+    """The network as the running acrlink sees it, read from its store."""
+    store = SqliteStore(data_dir / "acrlink.db")
+    try:
+        with store.transaction() as tx:
+            return build(tx, find_cloud(str(endpoints["cloud"])), str(endpoints.get("internetIp", "203.0.113.50")))
+    finally:
+        store.close()
+
+
+def dns_ports(data_dir: Path) -> dict[str, int]:
+    path = data_dir / "dns-views.json"
+    return {k.lower(): int(v) for k, v in json.loads(path.read_text()).items()} if path.exists() else {}
+
+
+def host_environment(data_dir: Path, endpoints: dict[str, Any], host: Host) -> dict[str, str]:
+    """Acting as ``host``: the proxy with the host as its user (common clients read either casing), the
+    emulator's control endpoints direct, and Python name resolution through the host's DNS view."""
+    # "HOST:@" rather than "HOST@": Python's requests sends no proxy credentials without the colon.
+    proxy = str(endpoints["proxy"]).replace("://", f"://{quote(host.name)}:@", 1)
+    direct = "127.0.0.1,localhost"
+    port = dns_ports(data_dir).get(host.name.lower())
+    variables = {
+        "HTTPS_PROXY": proxy,
+        "https_proxy": proxy,
+        "NO_PROXY": direct,
+        "no_proxy": direct,
+        "ACRLINK_HOST": host.name,
+    }
+    if port is not None:
+        cloud = find_cloud(str(endpoints["cloud"]))
+        variables["ACRLINK_DNS"] = f"127.0.0.1:{port}"
+        variables["ACRLINK_RESOLVE_SUFFIXES"] = cloud.acr_suffix
+        variables["PYTHONPATH"] = str(PYRESOLVER)
+    return variables
+
+
+def hosts_table(g: Graph, ports: dict[str, int]) -> str:
+    rows = [("NAME", "KIND", "PRIVATE IP", "PUBLIC IP", "VNET", "REGION", "DNS PORT")]
+    for host in g.hosts.values():
+        vnet = g.vnets.get((host.vnet_id or "").lower())
+        rows.append(
+            (
+                host.name,
+                host.kind,
+                host.private_ip or "-",
+                host.public_ip,
+                vnet.name if vnet else "-",
+                host.region or (vnet.location if vnet else "-"),
+                str(ports.get(host.name.lower(), "-")),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
+
+
+def arm_client(endpoints: dict[str, Any]) -> httpx.Client:
+    verify = ssl.create_default_context(cafile=str(endpoints["ca"]))
+    token = httpx.post(
+        f"{endpoints['arm']}/{endpoints['tenantId']}/oauth2/v2.0/token",
+        data={"grant_type": "client_credentials", "client_id": "acrlink-cli", "client_secret": "acrlink"},
+        verify=verify,
+    ).json()["access_token"]
+    return httpx.Client(
+        base_url=str(endpoints["arm"]), verify=verify, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+
+
+def create_vm(
+    endpoints: dict[str, Any],
+    name: str,
+    group: str,
+    vnet: str,
+    subnet: str,
+    dns_forwarder: bool,
+    subscription: str | None = None,
+) -> dict[str, Any]:
+    """A VM is a NIC in a subnet, tagged as the VM's: made through ARM like any NIC."""
+    sub = subscription or str(endpoints["subscriptionId"])
+    base = f"/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Network"
+    with arm_client(endpoints) as client:
+        network = client.get(f"{base}/virtualNetworks/{vnet}?api-version=2025-07-01")
+        if network.status_code != 200:
+            raise RuntimeError(network.json()["error"]["message"])
+        tags = {VM_TAG: name, **({DNS_FORWARDER_TAG: "true"} if dns_forwarder else {})}
+        body = {
+            "location": network.json()["location"],
+            "tags": tags,
+            "properties": {
+                "ipConfigurations": [
+                    {"name": "ipconfig1", "properties": {"subnet": {"id": f"{network.json()['id']}/subnets/{subnet}"}}}
+                ]
+            },
+        }
+        response = client.put(f"{base}/networkInterfaces/{name}VMNic?api-version=2023-11-01", json=body)
+        if response.status_code not in (200, 201):
+            raise RuntimeError(response.json()["error"]["message"])
+        result: dict[str, Any] = response.json()
+        return result
+
+
+def dig(port: int, name: str, qtype: str, tcp: bool) -> str:
+    """A real DNS query to the host's port, printed the way dig prints it."""
+    query = dns.message.make_query(name, dns.rdatatype.from_text(qtype), use_edns=0)
+    response = (dns.query.tcp if tcp else dns.query.udp)(query, "127.0.0.1", port=port, timeout=5)
+    flags = dns.flags.to_text(response.flags).lower()
+    counts = (len(response.question), len(response.answer), len(response.authority), len(response.additional) + 1)
+    lines = [
+        f"; <<>> acrlink dig <<>> {name} {qtype}",
+        ";; ->>HEADER<<- opcode: QUERY, status: " + dns.rcode.to_text(response.rcode()) + f", id: {response.id}",
+        f";; flags: {flags}; QUERY: {counts[0]}, ANSWER: {counts[1]}, AUTHORITY: {counts[2]}, ADDITIONAL: {counts[3]}",
+        "",
+        ";; QUESTION SECTION:",
+        *(f";{rrset.to_text()}" for rrset in response.question),
+    ]
+    for title, section in (("ANSWER", response.answer), ("AUTHORITY", response.authority)):
+        if section:
+            lines += ["", f";; {title} SECTION:", *(rrset.to_text() for rrset in section)]
+    lines += ["", f";; SERVER: 127.0.0.1#{port}({'TCP' if tcp else 'UDP'})"]
+    return "\n".join(lines)
