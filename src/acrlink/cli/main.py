@@ -59,6 +59,10 @@ def up(
             "--legacy-pe-network-policies", help="Refuse private endpoints in policy-enabled subnets (pre-2023 Azure)"
         ),
     ] = False,
+    blackhole_seconds: Annotated[
+        float, typer.Option("--blackhole-seconds", help="How long dropped connections hang before 504")
+    ] = 3.0,
+    internet_ip: Annotated[str, typer.Option("--internet-ip", help="The internet host's public IP")] = "203.0.113.50",
     detach: Annotated[bool, typer.Option("--detach", help="Run in the background; return once ready")] = False,
 ) -> None:
     """Start acrlink. In the foreground it logs a line per request; Ctrl-C stops it."""
@@ -96,6 +100,7 @@ def up(
             arguments.append("--arm-async")
         if legacy_pe_network_policies:
             arguments.append("--legacy-pe-network-policies")
+        arguments += ["--blackhole-seconds", str(blackhole_seconds), "--internet-ip", internet_ip]
         try:
             endpoints = process.start_detached(directory, arguments)
         except RuntimeError as exc:
@@ -114,6 +119,8 @@ def up(
         cloud=profile,
         arm_async=arm_async or os.environ.get("ACRLINK_ARM_ASYNC") == "1",
         legacy_pe_network_policies=legacy_pe_network_policies,
+        blackhole_seconds=blackhole_seconds,
+        internet_ip=internet_ip,
     )
     asyncio.run(_serve(settings))
 
