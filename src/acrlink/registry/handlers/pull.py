@@ -25,7 +25,7 @@ async def base(call: Call) -> Response:
 
 async def get_manifest(call: Call) -> Response:
     reference = call.params["reference"]
-    manifest = call.face.content.manifest(call.registry.name, call.name, reference)
+    manifest = call.face.cache.manifest(call.registry.name, call.name, reference)
     if not acceptable(manifest.media_type, ",".join(call.request.headers.getlist("accept"))):
         raise NotFound(
             "MANIFEST_UNKNOWN",
