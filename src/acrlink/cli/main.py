@@ -7,8 +7,9 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -122,7 +123,18 @@ def up(
         blackhole_seconds=blackhole_seconds,
         internet_ip=internet_ip,
     )
-    asyncio.run(_serve(settings))
+    run(_serve(settings))
+
+
+def run(main: Coroutine[Any, Any, None]) -> None:
+    """uvloop when it is installed (PERFORMANCE-NOTES: the DNS answer cache and the proxy pump need it),
+    else the standard loop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)
 
 
 async def _serve(settings: Settings) -> None:
