@@ -78,6 +78,7 @@ def test_providers(sdk: Sdk) -> None:
         "Microsoft.ContainerRegistry": "Registered",
         "Microsoft.Network": "Registered",
         "Microsoft.Resources": "Registered",
+        "Acrlink.Network": "Registered",
     }
     acr = providers.get("microsoft.containerregistry")
     assert acr.namespace == "Microsoft.ContainerRegistry"

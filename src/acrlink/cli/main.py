@@ -267,6 +267,36 @@ def vm_create(
     typer.echo(f"VM {name}: NIC {nic['name']}, private IP {address}. Act as it with: acrlink exec --from {name} -- CMD")
 
 
+onprem_app = typer.Typer(help="On-premises machines behind a VNet's VPN gateway or ExpressRoute.", no_args_is_help=True)
+app.add_typer(onprem_app, name="onprem")
+
+
+@onprem_app.command("create")
+def onprem_create(
+    name: str,
+    resource_group: Annotated[str, typer.Option("-g", "--resource-group")],
+    vnet_name: Annotated[str, typer.Option("--vnet-name", help="The VNet its network connects to")],
+    address: Annotated[str, typer.Option("--address", help="Its address on-premises, outside the VNet")],
+    dns_server: Annotated[list[str], typer.Option("--dns-server", help="The DNS server it asks")] = [],  # noqa: B006
+    dns_forwarder: Annotated[
+        bool, typer.Option("--dns-forwarder", help="It is a DNS server forwarding to its own")
+    ] = False,
+    connection: Annotated[str, typer.Option("--connection", help="VpnGateway or ExpressRoute")] = "VpnGateway",
+    data_dir: DataDir = None,
+) -> None:
+    """Create an on-premises host (S5, S16): act as it with acrlink exec --from NAME."""
+    directory = _data_dir(data_dir)
+    endpoints = _running(directory)
+    try:
+        network.create_onprem(
+            endpoints, name, resource_group, vnet_name, address, dns_server, dns_forwarder, connection
+        )
+    except RuntimeError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"on-premises host {name} at {address}, behind {vnet_name}'s gateway.")
+
+
 @app.command()
 def dig(
     name: str,

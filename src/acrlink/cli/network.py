@@ -124,6 +124,37 @@ def create_vm(
         return result
 
 
+def create_onprem(
+    endpoints: dict[str, Any],
+    name: str,
+    group: str,
+    vnet: str,
+    address: str,
+    dns_servers: list[str],
+    dns_forwarder: bool,
+    connection: str,
+) -> dict[str, Any]:
+    """An on-premises machine behind the VNet's gateway, through ARM (``Acrlink.Network/onPremisesHosts``)."""
+    sub = str(endpoints["subscriptionId"])
+    group_path = f"/subscriptions/{sub}/resourceGroups/{group}/providers"
+    vnet_id = f"{group_path}/Microsoft.Network/virtualNetworks/{vnet}"
+    body = {
+        "properties": {
+            "virtualNetwork": {"id": vnet_id},
+            "privateIPAddress": address,
+            "dnsServers": dns_servers,
+            "dnsForwarder": dns_forwarder,
+            "connectionType": connection,
+        }
+    }
+    with arm_client(endpoints) as client:
+        response = client.put(f"{group_path}/Acrlink.Network/onPremisesHosts/{name}?api-version=2026-01-01", json=body)
+    if response.status_code not in (200, 201):
+        raise RuntimeError(response.json()["error"]["message"])
+    result: dict[str, Any] = response.json()
+    return result
+
+
 def dig(port: int, name: str, qtype: str, tcp: bool) -> str:
     """A real DNS query to the host's port, printed the way dig prints it."""
     query = dns.message.make_query(name, dns.rdatatype.from_text(qtype), use_edns=0)

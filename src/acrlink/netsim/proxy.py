@@ -14,6 +14,7 @@ import base64
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import cast
 from urllib.parse import unquote
 
 from acrlink.netsim import proxyproto
@@ -44,8 +45,8 @@ class _Pump(asyncio.Protocol):
         self.peer: _Pump | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses.
+        self.transport = cast(asyncio.Transport, transport)
         transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
 
     def data_received(self, data: bytes) -> None:

@@ -16,13 +16,15 @@ from acrlink.resources.network.private_endpoint import PRIVATE_ENDPOINTS
 from acrlink.resources.network.subnet import SUBNETS
 from acrlink.resources.network.vnet import VIRTUAL_NETWORKS
 from acrlink.resources.network.zone_group import ZONE_GROUPS
+from acrlink.resources.onprem import ON_PREMISES_HOSTS
 from acrlink.resources.privatedns.link import VIRTUAL_NETWORK_LINKS
 from acrlink.resources.privatedns.recordset import ALL_RECORD_SETS, RECORD_SET_TYPES
 from acrlink.resources.privatedns.zone import ZONES
 from acrlink.resources.replication import REPLICATIONS_TYPE
 
-PROVIDER_NAMESPACES = ("Microsoft.ContainerRegistry", "Microsoft.Network", "Microsoft.Resources")
-"""Namespaces a subscription can register. Microsoft.Resources is always registered."""
+PROVIDER_NAMESPACES = ("Microsoft.ContainerRegistry", "Microsoft.Network", "Microsoft.Resources", "Acrlink.Network")
+"""Namespaces a subscription can register. Microsoft.Resources is always registered. Acrlink.Network holds
+acrlink's own on-premises hosts (``resources/onprem.py``)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ def build_catalog(extra: Iterable[ResourceType] = ()) -> Catalog:
             VIRTUAL_NETWORK_LINKS,
             *RECORD_SET_TYPES,
             ALL_RECORD_SETS,
+            ON_PREMISES_HOSTS,
             *extra,
         ),
         namespace_actions={

@@ -10,6 +10,7 @@ from acrlink.changes import ChangeFeed
 from acrlink.domain.cloud import CloudProfile
 from acrlink.domain.netgraph import (
     INTERNET,
+    ONPREM,
     TRUSTED,
     VM,
     EndpointNode,
@@ -25,6 +26,7 @@ from acrlink.domain.netgraph import (
 from acrlink.domain.privatelink import DISCONNECTED
 from acrlink.ids import parse_resource_id
 from acrlink.resources.network.common import NIC_TYPE, PE_TYPE, PEERING_TYPE, VNET_TYPE
+from acrlink.resources.onprem import TYPE as ONPREM_TYPE
 from acrlink.resources.privatedns.link import TYPE as LINK_TYPE
 from acrlink.resources.privatedns.recordset import RECORD_TYPES, RECORDS_KEY, ZONE_TYPE
 from acrlink.resources.registry import CONNECTIONS, REPLICATIONS
@@ -215,6 +217,20 @@ def _hosts(tx: Transaction, vnets: dict[str, VnetNode], internet_ip: str) -> dic
     }
     for record in tx.query(type=NIC_TYPE):
         hosts.update(_vm(record, vnets))
+    for record in tx.query(type=ONPREM_TYPE):
+        props = record.body["properties"]
+        servers = props.get("dnsServers") or []
+        vnet = vnets.get(props["virtualNetwork"]["id"].lower())
+        hosts[record.body["name"].lower()] = Host(
+            record.body["name"],
+            ONPREM,
+            egress_ip(record.body["id"]),
+            props["virtualNetwork"]["id"].lower(),
+            props["privateIPAddress"],
+            vnet.location if vnet else None,
+            servers[0] if servers else None,
+            bool(props.get("dnsForwarder")),
+        )
     return hosts
 
 
