@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .conftest import Running, start, stop
+from .conftest import Running, private_registry, start, stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.az]
 
@@ -29,169 +29,33 @@ def net(tmp_path_factory: pytest.TempPathFactory, acrlink: Running, az_path: str
 
 def _dig(net: Running, host: str, name: str) -> str:
     port = json.loads((net.data_dir / "dns-views.json").read_text())[host.lower()]
-    return subprocess.run(
-        ["dig", "@127.0.0.1", "-p", str(port), name, "+short"], capture_output=True, text=True, check=True
-    ).stdout.split()[-1]
+    answer = subprocess.run(["dig", "@127.0.0.1", "-p", str(port), name, "+short"], capture_output=True, text=True,
+                            check=True)
+    return answer.stdout.split()[-1]
 
 
 def _inspect(net: Running, host: str, password: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "acrlink",
-            "exec",
-            "--from",
-            host,
-            "--",
-            "skopeo",
-            "inspect",
-            "--retry-times",
-            "0",
-            "--creds",
-            f"{REG}:{password}",
-            f"docker://{REG}.azurecr.cn/hello-world:v1",
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "ACRLINK_DATA_DIR": str(net.data_dir)},
-        timeout=60,
-    )
+        [sys.executable, "-m", "acrlink", "exec", "--from", host, "--", "skopeo", "inspect", "--retry-times", "0",
+         "--creds", f"{REG}:{password}", f"docker://{REG}.azurecr.cn/hello-world:v1"],
+        capture_output=True, text=True, env={**os.environ, "ACRLINK_DATA_DIR": str(net.data_dir)}, timeout=60)
 
 
 def test_onprem_reaches_the_registry_privately_only_through_a_forwarding_dns_chain(net: Running) -> None:
-    net.az("group", "create", "-n", RG, "-l", "chinanorth2", "-o", "none")
-    net.az("acr", "create", "-n", REG, "-g", RG, "--sku", "Premium", "--admin-enabled", "true", "-o", "none")
-    net.az("acr", "import", "-n", REG, "--source", "mcr.microsoft.com/hello-world:latest", "--image", "hello-world:v1")
-    password = net.az(
-        "acr", "credential", "show", "-n", REG, "--query", "passwords[0].value", "-o", "tsv"
-    ).stdout.strip()
-    net.az(
-        "network",
-        "vnet",
-        "create",
-        "-g",
-        RG,
-        "-n",
-        "hub",
-        "--address-prefixes",
-        "10.0.0.0/16",
-        "--subnet-name",
-        "default",
-        "--subnet-prefixes",
-        "10.0.0.0/24",
-        "-o",
-        "none",
-    )
-    net.az("network", "private-dns", "zone", "create", "-g", RG, "-n", "privatelink.azurecr.cn", "-o", "none")
-    net.az(
-        "network",
-        "private-dns",
-        "link",
-        "vnet",
-        "create",
-        "-g",
-        RG,
-        "-z",
-        "privatelink.azurecr.cn",
-        "-n",
-        "hub",
-        "-v",
-        "hub",
-        "-e",
-        "false",
-        "-o",
-        "none",
-    )
-    registry_id = net.az("acr", "show", "-n", REG, "--query", "id", "-o", "tsv").stdout.strip()
-    net.az(
-        "network",
-        "private-endpoint",
-        "create",
-        "-g",
-        RG,
-        "-n",
-        "pe",
-        "--vnet-name",
-        "hub",
-        "--subnet",
-        "default",
-        "--private-connection-resource-id",
-        registry_id,
-        "--group-ids",
-        "registry",
-        "--connection-name",
-        "c",
-        "-o",
-        "none",
-    )
-    net.az(
-        "network",
-        "private-endpoint",
-        "dns-zone-group",
-        "create",
-        "-g",
-        RG,
-        "--endpoint-name",
-        "pe",
-        "-n",
-        "default",
-        "--private-dns-zone",
-        "privatelink.azurecr.cn",
-        "--zone-name",
-        "acr",
-        "-o",
-        "none",
-    )
-    net.az("acr", "update", "-n", REG, "--public-network-enabled", "false", "-o", "none")
+    private_registry(net, RG, REG, "hub", admin=True)
+    password = net.azs(f"acr credential show -n {REG} --query passwords[0].value")
+    net.azs(f"acr update -n {REG} --public-network-enabled false")
     # A DNS forwarder VM in the hub (forwards to 168.63.129.16), an on-premises DNS server forwarding to
     # it, an office machine asking that server, and a lab machine asking a server that resolves publicly.
     net.cli("vm", "create", "dnsvm", "-g", RG, "--vnet-name", "hub", "--subnet", "default", "--dns-forwarder")
-    dns_vm = json.loads(net.az("network", "nic", "show", "-g", RG, "-n", "dnsvmVMNic", "-o", "json").stdout)
-    dns_vm_ip = dns_vm["ipConfigurations"][0]["privateIPAddress"]
-    net.cli(
-        "onprem",
-        "create",
-        "corpdns",
-        "-g",
-        RG,
-        "--vnet-name",
-        "hub",
-        "--address",
-        "192.168.0.53",
-        "--dns-server",
-        dns_vm_ip,
-        "--dns-forwarder",
-    )
-    net.cli(
-        "onprem",
-        "create",
-        "office",
-        "-g",
-        RG,
-        "--vnet-name",
-        "hub",
-        "--address",
-        "192.168.1.10",
-        "--dns-server",
-        "192.168.0.53",
-        "--connection",
-        "ExpressRoute",
-    )
+    dns_vm_ip = net.azs(f"network nic show -g {RG} -n dnsvmVMNic --query ipConfigurations[0].privateIPAddress")
+    net.cli("onprem", "create", "corpdns", "-g", RG, "--vnet-name", "hub", "--address", "192.168.0.53",
+            "--dns-server", dns_vm_ip, "--dns-forwarder")
+    net.cli("onprem", "create", "office", "-g", RG, "--vnet-name", "hub", "--address", "192.168.1.10",
+            "--dns-server", "192.168.0.53", "--connection", "ExpressRoute")
     net.cli("onprem", "create", "publicdns", "-g", RG, "--vnet-name", "hub", "--address", "192.168.0.54")
-    net.cli(
-        "onprem",
-        "create",
-        "lab",
-        "-g",
-        RG,
-        "--vnet-name",
-        "hub",
-        "--address",
-        "192.168.2.10",
-        "--dns-server",
-        "192.168.0.54",
-    )
+    net.cli("onprem", "create", "lab", "-g", RG, "--vnet-name", "hub", "--address", "192.168.2.10",
+            "--dns-server", "192.168.0.54")
     assert "office" in net.cli("hosts").stdout
 
     assert _dig(net, "office", f"{REG}.azurecr.cn") == "10.0.0.4"
