@@ -74,7 +74,7 @@ def build(tx: Transaction, cloud: CloudProfile, internet_ip: str) -> Graph:
         zones=_zones(tx),
         links=tuple(
             LinkNode(
-                zone_id=str(parse_resource_id(r.body["id"]).parent.key),  # type: ignore[union-attr]
+                zone_id=_parent_key(r.body["id"]),
                 vnet_id=r.body["properties"]["virtualNetwork"]["id"].lower(),
                 nx_redirect=r.body["properties"].get("resolutionPolicy") == "NxDomainRedirect",
             )
@@ -82,6 +82,11 @@ def build(tx: Transaction, cloud: CloudProfile, internet_ip: str) -> Graph:
         ),
         hosts=_hosts(tx, vnets, internet_ip),
     )
+
+
+def _parent_key(resource_id: str) -> str:
+    ref = parse_resource_id(resource_id)
+    return ref.parent.key if ref is not None and ref.parent is not None else ""
 
 
 def _registries(tx: Transaction) -> dict[str, RegistryNode]:

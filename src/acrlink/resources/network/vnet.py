@@ -93,7 +93,7 @@ def _sync_subnets(ctx: Context, ref: ResourceRef, vnet: Doc, wanted: list[dict[s
     names = [s.get("name") for s in wanted]
     if any(not isinstance(n, str) or not n for n in names):
         raise BadRequest("InvalidRequestFormat", "Every inline subnet needs a name.", target="properties.subnets")
-    lowered = [n.lower() for n in names]  # type: ignore[union-attr]
+    lowered = [str(n).lower() for n in names]
     if len(set(lowered)) != len(lowered):
         raise BadRequest("InvalidRequestFormat", f"Subnet names of virtual network {ref.name} must be unique.")
     current = {s["name"].lower(): s for s in ctx.children(ref, "subnets")}
