@@ -4,7 +4,8 @@ The main DNS port (``endpoints.json`` ``dns``) answers as the internet host; eve
 the trusted-service host) gets a port of its own, listed in ``DIR/dns-views.json`` and by
 ``acrlink hosts``, so a real ``dig -p PORT`` asks as that host. Answers are rendered once per
 (host, name, type) and cached until the resource graph changes; a hit only patches ID, RD and the
-question's casing.
+question's casing. Over UDP a repeated query (the same bytes after its ID) is one dict lookup, and the
+listener reads and answers datagrams straight from its socket (PERFORMANCE-NOTES, bench/dns).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import json
 import logging
 import socket
 import struct
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import dns.rcode
 import dns.rdataclass
@@ -30,6 +32,13 @@ from acrlink.domain.netgraph import Graph
 
 log = logging.getLogger("acrlink.dns")
 CACHE_LIMIT = 100_000
+UDP_PACKETS_LIMIT = 10_000
+"""Remembered UDP queries per host (a resolver that randomizes name casing makes each query new)."""
+UDP_MAX = 65535
+UDP_BATCH = 64
+"""Datagrams answered per readiness callback before other work gets the loop."""
+UDP_BACKLOG = 1024
+"""Responses held while the socket's send buffer is full; more are dropped, as a full network would."""
 TCP_IDLE_SECONDS = 10.0
 INTERNET = "internet"
 
@@ -40,19 +49,51 @@ class Answers:
     def __init__(self, graph: Callable[[], Graph], changes: ChangeFeed) -> None:
         self._graph = graph
         self._cache: dict[tuple[str, str, int, bool], bytes] = {}
-        changes.subscribe(lambda _version: self._cache.clear())
+        self._udp: dict[str, dict[bytes, bytes]] = {}
+        changes.subscribe(lambda _version: self._clear())
+
+    def _clear(self) -> None:
+        self._cache.clear()
+        for packets in self._udp.values():
+            packets.clear()
+
+    def udp_packets(self, host: str) -> dict[bytes, bytes]:
+        """The host's UDP fast path: a query's bytes after the ID -> the response's bytes after the ID.
+
+        Everything in a response but its ID follows from those bytes (flags, question with its casing,
+        OPT payload size for the truncation limit) and the host's view, so a repeated query costs one
+        lookup. The dict is cleared in place with the answer cache, when the resource graph changes."""
+        return self._udp.setdefault(host, {})
+
+    def respond_udp(self, host: str, packet: bytes, packets: dict[bytes, bytes]) -> bytes | None:
+        """``respond`` for UDP, remembering answered queries in ``packets`` (``udp_packets(host)``)."""
+        outcome = self._respond(host, packet, True)
+        if outcome is None:
+            return None
+        response, answered = outcome
+        if answered:
+            if len(packets) >= UDP_PACKETS_LIMIT:
+                packets.clear()
+            packets[packet[2:]] = response[2:]
+        return response
 
     def respond(self, host: str, packet: bytes, udp: bool) -> bytes | None:
+        response = self._respond(host, packet, udp)
+        return None if response is None else response[0]
+
+    def _respond(self, host: str, packet: bytes, udp: bool) -> tuple[bytes, bool] | None:
+        """The response, and whether it is a view's answer (not an error about the packet itself)."""
         try:
             question = wire.read_question(packet)
         except wire.Malformed:
             return None
         except wire.FormError as error:
-            return wire.error_response(error.ident, error.flags, dns.rcode.FORMERR)
+            return wire.error_response(error.ident, error.flags, dns.rcode.FORMERR), False
         if question.opcode != 0:
-            return wire.error_response(question.id, question.flags, dns.rcode.NOTIMP, question.question_bytes)
+            return wire.error_response(question.id, question.flags, dns.rcode.NOTIMP, question.question_bytes), False
         if question.qclass != dns.rdataclass.IN or question.qtype in wire.ZONE_TRANSFERS:
-            return wire.error_response(question.id, question.flags, dns.rcode.REFUSED, question.question_bytes)
+            response = wire.error_response(question.id, question.flags, dns.rcode.REFUSED, question.question_bytes)
+            return response, False
         key = (host, question.name, question.qtype, question.edns)
         cached = self._cache.get(key)
         if cached is None:
@@ -61,7 +102,7 @@ class Answers:
                 self._cache.clear()
             self._cache[key] = cached
         limit = question.udp_payload if udp else None
-        return wire.personalize(cached, question, limit)
+        return wire.personalize(cached, question, limit), True
 
     def _render(self, host_name: str, question: wire.Question) -> bytes:
         graph = self._graph()
@@ -74,19 +115,68 @@ class Answers:
         return wire.render(question, answer)
 
 
-class _Udp(asyncio.DatagramProtocol):
-    def __init__(self, answers: Answers, host: str) -> None:
-        self._answers, self._host = answers, host
-        self._transport: asyncio.DatagramTransport | None = None
+class _Udp:
+    """A host's UDP listener: ``recvfrom``/``sendto`` on the socket from the loop's reader callback.
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # Python 3.11's selector datagram transport is not a DatagramTransport subclass.
-        self._transport = cast(asyncio.DatagramTransport, transport)
+    Cheaper per datagram than a loop's datagram transport (no per-datagram protocol call or context
+    copy, several datagrams per wake-up); a repeated query is answered from ``Answers.udp_packets``.
+    Responses the kernel cannot take yet wait for the socket to be writable."""
 
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        response = self._answers.respond(self._host, data, udp=True)
-        if response is not None and self._transport is not None:
-            self._transport.sendto(response, addr)
+    def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket, answers: Answers, host: str) -> None:
+        self._loop, self._sock, self._answers, self._host = loop, sock, answers, host
+        self._packets = answers.udp_packets(host)
+        self._backlog: deque[tuple[bytes, Any]] = deque()
+        self._fd = sock.fileno()
+        sock.setblocking(False)
+        loop.add_reader(self._fd, self._readable)
+
+    def _readable(self) -> None:
+        recvfrom, packets, answers, host = self._sock.recvfrom, self._packets, self._answers, self._host
+        for _ in range(UDP_BATCH):
+            try:
+                data, addr = recvfrom(UDP_MAX)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # e.g. an ICMP error reported for an earlier send
+                continue
+            tail = packets.get(data[2:])
+            if tail is not None:
+                self._send(data[:2] + tail, addr)
+                continue
+            response = answers.respond_udp(host, data, packets)
+            if response is not None:
+                self._send(response, addr)
+
+    def _send(self, response: bytes, addr: Any) -> None:
+        if not self._backlog:
+            try:
+                self._sock.sendto(response, addr)
+                return
+            except (BlockingIOError, InterruptedError):
+                self._loop.add_writer(self._fd, self._writable)
+            except OSError:
+                return
+        if len(self._backlog) < UDP_BACKLOG:
+            self._backlog.append((response, addr))
+
+    def _writable(self) -> None:
+        while self._backlog:
+            response, addr = self._backlog[0]
+            try:
+                self._sock.sendto(response, addr)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                pass
+            self._backlog.popleft()
+        self._loop.remove_writer(self._fd)
+
+    def close(self) -> None:
+        if self._sock.fileno() >= 0:
+            self._loop.remove_reader(self._fd)
+            self._loop.remove_writer(self._fd)
+            self._sock.close()
+        self._backlog.clear()
 
 
 class _Tcp(asyncio.Protocol):
@@ -141,7 +231,7 @@ class DnsFace:
         self._graph = graph
         self._host = host
         self._views_path = views_path
-        self._listeners: dict[str, tuple[asyncio.BaseTransport, asyncio.Server, int]] = {}
+        self._listeners: dict[str, tuple[_Udp, asyncio.Server, int]] = {}
         self._pending = False
         changes.subscribe(lambda _version: self._schedule_reconcile())
 
@@ -151,9 +241,10 @@ class DnsFace:
 
     async def _listen(self, host: str, udp_sock: socket.socket, tcp_sock: socket.socket) -> None:
         loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(lambda: _Udp(self._answers, host), sock=udp_sock)
+        port = udp_sock.getsockname()[1]
+        udp = _Udp(loop, udp_sock, self._answers, host)
         server = await loop.create_server(lambda: _Tcp(self._answers, host), sock=tcp_sock)
-        self._listeners[host.lower()] = (transport, server, udp_sock.getsockname()[1])
+        self._listeners[host.lower()] = (udp, server, port)
 
     def _schedule_reconcile(self) -> None:
         if not self._pending:
