@@ -13,20 +13,16 @@ anything is timed. Then dnsperf runs against each in turn, the order flipping ev
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import random
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +32,10 @@ import dns.message
 import dns.query
 import dns.rcode
 import dns.rdatatype
-import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/, for common.py (run as a script)
+import common
+from common import arm_client, free_port, log, wait_for
 
 VM = "benchvm"
 ZONE = "privatelink.azurecr.cn"
@@ -45,82 +44,23 @@ TARGET = 1.0
 """acrlink qps / dnsmasq qps, issue 5."""
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 @dataclass
-class Server:
-    label: str
-    process: subprocess.Popen[bytes]
+class Server(common.Server):
+    """A DNS server under dnsperf: its port and its figures, one per round."""
+
     port: int = 0
     qps: list[float] = field(default_factory=list)
     cpu_us: list[float] = field(default_factory=list)
     lost: list[float] = field(default_factory=list)
-
-    def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        """SIGTERM by PID, SIGKILL after 10 s; always reaped."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def free_port() -> int:
-    """A port free for both UDP and TCP on 127.0.0.1 (dnsmasq listens on both)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = int(udp.getsockname()[1])
-            with socket.socket() as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-
-
-def wait_for(what: str, check: Callable[[], bool], process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode}")
-        with contextlib.suppress(Exception):
-            if check():
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"{what} not ready after {timeout} s")
 
 
 # acrlink and its world ------------------------------------------------------------------------------
 
 
 def start_acrlink(work: Path) -> tuple[Server, dict[str, Any]]:
-    data_dir = work / "acrlink"
-    data_dir.mkdir()
-    log_file = open(work / "acrlink.log", "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen(
-        [sys.executable, "-m", "acrlink", "up", "--data-dir", str(data_dir)],
-        stdin=subprocess.DEVNULL,
-        stdout=log_file,
-        stderr=log_file,
-        env={**os.environ, "ACRLINK_DATA_DIR": str(data_dir)},
-    )
-    server = Server("acrlink", process)
-    endpoints_path = data_dir / "endpoints.json"
-    try:
-        wait_for("acrlink", lambda: json.loads(endpoints_path.read_text()).get("pid") == process.pid, process)
-    except BaseException:
-        server.stop()
-        raise
-    return server, json.loads(endpoints_path.read_text())
+    """acrlink (``acrlink up`` in the foreground) and its endpoints."""
+    process, endpoints = common.start_acrlink(work)
+    return Server("acrlink", process), endpoints
 
 
 def create_world(endpoints: dict[str, Any], registries: int, private: int) -> None:
@@ -128,12 +68,7 @@ def create_world(endpoints: dict[str, Any], registries: int, private: int) -> No
     data endpoints), a VNet with a linked private zone, private endpoints with zone groups for the first
     ``private`` registries, and a VM (a NIC tagged ``acrlink-vm``) in the VNet."""
     arm, sub = endpoints["arm"], endpoints["subscriptionId"]
-    with httpx.Client(verify=endpoints["ca"], trust_env=False, timeout=60) as client:
-        token = client.post(
-            f"{arm}/{endpoints['tenantId']}/oauth2/v2.0/token",
-            data={"grant_type": "client_credentials", "client_id": "bench", "client_secret": "bench"},
-        ).json()["access_token"]
-        client.headers["Authorization"] = f"Bearer {token}"
+    with arm_client(endpoints, timeout=60) as client:
 
         def put(path: str, body: dict[str, Any], version: str) -> dict[str, Any]:
             answer = client.put(f"{arm}{path}?api-version={version}", json=body)
@@ -267,7 +202,7 @@ def dnsmasq_config(answers: dict[str, Answer]) -> str:
 def start_dnsmasq(work: Path, config: str) -> Server:
     conf = work / "dnsmasq.conf"
     conf.write_text(config)
-    port = free_port()
+    port = free_port(udp=True)
     log_file = open(work / "dnsmasq.log", "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
         [

@@ -14,105 +14,27 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import hashlib
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/, for common.py (run as a script)
+from common import MIB, TLS13_CIPHER, cpu_seconds, create_registry, log, start_acrlink, stop
 
 REGISTRY = "benchreg"
 LOGIN = f"{REGISTRY}.azurecr.cn"
 REPO = "bench"
-MIB = 1 << 20
-TLS13_CIPHER = "TLS_AES_128_GCM_SHA256"
 TARGET = 0.8
 """proxied / direct, issue 5."""
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def wait_for(what: str, check: Callable[[], bool], process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode}")
-        with contextlib.suppress(Exception):
-            if check():
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"{what} not ready after {timeout} s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM by PID, SIGKILL after 10 s; always reaped."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def start_acrlink(work: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
-    """``acrlink up`` in the foreground, as ``--detach`` runs it (request logging on)."""
-    data_dir = work / "acrlink"
-    data_dir.mkdir()
-    log_file = open(work / "acrlink.log", "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen(
-        [sys.executable, "-m", "acrlink", "up", "--data-dir", str(data_dir)],
-        stdin=subprocess.DEVNULL,
-        stdout=log_file,
-        stderr=log_file,
-        env={**os.environ, "ACRLINK_DATA_DIR": str(data_dir)},
-    )
-    endpoints_path = data_dir / "endpoints.json"
-    try:
-        wait_for("acrlink", lambda: json.loads(endpoints_path.read_text()).get("pid") == process.pid, process)
-    except BaseException:
-        stop(process)
-        raise
-    return process, json.loads(endpoints_path.read_text())
-
-
-def create_registry(endpoints: dict[str, Any]) -> str:
-    """The ARM calls of ``az group create`` + ``az acr create --sku Premium --admin-enabled true`` +
-    ``az acr credential show``: the admin password."""
-    arm, sub = endpoints["arm"], endpoints["subscriptionId"]
-    with httpx.Client(verify=endpoints["ca"], trust_env=False, timeout=30) as client:
-        token = client.post(
-            f"{arm}/{endpoints['tenantId']}/oauth2/v2.0/token",
-            data={"grant_type": "client_credentials", "client_id": "bench", "client_secret": "bench"},
-        ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        group = f"{arm}/subscriptions/{sub}/resourceGroups/benchproxy"
-        client.put(
-            f"{group}?api-version=2022-09-01", json={"location": "chinanorth2"}, headers=headers
-        ).raise_for_status()
-        registry = f"{group}/providers/Microsoft.ContainerRegistry/registries/{REGISTRY}"
-        body = {"location": "chinanorth2", "sku": {"name": "Premium"}, "properties": {"adminUserEnabled": True}}
-        client.put(f"{registry}?api-version=2025-11-01", json=body, headers=headers).raise_for_status()
-        credentials = client.post(f"{registry}/listCredentials?api-version=2025-11-01", headers=headers)
-        credentials.raise_for_status()
-        return str(credentials.json()["passwords"][0]["value"])
 
 
 def access_token(registry_port: int, ca: str, password: str) -> str:
@@ -167,7 +89,7 @@ def main() -> None:
         acrlink, endpoints = start_acrlink(work)
         registry_port = int(endpoints["registry"].rsplit(":", 1)[1])
         ca = endpoints["ca"]
-        password = create_registry(endpoints)
+        password = create_registry(endpoints, REGISTRY, resource_group="benchproxy", api_version="2025-11-01")
         token = access_token(registry_port, ca, password)
         blob = work / "blob"
         size = args.size_mib * MIB

@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,9 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/, for common.py (run as a script)
+from common import MIB, TLS13_CIPHER, Server, create_registry, free_port, log, start_acrlink, wait_for
+
 REGISTRY = "benchreg1"
 LOGIN = f"{REGISTRY}.azurecr.cn"
 DIST_HOST = "distribution.bench.test"
@@ -45,65 +47,8 @@ PUSH_REPO = "bench"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 GZIP_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
-TLS13_CIPHER = "TLS_AES_128_GCM_SHA256"
-MIB = 1 << 20
 TARGETS = {"blob pull (curl)": 1.0, "push (skopeo)": 0.8, "manifest GETs/s": 3.0}
 RSS_TARGET_MIB = 150
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-# Processes ------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Server:
-    name: str
-    process: subprocess.Popen[bytes]
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def status(self, key: str) -> int:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) * 1024
-        raise KeyError(key)
-
-    def stop(self) -> None:
-        """SIGTERM by PID, SIGKILL after 10 s; always reaped."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(what: str, check: Callable[[], bool], process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode}")
-        with contextlib.suppress(Exception):
-            if check():
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"{what} not ready after {timeout} s")
 
 
 # The image ------------------------------------------------------------------------------------------
@@ -216,52 +161,6 @@ class Target:
         self.results.setdefault(metric, []).append(value)
         if cpu is not None:
             self.cpu.setdefault(metric, []).append(cpu)
-
-
-def start_acrlink(work: Path, registry_port: int) -> tuple[Server, dict[str, Any]]:
-    data_dir = work / "acrlink"
-    data_dir.mkdir()
-    log_file = open(work / "acrlink.log", "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen(
-        [sys.executable, "-m", "acrlink", "up", "--data-dir", str(data_dir), "--registry-port", str(registry_port)],
-        stdin=subprocess.DEVNULL,
-        stdout=log_file,
-        stderr=log_file,
-        env={**os.environ, "ACRLINK_DATA_DIR": str(data_dir)},
-    )
-    server = Server("acrlink", process)
-    endpoints_path = data_dir / "endpoints.json"
-
-    def ready() -> bool:
-        return bool(json.loads(endpoints_path.read_text()).get("pid") == process.pid)
-
-    try:
-        wait_for("acrlink", ready, process)
-    except BaseException:
-        server.stop()
-        raise
-    return server, json.loads(endpoints_path.read_text())
-
-
-def create_registry(endpoints: dict[str, Any]) -> str:
-    """ARM calls az would make: a token, a resource group, a Premium registry with the admin user; its password."""
-    arm, sub = endpoints["arm"], endpoints["subscriptionId"]
-    with httpx.Client(verify=endpoints["ca"], trust_env=False, timeout=30) as client:
-        token = client.post(
-            f"{arm}/{endpoints['tenantId']}/oauth2/v2.0/token",
-            data={"grant_type": "client_credentials", "client_id": "bench", "client_secret": "bench"},
-        ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        group = f"{arm}/subscriptions/{sub}/resourceGroups/benchrg"
-        client.put(
-            f"{group}?api-version=2022-09-01", json={"location": "chinanorth2"}, headers=headers
-        ).raise_for_status()
-        registry = f"{group}/providers/Microsoft.ContainerRegistry/registries/{REGISTRY}"
-        body = {"location": "chinanorth2", "sku": {"name": "Premium"}, "properties": {"adminUserEnabled": True}}
-        client.put(f"{registry}?api-version=2023-07-01", json=body, headers=headers).raise_for_status()
-        credentials = client.post(f"{registry}/listCredentials?api-version=2023-07-01", headers=headers)
-        credentials.raise_for_status()
-        return str(credentials.json()["passwords"][0]["value"])
 
 
 def acr_token(port: int, ca: str, password: str, actions: str) -> str:
@@ -501,10 +400,11 @@ def bench(options: argparse.Namespace, work: Path, namespaced: bool, servers: li
     if namespaced:
         prepare_namespace(work)
     acr_port = 443 if namespaced else free_port()
-    acrlink, endpoints = start_acrlink(work, acr_port)
+    process, endpoints = start_acrlink(work, "--registry-port", str(acr_port))
+    acrlink = Server("acrlink", process)
     servers.append(acrlink)
     ca = endpoints["ca"]
-    password = create_registry(endpoints)
+    password = create_registry(endpoints, REGISTRY, resource_group="benchrg", api_version="2023-07-01")
     dist_port = free_port()
     cert_dir = work / "certs"
     cert_dir.mkdir()
