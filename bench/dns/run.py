@@ -1,6 +1,6 @@
 """acrlink's DNS face against dnsmasq serving the same records: queries per second with dnsperf, one run.
 
-Run: /work/venv-main/bin/python bench/dns/run.py [--rounds N] [--seconds S]   (README.md next to this file)
+Run: .venv/bin/python bench/dns/run.py [--rounds N] [--seconds S]   (README.md next to this file)
 
 acrlink gets a world through ARM (registries, a VNet with a linked ``privatelink.azurecr.cn`` zone,
 private endpoints with zone groups, a VM); the queries are asked as that VM (its own DNS port), so the

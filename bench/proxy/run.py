@@ -1,6 +1,6 @@
 """A 256 MiB blob pulled through acrlink's client proxy against straight from its registry face, one run.
 
-Run: /work/venv-main/bin/python bench/proxy/run.py [--runs N] [--size-mib M]   (README.md next to this file)
+Run: .venv/bin/python bench/proxy/run.py [--runs N] [--size-mib M]   (README.md next to this file)
 
 One acrlink, one admin-enabled Premium registry (created through ARM, as ``az acr create
 --admin-enabled true`` does), one blob pushed monolithically. Then curl pulls it over TLS 1.3 / HTTP/1.1,

@@ -1,6 +1,6 @@
 """acrlink's registry face side by side with CNCF Distribution (Debian ``docker-registry``), one run.
 
-Run: /work/venv-main/bin/python bench/registry/run.py [--runs N]   (README.md next to this file)
+Run: .venv/bin/python bench/registry/run.py [--runs N]   (README.md next to this file)
 
 Both servers run on this machine over TLS 1.3 / HTTP/1.1 with certificates from acrlink's CA, are
 driven by the same clients (curl, skopeo, wrk), and are measured in interleaved runs (the order flips
