@@ -198,10 +198,8 @@ class ArmFace:
         assert r.rtype and r.ref
         existed = self.service.delete(r.rtype, r.ref, p.app_id, request.headers.get("if-match"))
         response = self.answers.deleted(request, existed, r.subscription, r.rtype.namespace, "global")
-        if not existed and r.rtype.type.endswith("privateEndpointConnections"):
-            response.headers["x-ms-warning"] = (
-                f"The private endpoint connection '{r.ref.name}' was not found; nothing was deleted."
-            )
+        if not existed and r.rtype.absent_delete_warning:
+            response.headers["x-ms-warning"] = r.rtype.absent_delete_warning.format(name=r.ref.name)
         return response
 
     async def action(self, request: Request, r: routes.Route, body: Any, p: Principal) -> Response:

@@ -128,6 +128,8 @@ class ResourceType:
     """``regional`` (a region of the cloud, required), ``global`` or ``inherited`` (child resources)."""
     not_found: Callable[[ResourceRef], AcrlinkError] | None = None
     """The error a GET of a missing resource gets; ARM's ``ResourceNotFound`` when None."""
+    absent_delete_warning: str = ""
+    """An ``x-ms-warning`` header for a DELETE of nothing (``{name}`` is the name asked for)."""
     lists: tuple[str, ...] = ()
     """For a collection-only pseudo type (private DNS ``ALL``): the full types its GET lists."""
     label: str = ""

@@ -96,4 +96,5 @@ CONNECTIONS_TYPE = ResourceType(
     location="inherited",
     create_status="Updating",
     delete_rank=30,
+    absent_delete_warning="The private endpoint connection '{name}' was not found; nothing was deleted.",
 )
