@@ -216,3 +216,25 @@ def test_two_endpoints_writing_one_name_overwrite_each_other(arm: Arm) -> None:
     assert _records(arm)["myregistry"] == (10, ["10.0.0.4"])
     arm.request("PUT", f"{NET}/privateEndpoints/pe2/privateDnsZoneGroups/default", group)
     assert _records(arm)["myregistry"] == (10, ["10.1.0.4"])
+
+
+def test_registration_enabled_links_register_vms(arm: Arm) -> None:
+    world(arm)
+    corp = f"{NET}/privateDnsZones/corp.example"
+    _zone(arm, corp)
+    nic = {"location": "chinanorth2", "tags": {"acrlink-vm": "BuildVM"}, "properties": {"ipConfigurations": [
+        {"name": "ipconfig1", "properties": {"subnet": {"id": f"{_vnet_id(arm)}/subnets/mysubnet"}}}]}}
+    arm.request("PUT", f"{NET}/networkInterfaces/BuildVMVMNic", nic)
+    assert _link(arm, corp, "reg", _vnet_id(arm), registration=True).status_code == 201
+    record = arm.request("GET", f"{corp}/A/buildvm").json()
+    assert record["properties"]["isAutoRegistered"] is True
+    assert record["properties"]["aRecords"] == [{"ipv4Address": "10.0.0.4"}]
+    assert record["properties"]["ttl"] == 10
+    other = dict(nic, tags={"acrlink-vm": "second"})
+    arm.request("PUT", f"{NET}/networkInterfaces/secondVMNic", other)
+    assert _records(arm, corp)["second"] == (10, ["10.0.0.5"])
+    arm.request("DELETE", f"{NET}/networkInterfaces/secondVMNic")
+    assert "second" not in _records(arm, corp)
+    patch = arm.request("PATCH", f"{corp}/virtualNetworkLinks/reg", {"properties": {"registrationEnabled": False}})
+    assert patch.status_code == 200
+    assert _records(arm, corp) == {}

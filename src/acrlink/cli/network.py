@@ -17,7 +17,8 @@ import httpx
 
 from acrlink.domain.cloud import find_cloud
 from acrlink.domain.netgraph import Graph, Host
-from acrlink.services.netgraph import DNS_FORWARDER_TAG, VM_TAG, build
+from acrlink.resources.network.nic import DNS_FORWARDER_TAG, VM_TAG
+from acrlink.services.netgraph import build
 from acrlink.store.sqlite import SqliteStore
 
 PYRESOLVER = Path(__file__).resolve().parent.parent / "netsim" / "pyresolver"

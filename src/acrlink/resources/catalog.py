@@ -17,6 +17,7 @@ from acrlink.resources.network.subnet import SUBNETS
 from acrlink.resources.network.vnet import VIRTUAL_NETWORKS
 from acrlink.resources.network.zone_group import ZONE_GROUPS
 from acrlink.resources.onprem import ON_PREMISES_HOSTS
+from acrlink.resources.privatedns import autoregistration
 from acrlink.resources.privatedns.link import VIRTUAL_NETWORK_LINKS
 from acrlink.resources.privatedns.recordset import ALL_RECORD_SETS, RECORD_SET_TYPES
 from acrlink.resources.privatedns.zone import ZONES
@@ -66,12 +67,18 @@ class Catalog:
 
 
 def build_catalog(extra: Iterable[ResourceType] = ()) -> Catalog:
-    """Every type, with the cross-provider side effects wired in: a registry's replicas and connection
-    changes reach the private endpoints connected to it."""
+    """Every type, with the cross-type side effects wired in: a registry's replicas and connection changes
+    reach the private endpoints connected to it; VMs register in registration-enabled zones."""
     replications = replace(
         REPLICATIONS_TYPE, after_write=registry_link.replica_written, after_delete=registry_link.replica_deleted
     )
     connections = replace(CONNECTIONS_TYPE, after_write=registry_link.connection_written)
+    nics = replace(
+        NETWORK_INTERFACES, after_write=autoregistration.nic_written, after_delete=autoregistration.nic_deleted
+    )
+    links = replace(
+        VIRTUAL_NETWORK_LINKS, after_write=autoregistration.link_written, after_delete=autoregistration.link_deleted
+    )
     return Catalog(
         types=(
             registry.REGISTRIES,
@@ -80,11 +87,11 @@ def build_catalog(extra: Iterable[ResourceType] = ()) -> Catalog:
             VIRTUAL_NETWORKS,
             SUBNETS,
             PEERINGS,
-            NETWORK_INTERFACES,
+            nics,
             PRIVATE_ENDPOINTS,
             ZONE_GROUPS,
             ZONES,
-            VIRTUAL_NETWORK_LINKS,
+            links,
             *RECORD_SET_TYPES,
             ALL_RECORD_SETS,
             ON_PREMISES_HOSTS,

@@ -26,6 +26,7 @@ from acrlink.domain.netgraph import (
 from acrlink.domain.privatelink import DISCONNECTED
 from acrlink.ids import parse_resource_id
 from acrlink.resources.network.common import NIC_TYPE, PE_TYPE, PEERING_TYPE, VNET_TYPE
+from acrlink.resources.network.nic import DNS_FORWARDER_TAG, VM_TAG
 from acrlink.resources.onprem import TYPE as ONPREM_TYPE
 from acrlink.resources.privatedns.link import TYPE as LINK_TYPE
 from acrlink.resources.privatedns.recordset import RECORD_TYPES, RECORDS_KEY, ZONE_TYPE
@@ -33,10 +34,6 @@ from acrlink.resources.registry import CONNECTIONS, REPLICATIONS
 from acrlink.resources.registry import TYPE as REGISTRY_TYPE
 from acrlink.store.base import Record, Store, Transaction
 
-VM_TAG = "acrlink-vm"
-"""A NIC tagged ``acrlink-vm: NAME`` is the network interface of VM ``NAME`` (``acrlink vm create``)."""
-DNS_FORWARDER_TAG = "acrlink-dns-forwarder"
-"""``true`` on a VM's NIC: the VM runs a DNS server forwarding to 168.63.129.16 (S16)."""
 TRUSTED_HOST = "azure-trusted-service"
 TRUSTED_IP = "52.130.1.10"
 INTERNET_HOST = "internet"

@@ -30,6 +30,17 @@ from acrlink.resources.validation import Body, one_of, parse
 
 AllocationMethod = Annotated[str, one_of("Dynamic", "Static")]
 
+VM_TAG = "acrlink-vm"
+"""A NIC tagged ``acrlink-vm: NAME`` is the network interface of VM ``NAME`` (``acrlink vm create``)."""
+DNS_FORWARDER_TAG = "acrlink-dns-forwarder"
+"""``true`` on a VM's NIC: the VM runs a DNS server forwarding to 168.63.129.16 (S16)."""
+
+
+def vm_name(nic: Doc) -> str | None:
+    """The VM a NIC belongs to, if it is a VM's NIC."""
+    name = (nic.get("tags") or {}).get(VM_TAG)
+    return str(name) if name else None
+
 
 class IpConfigurationProperties(Body):
     subnet: SubResource

@@ -118,9 +118,15 @@ def document(
     records: Any,
     metadata: dict[str, str],
     existing: Doc | None,
+    auto_registered: bool = False,
 ) -> Doc:
     kind = record_type(ref)
-    props: Doc = {"ttl": ttl, "fqdn": fqdn(zone_name, ref.name), "isAutoRegistered": False, "metadata": metadata}
+    props: Doc = {
+        "ttl": ttl,
+        "fqdn": fqdn(zone_name, ref.name),
+        "isAutoRegistered": auto_registered,
+        "metadata": metadata,
+    }
     default: Any = {} if kind in ("CNAME", "SOA") else []
     props[RECORDS_KEY[kind]] = records if records is not None else default
     return {"id": ref.id, "name": ref.name, "type": f"{ZONE_TYPE}/{kind}", "etag": new_guid(), "properties": props}
@@ -194,13 +200,20 @@ def not_found(ref: ResourceRef) -> NotFound:
 
 
 def upsert(
-    ctx: Context, zone_ref: ResourceRef, kind: str, name: str, ttl: int, records: Any, metadata: dict[str, str]
+    ctx: Context,
+    zone_ref: ResourceRef,
+    kind: str,
+    name: str,
+    ttl: int,
+    records: Any,
+    metadata: dict[str, str],
+    auto_registered: bool = False,
 ) -> None:
-    """Write a record set on behalf of another resource (a private endpoint's zone group)."""
+    """Write a record set on behalf of another resource (a zone group, a VM's auto-registration)."""
     zone = ctx.load(zone_ref)
     assert zone is not None
     ref = zone_ref.child(kind, name)
-    ctx.save(ref, document(ctx, ref, zone["name"], ttl, records, metadata, ctx.load(ref)))
+    ctx.save(ref, document(ctx, ref, zone["name"], ttl, records, metadata, ctx.load(ref), auto_registered))
 
 
 def _not_a_record_type(_ctx: Context, ref: ResourceRef, _existing: Doc | None, _body: Doc) -> Doc:
