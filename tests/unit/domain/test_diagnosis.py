@@ -1,0 +1,59 @@
+"""acrlink check: each broken step and the az command that fixes it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from acrlink.domain import diagnosis
+
+from .netgraph_world import RECORDS, REGISTRY, graph, with_records, with_status
+
+
+def _check(g, host: str, registry: str = "myregistry") -> diagnosis.Diagnosis:  # type: ignore[no-untyped-def]
+    return diagnosis.diagnose(g, g.host(host), registry)
+
+
+def test_reachable_from_the_vnet() -> None:
+    result = _check(graph(), "myvm")
+    assert result.reachable and result.fix is None
+    assert [s.title for s in result.steps] == ["myregistry.azurecr.cn", "myregistry.chinanorth2.data.azurecr.cn",
+                                              "myregistry.chinaeast2.data.azurecr.cn"]
+
+
+def test_missing_data_record_names_the_record_to_add() -> None:
+    records = {k: v for k, v in RECORDS.items() if k[0] != "myregistry.chinaeast2.data"}
+    result = _check(with_records(records), "myvm")
+    assert not result.reachable
+    assert [s.ok for s in result.steps] == [True, True, False]
+    assert result.fix is not None
+    assert "record-set a add-record" in result.fix and "--record-set-name myregistry.chinaeast2.data" in result.fix
+    assert "--ipv4-address 10.0.0.6" in result.fix
+
+
+def test_pending_connection_names_the_approval() -> None:
+    result = _check(with_status("Pending"), "myvm")
+    assert result.fix is not None and "private-endpoint-connection approve" in result.fix
+
+
+def test_public_access_disabled_from_the_internet() -> None:
+    closed = graph(registries={**graph().registries, "myregistry": replace(REGISTRY, public_network_access=False)})
+    result = _check(closed, "internet")
+    assert not result.reachable
+    assert result.fix is not None and "--public-network-enabled true" in result.fix
+
+
+def test_peered_vnet_without_a_zone_link_names_the_link() -> None:
+    closed = graph(registries={**graph().registries, "myregistry": replace(REGISTRY, public_network_access=False)})
+    result = _check(closed, "peervm")
+    assert result.fix is not None and "private-dns link vnet create" in result.fix
+
+
+def test_ip_rule_fix_for_a_denied_public_client() -> None:
+    rules = graph(registries={**graph().registries, "myregistry": replace(REGISTRY, default_action_deny=True)})
+    result = _check(rules, "internet")
+    assert result.fix == "az acr network-rule add --name myregistry --ip-address 203.0.113.50"
+
+
+def test_unknown_registry() -> None:
+    result = _check(graph(), "internet", "nosuchreg")
+    assert not result.reachable and result.fix is not None and "az acr create" in result.fix
