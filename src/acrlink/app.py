@@ -223,7 +223,7 @@ async def serve(settings: Settings) -> None:
     internal_task = asyncio.create_task(registry.internal.serve(registry.internal_sock))
     dns_face = DnsFace(
         application.dns,
-        application.graphs.current,
+        application.graphs.hosts,
         application.service.changes,
         host,
         settings.data_dir / "dns-views.json",

@@ -28,7 +28,7 @@ from acrlink.atomic import write_file
 from acrlink.changes import ChangeFeed
 from acrlink.dns import wire
 from acrlink.domain import dnsview
-from acrlink.domain.netgraph import Graph
+from acrlink.domain.netgraph import Graph, Host
 
 log = logging.getLogger("acrlink.dns")
 CACHE_LIMIT = 100_000
@@ -225,10 +225,10 @@ class DnsFace:
     """The listeners: the main port for the internet host, and one port per other host."""
 
     def __init__(
-        self, answers: Answers, graph: Callable[[], Graph], changes: ChangeFeed, host: str, views_path: Path
+        self, answers: Answers, hosts: Callable[[], dict[str, Host]], changes: ChangeFeed, host: str, views_path: Path
     ) -> None:
         self._answers = answers
-        self._graph = graph
+        self._hosts = hosts
         self._host = host
         self._views_path = views_path
         self._listeners: dict[str, tuple[_Udp, asyncio.Server, int]] = {}
@@ -254,7 +254,7 @@ class DnsFace:
     async def reconcile(self) -> None:
         """Open a port for every new host, close those of hosts that are gone, publish the map."""
         self._pending = False
-        hosts = {name: host for name, host in self._graph().hosts.items()}
+        hosts = self._hosts()
         for name in list(self._listeners):
             if name != INTERNET and name not in hosts:
                 transport, server, _ = self._listeners.pop(name)

@@ -60,6 +60,11 @@ class NetworkGraphs:
                 self._cached = (version, build(tx, self._cloud, self._internet_ip))
         return self._cached[1]
 
+    def hosts(self) -> dict[str, Host]:
+        """Only the hosts (what the DNS face's listeners follow), without building the whole graph."""
+        with self._store.transaction() as tx:
+            return _hosts(tx, _vnets(tx), self._internet_ip)
+
 
 def build(tx: Transaction, cloud: CloudProfile, internet_ip: str) -> Graph:
     vnets = _vnets(tx)
