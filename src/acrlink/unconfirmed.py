@@ -46,6 +46,16 @@ SKU_DOWNGRADE_CODE = "SkuDowngradeNotAllowed"
 # (observed behaviour, not re-verified).
 HOME_REPLICATION_LISTED_WHEN_GEO_REPLICATED = True
 
+# Registry data plane ----------------------------------------------------------------------------------
+
+# A pull (manifest or blob GET/HEAD) of a repository, tag or manifest whose readEnabled is false. The
+# confirmed refusal for a locked push, delete or attribute update is 405 REGISTRY_DISALLOWED_OPERATION
+# (Azure/azure-sdk-for-net#22827); that a refused pull answers the same is a guess.
+READ_DISABLED_CODE = "REGISTRY_DISALLOWED_OPERATION"
+
+# A PATCH of changeable attributes whose body is not a JSON object of booleans (400; the code is a guess).
+ATTRIBUTES_INVALID_CODE = "BAD_REQUEST"
+
 # Microsoft.Network ------------------------------------------------------------------------------------
 
 # A subnet smaller than /29.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from acrlink.store.content import ContentTx, Manifest, create_tables
+from acrlink.store.content import MANIFEST, REPOSITORY, TAG, UNLOCKED, Attributes, ContentTx, Manifest, create_tables
 from acrlink.store.sqlite import SqliteStore
 
 D1, D2 = "sha256:" + "1" * 64, "sha256:" + "2" * 64
@@ -88,3 +88,45 @@ def test_links_uploads_and_dropping_a_registry(store: SqliteStore) -> None:
         assert content.upload("u1") is None
         assert content.repository_names("reg") == []
         assert content.repository_names("keep") == ["repo"]
+
+
+def test_attributes_default_set_and_go_with_their_target(store: SqliteStore) -> None:
+    locked = Attributes(write_enabled=False, list_enabled=False)
+    with store.transaction() as tx:
+        content = ContentTx(tx)
+        content.touch_repository("reg", "repo", "t1")
+        content.touch_repository("reg", "other", "t1")
+        content.put_manifest("reg", "repo", _manifest(D1))
+        content.put_tag("reg", "repo", "v1", D1, "t1")
+        content.put_tag("reg", "repo", "v2", D1, "t1")
+        assert content.attributes("reg", "repo", TAG, "v1") == UNLOCKED
+        content.put_attributes("reg", "repo", TAG, "v1", locked)
+        content.put_attributes("reg", "repo", MANIFEST, D1, Attributes(delete_enabled=False))
+        content.put_attributes("reg", "other", REPOSITORY, "", locked)
+    with store.transaction() as tx:
+        content = ContentTx(tx)
+        assert content.attributes("reg", "repo", TAG, "v1") == locked
+        assert content.attributes("reg", "repo", TAG, "v2") == UNLOCKED
+        assert content.attributes("other", "repo", TAG, "v1") == UNLOCKED
+        assert set(content.all_attributes("reg")) == {
+            ("repo", TAG, "v1"),
+            ("repo", MANIFEST, D1),
+            ("other", REPOSITORY, ""),
+        }
+        assert [t.name for t in content.tags("reg", "repo", listed_only=True)] == ["v2"]
+        assert [t.name for t in content.tags("reg", "repo")] == ["v1", "v2"]
+        assert content.repository_names("reg", listed_only=True) == ["repo"]
+        assert content.repository_names("reg") == ["other", "repo"]
+        content.put_attributes("reg", "repo", TAG, "v2", UNLOCKED)
+        assert ("repo", TAG, "v2") not in content.all_attributes("reg"), "the default needs no row"
+        assert content.delete_tag("reg", "repo", "v1")
+        assert content.attributes("reg", "repo", TAG, "v1") == UNLOCKED, "a deleted tag's attributes go with it"
+        content.put_tag("reg", "repo", "v1", D1, "t2")
+        content.put_attributes("reg", "repo", TAG, "v1", locked)
+        assert content.delete_manifest("reg", "repo", D1)
+        assert content.all_attributes("reg") == {("other", REPOSITORY, ""): locked}, "manifest and its tags' go"
+        assert content.delete_repository("reg", "other")
+        assert content.all_attributes("reg") == {}
+        content.put_attributes("reg", "repo", REPOSITORY, "", locked)
+        content.drop_registry("reg")
+        assert content.all_attributes("reg") == {}

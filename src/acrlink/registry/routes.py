@@ -76,15 +76,24 @@ ROUTES: tuple[Route, ...] = (
     _route("/acr/v1/_catalog", GET=(acr.catalog, CATALOG)),
     _route(f"/acr/v1/{NAME}/_tags", GET=(acr.tags, "metadata_read")),
     _route(
-        f"/acr/v1/{NAME}/_tags/(?P<tag>{SEGMENT})", GET=(acr.tag, "metadata_read"), DELETE=(acr.delete_tag, "delete")
+        f"/acr/v1/{NAME}/_tags/(?P<tag>{SEGMENT})",
+        GET=(acr.tag, "metadata_read"),
+        PATCH=(acr.update_tag, "metadata_write"),
+        DELETE=(acr.delete_tag, "delete"),
     ),
     _route(f"/acr/v1/{NAME}/_manifests", GET=(acr.manifests, "metadata_read")),
     _route(
         f"/acr/v1/{NAME}/_manifests/(?P<digest>{SEGMENT})",
         GET=(acr.manifest, "metadata_read"),
+        PATCH=(acr.update_manifest, "metadata_write"),
         DELETE=(acr.delete_manifest, "delete"),
     ),
-    _route(f"/acr/v1/{NAME}", GET=(acr.repository, "metadata_read"), DELETE=(acr.delete_repository, "delete")),
+    _route(
+        f"/acr/v1/{NAME}",
+        GET=(acr.repository, "metadata_read"),
+        PATCH=(acr.update_repository, "metadata_write"),
+        DELETE=(acr.delete_repository, "delete"),
+    ),
 )
 
 DATA_ENDPOINT_ROUTES: tuple[Route, ...] = (

@@ -46,8 +46,10 @@ CODES: dict[str, int] = {
     "PAGINATION_NUMBER_INVALID": 400,
     "TAG_UNKNOWN": 404,
     "NOT_FOUND": 404,
+    "REGISTRY_DISALLOWED_OPERATION": 405,
 }
-"""The OCI Distribution spec's error codes and the status each comes with."""
+"""The OCI Distribution spec's error codes and the status each comes with, plus ACR's (a changeable
+attribute forbids the operation: Azure/azure-sdk-for-net#22827)."""
 
 _BY_CLASS: tuple[tuple[type[AcrlinkError], int], ...] = (
     (BadRequest, 400),

@@ -13,12 +13,22 @@ from dataclasses import dataclass
 from acrlink.clock import iso
 from acrlink.clock import now as clock_now
 from acrlink.domain.oci import check_tag, digest_of, is_digest_like, parse_digest
-from acrlink.errors import BadRequest, NotFound, TooLarge
+from acrlink.errors import BadRequest, MethodNotAllowed, NotFound, TooLarge
 from acrlink.registry.manifests import MAX_MANIFEST_BYTES, OCI_INDEX, ParsedManifest, parse_manifest
 from acrlink.store.base import Store
 from acrlink.store.blobs import BlobStore
-from acrlink.store.content import ContentTx, Manifest, Tag, create_tables
+from acrlink.store.content import (
+    MANIFEST,
+    REPOSITORY,
+    TAG,
+    Attributes,
+    ContentTx,
+    Manifest,
+    Tag,
+    create_tables,
+)
 from acrlink.store.sqlite import SqliteTransaction
+from acrlink.unconfirmed import ATTRIBUTES_INVALID_CODE
 
 
 def _content(tx: object) -> ContentTx:
@@ -32,6 +42,10 @@ class Pushed:
     subject: str | None
 
 
+def tag_unknown(repo: str, tag: str) -> NotFound:
+    return NotFound("TAG_UNKNOWN", f"the tag {tag} is not known to the repository {repo}")
+
+
 def manifest_unknown(reference: str) -> NotFound:
     return NotFound("MANIFEST_UNKNOWN", f"manifest unknown: {reference}")
 
@@ -42,6 +56,40 @@ def name_unknown(repo: str) -> NotFound:
 
 def blob_unknown(digest: str) -> NotFound:
     return NotFound("BLOB_UNKNOWN", f"blob unknown to registry: {digest}")
+
+
+DISALLOWED_CODE = "REGISTRY_DISALLOWED_OPERATION"
+DISALLOWED_MESSAGE = (
+    "The operation is disallowed on this registry, repository or image. View troubleshooting steps at "
+    "https://aka.ms/acr/faq/#why-does-my-pull-or-push-request-fail-with-disallowed-operation"
+)
+"""What ACR answers (405) for a push or delete a changeable attribute forbids (Azure/azure-sdk-for-net#22827)."""
+
+ATTRIBUTE_NAMES = {
+    "deleteEnabled": "delete_enabled",
+    "writeEnabled": "write_enabled",
+    "readEnabled": "read_enabled",
+    "listEnabled": "list_enabled",
+}
+"""The changeable attributes as ACR's JSON names them, and as ``Attributes`` does."""
+
+
+def disallowed() -> MethodNotAllowed:
+    return MethodNotAllowed(DISALLOWED_CODE, DISALLOWED_MESSAGE)
+
+
+def _may_write(found: Attributes) -> bool:
+    return found.write_enabled
+
+
+def _may_delete(found: Attributes) -> bool:
+    """``writeEnabled`` false locks against deletion too (ACR's image lock article)."""
+    return found.write_enabled and found.delete_enabled
+
+
+def _check(allowed: Callable[[Attributes], bool], *targets: Attributes) -> None:
+    if not all(allowed(t) for t in targets):
+        raise disallowed()
 
 
 class Content:
@@ -73,7 +121,9 @@ class Content:
 
     def put_manifest(self, registry: str, repo: str, reference: str, body: bytes, content_type: str | None) -> Pushed:
         """Store a manifest under its digest (and tag). Pushing by digest verifies that digest with its
-        own algorithm; every blob and child manifest it references must already be in the repository."""
+        own algorithm; every blob and child manifest it references must already be in the repository.
+        A write-locked repository takes no pushes, a write-locked tag is not moved, and a write-locked
+        manifest is not pushed over by digest (a new tag for it is a new tag, not a write to it)."""
         if len(body) > MAX_MANIFEST_BYTES:
             raise TooLarge("SIZE_INVALID", f"manifest exceeds the {MAX_MANIFEST_BYTES} byte limit")
         if is_digest_like(reference):
@@ -90,6 +140,11 @@ class Content:
         with self.store.transaction() as tx:
             content = _content(tx)
             self._check_references(content, registry, repo, parsed)
+            _check(_may_write, content.attributes(registry, repo, REPOSITORY))
+            if tag is not None:
+                _check(_may_write, content.attributes(registry, repo, TAG, tag))
+            elif content.manifest(registry, repo, digest) is not None:
+                _check(_may_write, content.attributes(registry, repo, MANIFEST, digest))
             content.touch_repository(registry, repo, now)
             content.put_manifest(registry, repo, self._row(digest, body, parsed, now))
             if tag is not None:
@@ -116,28 +171,48 @@ class Content:
             raise NotFound("MANIFEST_BLOB_UNKNOWN", f"manifest references unknown blobs: {', '.join(missing)}")
 
     def delete_manifest(self, registry: str, repo: str, reference: str) -> None:
-        """By digest: the manifest and its tags. By tag: only the tag (OCI 1.1)."""
+        """By digest: the manifest and its tags. By tag: only the tag (OCI 1.1). Refused, changing
+        nothing, when the repository or anything that would go is locked against deletion."""
         with self.store.transaction() as tx:
             content = _content(tx)
             if is_digest_like(reference):
                 parse_digest(reference)
-                if not content.delete_manifest(registry, repo, reference):
+                if content.manifest(registry, repo, reference) is None:
                     raise manifest_unknown(reference)
-            elif not content.delete_tag(registry, repo, check_tag(reference)):
-                raise manifest_unknown(reference)
+                self._check_manifest_delete(content, registry, repo, reference)
+                content.delete_manifest(registry, repo, reference)
+            else:
+                tag = check_tag(reference)
+                if content.tag(registry, repo, tag) is None:
+                    raise manifest_unknown(reference)
+                _check(_may_delete, *self._tag_targets(content, registry, repo, tag))
+                content.delete_tag(registry, repo, tag)
+
+    @staticmethod
+    def _tag_targets(content: ContentTx, registry: str, repo: str, tag: str) -> tuple[Attributes, Attributes]:
+        return content.attributes(registry, repo, REPOSITORY), content.attributes(registry, repo, TAG, tag)
+
+    @staticmethod
+    def _check_manifest_delete(content: ContentTx, registry: str, repo: str, digest: str) -> None:
+        """Deleting a manifest deletes its tags: each of them, the manifest and the repository must allow it."""
+        targets = [content.attributes(registry, repo, REPOSITORY), content.attributes(registry, repo, MANIFEST, digest)]
+        targets += [content.attributes(registry, repo, TAG, t) for t in content.tags_of(registry, repo, digest)]
+        _check(_may_delete, *targets)
 
     # Listing ------------------------------------------------------------------------------------------
 
-    def tags(self, registry: str, repo: str, last: str | None, n: int | None) -> list[Tag]:
+    def tags(self, registry: str, repo: str, last: str | None, n: int | None, *, listed_only: bool = True) -> list[Tag]:
+        """A page of tags; those with ``listEnabled`` false only when ``listed_only`` is False."""
         with self.store.transaction() as tx:
             content = _content(tx)
             if content.repository(registry, repo) is None:
                 raise name_unknown(repo)
-            return content.tags(registry, repo, last, n)
+            return content.tags(registry, repo, last, n, listed_only=listed_only)
 
     def catalog(self, registry: str, last: str | None, n: int | None) -> list[str]:
+        """A page of the repositories whose ``listEnabled`` is true."""
         with self.store.transaction() as tx:
-            return _content(tx).repository_names(registry, last, n)
+            return _content(tx).repository_names(registry, last, n, listed_only=True)
 
     def referrers(self, registry: str, repo: str, subject: str, artifact_type: str | None) -> dict[str, object]:
         """The referrers API's answer: an OCI index of the manifests whose ``subject`` is ``subject``."""
@@ -189,8 +264,11 @@ class Content:
     def delete_blob(self, registry: str, repo: str, digest: str) -> None:
         parse_digest(digest)
         with self.store.transaction() as tx:
-            if not _content(tx).unlink_blob(registry, repo, digest):
+            content = _content(tx)
+            if content.blob_size(registry, repo, digest) is None:
                 raise blob_unknown(digest)
+            _check(_may_delete, content.attributes(registry, repo, REPOSITORY))
+            content.unlink_blob(registry, repo, digest)
 
     # Repositories (ACR's /acr/v1 API) -----------------------------------------------------------------
 
@@ -207,11 +285,14 @@ class Content:
             return _content(tx).tags_of(registry, repo, digest)
 
     def delete_repository(self, registry: str, repo: str) -> tuple[list[str], list[str]]:
-        """Delete a repository; the manifests and tags it held."""
+        """Delete a repository; the manifests and tags it held. Refused, changing nothing, while the
+        repository or any tag or manifest in it is locked against deletion."""
         with self.store.transaction() as tx:
             content = _content(tx)
             if content.repository(registry, repo) is None:
                 raise name_unknown(repo)
+            locks = [a for (r, _, _), a in content.all_attributes(registry).items() if r == repo]
+            _check(_may_delete, *locks)
             digests = [m.digest for m in content.manifests(registry, repo)]
             tag_names = [t.name for t in content.tags(registry, repo)]
             content.delete_repository(registry, repo)
@@ -219,9 +300,60 @@ class Content:
 
     def delete_tag(self, registry: str, repo: str, tag: str) -> None:
         with self.store.transaction() as tx:
-            if not _content(tx).delete_tag(registry, repo, check_tag(tag)):
-                raise NotFound("TAG_UNKNOWN", f"the tag {tag} is not known to the repository {repo}")
+            content = _content(tx)
+            if content.tag(registry, repo, check_tag(tag)) is None:
+                raise tag_unknown(repo, tag)
+            _check(_may_delete, *self._tag_targets(content, registry, repo, tag))
+            content.delete_tag(registry, repo, tag)
+
+    # Changeable attributes ----------------------------------------------------------------------------
+
+    def attribute_map(self, registry: str) -> dict[tuple[str, str, str], Attributes]:
+        """Every attribute a registry's repositories, tags and manifests have that is not the default,
+        by (repo, kind, ref); a missing key means all true."""
+        with self.store.transaction() as tx:
+            return _content(tx).all_attributes(registry)
+
+    def update_attributes(self, registry: str, repo: str, kind: str, ref: str, body: object) -> Attributes:
+        """Apply a PATCH body (``{"writeEnabled": false, ...}``; attributes it leaves out keep their value)
+        to an existing repository (``ref`` empty), tag or manifest (``ref`` a digest, or a tag naming one)."""
+        changes = _attribute_changes(body)
+        with self.store.transaction() as tx:
+            content = _content(tx)
+            if content.repository(registry, repo) is None:
+                raise name_unknown(repo)
+            if kind == TAG:
+                if content.tag(registry, repo, check_tag(ref)) is None:
+                    raise tag_unknown(repo, ref)
+            elif kind == MANIFEST:
+                if not is_digest_like(ref):
+                    found = content.tag(registry, repo, check_tag(ref))
+                    if found is None:
+                        raise manifest_unknown(ref)
+                    ref = found.digest
+                parse_digest(ref)
+                if content.manifest(registry, repo, ref) is None:
+                    raise manifest_unknown(ref)
+            current = content.attributes(registry, repo, kind, ref)
+            updated = Attributes(**{**current.__dict__, **changes})
+            content.put_attributes(registry, repo, kind, ref, updated)
+        return updated
 
     def drop_registry(self, registry: str) -> None:
         with self.store.transaction() as tx:
             _content(tx).drop_registry(registry)
+
+
+def _attribute_changes(body: object) -> dict[str, bool]:
+    """The attributes a PATCH body sets. Booleans only; ``teleportEnabled`` (repositories) and other
+    names acrlink does not model are ignored."""
+    if not isinstance(body, dict):
+        raise BadRequest(ATTRIBUTES_INVALID_CODE, "the request body must be a JSON object of changeable attributes")
+    changes: dict[str, bool] = {}
+    for name, field in ATTRIBUTE_NAMES.items():
+        if name in body:
+            value = body[name]
+            if not isinstance(value, bool):
+                raise BadRequest(ATTRIBUTES_INVALID_CODE, f"{name} must be true or false")
+            changes[field] = value
+    return changes

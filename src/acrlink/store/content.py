@@ -1,4 +1,5 @@
-"""Registry content metadata: repositories, manifests, tags, blob links, referrers, upload sessions.
+"""Registry content metadata: repositories, manifests, tags, blob links, referrers, upload sessions,
+and ACR's changeable attributes (locks) of repositories, tags and manifests.
 
 Tables live in the same SQLite file as the resources and are used inside the same transactions
 (``ContentTx(tx)`` wraps an open ``SqliteTransaction``). Holds no rules: the registry service
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Connection,
     Index,
@@ -85,6 +87,34 @@ uploads = Table(
     Column("started", Integer, nullable=False),
 )
 
+attributes = Table(
+    "oci_attributes",
+    _metadata,
+    Column("registry", String, primary_key=True),
+    Column("repo", String, primary_key=True),
+    Column("kind", String, primary_key=True),
+    Column("ref", String, primary_key=True),
+    Column("delete_enabled", Boolean, nullable=False),
+    Column("write_enabled", Boolean, nullable=False),
+    Column("read_enabled", Boolean, nullable=False),
+    Column("list_enabled", Boolean, nullable=False),
+)
+"""ACR's changeable attributes. ``kind`` is ``repository`` (``ref`` empty), ``tag`` (the tag) or ``manifest``
+(the digest). No row means every attribute is true."""
+
+REPOSITORY, TAG, MANIFEST = "repository", "tag", "manifest"
+
+
+@dataclass(frozen=True)
+class Attributes:
+    delete_enabled: bool = True
+    write_enabled: bool = True
+    read_enabled: bool = True
+    list_enabled: bool = True
+
+
+UNLOCKED = Attributes()
+
 
 @dataclass(frozen=True)
 class Manifest:
@@ -144,12 +174,24 @@ class ContentTx:
         ).first()
         return dict(row._mapping) if row else None
 
-    def repository_names(self, registry: str, last: str | None = None, n: int | None = None) -> list[str]:
+    def repository_names(
+        self, registry: str, last: str | None = None, n: int | None = None, *, listed_only: bool = False
+    ) -> list[str]:
+        """Repository names in lexical order; ``listed_only`` leaves out those with ``listEnabled`` false."""
         statement = select(repositories.c.name).where(repositories.c.registry == registry)
+        if listed_only:
+            statement = statement.where(repositories.c.name.not_in(_unlisted(registry, None, REPOSITORY, "repo")))
         return [r[0] for r in self._conn.execute(_page(statement, repositories.c.name, last, n))]
 
     def delete_repository(self, registry: str, name: str) -> bool:
-        for table, column in ((manifests, "repo"), (tags, "repo"), (blob_links, "repo"), (uploads, "repo")):
+        """The repository and everything in it, attributes included."""
+        for table, column in (
+            (manifests, "repo"),
+            (tags, "repo"),
+            (blob_links, "repo"),
+            (uploads, "repo"),
+            (attributes, "repo"),
+        ):
             self._conn.execute(delete(table).where(and_(table.c.registry == registry, table.c[column] == name)))
         result = self._conn.execute(
             delete(repositories).where(and_(repositories.c.registry == registry, repositories.c.name == name))
@@ -158,7 +200,7 @@ class ContentTx:
 
     def drop_registry(self, registry: str) -> None:
         """Everything a registry holds (its ARM resource is being deleted)."""
-        for table in (repositories, manifests, tags, blob_links, uploads):
+        for table in (repositories, manifests, tags, blob_links, uploads, attributes):
             self._conn.execute(delete(table).where(table.c.registry == registry))
 
     # Manifests ----------------------------------------------------------------------------------------
@@ -184,7 +226,10 @@ class ContentTx:
         return [_manifest(r) for r in self._conn.execute(statement)]
 
     def delete_manifest(self, registry: str, repo: str, digest: str) -> bool:
-        """The manifest and every tag that points at it."""
+        """The manifest and every tag that points at it, with their attributes."""
+        for tag in self.tags_of(registry, repo, digest):
+            self._drop_attributes(registry, repo, TAG, tag)
+        self._drop_attributes(registry, repo, MANIFEST, digest)
         self._conn.execute(delete(tags).where(self._in(tags, registry, repo, digest=digest)))
         result = self._conn.execute(delete(manifests).where(self._in(manifests, registry, repo, digest=digest)))
         return bool(result.rowcount)
@@ -199,8 +244,14 @@ class ContentTx:
         row = self._conn.execute(select(tags).where(and_(self._in(tags, registry, repo), tags.c.tag == tag))).first()
         return Tag(row.tag, row.digest, row.created, row.updated) if row else None
 
-    def tags(self, registry: str, repo: str, last: str | None = None, n: int | None = None) -> list[Tag]:
-        statement = _page(select(tags).where(self._in(tags, registry, repo)), tags.c.tag, last, n)
+    def tags(
+        self, registry: str, repo: str, last: str | None = None, n: int | None = None, *, listed_only: bool = False
+    ) -> list[Tag]:
+        """Tags in lexical order; ``listed_only`` leaves out those with ``listEnabled`` false."""
+        statement = select(tags).where(self._in(tags, registry, repo))
+        if listed_only:
+            statement = statement.where(tags.c.tag.not_in(_unlisted(registry, repo, TAG, "ref")))
+        statement = _page(statement, tags.c.tag, last, n)
         return [Tag(r.tag, r.digest, r.created, r.updated) for r in self._conn.execute(statement)]
 
     def tags_of(self, registry: str, repo: str, digest: str) -> list[str]:
@@ -208,8 +259,33 @@ class ContentTx:
         return [r[0] for r in self._conn.execute(statement)]
 
     def delete_tag(self, registry: str, repo: str, tag: str) -> bool:
+        """The tag and its attributes."""
+        self._drop_attributes(registry, repo, TAG, tag)
         result = self._conn.execute(delete(tags).where(and_(self._in(tags, registry, repo), tags.c.tag == tag)))
         return bool(result.rowcount)
+
+    # Changeable attributes ----------------------------------------------------------------------------
+
+    def attributes(self, registry: str, repo: str, kind: str, ref: str = "") -> Attributes:
+        """The attributes of a repository (``ref`` empty), tag or manifest; all true when never set."""
+        row = self._conn.execute(select(attributes).where(_attribute_key(registry, repo, kind, ref))).first()
+        return _attributes(row) if row else UNLOCKED
+
+    def all_attributes(self, registry: str) -> dict[tuple[str, str, str], Attributes]:
+        """Every attribute row a registry has, by (repo, kind, ref)."""
+        rows = self._conn.execute(select(attributes).where(attributes.c.registry == registry))
+        return {(r.repo, r.kind, r.ref): _attributes(r) for r in rows}
+
+    def put_attributes(self, registry: str, repo: str, kind: str, ref: str, value: Attributes) -> None:
+        """Set the attributes; all true removes the row (the default needs none)."""
+        if value == UNLOCKED:
+            self._drop_attributes(registry, repo, kind, ref)
+            return
+        values = {"registry": registry, "repo": repo, "kind": kind, "ref": ref, **value.__dict__}
+        self._conn.execute(_upsert(attributes, ["registry", "repo", "kind", "ref"], values))
+
+    def _drop_attributes(self, registry: str, repo: str, kind: str, ref: str) -> None:
+        self._conn.execute(delete(attributes).where(_attribute_key(registry, repo, kind, ref)))
 
     # Blob links: which blobs a repository holds -------------------------------------------------------
 
@@ -246,6 +322,32 @@ class ContentTx:
     def _in(table: Table, registry: str, repo: str, *, digest: str | None = None) -> Any:
         condition = and_(table.c.registry == registry, table.c.repo == repo)
         return and_(condition, table.c.digest == digest) if digest is not None else condition
+
+
+def _attribute_key(registry: str, repo: str, kind: str, ref: str) -> Any:
+    return and_(
+        attributes.c.registry == registry,
+        attributes.c.repo == repo,
+        attributes.c.kind == kind,
+        attributes.c.ref == ref,
+    )
+
+
+def _unlisted(registry: str, repo: str | None, kind: str, column: str) -> Any:
+    """The names (``repo`` or ``ref``) of the registry's targets of ``kind`` whose ``listEnabled`` is false."""
+    condition = and_(attributes.c.registry == registry, attributes.c.kind == kind, attributes.c.list_enabled.is_(False))
+    if repo is not None:
+        condition = and_(condition, attributes.c.repo == repo)
+    return select(attributes.c[column]).where(condition)
+
+
+def _attributes(row: Any) -> Attributes:
+    return Attributes(
+        delete_enabled=bool(row.delete_enabled),
+        write_enabled=bool(row.write_enabled),
+        read_enabled=bool(row.read_enabled),
+        list_enabled=bool(row.list_enabled),
+    )
 
 
 def _manifest(row: Any) -> Manifest:

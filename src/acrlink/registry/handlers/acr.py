@@ -7,12 +7,29 @@ from urllib.parse import urlencode
 
 from starlette.responses import Response
 
-from acrlink.errors import NotFound
+from acrlink.errors import BadRequest
 from acrlink.registry.handlers.base import Call
 from acrlink.registry.wire import json_response
-from acrlink.store.content import Manifest, Tag
+from acrlink.services.content import tag_unknown
+from acrlink.store.content import MANIFEST, REPOSITORY, TAG, UNLOCKED, Attributes, Manifest, Tag
+from acrlink.unconfirmed import ATTRIBUTES_INVALID_CODE
 
-WRITABLE = {"deleteEnabled": True, "writeEnabled": True, "readEnabled": True, "listEnabled": True}
+PATCH_LIMIT = 64 * 1024
+
+AttributeMap = dict[tuple[str, str, str], Attributes]
+
+
+def _changeable(found: Attributes) -> dict[str, object]:
+    return {
+        "deleteEnabled": found.delete_enabled,
+        "writeEnabled": found.write_enabled,
+        "readEnabled": found.read_enabled,
+        "listEnabled": found.list_enabled,
+    }
+
+
+def _attributes(call: Call) -> AttributeMap:
+    return call.face.content.attribute_map(call.registry.name)
 
 
 def _next(path: str, n: int, last: str, orderby: str | None) -> dict[str, str]:
@@ -20,14 +37,14 @@ def _next(path: str, n: int, last: str, orderby: str | None) -> dict[str, str]:
     return {"Link": f'<{path}?{urlencode(params)}>; rel="next"'}
 
 
-def _tag(tag: Tag) -> dict[str, object]:
+def _tag(tag: Tag, found: Attributes) -> dict[str, object]:
     return {
         "name": tag.name,
         "digest": tag.digest,
         "createdTime": tag.created,
         "lastUpdateTime": tag.updated,
         "signed": False,
-        "changeableAttributes": WRITABLE,
+        "changeableAttributes": _changeable(found),
     }
 
 
@@ -44,14 +61,14 @@ def _platform(manifest: Manifest) -> dict[str, object]:
     return {"imageSize": size + int(config.get("size", 0) or 0), "configMediaType": config.get("mediaType")}
 
 
-def _manifest(manifest: Manifest, tags: list[str]) -> dict[str, object]:
+def _manifest(manifest: Manifest, tags: list[str], found: Attributes) -> dict[str, object]:
     return {
         "digest": manifest.digest,
         "mediaType": manifest.media_type,
         "createdTime": manifest.created,
         "lastUpdateTime": manifest.created,
         "tags": tags,
-        "changeableAttributes": {**WRITABLE, "quarantineState": "Passed"},
+        "changeableAttributes": {**_changeable(found), "quarantineState": "Passed"},
         **{k: v for k, v in _platform(manifest).items() if v is not None},
     }
 
@@ -68,7 +85,12 @@ async def catalog(call: Call) -> Response:
 
 
 async def repository(call: Call) -> Response:
+    return _repository(call)
+
+
+def _repository(call: Call) -> Response:
     found, manifests, tags = call.face.content.repository(call.registry.name, call.name)
+    attributes = _attributes(call).get((call.name, REPOSITORY, ""), UNLOCKED)
     return json_response(
         200,
         {
@@ -78,9 +100,28 @@ async def repository(call: Call) -> Response:
             "lastUpdateTime": found["updated"],
             "manifestCount": len(manifests),
             "tagCount": len(tags),
-            "changeableAttributes": {**WRITABLE, "teleportEnabled": False},
+            "changeableAttributes": {**_changeable(attributes), "teleportEnabled": False},
         },
     )
+
+
+async def _patch_body(call: Call) -> object:
+    body = b""
+    async for chunk in call.chunks():
+        body += chunk
+        if len(body) > PATCH_LIMIT:
+            raise BadRequest(ATTRIBUTES_INVALID_CODE, "request body too large")
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise BadRequest(ATTRIBUTES_INVALID_CODE, "the request body is not JSON") from None
+
+
+async def update_repository(call: Call) -> Response:
+    """PATCH: the repository's changeable attributes (``az acr repository update --repository``)."""
+    body = await _patch_body(call)
+    call.face.content.update_attributes(call.registry.name, call.name, REPOSITORY, "", body)
+    return _repository(call)
 
 
 async def delete_repository(call: Call) -> Response:
@@ -95,6 +136,7 @@ async def tags(call: Call) -> Response:
     orderby = call.request.query_params.get("orderby")
     digest = call.request.query_params.get("digest")
     found = call.face.content.tags(call.registry.name, call.name, last, None)
+    attributes = _attributes(call)
     if digest:
         found = [t for t in found if t.digest == digest]
     if orderby in ("timedesc", "timeasc"):
@@ -103,17 +145,32 @@ async def tags(call: Call) -> Response:
     if n is not None and len(found) > n:
         found = found[:n]
         headers = _next(f"/acr/v1/{call.name}/_tags", n, found[-1].name, orderby)
-    body = {"registry": call.registry.login_server, "imageName": call.name, "tags": [_tag(t) for t in found]}
+    tags_out = [_tag(t, attributes.get((call.name, TAG, t.name), UNLOCKED)) for t in found]
+    body = {"registry": call.registry.login_server, "imageName": call.name, "tags": tags_out}
     return json_response(200, body, headers)
 
 
 async def tag(call: Call) -> Response:
+    """One tag, also when its ``listEnabled`` is false (that hides it from listings only)."""
+    return _one_tag(call)
+
+
+def _one_tag(call: Call) -> Response:
     reference = call.params["tag"]
-    found = [t for t in call.face.content.tags(call.registry.name, call.name, None, None) if t.name == reference]
+    everything = call.face.content.tags(call.registry.name, call.name, None, None, listed_only=False)
+    found = [t for t in everything if t.name == reference]
     if not found:
-        raise NotFound("TAG_UNKNOWN", f"the tag {reference} is not known to the repository {call.name}")
-    body = {"registry": call.registry.login_server, "imageName": call.name, "tag": _tag(found[0])}
+        raise tag_unknown(call.name, reference)
+    attributes = _attributes(call).get((call.name, TAG, reference), UNLOCKED)
+    body = {"registry": call.registry.login_server, "imageName": call.name, "tag": _tag(found[0], attributes)}
     return json_response(200, body)
+
+
+async def update_tag(call: Call) -> Response:
+    """PATCH: a tag's changeable attributes (``az acr repository update --image REPO:TAG``)."""
+    body = await _patch_body(call)
+    call.face.content.update_attributes(call.registry.name, call.name, TAG, call.params["tag"], body)
+    return _one_tag(call)
 
 
 async def delete_tag(call: Call) -> Response:
@@ -123,6 +180,8 @@ async def delete_tag(call: Call) -> Response:
 
 async def manifests(call: Call) -> Response:
     _, found, all_tags = call.face.content.repository(call.registry.name, call.name)
+    attributes = _attributes(call)
+    found = [m for m in found if attributes.get((call.name, MANIFEST, m.digest), UNLOCKED).list_enabled]
     by_digest: dict[str, list[str]] = {}
     for t in all_tags:
         by_digest.setdefault(t.digest, []).append(t.name)
@@ -142,16 +201,32 @@ async def manifests(call: Call) -> Response:
     body = {
         "registry": call.registry.login_server,
         "imageName": call.name,
-        "manifests": [_manifest(m, by_digest.get(m.digest, [])) for m in found],
+        "manifests": [
+            _manifest(m, by_digest.get(m.digest, []), attributes.get((call.name, MANIFEST, m.digest), UNLOCKED))
+            for m in found
+        ],
     }
     return json_response(200, body, headers)
 
 
 async def manifest(call: Call) -> Response:
+    return _one_manifest(call)
+
+
+def _one_manifest(call: Call) -> Response:
     found = call.face.content.manifest(call.registry.name, call.name, call.params["digest"])
     tags_of = call.face.content.tags_of(call.registry.name, call.name, found.digest)
-    body = {"registry": call.registry.login_server, "imageName": call.name, "manifest": _manifest(found, tags_of)}
+    attributes = _attributes(call).get((call.name, MANIFEST, found.digest), UNLOCKED)
+    document = _manifest(found, tags_of, attributes)
+    body = {"registry": call.registry.login_server, "imageName": call.name, "manifest": document}
     return json_response(200, body)
+
+
+async def update_manifest(call: Call) -> Response:
+    """PATCH: a manifest's changeable attributes (``az acr repository update --image REPO@DIGEST``)."""
+    body = await _patch_body(call)
+    call.face.content.update_attributes(call.registry.name, call.name, MANIFEST, call.params["digest"], body)
+    return _one_manifest(call)
 
 
 async def delete_manifest(call: Call) -> Response:

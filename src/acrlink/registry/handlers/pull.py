@@ -8,12 +8,15 @@ from starlette.responses import Response
 
 from acrlink import signing
 from acrlink.clock import epoch
-from acrlink.domain.oci import parse_byte_range, parse_digest
-from acrlink.errors import Forbidden, NotFound
+from acrlink.domain.oci import is_digest_like, parse_byte_range, parse_digest
+from acrlink.errors import Forbidden, MethodNotAllowed, NotFound
 from acrlink.registry.blobserve import BlobResponse
 from acrlink.registry.handlers.base import Call
 from acrlink.registry.manifests import OCI_INDEX, acceptable
 from acrlink.registry.wire import API_VERSION, json_response
+from acrlink.services.content import DISALLOWED_MESSAGE
+from acrlink.store.content import MANIFEST, REPOSITORY, TAG
+from acrlink.unconfirmed import READ_DISABLED_CODE
 
 REDIRECT_LIFETIME = 10 * 60
 """A data endpoint URL is valid for ten minutes (ACR's redirect URLs are short-lived SAS URLs)."""
@@ -23,9 +26,22 @@ async def base(call: Call) -> Response:
     return json_response(200, {})
 
 
+def _check_read(call: Call, *targets: tuple[str, str]) -> None:
+    """Refuse the pull when the repository, or one of the (kind, ref) targets, has ``readEnabled`` false."""
+    locks = call.face.cache.attributes(call.registry.name)
+    if not locks:
+        return
+    for kind, ref in ((REPOSITORY, ""), *targets):
+        found = locks.get((call.name, kind, ref))
+        if found is not None and not found.read_enabled:
+            raise MethodNotAllowed(READ_DISABLED_CODE, DISALLOWED_MESSAGE)
+
+
 async def get_manifest(call: Call) -> Response:
     reference = call.params["reference"]
     manifest = call.face.cache.manifest(call.registry.name, call.name, reference)
+    tag = () if is_digest_like(reference) else ((TAG, reference),)
+    _check_read(call, *tag, (MANIFEST, manifest.digest))
     if not acceptable(manifest.media_type, ",".join(call.request.headers.getlist("accept"))):
         raise NotFound(
             "MANIFEST_UNKNOWN",
@@ -102,6 +118,7 @@ def _serve_blob(call: Call, digest: str) -> Response:
 async def get_blob(call: Call) -> Response:
     """A blob, or, for registries with data endpoints, a 307 to a signed URL on one of them."""
     digest = call.params["digest"]
+    _check_read(call)
     if call.request.method == "GET" and call.registry.redirects_blobs:
         call.face.content.blob_size(call.registry.name, call.name, digest)
         return _redirect(call, digest)
