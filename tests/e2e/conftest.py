@@ -125,6 +125,15 @@ def fresh_acrlink(tmp_path: Path, acrlink: Running) -> Iterator[Running]:
     stop(running)
 
 
+@pytest.fixture(scope="module")
+def net(tmp_path_factory: pytest.TempPathFactory, acrlink: Running, az_path: str) -> Iterator[Running]:
+    """A process of the module's own for a network scenario (black holes answer after 1 s), with az."""
+    os.environ["ACRLINK_AZ"] = az_path
+    running = start(tmp_path_factory.mktemp("net"), "--blackhole-seconds", "1", ca_from=acrlink.data_dir)
+    yield running
+    stop(running)
+
+
 @pytest.fixture(scope="session")
 def trust(acrlink: Running) -> Iterator[None]:
     """The SDKs trust acrlink's CA the way a user's shell would (REQUESTS_CA_BUNDLE)."""

@@ -7,25 +7,16 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 
-from .conftest import Running, private_registry, start, stop
+from .conftest import Running, private_registry
 
 pytestmark = [pytest.mark.slow, pytest.mark.az]
 
 REG = "seednetreg"
 RG = "seed-net"
 ZONE = "privatelink.azurecr.cn"
-
-
-@pytest.fixture(scope="module")
-def net(tmp_path_factory: pytest.TempPathFactory, acrlink: Running, az_path: str) -> Iterator[Running]:
-    os.environ["ACRLINK_AZ"] = az_path
-    running = start(tmp_path_factory.mktemp("seed-net"), "--blackhole-seconds", "1", ca_from=acrlink.data_dir)
-    yield running
-    stop(running)
 
 
 def acting(net: Running, host: str, *command: str) -> subprocess.CompletedProcess[str]:
