@@ -1,11 +1,40 @@
 #!/usr/bin/env bash
-# Install the test dependencies and run the whole suite (lint, types, unit, contract, api, e2e).
-#   .venv     acrlink + the Azure SDKs + pytest
+# Install every test dependency (system packages included) and run the whole suite
+# (lint, types, unit, contract, api, e2e).
+#   system    skopeo podman dig docker.io (dockerd for the docker e2e) node/npm (the JS SDK e2e)
+#   .venv     acrlink + the Azure SDKs + pytest + hypothesis
 #   .venv-az  the real Azure CLI (its pinned SDK versions would clash with the SDKs under test)
+#   tests/js  the Azure SDK for JavaScript (npm ci from its lock file)
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -m "not slow"`.
+# System packages are installed with apt-get when running as root (CI and these machines); as another
+# user the script checks they are present and says what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+
+SYSTEM_PACKAGES=(ca-certificates python3-venv skopeo podman dnsutils docker.io nodejs npm)
+SYSTEM_COMMANDS=(skopeo podman dig dockerd node npm)
+missing=()
+for cmd in "${SYSTEM_COMMANDS[@]}"; do command -v "$cmd" >/dev/null || missing+=("$cmd"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    pkgs=()
+    for p in "${SYSTEM_PACKAGES[@]}"; do
+      # node and npm may come from elsewhere (nodesource, nvm): only install what is absent.
+      case "$p" in
+        nodejs) command -v node >/dev/null || pkgs+=("$p") ;;
+        npm) command -v npm >/dev/null || pkgs+=("$p") ;;
+        *) pkgs+=("$p") ;;
+      esac
+    done
+    apt-get install -y -q --no-install-recommends "${pkgs[@]}" >/dev/null
+  else
+    echo "missing system commands: ${missing[*]} (install: ${SYSTEM_PACKAGES[*]})" >&2
+    exit 1
+  fi
+fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
@@ -15,6 +44,9 @@ if [ ! -x .venv-az/bin/az ]; then
   "$PYTHON" -m venv .venv-az
   .venv-az/bin/python -m pip install -q --upgrade pip
   .venv-az/bin/python -m pip install -q azure-cli
+fi
+if [ -f tests/js/package-lock.json ]; then
+  (cd tests/js && npm ci --silent --no-audit --no-fund)
 fi
 export ACRLINK_AZ="$PWD/.venv-az/bin/az"
 export PATH="$PWD/.venv/bin:$PATH"

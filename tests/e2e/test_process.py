@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from acrlink import datadir
+
 from .conftest import Running, start, stop
 
 pytestmark = pytest.mark.slow
@@ -135,3 +137,46 @@ def test_down_without_a_process(tmp_path: Path) -> None:
     env = {**os.environ, "ACRLINK_DATA_DIR": str(tmp_path)}
     result = subprocess.run([sys.executable, "-m", "acrlink", "down"], env=env, capture_output=True, text=True)
     assert result.returncode == 0 and "not running" in result.stdout
+
+
+def _up_foreground(data_dir: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "acrlink", "up", "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_two_ups_started_together_on_one_data_dir_leave_exactly_one_running(tmp_path: Path) -> None:
+    """The single-instance check is a lock held for the process's life, not a file that two can race past."""
+    first, second = _up_foreground(tmp_path), _up_foreground(tmp_path)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (tmp_path / "endpoints.json").exists():
+            time.sleep(0.05)
+        # The loser waits out the lock's grace for a dying holder, then gives up.
+        deadline = time.monotonic() + datadir.DYING_GRACE_SECONDS + 15
+        while time.monotonic() < deadline and first.poll() is None and second.poll() is None:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        codes = [first.poll(), second.poll()]
+        assert codes.count(None) == 1, f"exactly one keeps running, got exit codes {codes}"
+        loser = first if codes[0] is not None else second
+        assert loser.returncode == 1
+        assert "already running" in loser.communicate()[1]
+        winner = second if loser is first else first
+        assert json.loads((tmp_path / "endpoints.json").read_text())["pid"] == winner.pid
+    finally:
+        for proc in (first, second):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+            proc.communicate(timeout=15)
+
+
+def test_up_right_after_kill_9_starts_instead_of_saying_already_running(tmp_path: Path) -> None:
+    running = start(tmp_path)
+    os.kill(running.endpoints["pid"], signal.SIGKILL)
+    restarted = start(tmp_path)  # no waiting for the old pid: the new process waits for the lock itself
+    assert restarted.endpoints["pid"] != running.endpoints["pid"]
+    stop(restarted)

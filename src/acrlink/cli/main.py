@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from acrlink import datadir
 from acrlink.cli import azure, network, process
 from acrlink.domain import diagnosis
 from acrlink.domain.cloud import find_cloud
@@ -73,12 +74,10 @@ def up(
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-    running = process.read_endpoints(directory)
-    if running is not None:
-        typer.echo(
-            f"acrlink is already running for {directory} (pid {running['pid']}, ARM {running['arm']}).",
-            err=True,
-        )
+    if process.held_by_live_process(directory):
+        running = process.read_endpoints(directory)
+        arm = f", ARM {running['arm']}" if running else ""
+        typer.echo(f"acrlink is already running for {directory} (pid {datadir.holder_pid(directory)}{arm}).", err=True)
         raise typer.Exit(1)
     if detach:
         arguments = [
@@ -123,7 +122,11 @@ def up(
         blackhole_seconds=blackhole_seconds,
         internet_ip=internet_ip,
     )
-    run(_serve(settings))
+    try:
+        run(_serve(settings))
+    except datadir.AlreadyRunning as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
 
 
 def run(main: Coroutine[Any, Any, None]) -> None:

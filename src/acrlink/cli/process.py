@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from acrlink import datadir
+
 
 def read_endpoints(data_dir: Path) -> dict[str, Any] | None:
     """``endpoints.json`` of a live process, or None (no file, unreadable, or its process is gone)."""
@@ -20,6 +22,17 @@ def read_endpoints(data_dir: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return endpoints if alive(int(endpoints.get("pid", 0))) else None
+
+
+def held_by_live_process(data_dir: Path, grace: float = datadir.DYING_GRACE_SECONDS) -> bool:
+    """Whether a live process holds the data directory's lock, after waiting up to ``grace`` seconds for
+    one that is dying (``kill -9`` a moment ago) to let go."""
+    deadline = time.monotonic() + grace
+    while datadir.is_locked(data_dir):
+        if time.monotonic() >= deadline:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def alive(pid: int) -> bool:
@@ -41,7 +54,6 @@ def alive(pid: int) -> bool:
 def start_detached(data_dir: Path, arguments: list[str], timeout: float = 30.0) -> dict[str, Any]:
     """Start ``acrlink up`` in the background and return its endpoints once it is ready."""
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    (data_dir / "endpoints.json").unlink(missing_ok=True)
     log_path = data_dir / "acrlink.log"
     with open(log_path, "ab") as log:
         child = subprocess.Popen(
