@@ -16,7 +16,7 @@ from typing import Any
 
 import uvicorn
 
-from acrlink import certs, signing
+from acrlink import certs, datadir, signing
 from acrlink.arm.handlers import ArmFace
 from acrlink.arm.identity import Identity
 from acrlink.arm.lro import Answers
@@ -199,7 +199,17 @@ def registry_face_servers(application: Application, tls: TlsFiles) -> RegistryFa
 
 
 async def serve(settings: Settings) -> None:
-    """Run every face until SIGINT/SIGTERM; ``endpoints.json`` exists while the process is ready."""
+    """Run every face until SIGINT/SIGTERM; ``endpoints.json`` exists while the process is ready.
+    ``datadir.AlreadyRunning`` when another live process holds the data directory."""
+    lock = datadir.acquire(settings.data_dir)
+    try:
+        settings.endpoints_path.unlink(missing_ok=True)  # left behind by a process that was killed
+        await _serve_locked(settings)
+    finally:
+        lock.release()
+
+
+async def _serve_locked(settings: Settings) -> None:
     tls = prepare_tls(settings)
     application = build(settings)
     host, ports = settings.host, settings.ports
