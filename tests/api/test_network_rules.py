@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -367,3 +368,46 @@ def test_group_delete_removes_network_and_registry_together(arm: Arm) -> None:
     assert arm.request("DELETE", "/subscriptions/{sub}/resourcegroups/rg").status_code == 200
     with arm.application.store.transaction() as tx:
         assert tx.query(subscription=arm.sub) == []
+
+
+def _vm_nic(arm: Arm, vm: str) -> dict[str, Any]:
+    return {
+        "location": "chinanorth2",
+        "tags": {"acrlink-vm": vm},
+        "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": subnet_id(arm)}}}]},
+    }
+
+
+@pytest.mark.parametrize("reserved", ["internet", "azure-trusted-service", "Internet"])
+def test_a_nic_cannot_claim_a_built_in_host(arm: Arm, reserved: str) -> None:
+    """Otherwise every unproxied client (the internet host) would become a VM inside the VNet."""
+    world(arm)
+    put = arm.request("PUT", f"{NET}/networkInterfaces/evil", _vm_nic(arm, reserved))
+    assert (put.status_code, error_code(put)) == (400, "ReservedHostName")
+    assert arm.request("GET", f"{NET}/networkInterfaces/evil").status_code == 404, "nothing was created"
+    arm.request("PUT", f"{NET}/networkInterfaces/plain", {**_vm_nic(arm, "plainvm")})
+    patch = arm.request("PATCH", f"{NET}/networkInterfaces/plain", {"tags": {"acrlink-vm": reserved}})
+    assert (patch.status_code, error_code(patch)) == (400, "ReservedHostName")
+    assert arm.request("GET", f"{NET}/networkInterfaces/plain").json()["tags"] == {"acrlink-vm": "plainvm"}
+
+
+def test_two_vms_cannot_share_a_name(arm: Arm) -> None:
+    world(arm)
+    assert arm.request("PUT", f"{NET}/networkInterfaces/n1", _vm_nic(arm, "myVM")).status_code == 201
+    again = arm.request("PUT", f"{NET}/networkInterfaces/n1", _vm_nic(arm, "myVM"))
+    assert again.status_code == 200, "a NIC keeps its own name"
+    second = arm.request("PUT", f"{NET}/networkInterfaces/n2", _vm_nic(arm, "MYVM"))
+    assert (second.status_code, error_code(second)) == (409, "HostNameInUse")
+    assert arm.request("GET", f"{NET}/networkInterfaces/n2").status_code == 404
+    onprem = arm.request(
+        "PUT",
+        "/subscriptions/{sub}/resourceGroups/rg/providers/Acrlink.Network/onPremisesHosts/myvm",
+        {
+            "location": "chinanorth2",
+            "properties": {
+                "virtualNetwork": {"id": subnet_id(arm).rsplit("/subnets/", 1)[0]},
+                "privateIPAddress": "192.168.1.10",
+            },
+        },
+    )
+    assert (onprem.status_code, error_code(onprem)) == (409, "HostNameInUse"), onprem.text

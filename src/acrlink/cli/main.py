@@ -338,7 +338,7 @@ def check(
     if result.reachable:
         typer.echo(f"{registry} is reachable from {host.name}.")
         return
-    typer.echo(f"fix: {result.fix}")
+    typer.echo(f"fix: {result.fix}" if result.fix else f"hint: {result.hint}")
     raise typer.Exit(1)
 
 

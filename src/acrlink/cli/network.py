@@ -17,7 +17,8 @@ import httpx
 
 from acrlink.domain.cloud import find_cloud
 from acrlink.domain.netgraph import Graph, Host
-from acrlink.resources.network.nic import DNS_FORWARDER_TAG, VM_TAG
+from acrlink.resources.hostnames import VM_TAG
+from acrlink.resources.network.nic import DNS_FORWARDER_TAG
 from acrlink.services.netgraph import build
 from acrlink.store.sqlite import SqliteStore
 

@@ -119,7 +119,8 @@ def route(graph: Graph, host: Host, name: str) -> Route:
     )
 
 
-def _in_rules(address: str, rules: tuple[str, ...]) -> bool:
+def in_rules(address: str, rules: tuple[str, ...]) -> bool:
+    """Whether an address falls in one of the registry's IP rules (addresses or CIDR ranges)."""
     try:
         client = ipaddress.IPv4Address(address)
     except ValueError:
@@ -145,7 +146,7 @@ def admit(
         return None
     if not registry.public_network_access:
         return _denied(client_ip)
-    if registry.default_action_deny and not _in_rules(client_ip, registry.ip_rules):
+    if registry.default_action_deny and not in_rules(client_ip, registry.ip_rules):
         return _denied(client_ip)
     return None
 

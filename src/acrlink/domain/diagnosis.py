@@ -1,12 +1,17 @@
 """``acrlink check``: why a registry is or is not reachable from a host, step by step, and the fix for
-the first broken step as an ``az`` command. Pure over the network graph."""
+the first broken step. Pure over the network graph.
+
+A ``fix`` is a complete shell line of ``az`` commands that, applied exactly as printed, makes the check
+pass (every name, group and address filled in from the graph; no placeholders). When no such line can
+be known (no registry of that name, no private zone to link, a DNS server that cannot answer) the
+diagnosis carries a ``hint`` instead, which says what to do in words."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from acrlink.domain import access, dnsview
-from acrlink.domain.netgraph import TRUSTED, Graph, Host, RegistryNode
+from acrlink.domain.netgraph import TRUSTED, Graph, Host, RegistryNode, ZoneNode
 from acrlink.ids import parse_resource_id
 
 
@@ -21,6 +26,7 @@ class Step:
 class Diagnosis:
     steps: tuple[Step, ...]
     fix: str | None
+    hint: str | None = None
 
     @property
     def reachable(self) -> bool:
@@ -40,10 +46,11 @@ def diagnose(graph: Graph, host: Host, registry_name: str) -> Diagnosis:
     if registry is None:
         return Diagnosis(
             (Step(False, f"registry {registry_name}", ("no registry has that name",)),),
-            f"az acr create --name {registry_name} --resource-group <group> --sku Premium",
+            None,
+            f"create it: az acr create --name {registry_name} --resource-group GROUP --sku Premium",
         )
     steps: list[Step] = []
-    fix: str | None = None
+    fix: Fix | None = None
     for name in _names(graph, registry):
         route = access.route(graph, host, name)
         chain = tuple(route.answer.steps) if route.answer else ()
@@ -64,7 +71,17 @@ def diagnose(graph: Graph, host: Host, registry_name: str) -> Diagnosis:
             steps.append(Step(False, name, (*chain, route.reason)))
             if fix is None:
                 fix = _route_fix(graph, host, registry, name, route)
-    return Diagnosis(tuple(steps), fix)
+    if fix is None:
+        return Diagnosis(tuple(steps), None)
+    return Diagnosis(tuple(steps), fix.command, fix.hint)
+
+
+@dataclass(frozen=True)
+class Fix:
+    """Either an applicable command line or, when none can be known, a hint in words."""
+
+    command: str | None = None
+    hint: str | None = None
 
 
 def _group(resource_id: str) -> str:
@@ -72,53 +89,85 @@ def _group(resource_id: str) -> str:
     return ref.resource_group if ref else "<group>"
 
 
-def _firewall_fix(graph: Graph, host: Host, registry: RegistryNode) -> str:
+def _firewall_fix(graph: Graph, host: Host, registry: RegistryNode) -> Fix:
+    """The first firewall rule between this host and the registry, lifted as narrowly as possible:
+    link the private zone for a VNet host, allow trusted services, reopen public access (and add the
+    host's address when the default action stays Deny), or add the host's address."""
     vnet = graph.vnets.get((host.vnet_id or "").lower())
     if vnet is not None and registry.has_private_endpoint:
-        zone = graph.cloud.private_link_zone
-        return (
-            f"az network private-dns link vnet create --resource-group <zone group> --zone-name {zone} "
-            f"--name {vnet.name}-link --virtual-network {vnet.id} --registration-enabled false"
-            f"   # {host.name} resolves the public address: link the private zone to its VNet"
+        zone = _private_zone(graph, registry)
+        if zone is None:
+            return Fix(
+                hint=f"{host.name} resolves the public address and no {graph.cloud.private_link_zone} zone holds "
+                f"{registry.name}'s records: create the zone, a zone group on the endpoint, and link the zone "
+                f"to {vnet.name}"
+            )
+        return Fix(
+            f"az network private-dns link vnet create --resource-group {_group(zone.id)} --zone-name {zone.name} "
+            f"--name {_free_link_name(graph, zone, vnet.name)} --virtual-network {vnet.id} "
+            "--registration-enabled false"
         )
     if host.kind == TRUSTED:
-        return f"az acr update --name {registry.name} --allow-trusted-services true"
+        return Fix(f"az acr update --name {registry.name} --allow-trusted-services true")
+    rule = f"az acr network-rule add --name {registry.name} --ip-address {host.public_ip}"
     if not registry.public_network_access:
-        return (
-            f"az acr update --name {registry.name} --public-network-enabled true   # or reach it through a "
-            "private endpoint from a VNet"
-        )
-    return f"az acr network-rule add --name {registry.name} --ip-address {host.public_ip}"
+        reopen = f"az acr update --name {registry.name} --public-network-enabled true"
+        if registry.default_action_deny and not access.in_rules(host.public_ip, registry.ip_rules):
+            return Fix(f"{reopen} && {rule}")
+        return Fix(reopen)
+    return Fix(rule)
 
 
-def _route_fix(graph: Graph, host: Host, registry: RegistryNode, name: str, route: access.Route) -> str | None:
+def _private_zone(graph: Graph, registry: RegistryNode) -> ZoneNode | None:
+    """The private link zone that holds the registry's login server record (the endpoint's zone group
+    writes there), else any zone of that name."""
+    zones = [z for z in graph.zones.values() if z.name == graph.cloud.private_link_zone]
+    for zone in zones:
+        if (registry.name, "A") in zone.records:
+            return zone
+    return zones[0] if zones else None
+
+
+def _free_link_name(graph: Graph, zone: ZoneNode, vnet_name: str) -> str:
+    """``VNET-link``, numbered when the zone already has a link of that name."""
+    taken = {link.name.lower() for link in graph.links if link.zone_id.lower() == zone.id.lower()}
+    name, number = f"{vnet_name}-link", 2
+    while name.lower() in taken:
+        name, number = f"{vnet_name}-link{number}", number + 1
+    return name
+
+
+def _route_fix(graph: Graph, host: Host, registry: RegistryNode, name: str, route: access.Route) -> Fix:
     if route.outcome == access.BLACKHOLE and route.endpoint_id:
-        return (
-            f"az acr private-endpoint-connection approve --registry-name {registry.name} --name <connection>   "
-            f"# the connection of {route.endpoint_id} is not Approved (az acr private-endpoint-connection list "
-            f"--registry-name {registry.name})"
-        )
+        endpoint = next((e for e in graph.endpoints if e.id.lower() == route.endpoint_id.lower()), None)
+        if endpoint is not None and endpoint.connection:
+            return Fix(
+                f"az acr private-endpoint-connection approve --registry-name {registry.name} "
+                f"--name {endpoint.connection}"
+            )
+        return Fix(hint=f"the connection of {route.endpoint_id} is not Approved and cannot be: recreate the endpoint")
     if route.outcome == access.UNRESOLVABLE and route.answer and route.answer.rcode == dnsview.NXDOMAIN:
         zone = graph.cloud.private_link_zone
         relative = name.removesuffix("." + graph.cloud.acr_suffix)
         address = _member_address(graph, host, name)
-        zone_group = next((z.id for z, _ in graph.linked_zones(host.vnet_id or "") if z.name == zone), None)
-        target = address or "<private IP of the member, from az network nic show>"
-        return (
-            f"az network private-dns record-set a add-record --resource-group "
-            f"{_group(zone_group) if zone_group else '<zone group>'} --zone-name {zone} --record-set-name "
-            f"{relative} --ipv4-address {target}"
+        linked = next((z for z, _ in graph.linked_zones(host.vnet_id or "") if z.name == zone), None)
+        if address is None or linked is None:
+            return Fix(
+                hint=f"{name} is missing from {zone} and no private endpoint {host.name} reaches has a member for "
+                "it: add a private endpoint to the registry in a VNet this host reaches"
+            )
+        return Fix(
+            f"az network private-dns record-set a add-record --resource-group {_group(linked.id)} --zone-name "
+            f"{zone} --record-set-name {relative} --ipv4-address {address}"
         )
     if route.outcome == access.UNREACHABLE:
-        return (
-            f"# {route.address} is not a private endpoint address {host.name} can reach: check the A record for "
+        return Fix(
+            hint=f"{route.address} is not a private endpoint address {host.name} can reach: check the A record for "
             f"{name} in the private zone (az network private-dns record-set a show)"
         )
     if route.outcome == access.UNRESOLVABLE:
-        return f"# {host.name}'s DNS server cannot answer: {route.reason}"
-    return None
-
-
+        return Fix(hint=f"{host.name}'s DNS server cannot answer: {route.reason}")
+    return Fix(hint=route.reason)
 def _member_address(graph: Graph, host: Host, fqdn: str) -> str | None:
     vnets = access.reachable_vnets(graph, host)
     for endpoint in graph.endpoints:

@@ -15,6 +15,12 @@ AZURE_DNS = "168.63.129.16"
 
 INTERNET, VM, TRUSTED, ONPREM = "internet", "vm", "trusted", "onprem"
 
+INTERNET_HOST = "internet"
+"""The built-in host every unproxied client is: the machine itself on the public internet."""
+TRUSTED_HOST = "azure-trusted-service"
+"""The built-in host that stands for a trusted Azure service (the firewall's bypass, S20)."""
+BUILT_IN_HOSTS = frozenset({INTERNET_HOST, TRUSTED_HOST})
+
 
 @dataclass(frozen=True)
 class RegistryNode:
@@ -46,6 +52,8 @@ class EndpointNode:
     registry: str
     status: str
     members: tuple[Member, ...]
+    connection: str = ""
+    """The name of the registry's private endpoint connection (what ``approve --name`` takes)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,7 @@ class LinkNode:
     vnet_id: str
     nx_redirect: bool
     """``resolutionPolicy: NxDomainRedirect``: a name missing from the zone falls back to public DNS."""
+    name: str = ""
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from acrlink.domain import access
-from acrlink.domain.netgraph import INTERNET, Graph
+from acrlink.domain.netgraph import INTERNET, INTERNET_HOST, Graph
 from acrlink.netsim.proxy import Decide, Refusal
 from acrlink.netsim.proxyproto import Origin
-
-INTERNET_HOST = "internet"
 
 
 def proxy_policy(

@@ -16,12 +16,12 @@ from typing import Annotated, Any
 from acrlink.domain.naming import check_network_name
 from acrlink.errors import BadRequest
 from acrlink.ids import ResourceRef
-from acrlink.resources import common
+from acrlink.resources import common, hostnames
 from acrlink.resources.base import Context, Doc, ResourceType
 from acrlink.resources.network.common import VNET_TYPE, SubResource, referenced
 from acrlink.resources.validation import Body, one_of, parse
 
-TYPE = "Acrlink.Network/onPremisesHosts"
+TYPE = hostnames.ONPREM_TYPE
 ConnectionKind = Annotated[str, one_of("VpnGateway", "ExpressRoute")]
 
 
@@ -50,6 +50,7 @@ def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> D
     """The host's address must lie outside the VNet's address space (it is on the other side of the
     gateway); its DNS servers are addresses it can reach."""
     request = parse(HostBody, body)
+    hostnames.check_host_name(ctx, ref.name, ref.id, "name")
     props = request.properties
     _, vnet = referenced(ctx, props.virtualNetwork.id, VNET_TYPE, ref.id)
     location = common.region(ctx, request.location or vnet["location"], TYPE)

@@ -10,8 +10,10 @@ from acrlink.changes import ChangeFeed
 from acrlink.domain.cloud import CloudProfile
 from acrlink.domain.netgraph import (
     INTERNET,
+    INTERNET_HOST,
     ONPREM,
     TRUSTED,
+    TRUSTED_HOST,
     VM,
     EndpointNode,
     Graph,
@@ -25,8 +27,9 @@ from acrlink.domain.netgraph import (
 )
 from acrlink.domain.privatelink import DISCONNECTED
 from acrlink.ids import parse_resource_id
+from acrlink.resources.hostnames import VM_TAG
 from acrlink.resources.network.common import NIC_TYPE, PE_TYPE, PEERING_TYPE, VNET_TYPE
-from acrlink.resources.network.nic import DNS_FORWARDER_TAG, VM_TAG
+from acrlink.resources.network.nic import DNS_FORWARDER_TAG
 from acrlink.resources.onprem import TYPE as ONPREM_TYPE
 from acrlink.resources.privatedns.link import TYPE as LINK_TYPE
 from acrlink.resources.privatedns.recordset import RECORD_TYPES, RECORDS_KEY, ZONE_TYPE
@@ -34,9 +37,7 @@ from acrlink.resources.registry import CONNECTIONS, REPLICATIONS
 from acrlink.resources.registry import TYPE as REGISTRY_TYPE
 from acrlink.store.base import Record, Store, Transaction
 
-TRUSTED_HOST = "azure-trusted-service"
 TRUSTED_IP = "52.130.1.10"
-INTERNET_HOST = "internet"
 
 
 def egress_ip(seed: str) -> str:
@@ -79,6 +80,7 @@ def build(tx: Transaction, cloud: CloudProfile, internet_ip: str) -> Graph:
                 zone_id=_parent_key(r.body["id"]),
                 vnet_id=r.body["properties"]["virtualNetwork"]["id"].lower(),
                 nx_redirect=r.body["properties"].get("resolutionPolicy") == "NxDomainRedirect",
+                name=r.body["name"],
             )
             for r in tx.query(type=LINK_TYPE)
         ),
@@ -141,6 +143,7 @@ def _endpoints(tx: Transaction) -> tuple[EndpointNode, ...]:
                 registry=registry.segments[0][1].lower() if registry else "",
                 status=status,
                 members=tuple(members),
+                connection=connection["name"] if connection else "",
             )
         )
     return tuple(nodes)

@@ -38,6 +38,7 @@ ENDPOINT = EndpointNode(
         Member("registry_data_chinanorth2", "myregistry.chinanorth2.data.azurecr.cn", "10.0.0.5"),
         Member("registry_data_chinaeast2", "myregistry.chinaeast2.data.azurecr.cn", "10.0.0.6"),
     ),
+    "mype.1b2c3d4e-0000-4000-8000-000000000001",
 )
 RECORDS = {
     ("myregistry", "A"): RecordSet(10, ("10.0.0.4",)),
@@ -60,7 +61,7 @@ def graph(**changes: object) -> Graph:
             HUB: VnetNode(HUB, "hub", "chinaeast2", (), ()),
         },
         zones={ZONE: ZoneNode(ZONE, "privatelink.azurecr.cn", dict(RECORDS))},
-        links=(LinkNode(ZONE, VNET, False),),
+        links=(LinkNode(ZONE, VNET, False, "myvnet-link"),),
         hosts={
             "internet": Host("internet", INTERNET, "203.0.113.50"),
             "trusted": Host("trusted", TRUSTED, "52.130.1.10"),

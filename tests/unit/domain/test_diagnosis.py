@@ -32,7 +32,10 @@ def test_missing_data_record_names_the_record_to_add() -> None:
 
 def test_pending_connection_names_the_approval() -> None:
     result = _check(with_status("Pending"), "myvm")
-    assert result.fix is not None and "private-endpoint-connection approve" in result.fix
+    assert result.fix == (
+        "az acr private-endpoint-connection approve --registry-name myregistry "
+        "--name mype.1b2c3d4e-0000-4000-8000-000000000001"
+    ), "the real connection name, not a placeholder"
 
 
 def test_public_access_disabled_from_the_internet() -> None:
@@ -56,4 +59,22 @@ def test_ip_rule_fix_for_a_denied_public_client() -> None:
 
 def test_unknown_registry() -> None:
     result = _check(graph(), "internet", "nosuchreg")
-    assert not result.reachable and result.fix is not None and "az acr create" in result.fix
+    assert not result.reachable and result.fix is None, "no group to create it in can be known"
+    assert result.hint is not None and "az acr create --name nosuchreg" in result.hint
+
+
+def test_reopening_a_registry_az_closed_also_admits_the_host() -> None:
+    """az's --public-network-enabled false also sets defaultAction Deny: reopening alone leaves it closed."""
+    closed = replace(REGISTRY, public_network_access=False, default_action_deny=True)
+    result = _check(graph(registries={**graph().registries, "myregistry": closed}), "internet")
+    assert result.fix == (
+        "az acr update --name myregistry --public-network-enabled true && "
+        "az acr network-rule add --name myregistry --ip-address 203.0.113.50"
+    )
+
+
+def test_no_fix_has_a_placeholder() -> None:
+    closed = graph(registries={**graph().registries, "myregistry": replace(REGISTRY, public_network_access=False)})
+    for g, host in ((closed, "peervm"), (with_status("Pending"), "myvm"), (closed, "internet")):
+        fix = _check(g, host).fix
+        assert fix is not None and "<" not in fix and "GROUP" not in fix, fix

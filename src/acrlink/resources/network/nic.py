@@ -14,8 +14,9 @@ from acrlink.domain import ipam
 from acrlink.domain.naming import check_network_name
 from acrlink.errors import BadRequest
 from acrlink.ids import ResourceRef, new_guid
-from acrlink.resources import common
+from acrlink.resources import common, hostnames
 from acrlink.resources.base import Context, Doc, ResourceType
+from acrlink.resources.hostnames import VM_TAG
 from acrlink.resources.network import subnet as subnets
 from acrlink.resources.network.common import (
     NIC_TYPE,
@@ -30,8 +31,6 @@ from acrlink.resources.validation import Body, one_of, parse
 
 AllocationMethod = Annotated[str, one_of("Dynamic", "Static")]
 
-VM_TAG = "acrlink-vm"
-"""A NIC tagged ``acrlink-vm: NAME`` is the network interface of VM ``NAME`` (``acrlink vm create``)."""
 DNS_FORWARDER_TAG = "acrlink-dns-forwarder"
 """``true`` on a VM's NIC: the VM runs a DNS server forwarding to 168.63.129.16 (S16)."""
 
@@ -165,14 +164,25 @@ def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> D
         pools[subnet_ref.key] = pool.with_taken([address])
         primary = config.properties.primary if config.properties.primary is not None else index == 0
         configs.append(ip_configuration(ref.id, config.name, subnet_doc["id"], address, method, primary))
-    return nic_document(ref, location, request.tags or {}, configs, existing)
+    tags = request.tags or {}
+    _check_vm_name(ctx, ref, tags)
+    return nic_document(ref, location, tags, configs, existing)
 
 
-def update(_ctx: Context, _ref: ResourceRef, existing: Doc, body: Doc) -> Doc:
+def _check_vm_name(ctx: Context, ref: ResourceRef, tags: dict[str, str]) -> None:
+    """A VM's NIC names a host: not a built-in one, not one another resource already names."""
+    name = tags.get(VM_TAG)
+    if name:
+        hostnames.check_host_name(ctx, name, ref.id, f"tags.{VM_TAG}")
+
+
+def update(ctx: Context, ref: ResourceRef, existing: Doc, body: Doc) -> Doc:
     """PATCH changes tags only."""
     tags = body.get("tags") if isinstance(body, dict) else None
     if tags is not None and not (isinstance(tags, dict) and all(isinstance(v, str) for v in tags.values())):
         raise BadRequest("InvalidRequestContent", "Tags must be an object of strings.", target="tags")
+    if tags is not None:
+        _check_vm_name(ctx, ref, tags)
     return {**existing, "etag": etag(), "tags": tags if tags is not None else existing["tags"]}
 
 
