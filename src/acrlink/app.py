@@ -24,14 +24,15 @@ from acrlink.atomic import write_file
 from acrlink.changes import ChangeFeed
 from acrlink.dns.server import Answers as DnsAnswers
 from acrlink.dns.server import DnsFace
+from acrlink.httpserver import BACKLOG, HttpsServer, raise_descriptor_limit
 from acrlink.netsim.proxy import ConnectProxy
+from acrlink.netsim.proxyproto import Origin
 from acrlink.netsim.routing import Firewall, firewall, proxy_policy
 from acrlink.registry import samples
 from acrlink.registry.app import RegistryApp
 from acrlink.registry.handlers.base import Face
 from acrlink.registry.server import InternalListener, server_context
 from acrlink.registry.tokens import TokenService
-from acrlink.registry.uploads import Uploads
 from acrlink.resources.base import Options
 from acrlink.resources.catalog import build_catalog
 from acrlink.services.arm import ResourceService
@@ -39,7 +40,8 @@ from acrlink.services.content import Content
 from acrlink.services.netgraph import NetworkGraphs
 from acrlink.services.registry import MCR_HOST, Registries
 from acrlink.services.tenancy import Tenancy
-from acrlink.settings import Settings
+from acrlink.services.uploads import Uploads
+from acrlink.settings import Limits, Settings
 from acrlink.store.blobs import BlobStore
 from acrlink.store.sqlite import SqliteStore
 

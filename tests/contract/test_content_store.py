@@ -78,9 +78,19 @@ def test_links_uploads_and_dropping_a_registry(store: SqliteStore) -> None:
     with store.transaction() as tx:
         content = ContentTx(tx)
         assert content.blob_size("reg", "repo", D1) == 5
-        assert content.upload("u1") == {"id": "u1", "registry": "reg", "repo": "repo", "started": 100}
-        assert content.uploads_started_before(101) == ["u1"]
-        assert content.uploads_started_before(100) == []
+        assert content.upload("u1") == {
+            "id": "u1",
+            "registry": "reg",
+            "repo": "repo",
+            "started": 100,
+            "touched": 100,
+            "offset": 0,
+            "generation": 0,
+            "holder": None,
+            "lease_until": None,
+        }
+        assert [r["id"] for r in content.uploads_touched_before(101)] == ["u1"]
+        assert content.uploads_touched_before(100) == []
         content.drop_registry("reg")
     with store.transaction() as tx:
         content = ContentTx(tx)
@@ -88,6 +98,25 @@ def test_links_uploads_and_dropping_a_registry(store: SqliteStore) -> None:
         assert content.upload("u1") is None
         assert content.repository_names("reg") == []
         assert content.repository_names("keep") == ["repo"]
+
+
+def test_upload_rows_are_compare_and_set(store: SqliteStore) -> None:
+    """A session row changes only while it still holds what the writer last saw (the claim rule lives
+    in the uploads service; the store only compares and sets)."""
+    with store.transaction() as tx:
+        content = ContentTx(tx)
+        content.put_upload("u1", "reg", "repo", 100)
+        assert content.update_upload("u1", {"offset": 0, "holder": None}, {"holder": "a", "lease_until": 5.0})
+        assert not content.update_upload("u1", {"offset": 0, "holder": None}, {"holder": "b"}), "already held"
+        assert not content.update_upload("u1", {"holder": "b"}, {"offset": 9}), "not b's"
+        assert content.update_upload("u1", {"holder": "a"}, {"holder": None, "lease_until": None, "offset": 9})
+        assert not content.update_upload("nosuch", {}, {"offset": 1})
+        with pytest.raises(ValueError):
+            content.update_upload("u1", {}, {"registry": "other"})
+        assert not content.delete_upload("u1", {"offset": 0})
+        assert content.upload("u1")["offset"] == 9  # type: ignore[index]
+        assert content.delete_upload("u1", {"offset": 9, "holder": None})
+        assert content.upload("u1") is None
 
 
 def test_attributes_default_set_and_go_with_their_target(store: SqliteStore) -> None:

@@ -1,4 +1,4 @@
-"""OCI Distribution rules as pure functions: names, tags, digests, byte ranges.
+"""OCI Distribution rules as pure functions: names, tags, digests, numbers, byte ranges.
 
 Grammar from the OCI Distribution Specification v1.1 ("Pulling manifests", "Content Range") and the
 OCI image spec's descriptor rules. Nothing here does I/O; handlers parse with these functions and
@@ -88,23 +88,60 @@ def check_reference(reference: str) -> str:
     return check_tag(reference)
 
 
+# Numbers ----------------------------------------------------------------------------------------------
+
+MAX_DIGITS = 18
+"""The longest number the registry face reads: 18 ASCII digits always fit a signed 64-bit integer, which
+is what Distribution parses these numbers into (anything longer overflows there)."""
+
+_NUMBER = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")
+
+
+def parse_number(text: str) -> int | None:
+    """A non-negative decimal number of ASCII digits only (no sign, no spaces, no ``²`` or other Unicode
+    digits that ``str.isdigit`` admits), at most ``MAX_DIGITS`` long; ``None`` for anything else.
+
+    The one parser for every number the registry face reads from a client (``n``, ``Content-Range``,
+    ``Range``, ``Content-Length``), so none of them can reach ``int()`` unchecked.
+    """
+    return int(text) if _NUMBER.fullmatch(text) else None
+
+
+def parse_page_size(text: str | None) -> int | None:
+    """The ``n`` query parameter of a listing; absent or empty means no limit. Anything but a number is
+    ``PAGINATION_NUMBER_INVALID`` (as Distribution answers when ``strconv.Atoi`` refuses it)."""
+    if text is None or text == "":
+        return None
+    value = parse_number(text)
+    if value is None:
+        raise BadRequest("PAGINATION_NUMBER_INVALID", f"invalid number of results requested: {text[:40]!r}")
+    return value
+
+
 # Byte ranges -----------------------------------------------------------------------------------------
 
-_CONTENT_RANGE = re.compile(r"^(?:bytes )?(\d+)-(\d+)(?:/(?:\d+|\*))?$")
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_CONTENT_RANGE = re.compile(r"^(?:bytes )?([0-9]+)-([0-9]+)(?:/(?:[0-9]+|\*))?$")
+_RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
+
+
+def _range_number(text: str, header: str) -> int:
+    value = parse_number(text)
+    if value is None:
+        raise RangeInvalid("RANGE_INVALID", f"invalid range: {header[:80]!r}")
+    return value
 
 
 def parse_chunk_range(header: str) -> tuple[int, int]:
     """``Content-Range`` of an upload chunk: ``START-END`` inclusive (``bytes START-END/*`` accepted).
 
-    A malformed or inverted range is ``RANGE_INVALID`` (416).
+    A malformed or inverted range, or a number too long to be a size, is ``RANGE_INVALID`` (416).
     """
     match = _CONTENT_RANGE.match(header.strip())
     if not match:
-        raise RangeInvalid("RANGE_INVALID", f"invalid Content-Range: {header!r}")
-    start, end = int(match.group(1)), int(match.group(2))
+        raise RangeInvalid("RANGE_INVALID", f"invalid Content-Range: {header[:80]!r}")
+    start, end = _range_number(match.group(1), header), _range_number(match.group(2), header)
     if end < start:
-        raise RangeInvalid("RANGE_INVALID", f"invalid Content-Range: {header!r}")
+        raise RangeInvalid("RANGE_INVALID", f"invalid Content-Range: {header[:80]!r}")
     return start, end
 
 
@@ -112,7 +149,8 @@ def parse_byte_range(header: str, size: int) -> tuple[int, int] | None:
     """A single ``Range: bytes=...`` of a blob of ``size`` bytes -> (first, last) inclusive.
 
     ``None`` means serve the whole blob (RFC 9110 lets a server ignore a Range it does not support,
-    such as several ranges). A well-formed range wholly outside the blob is ``RANGE_INVALID`` (416).
+    such as several ranges). A well-formed range wholly outside the blob, or one whose numbers are too
+    long to be offsets, is ``RANGE_INVALID`` (416).
     """
     match = _RANGE.match(header.strip().replace(" ", ""))
     if not match:
@@ -121,14 +159,14 @@ def parse_byte_range(header: str, size: int) -> tuple[int, int] | None:
     if not first_text and not last_text:
         return None
     if not first_text:
-        suffix = int(last_text)
+        suffix = _range_number(last_text, header)
         if suffix == 0 or size == 0:
-            raise RangeInvalid("RANGE_INVALID", f"range {header!r} not satisfiable for {size} bytes")
+            raise RangeInvalid("RANGE_INVALID", f"range {header[:80]!r} not satisfiable for {size} bytes")
         return max(size - suffix, 0), size - 1
-    first = int(first_text)
-    last = int(last_text) if last_text else size - 1
+    first = _range_number(first_text, header)
+    last = _range_number(last_text, header) if last_text else size - 1
     if last_text and last < first:
         return None
     if first >= size:
-        raise RangeInvalid("RANGE_INVALID", f"range {header!r} not satisfiable for {size} bytes")
+        raise RangeInvalid("RANGE_INVALID", f"range {header[:80]!r} not satisfiable for {size} bytes")
     return first, min(last, size - 1)

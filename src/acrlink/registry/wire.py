@@ -28,7 +28,7 @@ API_VERSION = {"Docker-Distribution-Api-Version": "registry/2.0"}
 
 CODES: dict[str, int] = {
     "BLOB_UNKNOWN": 404,
-    "BLOB_UPLOAD_INVALID": 400,
+    "BLOB_UPLOAD_INVALID": 404,
     "BLOB_UPLOAD_UNKNOWN": 404,
     "DIGEST_INVALID": 400,
     "MANIFEST_BLOB_UNKNOWN": 404,
@@ -49,7 +49,8 @@ CODES: dict[str, int] = {
     "REGISTRY_DISALLOWED_OPERATION": 405,
 }
 """The OCI Distribution spec's error codes and the status each comes with, plus ACR's (a changeable
-attribute forbids the operation: Azure/azure-sdk-for-net#22827)."""
+attribute forbids the operation: Azure/azure-sdk-for-net#22827). The spec's table gives no statuses;
+these are Distribution's (``registry/api/errcode/register.go``: ``BLOB_UPLOAD_INVALID`` is 404)."""
 
 _BY_CLASS: tuple[tuple[type[AcrlinkError], int], ...] = (
     (BadRequest, 400),

@@ -31,9 +31,13 @@ from acrlink.store.sqlite import SqliteTransaction
 from acrlink.unconfirmed import ATTRIBUTES_INVALID_CODE
 
 
-def _content(tx: object) -> ContentTx:
+def content_tx(tx: object) -> ContentTx:
+    """The content tables inside an open store transaction."""
     assert isinstance(tx, SqliteTransaction)
     return ContentTx(tx)
+
+
+_content = content_tx
 
 
 @dataclass(frozen=True)

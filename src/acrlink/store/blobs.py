@@ -1,16 +1,25 @@
-"""Content-addressed blob files: ``DATA_DIR/blobs/<algorithm>/<2 hex>/<hex>``, plus upload temp files.
+"""Content-addressed blob files: ``DATA_DIR/blobs/<algorithm>/<2 hex>/<hex>``, plus staged uploads.
 
-A blob file appears only complete and verified: bytes go to an upload file while being hashed, then
-the file is fsynced and renamed onto its digest path. Two pushes of the same blob race harmlessly (the
-rename is atomic and both files hold the same bytes). Holds no rules: callers decide what to verify.
+The port is byte operations by key, never paths handed to callers, so an object store can stand
+behind it: ``stage`` a key, ``writer`` bytes into it at an explicit offset, ``read_staged`` them back,
+``commit`` the first N bytes under a digest the caller verified, ``drop_staged``. Served blobs are read
+through ``open_blob`` (an open file) and ``size``.
+
+A blob file appears only complete: staged bytes are truncated to the committed length, fsynced and
+hard-linked onto their digest path. A digest path that exists is never replaced (a stored blob was
+verified when it was stored; a second commit of the same digest keeps the first file). Holds no rules:
+callers decide what to verify.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from acrlink.domain.oci import Digest
 
@@ -18,14 +27,41 @@ READ_CHUNK = 1 << 20
 """1 MiB: the read and write size that serves blobs at full speed (PERFORMANCE-NOTES)."""
 
 
+class StagedWriter:
+    """Writes into a staged upload from an explicit offset (``pwrite``: the file's size and position
+    play no part). ``rewind`` forgets what this writer wrote."""
+
+    def __init__(self, fd: int, offset: int) -> None:
+        self._fd = fd
+        self.start = offset
+        self.offset = offset
+        os.ftruncate(fd, offset)
+
+    def write(self, data: bytes | memoryview) -> None:
+        view = memoryview(data)
+        while view:
+            written = os.pwrite(self._fd, view, self.offset)
+            self.offset += written
+            view = view[written:]
+
+    def rewind(self) -> None:
+        os.ftruncate(self._fd, self.start)
+        self.offset = self.start
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
 class BlobStore:
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self.uploads = root / "_uploads"
-        self.uploads.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._root = root
+        self._staging = root / "_uploads"
+        self._staging.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def path(self, digest: Digest) -> Path:
-        return self.root / digest.algorithm / digest.encoded[:2] / digest.encoded
+        """Where a stored blob's file is: for serving it from this filesystem backend only (zero-copy
+        senders need a file); content goes in and out through the byte operations."""
+        return self._root / digest.algorithm / digest.encoded[:2] / digest.encoded
 
     def size(self, digest: Digest) -> int | None:
         """The size of a stored blob; ``None`` when it is not stored."""
@@ -34,52 +70,84 @@ class BlobStore:
         except FileNotFoundError:
             return None
 
-    def write(self, digest: Digest, data: bytes) -> None:
-        """Store small content already verified by the caller (manifests, generated samples)."""
-        upload = self.upload_path(f"direct-{os.getpid()}-{time.monotonic_ns()}")
-        with open(upload, "wb") as handle:
-            handle.write(data)
-        self.commit(upload, digest)
+    def open_blob(self, digest: Digest) -> BinaryIO:
+        """A stored blob, open for reading (unbuffered); ``FileNotFoundError`` when it is not stored."""
+        return open(self.path(digest), "rb", buffering=0)
 
-    def commit(self, upload: Path, digest: Digest) -> None:
-        """fsync an upload file and rename it onto its digest path."""
-        fd = os.open(upload, os.O_RDONLY)
+    def write(self, digest: Digest, data: bytes) -> bool:
+        """Store small content (manifests, generated samples) under its digest, verified here; False when
+        the digest was already stored (the stored file is kept)."""
+        if hashlib.new(digest.algorithm, data).hexdigest() != digest.encoded:
+            raise ValueError(f"content does not match {digest}")
+        key = f"direct-{os.getpid()}-{time.monotonic_ns()}"
+        self.stage(key)
+        writer = self.writer(key, 0)
         try:
+            writer.write(data)
+        finally:
+            writer.close()
+        return self.commit(key, len(data), digest)
+
+    # Staged uploads -----------------------------------------------------------------------------------
+
+    def _staged(self, key: str) -> Path:
+        if not key or "/" in key or key.startswith("."):
+            raise ValueError(f"invalid staging key {key!r}")
+        return self._staging / key
+
+    def stage(self, key: str) -> None:
+        """Create an empty staged object; ``FileExistsError`` if the key is taken."""
+        fd = os.open(self._staged(key), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+
+    def writer(self, key: str, offset: int) -> StagedWriter:
+        """Write into a staged object from ``offset``; bytes after ``offset`` are dropped first.
+        ``FileNotFoundError`` when the key is not staged."""
+        return StagedWriter(os.open(self._staged(key), os.O_WRONLY), offset)
+
+    def read_staged(self, key: str, length: int) -> Iterator[bytes]:
+        """The first ``length`` bytes of a staged object, in chunks; ``ValueError`` if it holds fewer."""
+        remaining = length
+        with open(self._staged(key), "rb", buffering=0) as handle:
+            while remaining > 0:
+                chunk = handle.read(min(READ_CHUNK, remaining))
+                if not chunk:
+                    raise ValueError(f"staged object {key} holds fewer than {length} bytes")
+                remaining -= len(chunk)
+                yield chunk
+
+    def commit(self, key: str, length: int, digest: Digest) -> bool:
+        """Store the first ``length`` bytes of a staged object under ``digest`` (which the caller verified
+        against exactly those bytes) and drop the staged object. True when stored; False when the digest
+        was already stored: the existing blob is kept and the staged bytes dropped."""
+        staged = self._staged(key)
+        fd = os.open(staged, os.O_RDWR)
+        try:
+            if os.fstat(fd).st_size < length:
+                raise ValueError(f"staged object {key} holds fewer than {length} bytes")
+            os.ftruncate(fd, length)
             os.fsync(fd)
         finally:
             os.close(fd)
         target = self.path(digest)
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(upload, target)
-
-    # Uploads ------------------------------------------------------------------------------------------
-
-    def upload_path(self, upload_id: str) -> Path:
-        return self.uploads / upload_id
-
-    def upload_size(self, upload_id: str) -> int | None:
         try:
-            return self.upload_path(upload_id).stat().st_size
-        except FileNotFoundError:
-            return None
+            os.link(staged, target)
+            stored = True
+        except FileExistsError:
+            stored = False
+        staged.unlink(missing_ok=True)
+        return stored
 
-    def rehash(self, upload_id: str, algorithm: str) -> hashlib._Hash:
-        """The hash state of an upload's bytes so far, read back from its file (after a restart, or
-        when another process received the earlier chunks)."""
-        hasher = hashlib.new(algorithm)
-        with open(self.upload_path(upload_id), "rb") as handle:
-            while chunk := handle.read(READ_CHUNK):
-                hasher.update(chunk)
-        return hasher
+    def drop_staged(self, key: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self._staged(key).unlink()
 
-    def drop_upload(self, upload_id: str) -> None:
-        self.upload_path(upload_id).unlink(missing_ok=True)
-
-    def sweep_uploads(self, older_than_seconds: float) -> list[str]:
-        """Delete upload files untouched for longer than the given age; their ids."""
+    def sweep_staged(self, older_than_seconds: float) -> list[str]:
+        """Delete staged objects untouched for longer than the given age; their keys."""
         limit = time.time() - older_than_seconds
         dropped = []
-        for entry in self.uploads.iterdir():
+        for entry in self._staging.iterdir():
             try:
                 if entry.stat().st_mtime < limit:
                     entry.unlink()

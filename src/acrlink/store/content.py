@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     and_,
     delete,
     select,
+    update,
 )
 from sqlalchemy.dialects.sqlite import insert
 
@@ -79,13 +81,22 @@ blob_links = Table(
 )
 
 uploads = Table(
-    "oci_uploads",
+    "oci_upload_sessions",
     _metadata,
     Column("id", String, primary_key=True),
     Column("registry", String, nullable=False),
     Column("repo", String, nullable=False),
     Column("started", Integer, nullable=False),
+    Column("touched", Integer, nullable=False),
+    Column("offset", Integer, nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("holder", String, nullable=True),
+    Column("lease_until", Float, nullable=True),
 )
+"""Upload sessions: how many bytes are staged (``offset``), which staged object holds them
+(``generation``), and the request that holds the session now (``holder`` until ``lease_until``)."""
+
+UPLOAD_FIELDS = frozenset({"touched", "offset", "generation", "holder", "lease_until"})
 
 attributes = Table(
     "oci_attributes",
@@ -139,6 +150,8 @@ class Tag:
 
 def create_tables(tx: SqliteTransaction) -> None:
     _metadata.create_all(tx.connection)
+    # Sessions of the table before offsets were stored (their bytes are swept by age).
+    tx.connection.exec_driver_sql("DROP TABLE IF EXISTS oci_uploads")
 
 
 def _page(statement: Any, column: Any, last: str | None, n: int | None) -> Any:
@@ -305,18 +318,40 @@ class ContentTx:
 
     # Upload sessions ----------------------------------------------------------------------------------
 
-    def put_upload(self, upload_id: str, registry: str, repo: str, started: int) -> None:
-        self._conn.execute(insert(uploads).values(id=upload_id, registry=registry, repo=repo, started=started))
+    def put_upload(self, upload_id: str, registry: str, repo: str, now: int) -> None:
+        self._conn.execute(
+            insert(uploads).values(
+                id=upload_id, registry=registry, repo=repo, started=now, touched=now, offset=0, generation=0
+            )
+        )
 
     def upload(self, upload_id: str) -> dict[str, Any] | None:
         row = self._conn.execute(select(uploads).where(uploads.c.id == upload_id)).first()
         return dict(row._mapping) if row else None
 
-    def delete_upload(self, upload_id: str) -> bool:
-        return bool(self._conn.execute(delete(uploads).where(uploads.c.id == upload_id)).rowcount)
+    def update_upload(self, upload_id: str, expected: dict[str, Any], values: dict[str, Any]) -> bool:
+        """Compare and set: write ``values`` only if every column in ``expected`` still has that value
+        (``None`` compares as SQL NULL); whether the row was written."""
+        condition = uploads.c.id == upload_id
+        for name, value in expected.items():
+            column = uploads.c[name]
+            condition = and_(condition, column.is_(None) if value is None else column == value)
+        unknown = set(values) - UPLOAD_FIELDS
+        if unknown:
+            raise ValueError(f"not upload session fields: {sorted(unknown)}")
+        return bool(self._conn.execute(update(uploads).where(condition).values(**values)).rowcount)
 
-    def uploads_started_before(self, moment: int) -> list[str]:
-        return [r[0] for r in self._conn.execute(select(uploads.c.id).where(uploads.c.started < moment))]
+    def delete_upload(self, upload_id: str, expected: dict[str, Any] | None = None) -> bool:
+        """Delete the session, only if every column in ``expected`` still has that value."""
+        condition = uploads.c.id == upload_id
+        for name, value in (expected or {}).items():
+            column = uploads.c[name]
+            condition = and_(condition, column.is_(None) if value is None else column == value)
+        return bool(self._conn.execute(delete(uploads).where(condition)).rowcount)
+
+    def uploads_touched_before(self, moment: int) -> list[dict[str, Any]]:
+        statement = select(uploads).where(uploads.c.touched < moment)
+        return [dict(r._mapping) for r in self._conn.execute(statement)]
 
     @staticmethod
     def _in(table: Table, registry: str, repo: str, *, digest: str | None = None) -> Any:

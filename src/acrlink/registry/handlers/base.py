@@ -10,12 +10,13 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 
 from acrlink.domain.cloud import CloudProfile
+from acrlink.domain.oci import parse_page_size
 from acrlink.errors import BadRequest
 from acrlink.registry.readcache import ReadCache
 from acrlink.registry.tokens import TokenService
-from acrlink.registry.uploads import Uploads
 from acrlink.services.content import Content
 from acrlink.services.registry import Registries, RegistryView
+from acrlink.services.uploads import Uploads
 
 FORM_LIMIT = 64 * 1024
 
@@ -71,9 +72,4 @@ class Call:
 
     def query_int(self, name: str) -> int | None:
         """A non-negative integer query parameter (``n``); anything else is ``PAGINATION_NUMBER_INVALID``."""
-        value = self.request.query_params.get(name)
-        if value is None or value == "":
-            return None
-        if not value.isdigit():
-            raise BadRequest("PAGINATION_NUMBER_INVALID", f"invalid number of results requested: {value!r}")
-        return int(value)
+        return parse_page_size(self.request.query_params.get(name))

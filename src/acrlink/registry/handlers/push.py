@@ -6,13 +6,13 @@ from urllib.parse import urlencode
 
 from starlette.responses import Response
 
-from acrlink.domain.oci import parse_digest
+from acrlink.domain.oci import parse_digest, parse_number
 from acrlink.errors import Forbidden, TooLarge
 from acrlink.registry.handlers.base import Call
 from acrlink.registry.manifests import MAX_MANIFEST_BYTES
 from acrlink.registry.scopes import Scope, permits
-from acrlink.registry.uploads import Session
 from acrlink.registry.wire import API_VERSION
+from acrlink.services.uploads import Session
 
 
 def _writable(call: Call) -> None:
@@ -26,8 +26,8 @@ def _empty(status: int, headers: dict[str, str]) -> Response:
 
 async def put_manifest(call: Call) -> Response:
     _writable(call)
-    declared = call.request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_MANIFEST_BYTES:
+    declared = parse_number(call.request.headers.get("content-length") or "")
+    if declared is not None and declared > MAX_MANIFEST_BYTES:
         raise TooLarge("SIZE_INVALID", f"manifest exceeds the {MAX_MANIFEST_BYTES} byte limit")
     body = b""
     async for chunk in call.chunks():
@@ -95,24 +95,24 @@ def _may_pull(call: Call, source: str) -> bool:
     return permits(list(call.claims.get("access") or []), Scope("repository", source, frozenset({"pull"})))
 
 
-def _session(call: Call) -> Session:
-    return call.face.uploads.find(
-        call.registry.name, call.name, call.params["upload"], call.request.query_params.get("_state")
-    )
+def _upload(call: Call) -> tuple[str, str, str, str | None]:
+    """The registry, repository, session id and signed state a session request names."""
+    return call.registry.name, call.name, call.params["upload"], call.request.query_params.get("_state")
 
 
 async def upload_status(call: Call) -> Response:
-    return _empty(204, _session_headers(call, _session(call)))
+    return _empty(204, _session_headers(call, call.face.uploads.status(*_upload(call))))
 
 
 async def patch_upload(call: Call) -> Response:
-    session = await call.face.uploads.append(_session(call), call.chunks(), call.request.headers.get("content-range"))
+    content_range = call.request.headers.get("content-range")
+    session = await call.face.uploads.append(*_upload(call), call.chunks(), content_range)
     return _empty(202, _session_headers(call, session))
 
 
 async def finish_upload(call: Call) -> Response:
     digest = await call.face.uploads.finish(
-        _session(call),
+        *_upload(call),
         call.chunks(),
         call.request.headers.get("content-range"),
         call.request.query_params.get("digest"),
@@ -121,5 +121,5 @@ async def finish_upload(call: Call) -> Response:
 
 
 async def cancel_upload(call: Call) -> Response:
-    call.face.uploads.cancel(_session(call))
+    call.face.uploads.cancel(*_upload(call))
     return _empty(204, {})
