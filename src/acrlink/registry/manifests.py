@@ -104,6 +104,8 @@ def parse_manifest(body: bytes, content_type: str | None) -> ParsedManifest:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise _invalid("not valid JSON") from None
+    except RecursionError:
+        raise _invalid("JSON nested too deeply") from None
     if not isinstance(document, dict):
         raise _invalid("not a JSON object")
     if document.get("schemaVersion") != 2:
@@ -123,6 +125,11 @@ def parse_manifest(body: bytes, content_type: str | None) -> ParsedManifest:
         if "manifests" not in document:
             raise _invalid("an index needs manifests")
         children = _descriptors(document["manifests"], "manifests")
+        # Not part of an index, but what is stored is read back: descriptors where an image has them
+        # must be descriptors here too.
+        if "config" in document:
+            _descriptor(document["config"], "config")
+        _descriptors(document.get("layers"), "layers")
         return ParsedManifest(media_type, [], children, subject_digest, artifact_type, annotations)
     if "config" not in document:
         raise _invalid("an image manifest needs config")

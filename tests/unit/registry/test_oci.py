@@ -12,6 +12,8 @@ from acrlink.domain.oci import (
     parse_byte_range,
     parse_chunk_range,
     parse_digest,
+    parse_number,
+    parse_page_size,
 )
 from acrlink.errors import AcrlinkError
 
@@ -100,3 +102,34 @@ def test_unsatisfiable_byte_ranges(header: str) -> None:
     with pytest.raises(AcrlinkError) as caught:
         parse_byte_range(header, 100)
     assert caught.value.code == "RANGE_INVALID"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0", 0),
+        ("007", 7),
+        ("9" * 18, int("9" * 18)),
+        ("9" * 19, None),
+        ("²", None),
+        ("٣", None),
+        ("", None),
+        ("-1", None),
+        ("+1", None),
+        (" 1", None),
+        ("1 ", None),
+        ("1_000", None),
+        ("9" * 5000, None),
+    ],
+)
+def test_numbers_are_ascii_digits_of_bounded_length(text: str, expected: int | None) -> None:
+    assert parse_number(text) == expected
+
+
+def test_page_sizes() -> None:
+    assert parse_page_size(None) is None and parse_page_size("") is None
+    assert parse_page_size("0") == 0
+    for bad in ("²", "x", "9" * 19):
+        with pytest.raises(AcrlinkError) as raised:
+            parse_page_size(bad)
+        assert raised.value.code == "PAGINATION_NUMBER_INVALID"

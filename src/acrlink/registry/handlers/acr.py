@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 
 from acrlink.errors import BadRequest
-from acrlink.registry.handlers.base import Call
+from acrlink.registry.handlers.base import Call, page
 from acrlink.registry.wire import json_response
 from acrlink.services.content import tag_unknown
 from acrlink.store.content import MANIFEST, REPOSITORY, TAG, UNLOCKED, Attributes, Manifest, Tag
@@ -53,12 +53,22 @@ def _platform(manifest: Manifest) -> dict[str, object]:
     children only when the manifest itself says (it does not open config blobs)."""
     try:
         document = json.loads(manifest.body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
-    layers = document.get("layers") or []
-    size = sum(int(layer.get("size", 0)) for layer in layers if isinstance(layer, dict))
-    config = document.get("config") or {}
-    return {"imageSize": size + int(config.get("size", 0) or 0), "configMediaType": config.get("mediaType")}
+    if not isinstance(document, dict):
+        return {}
+    layers = document.get("layers")
+    config = document.get("config")
+    descriptors = [*(layers if isinstance(layers, list) else []), config]
+    size = sum(_size(d) for d in descriptors)
+    media_type = config.get("mediaType") if isinstance(config, dict) else None
+    return {"imageSize": size, "configMediaType": media_type if isinstance(media_type, str) else None}
+
+
+def _size(descriptor: object) -> int:
+    """A descriptor's ``size`` (0 for anything that is not one: documents stored before validation)."""
+    size = descriptor.get("size") if isinstance(descriptor, dict) else None
+    return size if isinstance(size, int) and not isinstance(size, bool) else 0
 
 
 def _manifest(manifest: Manifest, tags: list[str], found: Attributes) -> dict[str, object]:
@@ -76,10 +86,9 @@ def _manifest(manifest: Manifest, tags: list[str], found: Attributes) -> dict[st
 async def catalog(call: Call) -> Response:
     n = call.query_int("n")
     last = call.request.query_params.get("last")
-    names = call.face.content.catalog(call.registry.name, last, None if n is None else n + 1)
+    names, more = page(call.face.content.catalog(call.registry.name, last, None if n is None else n + 1), n)
     headers = {}
-    if n is not None and len(names) > n:
-        names = names[:n]
+    if more and n is not None:
         headers = _next("/acr/v1/_catalog", n, names[-1], None)
     return json_response(200, {"repositories": names}, headers)
 
@@ -113,7 +122,7 @@ async def _patch_body(call: Call) -> object:
             raise BadRequest(ATTRIBUTES_INVALID_CODE, "request body too large")
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise BadRequest(ATTRIBUTES_INVALID_CODE, "the request body is not JSON") from None
 
 
@@ -142,8 +151,8 @@ async def tags(call: Call) -> Response:
     if orderby in ("timedesc", "timeasc"):
         found.sort(key=lambda t: t.updated, reverse=orderby == "timedesc")
     headers = {}
-    if n is not None and len(found) > n:
-        found = found[:n]
+    found, more = page(found, n)
+    if more and n is not None:
         headers = _next(f"/acr/v1/{call.name}/_tags", n, found[-1].name, orderby)
     tags_out = [_tag(t, attributes.get((call.name, TAG, t.name), UNLOCKED)) for t in found]
     body = {"registry": call.registry.login_server, "imageName": call.name, "tags": tags_out}
@@ -195,8 +204,8 @@ async def manifests(call: Call) -> Response:
         found = [m for m in found if m.digest > last]
     n = call.query_int("n")
     headers = {}
-    if n is not None and len(found) > n:
-        found = found[:n]
+    found, more = page(found, n)
+    if more and n is not None:
         headers = _next(f"/acr/v1/{call.name}/_manifests", n, found[-1].digest, orderby)
     body = {
         "registry": call.registry.login_server,

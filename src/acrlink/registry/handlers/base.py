@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
@@ -19,6 +19,15 @@ from acrlink.services.registry import Registries, RegistryView
 from acrlink.services.uploads import Uploads
 
 FORM_LIMIT = 64 * 1024
+T = TypeVar("T")
+
+
+def page(items: list[T], n: int | None) -> tuple[list[T], bool]:
+    """The first ``n`` of ``items`` (all when ``n`` is None), and whether more follow (a ``Link`` then).
+    ``n=0`` is an empty page with no ``Link``, as Distribution answers."""
+    if n is None:
+        return items, False
+    return items[:n], 0 < n < len(items)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from acrlink.clock import epoch
 from acrlink.domain.oci import is_digest_like, parse_byte_range, parse_digest
 from acrlink.errors import Forbidden, MethodNotAllowed, NotFound
 from acrlink.registry.blobserve import BlobResponse
-from acrlink.registry.handlers.base import Call
+from acrlink.registry.handlers.base import Call, page
 from acrlink.registry.manifests import OCI_INDEX, acceptable
 from acrlink.registry.wire import API_VERSION, json_response
 from acrlink.services.content import DISALLOWED_MESSAGE
@@ -66,10 +66,9 @@ async def tags_list(call: Call) -> Response:
     """``tags/list`` in lexical order; with ``n`` a page and a ``Link`` to the next when more follow."""
     n = call.query_int("n")
     last = call.request.query_params.get("last")
-    found = call.face.content.tags(call.registry.name, call.name, last, None if n is None else n + 1)
+    found, more = page(call.face.content.tags(call.registry.name, call.name, last, None if n is None else n + 1), n)
     headers = {}
-    if n is not None and len(found) > n:
-        found = found[:n]
+    if more and n is not None:
         headers["Link"] = _page_link(f"/v2/{call.name}/tags/list", n, found[-1].name)
     return json_response(200, {"name": call.name, "tags": [t.name for t in found]}, headers)
 
@@ -77,10 +76,9 @@ async def tags_list(call: Call) -> Response:
 async def catalog(call: Call) -> Response:
     n = call.query_int("n")
     last = call.request.query_params.get("last")
-    names = call.face.content.catalog(call.registry.name, last, None if n is None else n + 1)
+    names, more = page(call.face.content.catalog(call.registry.name, last, None if n is None else n + 1), n)
     headers = {}
-    if n is not None and len(names) > n:
-        names = names[:n]
+    if more and n is not None:
         headers["Link"] = _page_link("/v2/_catalog", n, names[-1])
     return json_response(200, {"repositories": names}, headers)
 
