@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from acrlink.domain import access, dnsview
-from acrlink.domain.netgraph import TRUSTED, Graph, Host, RegistryNode, ZoneNode
+from acrlink.domain.netgraph import TRUSTED, EndpointNode, Graph, Host, RegistryNode, ZoneNode
+from acrlink.domain.privatelink import carries_traffic
 from acrlink.ids import parse_resource_id
 
 
@@ -137,16 +138,25 @@ def _free_link_name(graph: Graph, zone: ZoneNode, vnet_name: str) -> str:
     return name
 
 
+def _approve(registry: RegistryNode, endpoint: EndpointNode) -> Fix:
+    if endpoint.connection:
+        return Fix(
+            f"az acr private-endpoint-connection approve --registry-name {registry.name} --name {endpoint.connection}"
+        )
+    return Fix(hint=f"the connection of {endpoint.id} is gone: recreate the private endpoint")
+
+
 def _route_fix(graph: Graph, host: Host, registry: RegistryNode, name: str, route: access.Route) -> Fix:
     if route.outcome == access.BLACKHOLE and route.endpoint_id:
         endpoint = next((e for e in graph.endpoints if e.id.lower() == route.endpoint_id.lower()), None)
-        if endpoint is not None and endpoint.connection:
-            return Fix(
-                f"az acr private-endpoint-connection approve --registry-name {registry.name} "
-                f"--name {endpoint.connection}"
-            )
-        return Fix(hint=f"the connection of {route.endpoint_id} is not Approved and cannot be: recreate the endpoint")
+        if endpoint is not None:
+            return _approve(registry, endpoint)
+        return Fix(hint=f"the connection of {route.endpoint_id} is not Approved")
     if route.outcome == access.UNRESOLVABLE and route.answer and route.answer.rcode == dnsview.NXDOMAIN:
+        waiting = _unapproved_endpoint(graph, host, name)
+        if waiting is not None:
+            # Its zone group writes the records once the connection is approved.
+            return _approve(registry, waiting)
         zone = graph.cloud.private_link_zone
         relative = name.removesuffix("." + graph.cloud.acr_suffix)
         address = _member_address(graph, host, name)
@@ -168,6 +178,16 @@ def _route_fix(graph: Graph, host: Host, registry: RegistryNode, name: str, rout
     if route.outcome == access.UNRESOLVABLE:
         return Fix(hint=f"{host.name}'s DNS server cannot answer: {route.reason}")
     return Fix(hint=route.reason)
+def _unapproved_endpoint(graph: Graph, host: Host, fqdn: str) -> EndpointNode | None:
+    """An endpoint the host reaches that has a member for ``fqdn`` but whose connection is not Approved."""
+    vnets = access.reachable_vnets(graph, host)
+    for endpoint in graph.endpoints:
+        waiting = endpoint.vnet_id.lower() in vnets and not carries_traffic(endpoint.status)
+        if waiting and any(member.fqdn == fqdn for member in endpoint.members):
+            return endpoint
+    return None
+
+
 def _member_address(graph: Graph, host: Host, fqdn: str) -> str | None:
     vnets = access.reachable_vnets(graph, host)
     for endpoint in graph.endpoints:

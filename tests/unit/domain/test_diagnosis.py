@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from acrlink.domain import diagnosis
 
-from .netgraph_world import RECORDS, REGISTRY, graph, with_records, with_status
+from .netgraph_world import ENDPOINT, RECORDS, REGISTRY, graph, with_records, with_status
 
 
 def _check(g, host: str, registry: str = "myregistry") -> diagnosis.Diagnosis:  # type: ignore[no-untyped-def]
@@ -78,3 +78,10 @@ def test_no_fix_has_a_placeholder() -> None:
     for g, host in ((closed, "peervm"), (with_status("Pending"), "myvm"), (closed, "internet")):
         fix = _check(g, host).fix
         assert fix is not None and "<" not in fix and "GROUP" not in fix, fix
+
+
+def test_records_missing_because_the_connection_waits_names_the_approval() -> None:
+    """The zone group writes the records on approval: adding them by hand would reach a black hole."""
+    g = replace(with_records({}), endpoints=(replace(ENDPOINT, status="Pending"),))
+    result = _check(g, "myvm")
+    assert result.fix is not None and result.fix.startswith("az acr private-endpoint-connection approve")
