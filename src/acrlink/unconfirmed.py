@@ -102,3 +102,7 @@ ZONE_HAS_LINKS_CODE = "Conflict"
 
 # Zone-group records are written only for approved connections (inferred, not observed).
 ZONE_GROUP_RECORDS_ONLY_WHEN_APPROVED = True
+
+# The registry face's ``Server`` header. The recordings say ACR sends this value; no primary
+# source (a recorded response) was found to confirm the exact spelling.
+REGISTRY_SERVER_HEADER = "AzureContainerRegistry"

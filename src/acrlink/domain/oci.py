@@ -31,16 +31,21 @@ def check_name(name: str) -> str:
     The grammar admits no ``..``, no leading or trailing ``/`` and no empty component, so a valid
     name can never address anything outside its own repository (no path traversal).
     """
-    if len(name) > NAME_MAX or not _NAME.match(name):
+    if len(name) > NAME_MAX or not _NAME.fullmatch(name):
         raise BadRequest("NAME_INVALID", f"invalid repository name: {name!r}")
     return name
 
 
 def check_tag(tag: str) -> str:
     """A tag: up to 128 characters of ``[a-zA-Z0-9_.-]``, not starting with ``.`` or ``-``."""
-    if not _TAG.match(tag):
+    if not is_tag(tag):
         raise BadRequest("TAG_INVALID", f"invalid tag: {tag!r}")
     return tag
+
+
+def is_tag(text: str) -> bool:
+    """Whether ``text`` is a valid tag (``check_tag`` without the error)."""
+    return bool(_TAG.fullmatch(text))
 
 
 def is_digest_like(reference: str) -> bool:
@@ -65,7 +70,7 @@ def parse_digest(text: str) -> Digest:
 
     Anything else is ``DIGEST_INVALID``: acrlink never stores content under a digest it cannot check.
     """
-    match = _DIGEST.match(text)
+    match = _DIGEST.fullmatch(text)
     if not match:
         raise BadRequest("DIGEST_INVALID", f"invalid digest: {text!r}")
     algorithm, encoded = match.groups()

@@ -13,7 +13,7 @@ from acrlink.domain.oci import check_name
 from acrlink.errors import AcrlinkError, Forbidden, MethodNotAllowed, NotFound
 from acrlink.registry.handlers.base import Call, Face
 from acrlink.registry.routes import DATA_ENDPOINT_ROUTES, ROUTES, match
-from acrlink.registry.wire import error_response
+from acrlink.registry.wire import SERVER, error_response
 
 log = logging.getLogger("acrlink.registry")
 
@@ -28,6 +28,7 @@ class RegistryApp:
             return
         request = Request(scope, receive)
         response = await self.answer(request)
+        response.headers[SERVER[0]] = SERVER[1]
         if self._log_requests:
             log.info("%s %s %s -> %s", request.headers.get("host"), request.method, scope["path"], response.status_code)
         await response(scope, receive, send)

@@ -22,9 +22,13 @@ from acrlink.errors import (
     TooLarge,
     Unauthorized,
 )
+from acrlink.services.content import ManifestUnknown
+from acrlink.unconfirmed import REGISTRY_SERVER_HEADER
 
 JSON_TYPE = "application/json; charset=utf-8"
 API_VERSION = {"Docker-Distribution-Api-Version": "registry/2.0"}
+SERVER = ("server", REGISTRY_SERVER_HEADER)
+"""Every registry answer names ACR as its server (not the HTTP server acrlink runs on)."""
 
 CODES: dict[str, int] = {
     "BLOB_UNKNOWN": 404,
@@ -99,5 +103,7 @@ def error_response(error: AcrlinkError, login_server: str | None, extra: dict[st
     detail: Any = None
     if error.details:
         detail = [{"code": d.code, "message": d.message} for d in error.details]
+    if isinstance(error, ManifestUnknown) and error.tag is not None:
+        detail = {"Tag": error.tag}
     body = {"errors": [{"code": error.code, "message": error.message, "detail": detail}]}
     return json_response(status, body, headers)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from acrlink.clock import iso
 from acrlink.clock import now as clock_now
-from acrlink.domain.oci import check_tag, digest_of, is_digest_like, parse_digest
+from acrlink.domain.oci import check_tag, digest_of, is_digest_like, is_tag, parse_digest
 from acrlink.errors import BadRequest, MethodNotAllowed, NotFound, TooLarge
 from acrlink.registry.manifests import MAX_MANIFEST_BYTES, OCI_INDEX, ParsedManifest, parse_manifest
 from acrlink.store.base import Store
@@ -50,8 +50,19 @@ def tag_unknown(repo: str, tag: str) -> NotFound:
     return NotFound("TAG_UNKNOWN", f"the tag {tag} is not known to the repository {repo}")
 
 
-def manifest_unknown(reference: str) -> NotFound:
-    return NotFound("MANIFEST_UNKNOWN", f"manifest unknown: {reference}")
+@dataclass
+class ManifestUnknown(NotFound):
+    """No manifest answers to the reference; ``tag`` is the tag it named (ACR's error ``detail``)."""
+
+    tag: str | None = field(default=None)
+
+
+def manifest_unknown(reference: str) -> ManifestUnknown:
+    """ACR's words: ``manifest tagged by "TAG" is not found`` (the tag in ``detail``) and
+    ``manifest DIGEST is not found`` (as recorded in Container Apps' and docker's error output)."""
+    if is_digest_like(reference):
+        return ManifestUnknown("MANIFEST_UNKNOWN", f"manifest {reference[:200]} is not found")
+    return ManifestUnknown("MANIFEST_UNKNOWN", f'manifest tagged by "{reference[:200]}" is not found', tag=reference)
 
 
 def name_unknown(repo: str) -> NotFound:
@@ -112,7 +123,9 @@ class Content:
             content = _content(tx)
             digest = reference
             if not is_digest_like(reference):
-                tag = content.tag(registry, repo, check_tag(reference))
+                # A reference that cannot be a tag names nothing: 404 on reads, as the OCI conformance
+                # suite expects ("HEAD/GET nonexistent manifest"); pushes still say TAG_INVALID.
+                tag = content.tag(registry, repo, reference) if is_tag(reference) else None
                 if tag is None:
                     raise manifest_unknown(reference)
                 digest = tag.digest
@@ -354,10 +367,10 @@ def _attribute_changes(body: object) -> dict[str, bool]:
     if not isinstance(body, dict):
         raise BadRequest(ATTRIBUTES_INVALID_CODE, "the request body must be a JSON object of changeable attributes")
     changes: dict[str, bool] = {}
-    for name, field in ATTRIBUTE_NAMES.items():
+    for name, attribute in ATTRIBUTE_NAMES.items():
         if name in body:
             value = body[name]
             if not isinstance(value, bool):
                 raise BadRequest(ATTRIBUTES_INVALID_CODE, f"{name} must be true or false")
-            changes[field] = value
+            changes[attribute] = value
     return changes
