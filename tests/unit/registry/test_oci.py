@@ -133,3 +133,9 @@ def test_page_sizes() -> None:
         with pytest.raises(AcrlinkError) as raised:
             parse_page_size(bad)
         assert raised.value.code == "PAGINATION_NUMBER_INVALID"
+
+
+def test_a_trailing_newline_is_not_part_of_any_grammar() -> None:
+    for check, text in ((check_tag, "v1\n"), (check_name, "app\n"), (parse_digest, SHA256 + "\n")):
+        with pytest.raises(AcrlinkError):
+            check(text)
