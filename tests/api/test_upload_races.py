@@ -223,3 +223,32 @@ def test_abandoned_sessions_are_swept_while_running_not_only_at_start_up(arm: Ar
     assert gone.status_code == 404 and gone.json()["errors"][0]["code"] == "BLOB_UPLOAD_UNKNOWN"
     assert client.request("GET", fresh).status_code == 204, "a live session is kept"
     assert SESSION_LIFETIME > SWEEP_INTERVAL
+
+
+def test_a_request_silent_past_its_lease_loses_the_session_to_the_retry(arm: Arm, tmp_path: Path) -> None:
+    """A PATCH that stops sending for longer than its lease is taken over by the client's retry: the
+    retry's bytes land in a fresh staged object, and the stalled request, when it resumes, is refused
+    without touching them."""
+    client = _login(arm, ATTACKER)
+    uploads = arm.application.registry.face.uploads
+    uploads.lease_seconds = 0.3
+    location = client.request("POST", "/v2/app/blobs/uploads/").headers["location"]
+    location = client.request("PATCH", location, content=b"head-").headers["location"]
+    racer = Async(arm.application, f"{ATTACKER}.azurecr.cn", str(client.token))
+
+    async def stalled_body() -> AsyncIterator[bytes]:
+        yield b"STALE"
+        await asyncio.sleep(1.0)
+        yield b"STALE"
+
+    async def race() -> tuple[httpx.Response, httpx.Response]:
+        stalled = asyncio.ensure_future(racer.request("PATCH", location, content=stalled_body()))
+        await asyncio.sleep(0.6)
+        retry = await racer.request("PUT", location + "&digest=" + _sha(b"head-tail"), content=b"tail")
+        return await stalled, retry
+
+    stalled, retry = asyncio.run(race())
+    assert retry.status_code == 201, retry.text
+    assert stalled.status_code == 404 and stalled.json()["errors"][0]["code"] == "BLOB_UPLOAD_INVALID"
+    assert client.request("GET", "/v2/app/blobs/" + _sha(b"head-tail")).content == b"head-tail"
+    assert assert_store_is_sound(tmp_path) >= 1

@@ -306,6 +306,7 @@ class Uploads:
         offset = writer.offset
         if not self._release(claim, offset):
             raise upload_busy(upload_id)
+        self._hashes.pop((upload_id, claim.generation, claim.session.offset), None)
         self._remember(claim, offset, hasher)
         return Session(upload_id, registry, repo, offset)
 
