@@ -71,23 +71,24 @@ def build(settings: Settings) -> Application:
     changes = ChangeFeed()
     service = ResourceService(store, catalog, settings.cloud, tenancy, options=options, changes=changes)
     graphs = NetworkGraphs(store, settings.cloud, changes, settings.internet_ip)
-    key = signing.load_key(settings.data_dir / "signing.key")
-    identity = Identity(key, tenancy.world.tenant_id, settings.cloud)
+    keys = signing.load_keys(settings.data_dir)
+    identity = Identity(keys.entra, tenancy.world.tenant_id, settings.cloud)
     arm = ArmFace(service, tenancy, identity, Answers(service, settings.arm_async), settings.page_size)
-    registry = build_registry_face(settings, store, key, tenancy, firewall(graphs.current, settings.internet_ip))
+    registry = build_registry_face(settings, store, keys, tenancy, firewall(graphs.current, settings.internet_ip))
     dns_answers = DnsAnswers(graphs.current, changes)
     return Application(settings, store, tenancy, service, identity, arm, registry, graphs, dns_answers)
 
 
 def build_registry_face(
-    settings: Settings, store: SqliteStore, key: bytes, tenancy: Tenancy, registry_firewall: Firewall
+    settings: Settings, store: SqliteStore, keys: signing.Keys, tenancy: Tenancy, registry_firewall: Firewall
 ) -> RegistryApp:
     """Content, uploads, tokens and the ``mcr.microsoft.com`` sample behind the registry face."""
+    key = keys.secret
     content = Content(store, BlobStore(settings.data_dir / "blobs"))
     samples.install(content)
     uploads = Uploads(content, key)
     uploads.sweep()
-    tokens = TokenService(key, tenancy.world.tenant_id)
+    tokens = TokenService(key, tenancy.world.tenant_id, keys.entra)
     face = Face(Registries(store, settings.cloud), content, uploads, tokens, settings.cloud, key, registry_firewall)
     return RegistryApp(face, settings.log_requests)
 

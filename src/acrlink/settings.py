@@ -40,8 +40,9 @@ class Settings:
     blackhole_seconds: float = 3.0
     """How long the proxy holds a connection the network drops (a Pending endpoint, an unreachable
     address) before answering 504, so clients see a timeout."""
-    page_size: int = 100
-    """Items per page of an ARM collection; the rest follows through ``nextLink``."""
+    page_size: int = field(default_factory=lambda: int(os.environ.get("ACRLINK_PAGE_SIZE", "100")))
+    """Items per page of an ARM collection; the rest follows through ``nextLink``. ``ACRLINK_PAGE_SIZE``
+    sets it (tests page over a few items)."""
     log_requests: bool = True
 
     @property

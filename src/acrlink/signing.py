@@ -1,66 +1,170 @@
-"""JWT-shaped tokens signed with a key kept in the data directory (HS256).
+"""The data directory's keys, and the JWTs they sign (PyJWT).
 
-Every acrlink process over the same data dir shares the key, so tokens and signed state work
-across restarts and processes.
+Two keys, both loaded by ``load_keys`` (the one place that knows where key material lives):
+- a symmetric secret (HS256): what only acrlink itself reads back. Signed state (upload sessions, blob
+  redirects, the proxy's PROXY header) and the registry's refresh and access tokens; clients never verify
+  those signatures.
+- the Entra ID key (RSA, RS256): Entra ID access tokens. Its public half is published at the OpenID
+  configuration's ``jwks_uri``, with the token header's ``kid``, so any client can verify a token as it
+  would verify one of Entra's; and no token of the other kind verifies with it.
+
+Every acrlink process over the same data dir shares both keys, so tokens and signed state work across
+restarts and processes.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
-import json
+import os
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from acrlink.atomic import write_file
-from acrlink.clock import epoch
+
+SECRET_FILE = "signing.key"
+ENTRA_KEY_FILE = "entra-signing.pem"
+RSA_BITS = 2048
+"""What Entra ID publishes: 2048-bit RSA keys, ``e`` = 65537."""
 
 
 class InvalidToken(Exception):
     """The token is malformed, its signature does not match, or it has expired."""
 
 
-def load_key(path: Path) -> bytes:
-    """Read the signing key, creating it (mode 0600, atomically) on first use."""
+class ExpiredToken(InvalidToken):
+    """A token whose signature is good but whose ``exp`` has passed."""
+
+    def __init__(self, expired_at: int) -> None:
+        super().__init__("expired")
+        self.expired_at = expired_at
+
+
+# Key material ------------------------------------------------------------------------------------
+
+
+def _create_once(path: Path, make: Callable[[], bytes]) -> bytes:
+    """The file's bytes, creating it (mode 0600, whole or not at all) on first use. When two processes
+    create it at once, one wins (``link`` refuses to replace) and both read the winner's bytes."""
     if not path.exists():
-        write_file(path, secrets.token_bytes(32), 0o600)
+        staging = path.with_name(f".{path.name}.{os.getpid()}.new")
+        write_file(staging, make(), 0o600)
+        try:
+            os.link(staging, path)
+        except FileExistsError:
+            pass
+        finally:
+            staging.unlink(missing_ok=True)
     return path.read_bytes()
+
+
+def load_key(path: Path) -> bytes:
+    """The symmetric secret: 32 random bytes."""
+    return _create_once(path, lambda: secrets.token_bytes(32))
+
+
+def new_rsa_pem() -> bytes:
+    """A new 2048-bit RSA private key, PKCS#8 PEM (~0.2 s on these machines)."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
+    return private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+@dataclass(frozen=True)
+class RsaKey:
+    """An RS256 signing key and the ``kid`` that names it in token headers and the JWKS."""
+
+    private: rsa.RSAPrivateKey = field(repr=False)
+    kid: str
+
+    @classmethod
+    def from_pem(cls, pem: bytes) -> RsaKey:
+        private = serialization.load_pem_private_key(pem, password=None)
+        if not isinstance(private, rsa.RSAPrivateKey):
+            raise ValueError("the Entra ID signing key is not an RSA key")
+        der = private.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        # 27 characters, the length of Entra's kids (a base64url 20-byte thumbprint).
+        return cls(private, _b64(hashlib.sha256(der).digest()[:20]))
+
+    def jwk(self) -> dict[str, Any]:
+        """The public key as Entra's JWKS lists it."""
+        numbers = self.private.public_key().public_numbers()
+
+        def unsigned(value: int) -> str:
+            return _b64(value.to_bytes((value.bit_length() + 7) // 8, "big"))
+
+        return {"kty": "RSA", "use": "sig", "kid": self.kid, "n": unsigned(numbers.n), "e": unsigned(numbers.e)}
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        return jwt.encode(claims, self.private, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"})
+
+    def verify(self, token: str) -> dict[str, Any]:
+        """The claims of an unexpired RS256 token this key signed; audience and issuer are the caller's to
+        check. Raises ``ExpiredToken`` (signature good, ``exp`` passed) or ``InvalidToken``."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise InvalidToken("malformed token") from None
+        if header.get("alg") != "RS256" or header.get("kid") != self.kid:
+            raise InvalidToken("not signed by this key")
+        return _decode(token, self.private.public_key(), "RS256")
 
 
-_HEADER = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+@dataclass(frozen=True)
+class Keys:
+    secret: bytes = field(repr=False)
+    entra: RsaKey
+
+
+def load_keys(data_dir: Path) -> Keys:
+    """Every key of the data dir, each created once on first use."""
+    entra = RsaKey.from_pem(_create_once(data_dir / ENTRA_KEY_FILE, new_rsa_pem))
+    return Keys(load_key(data_dir / SECRET_FILE), entra)
+
+
+# HS256 -------------------------------------------------------------------------------------------
+
+_OPTIONS: dict[str, Any] = {"require": ["exp"], "verify_aud": False, "verify_iss": False}
+"""``exp`` is required (a token without one counts as expired); audience and issuer are the callers'."""
+
+
+def _decode(token: str, key: Any, algorithm: str) -> dict[str, Any]:
+    if token.count(".") != 2:
+        raise InvalidToken("not a JWT")
+    try:
+        return dict(jwt.decode(token, key, algorithms=[algorithm], options=_OPTIONS))  # type: ignore[arg-type]
+    except jwt.ExpiredSignatureError:
+        claims = jwt.decode(token, options={"verify_signature": False})
+        raise ExpiredToken(int(claims["exp"])) from None
+    except jwt.MissingRequiredClaimError:
+        raise InvalidToken("expired") from None
+    except (jwt.InvalidSignatureError, jwt.InvalidAlgorithmError):
+        raise InvalidToken("bad signature") from None
+    except jwt.DecodeError as exc:
+        raise InvalidToken("malformed claims" if "json object" in str(exc) else "malformed token") from None
+    except jwt.PyJWTError:
+        raise InvalidToken("malformed token") from None
 
 
 def encode(claims: dict[str, Any], key: bytes) -> str:
-    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
-    signature = hmac.new(key, f"{_HEADER}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{_HEADER}.{payload}.{_b64(signature)}"
+    """Signed state or a registry token (HS256)."""
+    return jwt.encode(claims, key, algorithm="HS256")
 
 
 def decode(token: str, key: bytes) -> dict[str, Any]:
     """The claims of a token this key signed and that has not expired."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise InvalidToken("not a JWT")
-    expected = hmac.new(key, f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256).digest()
-    try:
-        given = _unb64(parts[2])
-        claims = json.loads(_unb64(parts[1]))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidToken("malformed token") from exc
-    if not hmac.compare_digest(expected, given):
-        raise InvalidToken("bad signature")
-    if not isinstance(claims, dict):
-        raise InvalidToken("malformed claims")
-    if int(claims.get("exp", 0)) < epoch():
-        raise InvalidToken("expired")
-    return claims
+    return _decode(token, key, "HS256")

@@ -106,3 +106,18 @@ ZONE_GROUP_RECORDS_ONLY_WHEN_APPROVED = True
 # The registry face's ``Server`` header. The recordings say ACR sends this value; no primary
 # source (a recorded response) was found to confirm the exact spelling.
 REGISTRY_SERVER_HEADER = "AzureContainerRegistry"
+
+# ARM auth and headers (arm/auth.py, arm/headers.py) ----------------------------------------------------
+
+# ARM given a token Entra did not sign (a registry refresh/access token, garbage): Azure's code for an
+# unverifiable token; the plain message is the one seen for malformed tokens.
+FOREIGN_TOKEN_CODE = "InvalidAuthenticationToken"
+FOREIGN_TOKEN_MESSAGE = "The access token is invalid."
+
+# ARM given an Authorization header that is not 'Bearer <token>'.
+BAD_AUTHORIZATION_FORMAT_MESSAGE = "Authentication failed. The 'Authorization' header is provided in an invalid format."
+
+# The x-ms-ratelimit-remaining-subscription-reads/writes ARM sends: its classic hourly budgets less one
+# (12,000 reads, 1,200 writes); acrlink does not throttle, so the figure never falls.
+RATELIMIT_REMAINING_READS = "11999"
+RATELIMIT_REMAINING_WRITES = "1199"

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from acrlink import signing
 from acrlink.app import Application, build
 from acrlink.settings import Settings
 
@@ -79,7 +80,23 @@ class Arm:
         return f"/subscriptions/{{sub}}/resourceGroups/{group}/providers/Microsoft.ContainerRegistry/registries/{name}"
 
 
+_ENTRA_KEY: list[bytes] = []
+
+
+def seed_entra_key(data_dir: Path) -> None:
+    """One Entra signing key for the session, copied into each fresh data dir as another process would
+    have left it: generating a 2048-bit RSA key takes ~0.2 s, and every test builds an application."""
+    if not _ENTRA_KEY:
+        _ENTRA_KEY.append(signing.new_rsa_pem())
+    data_dir.mkdir(parents=True, exist_ok=True)
+    target = data_dir / signing.ENTRA_KEY_FILE
+    if not target.exists():
+        target.write_bytes(_ENTRA_KEY[0])
+        target.chmod(0o600)
+
+
 def make_arm(tmp_path: Path, **settings: Any) -> Iterator[Arm]:
+    seed_entra_key(tmp_path)
     application = build(Settings(data_dir=tmp_path, **settings))
     arm = Arm(application)
     yield arm

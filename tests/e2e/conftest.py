@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from azure.core import AzureClouds
 from azure.identity import ClientSecretCredential
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 from azure.mgmt.network import NetworkManagementClient
@@ -167,14 +168,20 @@ class Sdk:
     running: Running
 
 
-def sdk_for(running: Running, subscription: str | None = None) -> Sdk:
+CHINA = AzureClouds.AZURE_CHINA_CLOUD
+"""What a China user passes the management clients: without it they ask tokens for the public cloud's
+ARM audience, which ARM in China refuses (InvalidAuthenticationTokenAudience)."""
+
+
+def sdk_for(running: Running, subscription: str | None = None, **options: Any) -> Sdk:
     cred = credential(running)
     sub = subscription or running.subscription
+    kw: dict[str, Any] = {"base_url": running.arm, "cloud_setting": CHINA, **options}
     return Sdk(
-        ResourceManagementClient(cred, sub, base_url=running.arm),
-        ContainerRegistryManagementClient(cred, sub, base_url=running.arm),
-        NetworkManagementClient(cred, sub, base_url=running.arm),
-        PrivateDnsManagementClient(cred, sub, base_url=running.arm),
+        ResourceManagementClient(cred, sub, **kw),
+        ContainerRegistryManagementClient(cred, sub, **kw),
+        NetworkManagementClient(cred, sub, **kw),
+        PrivateDnsManagementClient(cred, sub, **kw),
         running,
     )
 

@@ -7,13 +7,13 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 
-from .conftest import Running, Sdk, credential, sdk_for
+from .conftest import CHINA, Running, Sdk, credential, sdk_for
 
 pytestmark = pytest.mark.slow
 
 
 def test_subscriptions_and_tenants(sdk: Sdk) -> None:
-    client = SubscriptionClient(credential(sdk.running), base_url=sdk.running.arm)
+    client = SubscriptionClient(credential(sdk.running), base_url=sdk.running.arm, cloud_setting=CHINA)
     subscriptions = list(client.subscriptions.list())
     ids = [s.subscription_id for s in subscriptions]
     assert ids == sdk.running.endpoints["subscriptions"]
@@ -104,7 +104,9 @@ def test_sdk_registers_the_provider_after_409_and_retries(fresh_acrlink: Running
     second = sdk_for(acrlink, acrlink.second_subscription)
     assert second.resources.providers.get("Microsoft.ContainerRegistry").registration_state == "NotRegistered"
     second.resources.resource_groups.create_or_update("rg-auto", {"location": "chinaeast2"})
-    client = ContainerRegistryManagementClient(credential(acrlink), acrlink.second_subscription, base_url=acrlink.arm)
+    client = ContainerRegistryManagementClient(
+        credential(acrlink), acrlink.second_subscription, base_url=acrlink.arm, cloud_setting=CHINA
+    )
     assert list(client.registries.list()) == []
     registry = client.registries.begin_create(
         "rg-auto", "autoregistered1", {"location": "chinaeast2", "sku": {"name": "Basic"}}

@@ -1,15 +1,30 @@
-"""HS256 tokens signed with the data directory's key."""
+"""The data directory's keys and the tokens they sign: HS256 state and registry tokens, RS256 Entra tokens."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import stat
 import time
 from pathlib import Path
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 
-from acrlink.signing import InvalidToken, _b64, decode, encode, load_key
+from acrlink.signing import (
+    ENTRA_KEY_FILE,
+    ExpiredToken,
+    InvalidToken,
+    Keys,
+    RsaKey,
+    _b64,
+    decode,
+    encode,
+    load_key,
+    load_keys,
+)
 
 KEY = b"k" * 32
 OTHER_KEY = b"o" * 32
@@ -87,10 +102,16 @@ def test_token_without_three_parts_is_not_a_jwt(token: str) -> None:
     assert _reason(token) == "not a JWT"
 
 
-@pytest.mark.parametrize("payload", ["a", "!!!!", _b64(b"not json"), _b64(b"\xff\xfe\xfd")])
+@pytest.mark.parametrize("payload", ["a", "!!!!"])
 def test_undecodable_payload_is_malformed(payload: str) -> None:
     header, _payload, signature = encode({"exp": _in(60)}, KEY).split(".")
     assert _reason(f"{header}.{payload}.{signature}") == "malformed token"
+
+
+@pytest.mark.parametrize("payload", [_b64(b"not json"), _b64(b"\xff\xfe\xfd")])
+def test_payload_is_not_read_before_its_signature_is_checked(payload: str) -> None:
+    header, _payload, signature = encode({"exp": _in(60)}, KEY).split(".")
+    assert _reason(f"{header}.{payload}.{signature}") == "bad signature"
 
 
 def test_undecodable_signature_is_malformed() -> None:
@@ -99,7 +120,7 @@ def test_undecodable_signature_is_malformed() -> None:
 
 
 def test_signed_claims_that_are_not_an_object_are_refused() -> None:
-    token = encode([1, 2, 3], KEY)  # type: ignore[arg-type]
+    token = jwt.api_jws.encode(b"[1,2,3]", KEY, algorithm="HS256")
     assert _reason(token) == "malformed claims"
 
 
@@ -144,3 +165,68 @@ def test_tokens_signed_with_a_loaded_key_verify_after_reloading(tmp_path: Path) 
     path = tmp_path / "signing.key"
     token = encode({"exp": _in(60)}, load_key(path))
     assert decode(token, load_key(path))["exp"] > 0
+
+
+# --- the Entra ID key (RS256) ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
+    return load_keys(tmp_path_factory.mktemp("keys"))
+
+
+def test_entra_key_file_is_created_once_with_mode_0600(tmp_path: Path) -> None:
+    first = load_keys(tmp_path)
+    path = tmp_path / ENTRA_KEY_FILE
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_keys(tmp_path).entra.kid == first.entra.kid
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([ENTRA_KEY_FILE, "signing.key"])
+
+
+def test_a_key_another_process_created_first_is_the_one_used(tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    winner = load_keys(other)
+    (tmp_path / ENTRA_KEY_FILE).write_bytes((other / ENTRA_KEY_FILE).read_bytes())
+    assert load_keys(tmp_path).entra.kid == winner.entra.kid
+
+
+def test_rs256_token_names_its_key_and_verifies_against_the_published_jwk(keys: Keys) -> None:
+    token = keys.entra.sign({"aud": "x", "exp": _in(60)})
+    header = jwt.get_unverified_header(token)
+    assert header["alg"] == "RS256" and header["kid"] == keys.entra.kid
+    jwk = keys.entra.jwk()
+    assert jwk["kty"] == "RSA" and jwk["use"] == "sig" and "d" not in jwk
+    public = jwt.PyJWK(jwk, algorithm="RS256")
+    assert jwt.decode(token, public.key, algorithms=["RS256"], audience="x")["aud"] == "x"
+    assert keys.entra.verify(token)["aud"] == "x"
+
+
+def test_hs256_token_does_not_verify_as_an_entra_token(keys: Keys) -> None:
+    with pytest.raises(InvalidToken):
+        keys.entra.verify(encode({"exp": _in(60)}, keys.secret))
+
+
+def test_token_signed_with_the_public_key_as_an_hmac_secret_is_refused(keys: Keys) -> None:
+    public_pem = keys.entra.private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    header = _b64(json.dumps({"alg": "HS256", "kid": keys.entra.kid}).encode())
+    payload = _b64(json.dumps({"exp": _in(60)}).encode())
+    mac = hmac.new(public_pem, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    forged = f"{header}.{payload}.{_b64(mac)}"
+    with pytest.raises(InvalidToken):
+        keys.entra.verify(forged)
+
+
+def test_token_from_another_rsa_key_with_the_same_kid_is_refused(keys: Keys, tmp_path: Path) -> None:
+    other = RsaKey(load_keys(tmp_path).entra.private, keys.entra.kid)
+    with pytest.raises(InvalidToken, match="bad signature"):
+        keys.entra.verify(other.sign({"exp": _in(60)}))
+
+
+def test_expired_rs256_token_says_when_it_expired(keys: Keys) -> None:
+    expired_at = _in(-30)
+    with pytest.raises(ExpiredToken) as caught:
+        keys.entra.verify(keys.entra.sign({"exp": expired_at}))
+    assert caught.value.expired_at == expired_at

@@ -16,10 +16,12 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
 from acrlink.arm import routes
+from acrlink.arm.auth import challenge
+from acrlink.arm.headers import TracingHeaders
 from acrlink.arm.identity import Identity, Principal
 from acrlink.arm.lro import Answers
 from acrlink.arm.wire import error_response, json_response, page, read_json
-from acrlink.errors import AcrlinkError, BadRequest, MethodNotAllowed, NotFound
+from acrlink.errors import AcrlinkError, BadRequest, MethodNotAllowed, NotFound, Unauthorized
 from acrlink.services.arm import ResourceService, parse_filter
 from acrlink.services.tenancy import Tenancy
 
@@ -39,15 +41,17 @@ class ArmFace:
         self.answers = answers
         self.page_size = page_size
 
-    def app(self) -> Starlette:
-        return Starlette(routes=[StarletteRoute("/{path:path}", self.handle, methods=ALL_METHODS)])
+    def app(self) -> TracingHeaders:
+        return TracingHeaders(Starlette(routes=[StarletteRoute("/{path:path}", self.handle, methods=ALL_METHODS)]))
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
         try:
-            response = await self._identity(request) or await self._arm(request)
+            response = await self.identity.answer(request) or await self._arm(request)
         except AcrlinkError as error:
             response = error_response(error)
+            if isinstance(error, Unauthorized):
+                response.headers["WWW-Authenticate"] = challenge(str(request.base_url), error.message)
         log.info(
             "ARM %s %s %d %.1fms",
             request.method,
@@ -56,31 +60,6 @@ class ArmFace:
             (time.perf_counter() - started) * 1000,
         )
         return response
-
-    async def _identity(self, request: Request) -> Response | None:
-        parts = [p for p in request.url.path.lower().split("/") if p]
-        base = str(request.base_url).rstrip("/")
-        if parts == ["metadata", "endpoints"]:
-            return self.identity.cloud_metadata(base, request.query_params.get("api-version"))
-        if parts in (["msi", "token"], ["metadata", "identity", "oauth2", "token"]):
-            return self.identity.managed_identity(request)
-        if len(parts) >= 3 and parts[-2:] == ["oauth2", "token"] or parts[-3:] == ["oauth2", "v2.0", "token"]:
-            if request.method != "POST":
-                raise MethodNotAllowed("MethodNotAllowed", "The token endpoint takes POST.")
-            return await self.identity.token(request, request.url.path.split("/")[1])
-        if parts[-2:] == [".well-known", "openid-configuration"]:
-            return self.identity.openid_configuration(base, request.url.path.split("/")[1])
-        if parts[-2:] == ["discovery", "instance"]:
-            tenant = self.tenancy.world.tenant_id
-            return json_response(
-                200,
-                {
-                    "tenant_discovery_endpoint": f"{base}/{tenant}/v2.0/.well-known/openid-configuration",
-                    "api-version": "1.1",
-                    "metadata": [],
-                },
-            )
-        return None
 
     async def _arm(self, request: Request) -> Response:
         principal = self.identity.authenticate(request.headers.get("authorization"))

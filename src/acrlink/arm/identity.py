@@ -1,14 +1,17 @@
-"""Entra ID as far as clients need it: OpenID discovery, the token endpoint (client credentials),
-managed identity, and ``/metadata/endpoints`` for ``az cloud register`` / ``ARM_CLOUD_METADATA_URL``.
+"""Entra ID as far as clients need it: OpenID discovery (v1 and v2) with the signing keys, the token
+endpoint (client credentials), managed identity, and ``/metadata/endpoints`` for ``az cloud register`` /
+``ARM_CLOUD_METADATA_URL``.
 
-Any client id and secret are accepted; the tokens are JWTs signed with the data dir's key, carrying
-``tid``, ``oid``, ``appid`` and ``exp``. ARM accepts only tokens it signed.
+Any client id and secret are accepted. Access tokens are RS256 JWTs (``kid`` in the header, the key at
+``jwks_uri``) carrying ``aud``, ``iss``, ``tid``, ``oid``, ``appid`` and ``exp``; they are v1.0 tokens,
+as Entra issues for ARM. The issuer is on the authority's own host (msal-node refuses a discovery
+document whose issuer is elsewhere): ``https://HOST/TENANT/v2.0`` in the v2 document,
+``https://HOST/TENANT/`` (Entra's ``sts`` form) in the v1 document and in the tokens.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -16,37 +19,54 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from acrlink import signing
+from acrlink.arm import auth
+from acrlink.arm.auth import Principal
 from acrlink.arm.wire import json_response
 from acrlink.clock import epoch
 from acrlink.domain.cloud import CloudProfile
-from acrlink.errors import Unauthorized
+from acrlink.errors import MethodNotAllowed
 
 TOKEN_LIFETIME = 3600
 CLI_CLOUD_NAME = "acrlink"
 """The cloud name az sees. Not ``AzureCloud``: az rewrites that cloud's login endpoint to the internet."""
+DEFAULT_AUTHORITY = "https://login.acrlink"
+"""The issuer host of tokens minted without a request (in-process tests); the endpoints use their own."""
+MULTI_TENANT = ("organizations", "common")
+VERIFIED_CACHE = 1024
+"""How many verified tokens to remember: an RS256 check costs ~0.7 ms here, and clients reuse a token for
+an hour."""
+TENANT_PLACEHOLDER = "{tenantid}"
+"""What Entra's multi-tenant discovery documents put where the tenant goes."""
+
+__all__ = ["Identity", "Principal"]
 
 
-@dataclass(frozen=True)
-class Principal:
-    object_id: str
-    app_id: str
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
 
 
 class Identity:
-    def __init__(self, key: bytes, tenant_id: str, cloud: CloudProfile) -> None:
+    def __init__(self, key: signing.RsaKey, tenant_id: str, cloud: CloudProfile) -> None:
         self._key = key
         self.tenant_id = tenant_id
         self.cloud = cloud
+        self._verified: dict[str, dict[str, Any]] = {}
 
     # Tokens ------------------------------------------------------------------------------------------
 
-    def issue(self, app_id: str, audience: str) -> tuple[str, int]:
+    def issuer(self, authority: str, tenant: str | None = None, version: str = "1.0") -> str:
+        """The issuer on the authority's host: per tenant, or Entra's placeholder for the multi-tenant
+        paths."""
+        tid = TENANT_PLACEHOLDER if tenant and tenant.lower() in MULTI_TENANT else self.tenant_id
+        return f"{authority}/{tid}/v2.0" if version == "2.0" else f"{authority}/{tid}/"
+
+    def issue(self, app_id: str, audience: str, authority: str = DEFAULT_AUTHORITY) -> tuple[str, int]:
         """An access token for ``app_id``; its object id is derived from the app id, so it is stable."""
         now = epoch()
         object_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"acrlink:{self.tenant_id}:{app_id}"))
         claims = {
             "aud": audience,
-            "iss": f"https://sts.acrlink/{self.tenant_id}/",
+            "iss": self.issuer(authority),
             "iat": now,
             "nbf": now,
             "exp": now + TOKEN_LIFETIME,
@@ -57,51 +77,91 @@ class Identity:
             "idtyp": "app",
             "ver": "1.0",
         }
-        return signing.encode(claims, self._key), now + TOKEN_LIFETIME
+        return self._key.sign(claims), now + TOKEN_LIFETIME
+
+    def verify(self, token: str) -> dict[str, Any]:
+        """The claims of an unexpired access token this Entra face issued (any audience). Tokens that
+        verified are remembered until they expire (the oldest is forgotten first)."""
+        claims = self._verified.get(token)
+        if claims is not None and int(claims["exp"]) > epoch():
+            return claims
+        claims = self._key.verify(token)
+        if len(self._verified) >= VERIFIED_CACHE:
+            self._verified.pop(next(iter(self._verified)))
+        self._verified[token] = claims
+        return claims
 
     def authenticate(self, authorization: str | None) -> Principal:
-        """The caller of an ARM request, from its bearer token."""
-        if not authorization:
-            raise Unauthorized("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise Unauthorized(
-                "InvalidAuthenticationToken",
-                "The access token is invalid. The 'Authorization' header must be 'Bearer <token>'.",
+        """The caller of an ARM request, from its bearer token (see ``arm.auth``)."""
+        return auth.authenticate(authorization, self.verify, self.tenant_id, self.cloud)
+
+    # Routing -----------------------------------------------------------------------------------------
+
+    async def answer(self, request: Request) -> Response | None:
+        """The Entra/metadata endpoint this request addresses, or None for an ARM request."""
+        parts = [p for p in request.url.path.lower().split("/") if p]
+        tenant = request.url.path.split("/")[1] if parts else ""
+        if parts == ["metadata", "endpoints"]:
+            return self.cloud_metadata(_base(request), request.query_params.get("api-version"))
+        if parts in (["msi", "token"], ["metadata", "identity", "oauth2", "token"]):
+            return self.managed_identity(request)
+        if len(parts) >= 3 and parts[-2:] == ["oauth2", "token"] or parts[-3:] == ["oauth2", "v2.0", "token"]:
+            if request.method != "POST":
+                raise MethodNotAllowed("MethodNotAllowed", "The token endpoint takes POST.")
+            return await self.token(request, tenant)
+        if len(parts) >= 3 and parts[-2:] == [".well-known", "openid-configuration"]:
+            version = "2.0" if parts[-3] == "v2.0" else "1.0"
+            return self.openid_configuration(_base(request), tenant, version)
+        if len(parts) == 3 and parts[1:] == ["discovery", "keys"]:
+            return self.keys(_base(request), tenant, "1.0")
+        if len(parts) == 4 and parts[1:] == ["discovery", "v2.0", "keys"]:
+            return self.keys(_base(request), tenant, "2.0")
+        if parts[-2:] == ["discovery", "instance"]:
+            base = _base(request)
+            return json_response(
+                200,
+                {
+                    "tenant_discovery_endpoint": f"{base}/{self.tenant_id}/v2.0/.well-known/openid-configuration",
+                    "api-version": "1.1",
+                    "metadata": [],
+                },
             )
-        try:
-            claims = signing.decode(token.strip(), self._key)
-        except signing.InvalidToken as exc:
-            raise Unauthorized(
-                "InvalidAuthenticationToken", f"The access token is invalid ({exc}). Sign in again."
-            ) from None
-        return Principal(str(claims.get("oid", "")), str(claims.get("appid", "")))
+        return None
 
     # Endpoints ---------------------------------------------------------------------------------------
 
-    def openid_configuration(self, base: str, tenant: str) -> Response:
+    def openid_configuration(self, base: str, tenant: str, version: str = "2.0") -> Response:
+        """Entra's discovery document: v2 at ``/TENANT/v2.0/.well-known/openid-configuration`` (what MSAL
+        reads), v1 at ``/TENANT/.well-known/openid-configuration``."""
+        if not self._known_tenant(tenant):
+            return _unknown_tenant(tenant)
         authority = f"{base}/{tenant}"
-        return json_response(
-            200,
-            {
-                "issuer": f"https://sts.acrlink/{self.tenant_id}/",
-                "authorization_endpoint": f"{authority}/oauth2/v2.0/authorize",
-                "token_endpoint": f"{authority}/oauth2/v2.0/token",
-                "device_authorization_endpoint": f"{authority}/oauth2/v2.0/devicecode",
-                "jwks_uri": f"{authority}/discovery/v2.0/keys",
-                "response_types_supported": ["code", "id_token", "token"],
-                "subject_types_supported": ["pairwise"],
-                "id_token_signing_alg_values_supported": ["RS256"],
-                "token_endpoint_auth_methods_supported": [
-                    "client_secret_post",
-                    "private_key_jwt",
-                    "client_secret_basic",
-                ],
-                "scopes_supported": ["openid", "profile", "email", "offline_access"],
-                "tenant_region_scope": "AS",
-                "cloud_instance_name": "acrlink",
-            },
-        )
+        v2 = "/v2.0" if version == "2.0" else ""
+        document: dict[str, Any] = {
+            "token_endpoint": f"{authority}/oauth2{v2}/token",
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "jwks_uri": f"{authority}/discovery{v2}/keys",
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "response_types_supported": ["code", "id_token", "code id_token", "token id_token", "token"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "issuer": self.issuer(base, tenant, version),
+            "authorization_endpoint": f"{authority}/oauth2{v2}/authorize",
+            "device_authorization_endpoint": f"{authority}/oauth2{v2}/devicecode",
+            "tenant_region_scope": "AS",
+            "cloud_instance_name": "acrlink",
+        }
+        return json_response(200, document)
+
+    def keys(self, base: str, tenant: str, version: str) -> Response:
+        """The JWKS at ``jwks_uri``: the public key every access token's ``kid`` names."""
+        if not self._known_tenant(tenant):
+            return _unknown_tenant(tenant)
+        jwk = self._key.jwk()
+        if version == "2.0":
+            jwk["issuer"] = self.issuer(base, tenant, "2.0")
+        return json_response(200, {"keys": [jwk]})
 
     def _known_tenant(self, tenant: str) -> bool:
         return tenant.lower() in (
@@ -116,7 +176,7 @@ class Identity:
         send); errors in Entra ID's shape."""
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
         if not self._known_tenant(tenant):
-            return _oauth_error(400, "invalid_request", 90002, f"Tenant '{tenant}' not found.")
+            return _unknown_tenant(tenant)
         if form.get("grant_type") != "client_credentials":
             return _oauth_error(
                 400,
@@ -141,7 +201,7 @@ class Identity:
             )
         scope = form.get("scope") or form.get("resource") or self.cloud.arm_audience
         audience = scope.split(" ")[0].removesuffix("/.default")
-        token, expires = self.issue(app_id, audience)
+        token, expires = self.issue(app_id, audience, str(request.base_url).rstrip("/"))
         return json_response(
             200,
             {
@@ -174,7 +234,7 @@ class Identity:
                 },
             )
         client_id = request.query_params.get("client_id") or "acrlink-managed-identity"
-        token, expires = self.issue(client_id, resource.removesuffix("/.default"))
+        token, expires = self.issue(client_id, resource.removesuffix("/.default"), _base(request))
         return json_response(
             200,
             {
@@ -218,6 +278,10 @@ class Identity:
         if (api_version or "") >= "2022-09-01":
             return json_response(200, cloud)
         return json_response(200, [cloud])
+
+
+def _unknown_tenant(tenant: str) -> Response:
+    return _oauth_error(400, "invalid_request", 90002, f"Tenant '{tenant}' not found.")
 
 
 def _oauth_error(status: int, error: str, code: int, description: str) -> Response:

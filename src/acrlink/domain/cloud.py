@@ -17,12 +17,23 @@ class CloudProfile:
     """Region name -> display name, in the order Azure lists them."""
     arm_audience: str
     """What ``az`` asks tokens for (``activeDirectoryResourceId``)."""
+    resource_manager: str
+    """ARM's address, which the SDKs also ask tokens for (``<resource_manager>/.default``)."""
     portal: str
     traffic_manager_suffix: str = "trafficmanager.net"
     cloudapp_suffix: str = "cloudapp.azure.com"
     azcr_suffix: str = "azcr.io"
     """The public DNS chain behind a login server: ``*.azcr.io`` -> traffic manager -> cloudapp."""
     acr_audience: str = "https://containerregistry.azure.net"
+
+    @property
+    def arm_audiences(self) -> tuple[str, ...]:
+        """The token audiences ARM accepts, in the order its error lists them: the AD resource id and
+        ARM's address, each with and without the trailing slash (an exact match, nothing else)."""
+        found: list[str] = []
+        for resource in (self.arm_audience, self.resource_manager):
+            found += [resource, resource.rstrip("/")] if resource.endswith("/") else [f"{resource}/", resource]
+        return tuple(found)
 
     @property
     def private_link_zone(self) -> str:
@@ -58,6 +69,7 @@ AZURE_CHINA = CloudProfile(
         "chinaeast3": "China East 3",
     },
     arm_audience="https://management.core.chinacloudapi.cn/",
+    resource_manager="https://management.chinacloudapi.cn/",
     portal="https://portal.azure.cn",
     traffic_manager_suffix="trafficmanager.cn",
     cloudapp_suffix="cloudapp.chinacloudapi.cn",
@@ -82,6 +94,7 @@ AZURE_PUBLIC = CloudProfile(
         "australiaeast": "Australia East",
     },
     arm_audience="https://management.core.windows.net/",
+    resource_manager="https://management.azure.com/",
     portal="https://portal.azure.com",
 )
 

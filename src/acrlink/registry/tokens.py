@@ -6,7 +6,10 @@ Who may have what (acrlink models no RBAC on the data plane):
 - anyone, without credentials, gets ``pull`` on repositories while ``anonymousPullEnabled``;
 - the user ``00000000-0000-0000-0000-000000000000`` with a refresh token as password is the refresh
   token's identity (what ``docker login`` after ``az acr login`` sends).
-All tokens are JWTs signed with the data dir's key, so they work across restarts and processes.
+Refresh and access tokens are JWTs signed with the data dir's secret (HS256: only acrlink reads them back,
+clients read their claims without checking a signature), so they work across restarts and processes. The
+Entra ID tokens exchanged for them are verified against the Entra face's published RS256 key, so no
+registry token passes for an Entra one, nor the reverse.
 """
 
 from __future__ import annotations
@@ -56,16 +59,17 @@ def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
 
 
 class TokenService:
-    def __init__(self, key: bytes, tenant_id: str) -> None:
+    def __init__(self, key: bytes, tenant_id: str, entra: signing.RsaKey) -> None:
         self._key = key
         self.tenant_id = tenant_id
+        self._entra_key = entra
 
     # Who is calling -----------------------------------------------------------------------------------
 
     def _entra(self, token: str, tenant: str | None) -> str:
         """The object id of an Entra ID access token acrlink issued for its tenant."""
         try:
-            claims = signing.decode(token, self._key)
+            claims = self._entra_key.verify(token)
         except signing.InvalidToken as exc:
             raise _unauthorized(f"the Azure AD access token is invalid ({exc})") from None
         if claims.get("tid") != self.tenant_id or "oid" not in claims:
