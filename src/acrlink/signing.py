@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from acrlink.atomic import write_file
+from acrlink.clock import epoch
 
 SECRET_FILE = "signing.key"
 ENTRA_KEY_FILE = "entra-signing.pem"
@@ -168,3 +169,25 @@ def encode(claims: dict[str, Any], key: bytes) -> str:
 def decode(token: str, key: bytes) -> dict[str, Any]:
     """The claims of a token this key signed and that has not expired."""
     return _decode(token, key, "HS256")
+
+
+class Verified:
+    """A check of a token remembered until the token expires, for tokens that come back on every
+    request (a registry access token for each layer of a pull, an Entra token for each ARM call): PyJWT's
+    checks cost 0.1-0.7 ms a token here. Bounded; the oldest entry goes first. Only successes are kept,
+    so a bad token is checked (and refused) every time."""
+
+    def __init__(self, verify: Callable[[str], dict[str, Any]], size: int = 1024) -> None:
+        self._verify = verify
+        self._size = size
+        self._seen: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, token: str) -> dict[str, Any]:
+        claims = self._seen.get(token)
+        if claims is None or int(claims["exp"]) <= epoch():
+            self._seen.pop(token, None)
+            claims = self._verify(token)
+            if len(self._seen) >= self._size:
+                self._seen.pop(next(iter(self._seen)))
+            self._seen[token] = claims
+        return dict(claims)

@@ -13,12 +13,14 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from acrlink import signing
 from acrlink.signing import (
     ENTRA_KEY_FILE,
     ExpiredToken,
     InvalidToken,
     Keys,
     RsaKey,
+    Verified,
     _b64,
     decode,
     encode,
@@ -230,3 +232,58 @@ def test_expired_rs256_token_says_when_it_expired(keys: Keys) -> None:
     with pytest.raises(ExpiredToken) as caught:
         keys.entra.verify(keys.entra.sign({"exp": expired_at}))
     assert caught.value.expired_at == expired_at
+
+
+# --- remembered checks -----------------------------------------------------------------------
+
+
+class _Counting:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, token: str) -> dict[str, object]:
+        self.calls += 1
+        return decode(token, KEY)
+
+
+def test_a_verified_token_is_checked_once() -> None:
+    counting = _Counting()
+    verified = Verified(counting)
+    token = encode({"sub": "u", "exp": _in(60)}, KEY)
+    assert verified(token) == verified(token) == {"sub": "u", "exp": decode(token, KEY)["exp"]}
+    assert counting.calls == 1
+
+
+def test_remembered_claims_are_copies() -> None:
+    verified = Verified(_Counting())
+    token = encode({"sub": "u", "exp": _in(60)}, KEY)
+    verified(token)["sub"] = "admin"
+    assert verified(token)["sub"] == "u"
+
+
+def test_a_refused_token_is_checked_every_time() -> None:
+    counting = _Counting()
+    verified = Verified(counting)
+    forged = encode({"exp": _in(60)}, OTHER_KEY)
+    for _ in range(2):
+        with pytest.raises(InvalidToken):
+            verified(forged)
+    assert counting.calls == 2
+
+
+def test_a_remembered_token_past_its_expiry_is_checked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    counting = _Counting()
+    verified = Verified(counting)
+    token = encode({"exp": _in(60)}, KEY)
+    verified(token)
+    later = _in(120)
+    monkeypatch.setattr(signing, "epoch", lambda: later)
+    verified(token)
+    assert counting.calls == 2
+
+
+def test_the_memory_is_bounded() -> None:
+    verified = Verified(_Counting(), size=3)
+    for i in range(10):
+        verified(encode({"n": i, "exp": _in(60)}, KEY))
+    assert len(verified._seen) == 3

@@ -63,6 +63,7 @@ class TokenService:
         self._key = key
         self.tenant_id = tenant_id
         self._entra_key = entra
+        self._access = signing.Verified(lambda token: signing.decode(token, key))
 
     # Who is calling -----------------------------------------------------------------------------------
 
@@ -189,7 +190,7 @@ class TokenService:
         if not authorization or not authorization.lower().startswith("bearer "):
             raise _unauthorized(scope=needed)
         try:
-            claims = signing.decode(authorization[7:].strip(), self._key)
+            claims = self._access(authorization[7:].strip())
         except signing.InvalidToken:
             raise _unauthorized(scope=needed) from None
         if claims.get("kind") != ACCESS or str(claims.get("aud", "")).lower() != registry.login_server:
