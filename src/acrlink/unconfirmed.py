@@ -121,3 +121,22 @@ BAD_AUTHORIZATION_FORMAT_MESSAGE = "Authentication failed. The 'Authorization' h
 # (12,000 reads, 1,200 writes); acrlink does not throttle, so the figure never falls.
 RATELIMIT_REMAINING_READS = "11999"
 RATELIMIT_REMAINING_WRITES = "1199"
+
+# Registry token service and firewall, as real clients show them (registry/app.py, registry/tokens.py) -----
+
+# A client ACR's firewall refuses still gets the anonymous ``GET /v2/`` challenge (401); the refusal, 403
+# DENIED "client with IP ... is not allowed access", comes from the token service and every other request.
+# Inferred from real clients' output, not from a recording: az acr login against a registry with public access
+# disabled fails at the exchange ("CONNECTIVITY_REFRESH_TOKEN_ERROR ... Response code: 403",
+# MicrosoftDocs/azure-docs#85239; "exchange API response code: 403 Forbidden", azure-cli#28151), and the docker
+# daemon prints 'Get "https://R/v2/": denied: client with IP ...' on login (azure-cli#27253, acr-cli#122) and
+# 'Head "https://R/v2/IMAGE/manifests/TAG": denied: ...' on pull (Azure/acr#633), the forms dockerd gives
+# only when the ping answered 401 with a challenge and the token request 403.
+FIREWALL_SPARES_CHALLENGE = True
+
+# ``GET /oauth2/token?offline_token=true`` (docker login) by the null user with a refresh token as password
+# also answers a ``refresh_token``, which docker stores as the identity token: after az acr login, docker's
+# config.json holds the null user with an empty password plus an ``identitytoken`` (seen in many public
+# reports, e.g. devcontainers/cli#434, bazel-contrib/rules_oci#600). That the token is a new refresh token
+# (rather than the one sent) is a guess; whether the admin user gets one too is unknown, so it does not.
+OFFLINE_REFRESH_FOR_TOKEN_LOGIN = True

@@ -14,8 +14,21 @@ from acrlink.errors import AcrlinkError, Forbidden, MethodNotAllowed, NotFound
 from acrlink.registry.handlers.base import Call, Face
 from acrlink.registry.routes import DATA_ENDPOINT_ROUTES, ROUTES, match
 from acrlink.registry.wire import SERVER, error_response
+from acrlink.unconfirmed import FIREWALL_SPARES_CHALLENGE
 
 log = logging.getLogger("acrlink.registry")
+
+
+def _is_challenge(request: Request, data_region: str | None) -> bool:
+    """An anonymous ``GET /v2/`` on the login server: the ping that fetches the token service's challenge.
+    ACR answers it (401 and the challenge) even to a client its firewall refuses, and refuses that client
+    at the token service and every other request instead."""
+    return (
+        not data_region
+        and request.scope["path"] == "/v2/"
+        and request.method in ("GET", "HEAD")
+        and "authorization" not in request.headers
+    )
 
 
 class RegistryApp:
@@ -42,7 +55,7 @@ class RegistryApp:
         registry = target.registry
         try:
             denial = self.face.firewall(registry.name, request.scope.get("state", {}).get("origin"))
-            if denial is not None:
+            if denial is not None and not (FIREWALL_SPARES_CHALLENGE and _is_challenge(request, target.data_region)):
                 raise Forbidden("DENIED", denial)
             routes = DATA_ENDPOINT_ROUTES if target.data_region else ROUTES
             found = match(routes, request.scope["path"])

@@ -25,6 +25,7 @@ from acrlink.clock import epoch
 from acrlink.errors import BadRequest, Forbidden, Unauthorized
 from acrlink.registry.scopes import ANONYMOUS_ACTIONS, Scope, grantable, parse_scopes, permits
 from acrlink.services.registry import RegistryView
+from acrlink.unconfirmed import OFFLINE_REFRESH_FOR_TOKEN_LOGIN
 
 REFRESH_LIFETIME = 3 * 3600
 """ACR documents refresh tokens from ``az acr login --expose-token`` as valid for 3 hours."""
@@ -132,11 +133,19 @@ class TokenService:
             raise BadRequest("UNSUPPORTED", f"grant_type {grant!r} is not supported")
         return self._access_token(caller, parse_scopes(form.get("scope", "").split(" ")), registry)
 
-    def realm(self, authorization: str | None, scopes: list[str], registry: RegistryView) -> str:
-        """``GET /oauth2/token`` (docker's token protocol): Basic credentials or none."""
+    def realm(
+        self, authorization: str | None, scopes: list[str], registry: RegistryView, offline: bool = False
+    ) -> tuple[str, str | None]:
+        """``GET /oauth2/token`` (docker's token protocol): Basic credentials or none -> (access token,
+        refresh token or None). ``offline`` (``offline_token=true``, what docker login asks) gives the null
+        user, who logged in with a refresh token, a new refresh token: docker keeps it as its identity token."""
         credentials = basic_credentials(authorization)
         caller = self._anonymous(registry) if credentials is None else self._from_password(*credentials, registry)
-        return self._access_token(caller, parse_scopes(scopes), registry)
+        access = self._access_token(caller, parse_scopes(scopes), registry)
+        refresh = None
+        if OFFLINE_REFRESH_FOR_TOKEN_LOGIN and offline and credentials is not None and credentials[0] == NULL_USER:
+            refresh = self._refresh_token(caller.subject, registry)
+        return access, refresh
 
     def _check_service(self, form: dict[str, str], registry: RegistryView) -> None:
         service = form.get("service")

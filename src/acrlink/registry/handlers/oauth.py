@@ -21,7 +21,13 @@ async def token(call: Call) -> Response:
 
 
 async def realm(call: Call) -> Response:
-    """``GET /oauth2/token?service=&scope=``: docker's token protocol with Basic credentials or none."""
-    scopes = call.request.query_params.getlist("scope")
-    token = call.face.tokens.realm(call.request.headers.get("authorization"), scopes, call.registry)
-    return json_response(200, {"access_token": token, "token": token})
+    """``GET /oauth2/token?service=&scope=[&offline_token=true]``: docker's token protocol with Basic
+    credentials or none."""
+    query = call.request.query_params
+    offline = query.get("offline_token", "").lower() == "true"
+    token, refresh = call.face.tokens.realm(call.request.headers.get("authorization"), query.getlist("scope"),
+                                            call.registry, offline)
+    body = {"access_token": token, "token": token}
+    if refresh is not None:
+        body["refresh_token"] = refresh
+    return json_response(200, body)
