@@ -9,12 +9,10 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import uvicorn
 
 from acrlink import certs, datadir, signing
 from acrlink.arm.handlers import ArmFace
@@ -149,55 +147,45 @@ def _udp_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the process handles signals for every face."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 def write_endpoints(path: Path, endpoints: dict[str, Any]) -> None:
     write_file(path, json.dumps(endpoints, indent=2).encode())
 
 
-def _https_server(app: Any, cert: Path, key: Path) -> _Server:
-    config = uvicorn.Config(
-        app,
-        ssl_certfile=str(cert),
-        ssl_keyfile=str(key),
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=2,
-    )
-    return _Server(config)
+def _https_server(app: Any, cert: Path, key: Path, limits: Limits, name: str) -> HttpsServer:
+    """A face's HTTPS server: a thread per connection (``httpserver.py``), the app on this event loop."""
+    return HttpsServer(app, server_context(cert, key), limits, name)
 
 
 @dataclass
 class RegistryFaceServers:
     """The registry face's public HTTPS server, its internal listener for the proxy, and the proxy."""
 
-    public: _Server
+    public: HttpsServer
     internal: InternalListener
     internal_sock: socket.socket
     proxy: ConnectProxy
 
 
 def registry_face_servers(application: Application, tls: TlsFiles) -> RegistryFaceServers:
+    """The proxy hands CONNECTs to the registry face's own names straight to its HTTPS server, with the
+    origin it decided (``settings.proxy_handoff``); otherwise it relays to the internal listener."""
+    settings = application.settings
     key = application.registry.face.key
-    public = _https_server(application.registry, tls.registry_cert, tls.registry_key)
-    internal = InternalListener(
-        public.config, public.server_state, server_context(tls.registry_cert, tls.registry_key), key
-    )
+    public = _https_server(application.registry, tls.registry_cert, tls.registry_key, settings.limits, "registry")
+    internal = InternalListener(public, key)
     internal_sock = _tcp_socket("127.0.0.1", 0)
     decide = proxy_policy(
         application.graphs.current,
         application.registry.face.registries.resolve,
-        application.settings.blackhole_seconds,
+        settings.blackhole_seconds,
         frozenset({MCR_HOST}),
     )
-    proxy = ConnectProxy(decide, ("127.0.0.1", internal_sock.getsockname()[1]), key)
+
+    def handoff(conn: socket.socket, origin: Origin, preface: bytes, release: Callable[[], object]) -> None:
+        public.start(conn, origin, preface, release)
+
+    upstream = ("127.0.0.1", internal_sock.getsockname()[1])
+    proxy = ConnectProxy(decide, upstream, key, settings.limits, handoff if settings.proxy_handoff else None)
     return RegistryFaceServers(public, internal, internal_sock, proxy)
 
 
@@ -221,28 +209,30 @@ async def _serve_locked(settings: Settings) -> None:
     proxy_sock = _tcp_socket(host, ports.proxy)
     dns_udp = _udp_socket(host, ports.dns)
     dns_tcp = _tcp_socket(host, dns_udp.getsockname()[1])
-    server = _https_server(application.arm.app(), tls.arm_cert, tls.arm_key)
+    raise_descriptor_limit()
+    server = _https_server(application.arm.app(), tls.arm_cert, tls.arm_key, settings.limits, "arm")
     registry = registry_face_servers(application, tls)
-    servers = (server, registry.public)
     loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, lambda: [setattr(s, "should_exit", True) for s in servers])
-    serving = asyncio.gather(server.serve(sockets=[arm_sock]), registry.public.serve(sockets=[registry_sock]))
-    while not all(s.started for s in servers) and not serving.done():
-        await asyncio.sleep(0.01)
-    if serving.done():
-        await serving
-        return
-    internal_task = asyncio.create_task(registry.internal.serve(registry.internal_sock))
+        loop.add_signal_handler(signum, stopping.set)
+    for listener in (arm_sock, registry_sock, registry.internal_sock, proxy_sock):
+        listener.listen(BACKLOG)
+    tasks = [
+        asyncio.create_task(server.serve(arm_sock)),
+        asyncio.create_task(registry.public.serve(registry_sock)),
+    ]
+    tasks.append(asyncio.create_task(registry.internal.serve(registry.internal_sock)))
     dns_face = DnsFace(
         application.dns,
         application.graphs.hosts,
         application.service.changes,
         host,
         settings.data_dir / "dns-views.json",
+        settings.limits,
     )
     await dns_face.start(dns_udp, dns_tcp)
-    proxy_server = await registry.proxy.start(proxy_sock)
+    tasks.append(asyncio.create_task(registry.proxy.serve(proxy_sock)))
     port = arm_sock.getsockname()[1]
     endpoints = {
         "arm": f"https://{host}:{port}",
@@ -260,13 +250,21 @@ async def _serve_locked(settings: Settings) -> None:
     }
     write_endpoints(settings.endpoints_path, endpoints)
     log.info("acrlink ready: ARM %s (data dir %s)", endpoints["arm"], settings.data_dir)
+    stop = asyncio.create_task(stopping.wait())
     try:
-        await serving
+        await asyncio.wait([stop, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
+            if task.done():
+                task.result()  # a face that stopped on its own: its error ends the process
     finally:
-        proxy_server.close()
+        stop.cancel()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         dns_face.close()
         registry.internal.close()
-        internal_task.cancel()
+        server.close()
+        registry.public.close()
         with contextlib.suppress(FileNotFoundError):
             current = json.loads(settings.endpoints_path.read_text())
             if current.get("pid") == os.getpid():

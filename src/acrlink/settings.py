@@ -23,6 +23,39 @@ class Ports:
     proxy: int = 0
 
 
+def _env_number(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long a client may take and how many connections it may hold, per face (issue 8: a client that
+    never finishes its request, or hundreds that sit idle, must not take the file descriptors the other
+    faces need). ``from_env`` reads ``ACRLINK_HEADER_TIMEOUT``, ``ACRLINK_IDLE_TIMEOUT``,
+    ``ACRLINK_TUNNEL_IDLE_TIMEOUT`` and ``ACRLINK_MAX_CONNECTIONS`` (tests set them short)."""
+
+    header_seconds: float = 10.0
+    """From accept to a complete TLS handshake and request head (or CONNECT request, or DNS message); from
+    the first byte of a later request on a kept-alive connection to its complete head."""
+    idle_seconds: float = 30.0
+    """A kept-alive HTTP connection with no request, or a transfer that makes no progress, is closed."""
+    tunnel_idle_seconds: float = 240.0
+    """A relayed proxy tunnel with no bytes either way is closed (Azure's load balancers: 4 minutes)."""
+    connections: int = 256
+    """Concurrent connections per face; further ones wait in the kernel's listen backlog, holding no
+    descriptor of this process (DNS over TCP closes them instead)."""
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        return cls(
+            header_seconds=_env_number("ACRLINK_HEADER_TIMEOUT", cls.header_seconds),
+            idle_seconds=_env_number("ACRLINK_IDLE_TIMEOUT", cls.idle_seconds),
+            tunnel_idle_seconds=_env_number("ACRLINK_TUNNEL_IDLE_TIMEOUT", cls.tunnel_idle_seconds),
+            connections=int(_env_number("ACRLINK_MAX_CONNECTIONS", cls.connections)),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
@@ -44,6 +77,10 @@ class Settings:
     """Items per page of an ARM collection; the rest follows through ``nextLink``. ``ACRLINK_PAGE_SIZE``
     sets it (tests page over a few items)."""
     log_requests: bool = True
+    limits: Limits = field(default_factory=Limits.from_env)
+    proxy_handoff: bool = field(default_factory=lambda: os.environ.get("ACRLINK_PROXY_HANDOFF", "1") != "0")
+    """The proxy serves TLS itself on a CONNECT to acrlink's own registry face (no byte relayed); ``0``
+    relays to the internal listener with a signed PROXY header instead (bench/proxy compares both)."""
 
     @property
     def database_path(self) -> Path:

@@ -29,6 +29,7 @@ from acrlink.changes import ChangeFeed
 from acrlink.dns import wire
 from acrlink.domain import dnsview
 from acrlink.domain.netgraph import Graph, Host
+from acrlink.settings import Limits
 
 log = logging.getLogger("acrlink.dns")
 CACHE_LIMIT = 100_000
@@ -39,7 +40,6 @@ UDP_BATCH = 64
 """Datagrams answered per readiness callback before other work gets the loop."""
 UDP_BACKLOG = 1024
 """Responses held while the socket's send buffer is full; more are dropped, as a full network would."""
-TCP_IDLE_SECONDS = 10.0
 INTERNET = "internet"
 
 
@@ -180,28 +180,36 @@ class _Udp:
 
 
 class _Tcp(asyncio.Protocol):
-    """Length-prefixed messages, several per connection; idle connections are closed."""
+    """Length-prefixed messages, several per connection. A message must arrive whole within
+    ``limits.header_seconds`` of its first byte (or of the connection), a connection is closed after
+    ``limits.idle_seconds`` without one, and beyond ``limits.connections`` open on a listener new ones
+    are closed at once."""
 
-    def __init__(self, answers: Answers, host: str) -> None:
-        self._answers, self._host = answers, host
+    def __init__(self, answers: Answers, host: str, limits: Limits, open_now: set[_Tcp]) -> None:
+        self._answers, self._host, self._limits, self._open = answers, host, limits, open_now
         self._buffer = b""
         self._transport: asyncio.Transport | None = None
-        self._idle: asyncio.TimerHandle | None = None
+        self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses.
         self._transport = cast(asyncio.Transport, transport)
-        self._arm_idle()
+        if len(self._open) >= self._limits.connections:
+            transport.close()
+            return
+        self._open.add(self)
+        self._arm(self._limits.header_seconds)
 
-    def _arm_idle(self) -> None:
-        if self._idle:
-            self._idle.cancel()
+    def _arm(self, seconds: float) -> None:
+        if self._timer:
+            self._timer.cancel()
         if self._transport:
-            self._idle = asyncio.get_running_loop().call_later(TCP_IDLE_SECONDS, self._transport.close)
+            self._timer = asyncio.get_running_loop().call_later(seconds, self._transport.close)
 
     def data_received(self, data: bytes) -> None:
+        if not self._buffer:
+            self._arm(self._limits.header_seconds)  # a message starts: it has that long to arrive whole
         self._buffer += data
-        self._arm_idle()
         while len(self._buffer) >= 2:
             length = struct.unpack("!H", self._buffer[:2])[0]
             if len(self._buffer) < 2 + length:
@@ -214,10 +222,13 @@ class _Tcp(asyncio.Protocol):
                 self._transport.close()
                 return
             self._transport.write(struct.pack("!H", len(response)) + response)
+        if not self._buffer:
+            self._arm(self._limits.idle_seconds)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._idle:
-            self._idle.cancel()
+        if self._timer:
+            self._timer.cancel()
+        self._open.discard(self)
         self._transport = None
 
 
@@ -225,9 +236,16 @@ class DnsFace:
     """The listeners: the main port for the internet host, and one port per other host."""
 
     def __init__(
-        self, answers: Answers, hosts: Callable[[], dict[str, Host]], changes: ChangeFeed, host: str, views_path: Path
+        self,
+        answers: Answers,
+        hosts: Callable[[], dict[str, Host]],
+        changes: ChangeFeed,
+        host: str,
+        views_path: Path,
+        limits: Limits | None = None,
     ) -> None:
         self._answers = answers
+        self._limits = limits or Limits()
         self._hosts = hosts
         self._host = host
         self._views_path = views_path
@@ -243,7 +261,8 @@ class DnsFace:
         loop = asyncio.get_running_loop()
         port = udp_sock.getsockname()[1]
         udp = _Udp(loop, udp_sock, self._answers, host)
-        server = await loop.create_server(lambda: _Tcp(self._answers, host), sock=tcp_sock)
+        open_now: set[_Tcp] = set()
+        server = await loop.create_server(lambda: _Tcp(self._answers, host, self._limits, open_now), sock=tcp_sock)
         self._listeners[host.lower()] = (udp, server, port)
 
     def _schedule_reconcile(self) -> None:

@@ -1,4 +1,5 @@
-"""Serving blob bytes: raw ASGI body messages of 1 MiB read straight from the file.
+"""Serving blob bytes: the file itself through ``http.response.zerocopysend`` when the server offers it,
+else raw ASGI body messages of 1 MiB read straight from the file.
 
 Not Starlette's ``FileResponse`` (64 KiB chunks through a thread pool cost 4x) and not
 ``loop.sendfile`` (over TLS it falls back to 16 KiB blocks); see PERFORMANCE-NOTES.
@@ -12,6 +13,8 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 CHUNK = 1 << 20
+ZEROCOPY = "http.response.zerocopysend"
+"""ASGI's zero-copy extension: acrlink's HTTPS server (``httpserver.py``) writes the file from an mmap."""
 
 
 class BlobResponse(Response):
@@ -27,6 +30,11 @@ class BlobResponse(Response):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return
         remaining = self.last - self.first + 1
+        if ZEROCOPY in scope.get("extensions", {}):
+            with open(self.path, "rb", buffering=0) as handle:
+                message = {"type": ZEROCOPY, "file": handle, "offset": self.first, "count": remaining}
+                await send({**message, "more_body": False})
+            return
         with open(self.path, "rb", buffering=0) as handle:
             handle.seek(self.first)
             while remaining > 0:

@@ -1,28 +1,24 @@
-"""The registry face's sockets: the public HTTPS port (uvicorn) and an internal listener for the proxy.
+"""The registry face's internal listener: where the proxy relays connections, each with its origin.
 
-The internal listener takes only connections that start with a PROXY v2 header signed with the data
-dir's key (``netsim/proxyproto.py``). It reads exactly that header, then hands the socket to the same
-uvicorn HTTP protocol over TLS, with the origin in the ASGI scope's ``state``. A connection to the
-public port cannot claim an origin: there, a PROXY header would just be a failed TLS handshake.
+It takes only connections that start with a PROXY v2 header signed with the data dir's key
+(``netsim/proxyproto.py``), read within ``limits.header_seconds``, then hands the socket to the face's
+HTTPS server (``httpserver.py``) with the origin, which goes into the ASGI scope's ``state``. A connection
+to the public port cannot claim an origin: there, a PROXY header would just be a failed TLS handshake.
+The proxy's handoff (``netsim/proxy.py``) skips this listener: it hands its socket to the same server.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 import ssl
 from pathlib import Path
-from typing import Any
 
-import uvicorn
-from uvicorn.server import ServerState
-
+from acrlink.httpserver import BACKLOG, HttpsServer
 from acrlink.netsim import proxyproto
 
 log = logging.getLogger("acrlink.registry")
-HEADER_TIMEOUT = 10.0
 
 
 def server_context(cert: Path, key: Path) -> ssl.SSLContext:
@@ -43,50 +39,47 @@ async def _read_exactly(loop: asyncio.AbstractEventLoop, sock: socket.socket, si
 
 
 class InternalListener:
-    """Accepts proxied connections, verifies their origin, serves them with uvicorn's protocol."""
+    """Accepts proxied connections, verifies their origin, hands them to the face's server."""
 
-    def __init__(self, config: uvicorn.Config, state: ServerState, context: ssl.SSLContext, key: bytes) -> None:
-        self._config = config
-        self._state = state
-        self._context = context
+    def __init__(self, server: HttpsServer, key: bytes) -> None:
+        self._server = server
         self._key = key
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def serve(self, listener: socket.socket) -> None:
         loop = asyncio.get_running_loop()
+        slots = asyncio.Semaphore(self._server.limits.connections)
         listener.setblocking(False)
-        listener.listen(128)
+        listener.listen(BACKLOG)
         try:
             while True:
-                conn, _ = await loop.sock_accept(listener)
-                task = asyncio.create_task(self._accept(loop, conn))
+                await slots.acquire()
+                try:
+                    conn, _ = await loop.sock_accept(listener)
+                except OSError as exc:
+                    slots.release()
+                    log.warning("internal listener cannot accept (%s); retrying in 0.1 s", exc)
+                    await asyncio.sleep(0.1)
+                    continue
+                task = asyncio.create_task(self._accept(loop, conn, slots))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
         finally:
             listener.close()
 
-    async def _accept(self, loop: asyncio.AbstractEventLoop, conn: socket.socket) -> None:
+    async def _accept(self, loop: asyncio.AbstractEventLoop, conn: socket.socket, slots: asyncio.Semaphore) -> None:
         conn.setblocking(False)
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
-            async with asyncio.timeout(HEADER_TIMEOUT):
+            async with asyncio.timeout(self._server.limits.header_seconds):
                 fixed = await _read_exactly(loop, conn, proxyproto.HEADER_FIXED)
                 rest = await _read_exactly(loop, conn, proxyproto.body_length(fixed))
             origin = proxyproto.decode(fixed + rest, self._key)
         except (proxyproto.ProxyHeaderError, TimeoutError, OSError) as exc:
             log.warning("refused an internal connection: %s", exc)
             conn.close()
+            slots.release()
             return
-        app_state: dict[str, Any] = {"origin": origin}
-
-        def protocol() -> asyncio.Protocol:
-            made = self._config.http_protocol_class(  # type: ignore[call-arg]
-                config=self._config, server_state=self._state, app_state=app_state
-            )
-            return made  # type: ignore[no-any-return]
-
-        with contextlib.suppress(OSError, ssl.SSLError, ConnectionError):
-            await loop.connect_accepted_socket(protocol, conn, ssl=self._context, ssl_handshake_timeout=HEADER_TIMEOUT)
+        self._server.start(conn, origin, release=lambda: loop.call_soon_threadsafe(slots.release))
 
     def close(self) -> None:
         for task in list(self._tasks):

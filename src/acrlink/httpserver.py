@@ -1,0 +1,244 @@
+"""The HTTPS faces' server: a thread per connection with a blocking ``ssl.SSLSocket``, in front of an ASGI app
+that runs on the event loop.
+
+Why not uvicorn (PERFORMANCE-NOTES, December table): asyncio and uvloop TLS encrypt into a memory BIO and copy
+every encrypted chunk before the socket write (uvicorn 0.77-0.83x CNCF Distribution on a blob pull); a blocking
+``SSLSocket`` writes straight to the socket with the GIL released, and slices of an mmap reached 1.15x. So:
+
+- the event loop accepts (``serve``) or is handed a socket (``handoff``: the internal listener and the proxy,
+  with the connection's origin); a thread does the TLS handshake, parses HTTP/1.1 (httptools) and writes;
+- the app runs on the loop (``asgibridge``): its ``receive`` pulls request body chunks from the thread, its
+  ``send`` hands response messages to it. The server offers ASGI's ``http.response.zerocopysend`` extension:
+  the thread writes such a file from an mmap in ``SLICE`` memoryview slices;
+- ``Limits``: the handshake and each request head must complete within ``header_seconds`` (a watchdog shuts
+  the socket down), a kept-alive connection is closed after ``idle_seconds`` without a request, a read or
+  write that makes no progress for ``idle_seconds`` fails (``SO_RCVTIMEO``/``SO_SNDTIMEO``), and at most
+  ``connections`` are served at once: further ones wait in the listen backlog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import resource
+import socket
+import ssl
+import struct
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from acrlink.asgibridge import App, Exchange, Head, RequestReader
+from acrlink.settings import Limits
+
+log = logging.getLogger("acrlink.http")
+BACKLOG = 1024
+WATCHDOG_TICK = 0.1
+
+
+class Watchdog:
+    """Shuts down sockets whose deadline passed: a blocked ``recv`` in their thread then returns."""
+
+    def __init__(self) -> None:
+        self._deadlines: dict[int, tuple[float, socket.socket]] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
+
+    def arm(self, sock: socket.socket, seconds: float) -> None:
+        with self._lock:
+            self._deadlines[id(sock)] = (time.monotonic() + seconds, sock)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="acrlink-watchdog", daemon=True)
+                self._thread.start()
+
+    def disarm(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._deadlines.pop(id(sock), None)
+
+    def _run(self) -> None:
+        while not self._stopped.wait(WATCHDOG_TICK):
+            now = time.monotonic()
+            with self._lock:
+                expired = [key for key, (deadline, _) in self._deadlines.items() if deadline <= now]
+                for key in expired:
+                    _, sock = self._deadlines.pop(key)
+                    with contextlib.suppress(OSError):
+                        # The base class's shutdown: SSLSocket.shutdown would drop the SSL object under the
+                        # thread that is reading it.
+                        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+
+def raise_descriptor_limit() -> None:
+    """Lift the soft limit on open files to the hard one: every connection is a descriptor."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def _set_io_timeouts(sock: socket.socket, seconds: float) -> None:
+    """Kernel timeouts on a blocking socket: a read or write without progress for ``seconds`` fails, while
+    Python keeps the socket in blocking mode (its fast path for ``SSLSocket.sendall``)."""
+    whole = int(seconds)
+    timeval = struct.pack("ll", whole, int((seconds - whole) * 1e6))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+
+
+class HttpsServer:
+    """Serves one ASGI app over TLS to the connections it accepts or is handed."""
+
+    def __init__(self, app: App, context: ssl.SSLContext, limits: Limits, name: str) -> None:
+        self.app = app
+        self.context = context
+        self.limits = limits
+        self.name = name
+        self.watchdog = Watchdog()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._closing = False
+
+    def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    async def serve(self, listener: socket.socket) -> None:
+        """Accept until cancelled; beyond ``limits.connections`` at once, wait before accepting more."""
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        slots = asyncio.Semaphore(self.limits.connections)
+        listener.setblocking(False)
+        listener.listen(BACKLOG)
+        try:
+            while True:
+                await slots.acquire()
+                try:
+                    conn, _ = await loop.sock_accept(listener)
+                except OSError as exc:
+                    slots.release()
+                    if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                        log.warning("%s: cannot accept (%s); retrying in 0.1 s", self.name, exc)
+                        await asyncio.sleep(0.1)
+                        continue
+                    raise
+                self.start(conn, None, release=lambda: loop.call_soon_threadsafe(slots.release))
+        finally:
+            listener.close()
+
+    def start(
+        self,
+        conn: socket.socket,
+        origin: object | None,
+        preface: bytes = b"",
+        release: Callable[[], object] | None = None,
+    ) -> None:
+        """Serve ``conn`` in a new thread; ``preface`` is written before the TLS handshake (the proxy's
+        ``200 Connection established``); ``origin`` goes into the ASGI scope's ``state``."""
+        thread = threading.Thread(
+            target=self._connection, args=(conn, origin, preface, release), name=f"acrlink-{self.name}", daemon=True
+        )
+        thread.start()
+
+    def _connection(
+        self, conn: socket.socket, origin: object | None, preface: bytes, release: Callable[[], object] | None
+    ) -> None:
+        tls: ssl.SSLSocket | None = None
+        try:
+            conn.setblocking(True)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            _set_io_timeouts(conn, self.limits.idle_seconds)
+            if preface:
+                conn.sendall(preface)
+            tls = self.context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+            self.watchdog.arm(tls, self.limits.header_seconds)
+            tls.do_handshake()
+            loop = self._loop
+            if loop is None or self._closing:
+                return
+            peer = origin_peer(origin) or tls.getpeername()
+            state: dict[str, Any] = {"origin": origin} if origin is not None else {}
+            _Connection(self, loop, tls, peer, tls.getsockname(), state).run()
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            log.debug("%s: connection ended: %s", self.name, exc)
+        finally:
+            if tls is not None:
+                self.watchdog.disarm(tls)
+                tls.close()
+            conn.close()
+            if release is not None:
+                with contextlib.suppress(RuntimeError):  # the loop is gone at exit
+                    release()
+
+    def close(self) -> None:
+        self._closing = True
+        self.watchdog.stop()
+
+
+def origin_peer(origin: object | None) -> tuple[str, int] | None:
+    """The client address an origin names (the emulated source), if it names one."""
+    source, port = getattr(origin, "source", None), getattr(origin, "source_port", None)
+    return (source, port) if isinstance(source, str) and isinstance(port, int) else None
+
+
+class _Connection:
+    """One TLS connection: requests in turn (keep-alive), each handed to the app on the loop."""
+
+    def __init__(
+        self,
+        server: HttpsServer,
+        loop: asyncio.AbstractEventLoop,
+        tls: ssl.SSLSocket,
+        peer: tuple[str, int],
+        local: tuple[str, int],
+        state: dict[str, Any],
+    ) -> None:
+        self.server, self.loop, self.tls = server, loop, tls
+        self.peer, self.local, self.state = peer, local, state
+        self.reader = RequestReader(tls)
+
+    def run(self) -> None:
+        limits, watchdog = self.server.limits, self.server.watchdog
+        first = True  # the deadline armed before the handshake covers the first request's head
+        while True:
+            if not first:
+                watchdog.arm(self.tls, limits.idle_seconds)
+                if not self.reader.wait_for_data():
+                    return
+                watchdog.arm(self.tls, limits.header_seconds)
+            first = False
+            head = self.reader.read_head()
+            watchdog.disarm(self.tls)
+            if isinstance(head, int):
+                if head:
+                    self.refuse(head)
+                return
+            if not self.exchange(head):
+                return
+
+    def exchange(self, head: Head) -> bool:
+        try:
+            scope = head.scope(self.peer, self.local, self.state)
+        except ValueError:
+            self.refuse(400)
+            return False
+        exchange = Exchange(self.loop, self.tls, self.reader, head)
+        try:
+            future = asyncio.run_coroutine_threadsafe(exchange.call(self.server.app, scope), self.loop)
+        except RuntimeError:  # the loop is closed: the process is stopping
+            return False
+        keep_alive = exchange.pump()
+        future.cancel()
+        return keep_alive and not self.server._closing
+
+    def refuse(self, status: int) -> None:
+        body = {400: b"Bad Request", 431: b"Request Header Fields Too Large"}.get(status, b"Error")
+        with contextlib.suppress(OSError, ssl.SSLError):
+            self.tls.sendall(
+                b"HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
+                % (status, body, len(body), body)
+            )
