@@ -107,6 +107,24 @@ ZONE_GROUP_RECORDS_ONLY_WHEN_APPROVED = True
 # source (a recorded response) was found to confirm the exact spelling.
 REGISTRY_SERVER_HEADER = "AzureContainerRegistry"
 
+# ARM edge (arm/edge.py, arm/wire.py) -------------------------------------------------------------------
+
+# A $top or $skiptoken that is not a plain non-negative integer. ARM's code for it is not in any public log
+# seen; the code and the wording are guesses.
+INVALID_QUERY_VALUE_CODE = "InvalidQueryParameterValue"
+
+# The deepest JSON nesting ARM reads. ARM deserialises with Newtonsoft.Json, whose reader refuses past
+# MaxDepth (64 by default); that ARM keeps that default, and its message, are guesses.
+JSON_MAX_DEPTH = 64
+
+# RequestContentTooLarge's code and 4 MB limit are confirmed (public deployment logs); the status, 413, is not.
+
+# A NIC's dnsSettings.internalDomainNameSuffix: '<26 letters>.bx.internal.cloudapp.net' in the REST examples
+# (public cloud). The China cloud's suffix and the cluster label acrlink shows are guesses.
+INTERNAL_DNS_CLUSTER = "bx"
+INTERNAL_DNS_SUFFIX = "internal.cloudapp.net"
+INTERNAL_DNS_SUFFIXES = {"cloudapp.chinacloudapi.cn": "internal.chinacloudapp.cn"}
+
 # ARM auth and headers (arm/auth.py, arm/headers.py) ----------------------------------------------------
 
 # ARM given a token Entra did not sign (a registry refresh/access token, garbage): Azure's code for an

@@ -12,6 +12,9 @@ import pytest
 
 from acrlink import signing
 from acrlink.app import Application, build
+from acrlink.arm import edge, routes
+from acrlink.errors import AcrlinkError
+from acrlink.resources import api_versions
 from acrlink.settings import Settings
 
 
@@ -53,9 +56,23 @@ class Arm:
         self.client = AsgiClient(application.arm.app(), {"Authorization": f"Bearer {token}"})
         self.sub = application.tenancy.world.default_subscription
 
-    def url(self, path: str, api: str | None = "2025-11-01") -> str:
+    def url(self, path: str, api: str | None = "auto") -> str:
+        """``auto``: the newest stable api-version of what the path addresses; None: no api-version."""
+        if api == "auto":
+            api = self.api_for(path)
         path = path.replace("{sub}", self.sub)
         return f"{path}?api-version={api}" if api else path
+
+    def api_for(self, path: str) -> str:
+        """The newest stable api-version acrlink's table has for what ``path`` addresses."""
+        try:
+            route = routes.parse(path.replace("{sub}", self.sub).split("?")[0], self.application.service.catalog)
+        except AcrlinkError:
+            return "2025-11-01"  # a path ARM refuses before it looks at the api-version
+        return api_versions.newest_stable(edge.type_key(route))
+
+    def sub_id(self, path: str) -> str:
+        return path.replace("{sub}", self.sub)
 
     def request(
         self,
@@ -63,7 +80,7 @@ class Arm:
         path: str,
         body: Any = None,
         *,
-        api: str | None = "2025-11-01",
+        api: str | None = "auto",
         raw: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:

@@ -13,9 +13,14 @@ def test_api_version_is_required(arm: Arm) -> None:
     assert error_code(response) == "MissingApiVersionParameter"
 
 
-def test_any_api_version_is_accepted(arm: Arm) -> None:
-    for version in ("2016-02-01", "2026-09-01-preview", "1999-01-01"):
+def test_arm_api_versions_are_checked(arm: Arm) -> None:
+    for version in ("2016-02-01", "2024-11-01", "2025-04-01"):
         assert arm.request("GET", "/subscriptions/{sub}/resourcegroups", api=version).status_code == 200
+    for version in ("1999-01-01", "garbage", "2026-09-01-preview"):
+        refused = arm.request("GET", "/subscriptions/{sub}/resourcegroups", api=version)
+        assert (refused.status_code, error_code(refused)) == (400, "InvalidApiVersionParameter")
+        message = refused.json()["error"]["message"]
+        assert message.startswith(f"The api-version '{version}' is invalid. The supported versions are '2025-04-01,")
 
 
 def test_requests_need_a_token_acrlink_signed(arm: Arm) -> None:
@@ -210,5 +215,5 @@ def test_no_business_error_uses_a_retried_status(arm: Arm) -> None:
 def test_oversized_body_is_refused(arm: Arm) -> None:
     arm.group()
     response = arm.request("PUT", arm.registry_path("huge0001"), raw=b"{" + b" " * (4 * 1024 * 1024) + b"}")
-    assert (response.status_code, error_code(response)) == (400, "RequestContentTooLarge")
+    assert (response.status_code, error_code(response)) == (413, "RequestContentTooLarge")
     assert arm.request("GET", arm.registry_path("huge0001")).status_code == 404

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
-from acrlink.arm import routes
+from acrlink.arm import edge, routes
 from acrlink.arm.auth import challenge
 from acrlink.arm.headers import TracingHeaders
 from acrlink.arm.identity import Identity, Principal
@@ -26,8 +26,6 @@ from acrlink.services.arm import ResourceService, parse_filter
 from acrlink.services.tenancy import Tenancy
 
 log = logging.getLogger("acrlink.arm")
-MAX_BODY = 4 * 1024 * 1024
-"""ARM refuses request bodies over 4 MiB."""
 ALL_METHODS = ["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS"]
 
 
@@ -74,10 +72,15 @@ class ArmFace:
             raise MethodNotAllowed(
                 "MethodNotAllowed", f"The requested resource does not support http method '{request.method}'."
             )
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            raise BadRequest("RequestContentTooLarge", f"The request content exceeds the limit of {MAX_BODY} bytes.")
+        raw = await edge.read_body(request)
         body = read_json(raw) if request.method in ("PUT", "PATCH", "POST") else None
+        edge.check_api_version(
+            route,
+            request.query_params["api-version"],
+            body,
+            lambda: self.service.stored_location(route.ref) if route.ref is not None else None,
+            list(self.service.cloud.regions),
+        )
         return await handler(self, request, route, body, principal)
 
     # Tenancy ----------------------------------------------------------------------------------------
@@ -154,11 +157,12 @@ class ArmFace:
                 f"The resource type '{r.rtype.type}' cannot be listed across a subscription.",
             )
         docs = self.service.list(r.rtype, r.subscription, r.resource_group, r.ref)
+        docs = [edge.shaped(r.rtype, d, request) for d in docs]
         return json_response(200, page(request, docs, self.page_size))
 
-    async def get_resource(self, _q: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
+    async def get_resource(self, request: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
         assert r.rtype and r.ref
-        return json_response(200, self.service.get(r.rtype, r.ref))
+        return json_response(200, edge.shaped(r.rtype, self.service.get(r.rtype, r.ref), request))
 
     async def put_resource(self, request: Request, r: routes.Route, body: Any, p: Principal) -> Response:
         assert r.rtype and r.ref
@@ -166,11 +170,13 @@ class ArmFace:
             r.rtype, r.ref, body, p.app_id, request.headers.get("if-none-match"), request.headers.get("if-match")
         )
         status = r.rtype.create_status if created else "Updating"
+        doc = edge.shaped(r.rtype, doc, request)
         return self.answers.written(request, doc, created, r.subscription, r.rtype.namespace, status)
 
     async def patch_resource(self, request: Request, r: routes.Route, body: Any, p: Principal) -> Response:
         assert r.rtype and r.ref
         doc = self.service.patch(r.rtype, r.ref, body, p.app_id, request.headers.get("if-match"))
+        doc = edge.shaped(r.rtype, doc, request)
         return self.answers.written(request, doc, False, r.subscription, r.rtype.namespace, "Updating")
 
     async def delete_resource(self, request: Request, r: routes.Route, _b: Any, p: Principal) -> Response:

@@ -13,6 +13,8 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
+from acrlink import unconfirmed
+from acrlink.arm.edge import parse_count, query_param
 from acrlink.errors import (
     AcrlinkError,
     BadRequest,
@@ -20,6 +22,7 @@ from acrlink.errors import (
     MethodNotAllowed,
     NotFound,
     PreconditionFailed,
+    TooLarge,
     Unauthorized,
 )
 
@@ -32,6 +35,7 @@ _STATUS: tuple[tuple[type[AcrlinkError], int], ...] = (
     (MethodNotAllowed, 405),
     (Conflict, 409),
     (PreconditionFailed, 412),
+    (TooLarge, 413),
 )
 
 
@@ -66,27 +70,58 @@ def error_response(error: AcrlinkError) -> Response:
 
 
 def page(request: Request, items: list[Any], page_size: int) -> dict[str, Any]:
-    """One page of a collection; ``nextLink`` (absolute, with every query parameter) when more follow."""
-    token = request.query_params.get("$skiptoken", "0")
-    start = int(token) if token.isdigit() else 0
-    top = request.query_params.get("$top")
-    size = min(page_size, int(top)) if top and top.isdigit() and int(top) > 0 else page_size
+    """One page of a collection. ``$top`` sizes the page (never above ``page_size``); ``nextLink`` (absolute,
+    with every query parameter but the skip token) follows whenever more items remain, with or without
+    ``$top``, so paging through a list gives all of it. ``$skiptoken`` is any casing of the name."""
+    token = query_param(request, "$skiptoken")
+    start = 0 if token is None else parse_count("$skiptoken", token)
+    top = query_param(request, "$top")
+    requested = None if top is None else parse_count("$top", top)
+    size = min(page_size, requested) if requested else page_size
     body: dict[str, Any] = {"value": items[start : start + size]}
-    if start + size < len(items) and not top:
-        params = {k: v for k, v in request.query_params.items() if k != "$skiptoken"}
-        params["$skiptoken"] = str(start + size)
+    if start + size < len(items):
+        params = [(k, v) for k, v in request.query_params.multi_items() if k.lower() != "$skiptoken"]
+        params.append(("$skiptoken", str(start + size)))
         body["nextLink"] = f"{str(request.base_url).rstrip('/')}{request.url.path}?{urlencode(params)}"
     return body
 
 
 def read_json(raw: bytes) -> Any:
-    """The request body as JSON (None when empty), or ``InvalidRequestContent``."""
+    """The request body as JSON (None when empty), or ``InvalidRequestContent``: not JSON, or nested deeper
+    than ARM reads."""
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
+        doc = json.loads(raw)
+    except RecursionError:
+        raise _too_deep() from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(
             "InvalidRequestContent",
             f"The request content was invalid and could not be deserialized: '{exc}'.",
         ) from None
+    if _depth_over(doc, unconfirmed.JSON_MAX_DEPTH):
+        raise _too_deep()
+    return doc
+
+
+def _too_deep() -> BadRequest:
+    return BadRequest(
+        "InvalidRequestContent",
+        "The request content was invalid and could not be deserialized: "
+        f"'The reader's MaxDepth of {unconfirmed.JSON_MAX_DEPTH} has been exceeded.'.",
+    )
+
+
+def _depth_over(doc: Any, limit: int) -> bool:
+    """Whether arrays and objects nest deeper than ``limit`` (iterative: no recursion on hostile input)."""
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False

@@ -136,6 +136,12 @@ class ResourceType:
     """How Azure names the kind in messages ("Zone", "Record set"); empty for the generic wording."""
     create_status: str = "Creating"
     """``provisioningState`` shown while an asynchronous create is under way."""
+    shape: Callable[[Doc, str], Doc] | None = None
+    """(rendered doc, api-version) -> the doc as that api-version shows it, for types whose answers differ
+    between api-versions; None when every version answers alike."""
+    consumed_properties: frozenset[str] = frozenset()
+    """Request properties the type turns into something else (a VNet's inline ``subnets`` become child
+    resources): never kept as sent (see ``passthrough.py``)."""
 
     @property
     def namespace(self) -> str:

@@ -9,7 +9,7 @@ from functools import cached_property
 from acrlink.resources import registry
 from acrlink.resources.base import CollectionActionHandler, ResourceType
 from acrlink.resources.connection import CONNECTIONS_TYPE
-from acrlink.resources.network import registry_link
+from acrlink.resources.network import nic_render, registry_link
 from acrlink.resources.network.nic import NETWORK_INTERFACES
 from acrlink.resources.network.peering import PEERINGS
 from acrlink.resources.network.private_endpoint import PRIVATE_ENDPOINTS
@@ -74,7 +74,10 @@ def build_catalog(extra: Iterable[ResourceType] = ()) -> Catalog:
     )
     connections = replace(CONNECTIONS_TYPE, after_write=registry_link.connection_written)
     nics = replace(
-        NETWORK_INTERFACES, after_write=autoregistration.nic_written, after_delete=autoregistration.nic_deleted
+        NETWORK_INTERFACES,
+        render=nic_render.render,
+        after_write=autoregistration.nic_written,
+        after_delete=autoregistration.nic_deleted,
     )
     links = replace(
         VIRTUAL_NETWORK_LINKS, after_write=autoregistration.link_written, after_delete=autoregistration.link_deleted

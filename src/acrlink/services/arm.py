@@ -26,6 +26,7 @@ from acrlink.errors import (
     PreconditionFailed,
 )
 from acrlink.ids import ResourceRef, group_id, parse_resource_id
+from acrlink.resources import passthrough
 from acrlink.resources.base import Context, Doc, Options, ResourceType
 from acrlink.resources.catalog import Catalog
 from acrlink.resources.validation import Body, parse
@@ -227,12 +228,12 @@ class ResourceService:
             ctx = self._context(tx, principal)
             existing = ctx.load(ref)
             check_preconditions(ref, existing, if_match, if_none_match, rtype.label)
-            doc = rtype.create(ctx, ref, existing, body)
+            doc = passthrough.keep_on_put(rtype.create(ctx, ref, existing, body), body, rtype.consumed_properties)
             ctx.save(ref, doc)
             if rtype.after_write is not None:
                 rtype.after_write(ctx, ref, doc, existing is None)
                 doc = ctx.load(ref) or doc
-            return rtype.render(ctx, ref, doc), existing is None
+            return passthrough.public(rtype.render(ctx, ref, doc)), existing is None
 
     def patch(
         self, rtype: ResourceType, ref: ResourceRef, body: Any, principal: str, if_match: str | None = None
@@ -242,17 +243,19 @@ class ResourceService:
         with self._writing() as tx:
             ctx, ref, existing = self._existing(tx, rtype, ref, principal)
             check_preconditions(ref, existing, if_match, None)
-            doc = rtype.update(ctx, ref, existing, body)
+            doc = passthrough.keep_on_patch(
+                rtype.update(ctx, ref, existing, body), existing, body, rtype.consumed_properties
+            )
             ctx.save(ref, doc)
             if rtype.after_write is not None:
                 rtype.after_write(ctx, ref, doc, False)
                 doc = ctx.load(ref) or doc
-            return rtype.render(ctx, ref, doc)
+            return passthrough.public(rtype.render(ctx, ref, doc))
 
     def get(self, rtype: ResourceType, ref: ResourceRef) -> Doc:
         with self.store.transaction() as tx:
             ctx, ref, doc = self._existing(tx, rtype, ref, "")
-            return rtype.render(ctx, ref, doc)
+            return passthrough.public(rtype.render(ctx, ref, doc))
 
     def delete(self, rtype: ResourceType, ref: ResourceRef, principal: str, if_match: str | None = None) -> bool:
         """Delete a resource and its children; False when there was nothing to delete."""
@@ -313,7 +316,7 @@ class ResourceService:
     def _render(self, ctx: Context, record: Record) -> Doc:
         ref = parse_resource_id(record.body["id"])
         assert ref is not None
-        return self._type_of(ref).render(ctx, ref, record.body)
+        return passthrough.public(self._type_of(ref).render(ctx, ref, record.body))
 
     def action(
         self,
@@ -359,6 +362,14 @@ class ResourceService:
             }
             items.append(item)
         return items
+
+    def stored_location(self, ref: ResourceRef) -> str | None:
+        """The location of a resource's top-level ancestor, if it is stored (what ARM names in routing errors)."""
+        top = ResourceRef(ref.subscription, ref.resource_group, ref.namespace, ref.segments[:1])
+        with self.store.transaction() as tx:
+            record = tx.get(top.key)
+        location = record.body.get("location") if record else None
+        return location if isinstance(location, str) else None
 
     # Long-running operation records ------------------------------------------------------------------
 

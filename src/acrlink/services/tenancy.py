@@ -8,7 +8,7 @@ from typing import Any
 from acrlink.domain.cloud import CloudProfile
 from acrlink.errors import Conflict, NotFound
 from acrlink.ids import new_guid
-from acrlink.resources import registration
+from acrlink.resources import api_versions, registration
 from acrlink.resources.catalog import PROVIDER_NAMESPACES, Catalog
 from acrlink.resources.registration import ALWAYS_REGISTERED, NOT_REGISTERED, REGISTERED
 from acrlink.store.base import Store, Transaction
@@ -109,7 +109,7 @@ class Tenancy:
             {
                 "resourceType": "/".join(t.type.split("/")[1:]),
                 "locations": [] if t.location != "regional" else locations,
-                "apiVersions": ["2025-11-01"],
+                "apiVersions": list(reversed(api_versions.supported(t.type))),
             }
             for t in self._catalog.in_namespace(canonical)
         ]

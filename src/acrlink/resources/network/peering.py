@@ -80,11 +80,23 @@ def state(ctx: Context, local_vnet_id: str, doc: Doc) -> str:
 
 
 def render(ctx: Context, ref: ResourceRef, doc: Doc) -> Doc:
+    """``remoteAddressSpace`` is the remote VNet's space when the peering was written;
+    ``remoteVirtualNetworkAddressSpace`` is its space now (the stored one once the remote VNet is gone)."""
     parent = ref.parent
     assert parent is not None
     peering_state = state(ctx, parent.id, doc)
     sync = "FullyInSync" if peering_state == "Connected" else "LocalNotInSync"
-    return {**doc, "properties": {**doc["properties"], "peeringState": peering_state, "peeringSyncLevel": sync}}
+    remote = ctx.load_id(doc["properties"]["remoteVirtualNetwork"]["id"])
+    space = remote[1]["properties"]["addressSpace"] if remote else doc["properties"]["remoteAddressSpace"]
+    return {
+        **doc,
+        "properties": {
+            **doc["properties"],
+            "remoteVirtualNetworkAddressSpace": space,
+            "peeringState": peering_state,
+            "peeringSyncLevel": sync,
+        },
+    }
 
 
 PEERINGS = ResourceType(

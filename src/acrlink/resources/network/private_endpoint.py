@@ -317,7 +317,9 @@ def member_addresses(ctx: Context, doc: Doc) -> list[tuple[str, str, str]]:
 
 
 def render(ctx: Context, _ref: ResourceRef, doc: Doc) -> Doc:
-    """The connection state comes from the registry; ``customDnsConfigs`` appear once approved."""
+    """The connection state comes from the registry. ``customDnsConfigs`` lists every member's FQDN and
+    address whatever the state: the NIC's addresses exist from creation, and the REST examples show them on
+    an endpoint still waiting for manual approval."""
     found = connection_of(ctx, doc)
     state = (
         found[1]["properties"]["privateLinkServiceConnectionState"]
@@ -334,12 +336,9 @@ def render(ctx: Context, _ref: ResourceRef, doc: Doc) -> Doc:
             {**link, "properties": {**link["properties"], "privateLinkServiceConnectionState": state}}
             for link in props[key]
         ]
-    approved = state["status"] == APPROVED
-    props["customDnsConfigs"] = (
-        [{"fqdn": fqdn, "ipAddresses": [address]} for _, fqdn, address in member_addresses(ctx, doc)]
-        if approved
-        else []
-    )
+    props["customDnsConfigs"] = [
+        {"fqdn": fqdn, "ipAddresses": [address]} for _, fqdn, address in member_addresses(ctx, doc)
+    ]
     return strip_internal({**doc, "properties": props})
 
 

@@ -135,4 +135,5 @@ VIRTUAL_NETWORKS = ResourceType(
     listed_in_subscription=True,
     create_status="Updating",
     delete_rank=85,
+    consumed_properties=frozenset({"subnets", "virtualNetworkPeerings"}),
 )

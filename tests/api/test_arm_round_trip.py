@@ -1,0 +1,64 @@
+"""Azure keeps every property it is sent: what acrlink does not act on comes back on GET, and never overrides
+what ARM computes."""
+
+from __future__ import annotations
+
+from .conftest import Arm
+from .network_world import NET, create_endpoint, vnet_body, world
+
+
+def test_unmodelled_vnet_property_round_trips(arm: Arm) -> None:
+    arm.group()
+    body = vnet_body(subnets=[("s1", "10.0.0.0/24")])
+    body["properties"]["flowTimeoutInMinutes"] = 10
+    body["properties"]["enableVmProtection"] = False
+    put = arm.request("PUT", f"{NET}/virtualNetworks/v1", body)
+    assert put.status_code == 201, put.text
+    assert put.json()["properties"]["flowTimeoutInMinutes"] == 10
+    got = arm.request("GET", f"{NET}/virtualNetworks/v1").json()["properties"]
+    assert (got["flowTimeoutInMinutes"], got["enableVmProtection"]) == (10, False)
+    listed = arm.request("GET", f"{NET}/virtualNetworks").json()["value"][0]["properties"]
+    assert listed["flowTimeoutInMinutes"] == 10
+    body["properties"]["flowTimeoutInMinutes"] = 20
+    del body["properties"]["enableVmProtection"]
+    arm.request("PUT", f"{NET}/virtualNetworks/v1", body)
+    again = arm.request("GET", f"{NET}/virtualNetworks/v1").json()["properties"]
+    assert again["flowTimeoutInMinutes"] == 20
+    assert "enableVmProtection" not in again, "a PUT replaces the whole resource"
+
+
+def test_sent_properties_never_override_computed_ones(arm: Arm) -> None:
+    arm.group()
+    body = vnet_body()
+    body["properties"].update({"provisioningState": "Failed", "resourceGuid": "forged"})
+    put = arm.request("PUT", f"{NET}/virtualNetworks/v2", body).json()["properties"]
+    got = arm.request("GET", f"{NET}/virtualNetworks/v2").json()["properties"]
+    assert got["provisioningState"] == "Succeeded"
+    assert got["resourceGuid"] == put["resourceGuid"] != "forged"
+
+
+def test_unmodelled_registry_property_survives_a_patch(arm: Arm) -> None:
+    arm.group()
+    preview = "2026-09-01-preview"
+    body = {"location": "chinanorth2", "sku": {"name": "Premium"}, "properties": {"metadataSearch": "Enabled"}}
+    assert arm.request("PUT", arm.registry_path("keep0001"), body, api=preview).status_code == 201
+    patch = {"properties": {"adminUserEnabled": True}}
+    assert arm.request("PATCH", arm.registry_path("keep0001"), patch, api=preview).status_code == 200
+    got = arm.request("GET", arm.registry_path("keep0001"), api=preview).json()["properties"]
+    assert (got["metadataSearch"], got["adminUserEnabled"]) == ("Enabled", True)
+    patch = {"properties": {"metadataSearch": "Disabled"}}
+    arm.request("PATCH", arm.registry_path("keep0001"), patch, api=preview)
+    assert arm.request("GET", arm.registry_path("keep0001"), api=preview).json()["properties"]["metadataSearch"] == (
+        "Disabled"
+    )
+
+
+def test_pending_manual_endpoint_shows_its_custom_dns_configs(arm: Arm) -> None:
+    world(arm)
+    pe = create_endpoint(arm, manual=True).json()
+    link = pe["properties"]["manualPrivateLinkServiceConnections"][0]
+    assert link["properties"]["privateLinkServiceConnectionState"]["status"] == "Pending"
+    assert pe["properties"]["customDnsConfigs"] == [
+        {"fqdn": "myregistry.azurecr.cn", "ipAddresses": ["10.0.0.4"]},
+        {"fqdn": "myregistry.chinanorth2.data.azurecr.cn", "ipAddresses": ["10.0.0.5"]},
+    ]
