@@ -103,10 +103,6 @@ ZONE_HAS_LINKS_CODE = "Conflict"
 # Zone-group records are written only for approved connections (inferred, not observed).
 ZONE_GROUP_RECORDS_ONLY_WHEN_APPROVED = True
 
-# The registry face's ``Server`` header. The recordings say ACR sends this value; no primary
-# source (a recorded response) was found to confirm the exact spelling.
-REGISTRY_SERVER_HEADER = "AzureContainerRegistry"
-
 # ARM edge (arm/edge.py, arm/wire.py) -------------------------------------------------------------------
 
 # A $top or $skiptoken that is not a plain non-negative integer. ARM's code for it is not in any public log
@@ -158,3 +154,19 @@ FIREWALL_SPARES_CHALLENGE = True
 # reports, e.g. devcontainers/cli#434, bazel-contrib/rules_oci#600). That the token is a new refresh token
 # (rather than the one sent) is a guess; whether the admin user gets one too is unknown, so it does not.
 OFFLINE_REFRESH_FOR_TOKEN_LOGIN = True
+
+# Private DNS record set names and values (domain.dnsrecords). Confirmed from Azure DNS logs: code
+# 'BadRequest' and "The domain name '{x}' is invalid." for a bad CNAME target. Guessed: 1,024 characters
+# per TXT record, all its strings together (public zones allow 4,096 per record set), with a string longer
+# than 255 accepted and served as several (Azure public DNS refused those over REST in 2019-2020; az,
+# PowerShell and Terraform split values client-side); the messages below; and the apex of a private zone
+# answering NS queries NOERROR with no records and the SOA (private zones hold no NS records).
+RECORD_NAME_MESSAGE = "The record set name '{name}' is invalid."
+RECORD_NAME_LENGTH_MESSAGE = "The record set name and the zone name together exceed {limit} characters."
+TXT_TOO_LONG_MESSAGE = "The combined length of all strings in a TXT record may not exceed {limit} characters."
+NUMBER_RANGE_MESSAGE = "The value '{value}' of '{field}' must be between 0 and {top}."
+CNAME_AT_APEX_MESSAGE = "A CNAME record set cannot be created at the zone apex ('@')."
+
+# The registry face's ``Server`` header. The recordings say ACR sends this value; no primary
+# source (a recorded response) was found to confirm the exact spelling.
+REGISTRY_SERVER_HEADER = "AzureContainerRegistry"

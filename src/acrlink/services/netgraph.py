@@ -8,6 +8,7 @@ from typing import Any
 
 from acrlink.changes import ChangeFeed
 from acrlink.domain.cloud import CloudProfile
+from acrlink.domain.dnsrecords import presentation
 from acrlink.domain.netgraph import (
     INTERNET,
     INTERNET_HOST,
@@ -187,37 +188,12 @@ def _zones(tx: Transaction) -> dict[str, ZoneNode]:
     for record in tx.query(type=ZONE_TYPE):
         records: dict[tuple[str, str], RecordSet] = {}
         for kind in RECORD_TYPES:
-            if kind == "SOA":
-                continue
             for child in tx.query(type=f"{ZONE_TYPE}/{kind}", parent=record.key):
-                values = _presentation(kind, child.body["properties"].get(RECORDS_KEY[kind]))
+                values = presentation(kind, child.body["properties"].get(RECORDS_KEY[kind]))
                 if values:
                     records[(child.body["name"].lower(), kind)] = RecordSet(child.body["properties"]["ttl"], values)
         zones[record.key] = ZoneNode(record.body["id"], record.body["name"].lower().rstrip("."), records)
     return zones
-
-
-def _presentation(kind: str, data: Any) -> tuple[str, ...]:
-    if not data:
-        return ()
-    if kind == "A":
-        return tuple(r["ipv4Address"] for r in data)
-    if kind == "AAAA":
-        return tuple(r["ipv6Address"] for r in data)
-    if kind == "CNAME":
-        return (str(data.get("cname", "")).lower().rstrip("."),) if data.get("cname") else ()
-    if kind == "TXT":
-        return tuple(" ".join(f'"{v}"' for v in r.get("value", [])) for r in data)
-    if kind == "MX":
-        return tuple(f"{r.get('preference', 0)} {r.get('exchange', '').rstrip('.')}." for r in data)
-    if kind == "PTR":
-        return tuple(f"{r.get('ptrdname', '').rstrip('.')}." for r in data)
-    if kind == "SRV":
-        return tuple(
-            f"{r.get('priority', 0)} {r.get('weight', 0)} {r.get('port', 0)} {r.get('target', '').rstrip('.')}."
-            for r in data
-        )
-    return ()
 
 
 def _hosts(tx: Transaction, vnets: dict[str, VnetNode], internet_ip: str) -> dict[str, Host]:

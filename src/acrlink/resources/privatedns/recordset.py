@@ -2,16 +2,18 @@
 
 Names are relative to the zone (``@`` is the apex), case-insensitive; ``fqdn`` ends with a dot.
 Writes honour ``If-Match``/``If-None-Match`` through the etag. A set holds at most 20 records;
-CNAME and SOA sets hold exactly one.
+CNAME and SOA sets hold exactly one, and there is no CNAME set at the apex. Names and values follow
+``domain.dnsrecords`` (what Azure private DNS accepts, so the DNS face can serve it); a write that breaks
+a rule gets one 400 ``BadRequest`` naming every problem.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from typing import Any
 
-from acrlink.errors import BadRequest, NotFound
+from acrlink import unconfirmed
+from acrlink.domain import dnsrecords
+from acrlink.errors import BadRequest, ErrorDetail, NotFound
 from acrlink.ids import ResourceRef, new_guid
 from acrlink.resources.base import Context, Doc, ResourceType
 from acrlink.resources.validation import Body, parse
@@ -19,7 +21,7 @@ from acrlink.resources.validation import Body, parse
 ZONE_TYPE = "Microsoft.Network/privateDnsZones"
 RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "PTR", "SOA", "SRV", "TXT")
 MAX_RECORDS_PER_SET = 20
-_LABEL = re.compile(r"^(@|\*|[A-Za-z0-9_*]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)$")
+DEFAULT_TTL = 3600
 
 # Which property holds a type's records.
 RECORDS_KEY = {
@@ -56,18 +58,33 @@ def record_type(ref: ResourceRef) -> str:
 
 
 def check_name(name: str) -> None:
-    """A relative name of dot-separated labels (``@`` for the apex)."""
-    labels = name.split(".")
-    if not name or len(name) > 253 or not all(_LABEL.match(label) for label in labels):
-        raise BadRequest("BadRequest", f"The record set name '{name}' is invalid.")
+    """A relative name of dot-separated labels (``@`` for the apex); see ``domain.dnsrecords``."""
+    problem = dnsrecords.record_name_problem(name, "")
+    if problem:
+        raise BadRequest("BadRequest", problem)
 
 
 def fqdn(zone: str, name: str) -> str:
     return f"{zone}." if name == "@" else f"{name}.{zone}.".lower()
 
 
+def _refuse(problems: list[dnsrecords.Problem]) -> None:
+    """One ARM error for every problem: the first one's words, every one in ``details``."""
+    if not problems:
+        return
+    target, message = problems[0]
+    details = [ErrorDetail("BadRequest", m, t) for t, m in problems] if len(problems) > 1 else []
+    raise BadRequest("BadRequest", message, target=target, details=details)
+
+
+def _ttl_problems(ttl: int | None) -> list[dnsrecords.Problem]:
+    if ttl is None or 0 <= ttl <= dnsrecords.MAX_TTL:
+        return []
+    return [("properties.ttl", f"The TTL {ttl} is out of range.")]
+
+
 def _validate_records(kind: str, props: Properties) -> Any:
-    """The records of ``kind`` in ``props``, checked; others given are refused."""
+    """The records of ``kind`` in ``props``, checked (with the TTL); others given are refused."""
     key = RECORDS_KEY[kind]
     for other, other_key in RECORDS_KEY.items():
         if other != kind and getattr(props, other_key) is not None:
@@ -77,37 +94,16 @@ def _validate_records(kind: str, props: Properties) -> Any:
                 target=f"properties.{other_key}",
             )
     records = getattr(props, key)
+    problems = _ttl_problems(props.ttl)
     if isinstance(records, list):
         if len(records) > MAX_RECORDS_PER_SET:
-            raise BadRequest(
-                "BadRequest",
-                f"A record set can hold at most {MAX_RECORDS_PER_SET} records.",
-                target=f"properties.{key}",
-            )
+            problems.append((f"properties.{key}", f"A record set can hold at most {MAX_RECORDS_PER_SET} records."))
         for index, record in enumerate(records):
-            _check_record(kind, record, f"properties.{key}[{index}]")
+            problems += dnsrecords.record_problems(kind, record, f"properties.{key}[{index}]")
     elif records is not None:
-        _check_record(kind, records, f"properties.{key}")
+        problems += dnsrecords.record_problems(kind, records, f"properties.{key}")
+    _refuse(problems)
     return records
-
-
-def _check_record(kind: str, record: dict[str, Any], target: str) -> None:
-    def address(field: str, version: type[ipaddress.IPv4Address] | type[ipaddress.IPv6Address]) -> None:
-        try:
-            version(record.get(field, ""))
-        except ValueError:
-            raise BadRequest(
-                "BadRequest",
-                f"'{record.get(field)}' is not a valid {version.__name__[:4]} address.",
-                target=f"{target}.{field}",
-            ) from None
-
-    if kind == "A":
-        address("ipv4Address", ipaddress.IPv4Address)
-    elif kind == "AAAA":
-        address("ipv6Address", ipaddress.IPv6Address)
-    elif kind == "CNAME" and not isinstance(record.get("cname"), str):
-        raise BadRequest("BadRequest", "A CNAME record needs a 'cname'.", target=target)
 
 
 def document(
@@ -150,8 +146,13 @@ def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> D
     kind = record_type(ref)
     request = parse(RecordSetBody, body if body is not None else {})
     props = request.properties or Properties()
-    records = _validate_records(kind, props)
     zone_ref, zone = _zone(ctx, ref)
+    name_problem = dnsrecords.record_name_problem(ref.name, zone["name"])
+    if name_problem:
+        raise BadRequest("BadRequest", name_problem)
+    if kind == "CNAME" and ref.name == "@":
+        raise BadRequest("BadRequest", unconfirmed.CNAME_AT_APEX_MESSAGE)
+    records = _validate_records(kind, props)
     if existing is None and count(ctx, zone_ref) >= zone["properties"]["maxNumberOfRecordSets"]:
         raise BadRequest(
             "BadRequest",
@@ -160,9 +161,7 @@ def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> D
         )
     if kind == "SOA" and existing is None:
         raise BadRequest("BadRequest", "SOA record sets exist only at the zone apex and are created with the zone.")
-    ttl = props.ttl if props.ttl is not None else 3600
-    if not 0 <= ttl <= 2147483647:
-        raise BadRequest("BadRequest", f"The TTL {ttl} is out of range.", target="properties.ttl")
+    ttl = props.ttl if props.ttl is not None else DEFAULT_TTL
     return document(ctx, ref, zone["name"], ttl, records, props.metadata or {}, existing)
 
 
