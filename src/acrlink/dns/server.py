@@ -4,8 +4,9 @@ The main DNS port (``endpoints.json`` ``dns``) answers as the internet host; eve
 the trusted-service host) gets a port of its own, listed in ``DIR/dns-views.json`` and by
 ``acrlink hosts``, so a real ``dig -p PORT`` asks as that host. Answers are rendered once per
 (host, name, type) and cached until the resource graph changes; a hit only patches ID, RD and the
-question's casing. Over UDP a repeated query (the same bytes after its ID) is one dict lookup, and the
-listener reads and answers datagrams straight from its socket (PERFORMANCE-NOTES, bench/dns).
+question's casing. Over UDP a repeated query (the same bytes after its ID) is one lookup, and the
+listener reads and answers datagrams straight from its socket (PERFORMANCE-NOTES, bench/dns). Both
+caches are bounded by bytes (``Answers``: 32 MiB together, least recently used dropped first).
 """
 
 from __future__ import annotations
@@ -27,14 +28,18 @@ import dns.rdatatype
 from acrlink.atomic import write_file
 from acrlink.changes import ChangeFeed
 from acrlink.dns import wire
+from acrlink.dns.cache import ByteLru
 from acrlink.domain import dnsview
 from acrlink.domain.netgraph import Graph, Host
 from acrlink.settings import Limits
 
 log = logging.getLogger("acrlink.dns")
-CACHE_LIMIT = 100_000
-UDP_PACKETS_LIMIT = 10_000
-"""Remembered UDP queries per host (a resolver that randomizes name casing makes each query new)."""
+ANSWER_BUDGET = 24 * 1024 * 1024
+"""Bytes of rendered answers kept, keyed by the normalised question (host, name, type, EDNS)."""
+UDP_FAST_PATH_BUDGET = 8 * 1024 * 1024
+"""Bytes of remembered UDP queries (the datagram after its ID -> the response after its ID)."""
+UDP_FAST_PATH_MAX_QUERY = 512
+"""Longer queries (large EDNS options) are answered through the answer cache, not remembered."""
 UDP_MAX = 65535
 UDP_BATCH = 64
 """Datagrams answered per readiness callback before other work gets the loop."""
@@ -42,67 +47,84 @@ UDP_BACKLOG = 1024
 """Responses held while the socket's send buffer is full; more are dropped, as a full network would."""
 INTERNET = "internet"
 
+AnswerKey = tuple[str, str, int, bool]
+PacketKey = tuple[str, bytes]
+
 
 class Answers:
-    """Host name + query packet -> response packet, through the answer cache."""
+    """Host name + query packet -> response packet, through the answer cache.
 
-    def __init__(self, graph: Callable[[], Graph], changes: ChangeFeed) -> None:
+    Two caches, both least-recently-used within a byte budget (32 MiB together, counted with a fixed
+    per-entry overhead) and cleared when the resource graph changes: rendered answers keyed by the
+    normalised question (lower-cased exact labels, type, EDNS), and the UDP fast path keyed by the
+    datagram after its ID. Only a datagram that is exactly one question (and its OPT record), at most
+    512 bytes, enters the fast path: trailing junk, or a flood of distinct datagrams, cannot grow
+    memory past the budget."""
+
+    def __init__(
+        self,
+        graph: Callable[[], Graph],
+        changes: ChangeFeed,
+        answer_budget: int = ANSWER_BUDGET,
+        fast_path_budget: int = UDP_FAST_PATH_BUDGET,
+    ) -> None:
         self._graph = graph
-        self._cache: dict[tuple[str, str, int, bool], bytes] = {}
-        self._udp: dict[str, dict[bytes, bytes]] = {}
+        self._cache: ByteLru[AnswerKey] = ByteLru(answer_budget, lambda key: len(key[0]) + len(key[1]))
+        self.packets: ByteLru[PacketKey] = ByteLru(fast_path_budget, lambda key: len(key[0]) + len(key[1]))
         changes.subscribe(lambda _version: self._clear())
 
     def _clear(self) -> None:
         self._cache.clear()
-        for packets in self._udp.values():
-            packets.clear()
+        self.packets.clear()
 
-    def udp_packets(self, host: str) -> dict[bytes, bytes]:
-        """The host's UDP fast path: a query's bytes after the ID -> the response's bytes after the ID.
+    @property
+    def cached_bytes(self) -> int:
+        """What both caches hold, as their budgets count it."""
+        return self._cache.bytes + self.packets.bytes
 
-        Everything in a response but its ID follows from those bytes (flags, question with its casing,
-        OPT payload size for the truncation limit) and the host's view, so a repeated query costs one
-        lookup. The dict is cleared in place with the answer cache, when the resource graph changes."""
-        return self._udp.setdefault(host, {})
+    @property
+    def budget_bytes(self) -> int:
+        return self._cache.budget + self.packets.budget
 
-    def respond_udp(self, host: str, packet: bytes, packets: dict[bytes, bytes]) -> bytes | None:
-        """``respond`` for UDP, remembering answered queries in ``packets`` (``udp_packets(host)``)."""
+    @property
+    def cached_entries(self) -> int:
+        return len(self._cache) + len(self.packets)
+
+    def respond_udp(self, host: str, packet: bytes) -> bytes | None:
+        """``respond`` for UDP, remembering an answered query in the fast path (``packets``) when the
+        datagram is exactly its question: a repeat with another ID is then one lookup."""
         outcome = self._respond(host, packet, True)
         if outcome is None:
             return None
-        response, answered = outcome
-        if answered:
-            if len(packets) >= UDP_PACKETS_LIMIT:
-                packets.clear()
-            packets[packet[2:]] = response[2:]
+        response, question = outcome
+        if question is not None and question.exact and len(packet) <= UDP_FAST_PATH_MAX_QUERY:
+            self.packets.put((host, packet[2:]), response[2:])
         return response
 
     def respond(self, host: str, packet: bytes, udp: bool) -> bytes | None:
         response = self._respond(host, packet, udp)
         return None if response is None else response[0]
 
-    def _respond(self, host: str, packet: bytes, udp: bool) -> tuple[bytes, bool] | None:
-        """The response, and whether it is a view's answer (not an error about the packet itself)."""
+    def _respond(self, host: str, packet: bytes, udp: bool) -> tuple[bytes, wire.Question | None] | None:
+        """The response, and the question when it is a view's answer (not an error about the packet)."""
         try:
             question = wire.read_question(packet)
         except wire.Malformed:
             return None
         except wire.FormError as error:
-            return wire.error_response(error.ident, error.flags, dns.rcode.FORMERR), False
+            return wire.error_response(error.ident, error.flags, dns.rcode.FORMERR), None
         if question.opcode != 0:
-            return wire.error_response(question.id, question.flags, dns.rcode.NOTIMP, question.question_bytes), False
+            return wire.error_response(question.id, question.flags, dns.rcode.NOTIMP, question.question_bytes), None
         if question.qclass != dns.rdataclass.IN or question.qtype in wire.ZONE_TRANSFERS:
             response = wire.error_response(question.id, question.flags, dns.rcode.REFUSED, question.question_bytes)
-            return response, False
+            return response, None
         key = (host, question.name, question.qtype, question.edns)
         cached = self._cache.get(key)
         if cached is None:
             cached = self._render(host, question)
-            if len(self._cache) >= CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[key] = cached
+            self._cache.put(key, cached)
         limit = question.udp_payload if udp else None
-        return wire.personalize(cached, question, limit), True
+        return wire.personalize(cached, question, limit), question
 
     def _render(self, host_name: str, question: wire.Question) -> bytes:
         graph = self._graph()
@@ -111,7 +133,8 @@ class Answers:
             answer = dnsview.Answer(dnsview.REFUSED)
         else:
             view = dnsview.view_of(graph, host)
-            answer = dnsview.resolve(graph, view, question.name, dns.rdatatype.to_text(question.qtype))
+            qtype = dns.rdatatype.to_text(dns.rdatatype.RdataType.make(question.qtype))
+            answer = dnsview.resolve(graph, view, question.name, qtype)
         return wire.render(question, answer)
 
 
@@ -119,19 +142,19 @@ class _Udp:
     """A host's UDP listener: ``recvfrom``/``sendto`` on the socket from the loop's reader callback.
 
     Cheaper per datagram than a loop's datagram transport (no per-datagram protocol call or context
-    copy, several datagrams per wake-up); a repeated query is answered from ``Answers.udp_packets``.
+    copy, several datagrams per wake-up); a repeated query is answered from ``Answers.packets``.
     Responses the kernel cannot take yet wait for the socket to be writable."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket, answers: Answers, host: str) -> None:
         self._loop, self._sock, self._answers, self._host = loop, sock, answers, host
-        self._packets = answers.udp_packets(host)
         self._backlog: deque[tuple[bytes, Any]] = deque()
         self._fd = sock.fileno()
         sock.setblocking(False)
         loop.add_reader(self._fd, self._readable)
 
     def _readable(self) -> None:
-        recvfrom, packets, answers, host = self._sock.recvfrom, self._packets, self._answers, self._host
+        recvfrom, answers, host = self._sock.recvfrom, self._answers, self._host
+        remembered, touch = answers.packets.entries.get, answers.packets.entries.move_to_end
         for _ in range(UDP_BATCH):
             try:
                 data, addr = recvfrom(UDP_MAX)
@@ -139,11 +162,13 @@ class _Udp:
                 return
             except OSError:  # e.g. an ICMP error reported for an earlier send
                 continue
-            tail = packets.get(data[2:])
+            key = (host, data[2:])
+            tail = remembered(key)
             if tail is not None:
+                touch(key)
                 self._send(data[:2] + tail, addr)
                 continue
-            response = answers.respond_udp(host, data, packets)
+            response = answers.respond_udp(host, data)
             if response is not None:
                 self._send(response, addr)
 

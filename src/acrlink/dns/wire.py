@@ -6,10 +6,12 @@ query's ID, RD bit and question bytes (names keep the asker's 0x20 casing) into 
 
 from __future__ import annotations
 
+import logging
 import struct
 from dataclasses import dataclass
 
 import dns.edns
+import dns.exception
 import dns.flags
 import dns.message
 import dns.name
@@ -20,6 +22,7 @@ import dns.rrset
 
 from acrlink.domain import dnsview
 
+log = logging.getLogger("acrlink.dns")
 HEADER = 12
 EDNS_PAYLOAD = 1232
 """What acrlink advertises and uses as the UDP limit with EDNS (the 2020 DNS flag day value)."""
@@ -37,7 +40,9 @@ class Question:
     id: int
     flags: int
     name: str
-    """Lower case, no trailing dot."""
+    """The question's name as dnsview takes it: labels lower-cased (ASCII only, as DNS compares names),
+    joined by dots, no trailing dot; every byte of a label outside ``[a-z0-9_*-]`` written ``\\DDD``
+    (so a label that holds a dot stays one label, and the text reads back exactly with dnspython)."""
     qtype: int
     qclass: int
     question_bytes: bytes
@@ -45,10 +50,26 @@ class Question:
     edns: bool
     udp_payload: int
     opcode: int
+    exact: bool = True
+    """Nothing follows the question and its OPT record: the datagram is just the query."""
+
+
+_PLAIN = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789-_*")
+
+
+def _label_text(label: bytes) -> str:
+    """One lower-cased label in presentation form (``\\DDD`` for anything but ``[a-z0-9_*-]``)."""
+    lowered = label.lower()
+    if all(byte in _PLAIN for byte in lowered):
+        return lowered.decode("ascii")
+    return "".join(chr(byte) if byte in _PLAIN else f"\\{byte:03d}" for byte in lowered)
 
 
 def read_question(packet: bytes) -> Question:
-    """Parse header, the one question and an OPT record; ``Malformed`` or ``FormError`` otherwise."""
+    """Parse header, the one question and an OPT record; ``Malformed`` or ``FormError`` otherwise.
+
+    Labels are taken exactly as they are on the wire (a label may hold any byte, a dot included);
+    compression pointers in a question are refused (FORMERR), as a query has nothing to point at."""
     if len(packet) < HEADER:
         raise Malformed("shorter than a DNS header")
     ident, flags, qdcount, ancount, nscount, arcount = struct.unpack("!HHHHHH", packet[:HEADER])
@@ -73,24 +94,23 @@ def read_question(packet: bytes) -> Question:
         raise FormError(ident, flags)
     qtype, qclass = struct.unpack("!HH", packet[offset : offset + 4])
     end = offset + 4
-    edns, payload = False, PLAIN_UDP_LIMIT
+    edns, payload, opt_end = False, PLAIN_UDP_LIMIT, end
     if arcount:
-        edns, payload = _read_opt(packet, end, ident, flags)
-    try:
-        name = b".".join(labels).decode("ascii").lower()
-    except UnicodeDecodeError:
-        raise FormError(ident, flags) from None
-    return Question(ident, flags, name, qtype, qclass, packet[HEADER:end], edns, payload, opcode)
+        edns, payload, opt_end = _read_opt(packet, end, ident, flags)
+    name = ".".join(_label_text(label) for label in labels)
+    exact = arcount <= 1 and opt_end == len(packet)
+    return Question(ident, flags, name, qtype, qclass, packet[HEADER:end], edns, payload, opcode, exact)
 
 
-def _read_opt(packet: bytes, offset: int, ident: int, flags: int) -> tuple[bool, int]:
-    """The additional section must be a single OPT record at the root."""
+def _read_opt(packet: bytes, offset: int, ident: int, flags: int) -> tuple[bool, int, int]:
+    """The additional section must be a single OPT record at the root: (edns, UDP payload, its end)."""
     if offset + 11 > len(packet) or packet[offset] != 0:
         raise FormError(ident, flags)
     rtype, payload = struct.unpack("!HH", packet[offset + 1 : offset + 5])
-    if rtype != TYPE_OPT:
+    rdlength = struct.unpack("!H", packet[offset + 9 : offset + 11])[0]
+    if rtype != TYPE_OPT or offset + 11 + rdlength > len(packet):
         raise FormError(ident, flags)
-    return True, max(PLAIN_UDP_LIMIT, min(payload, EDNS_PAYLOAD))
+    return True, max(PLAIN_UDP_LIMIT, min(payload, EDNS_PAYLOAD)), offset + 11 + rdlength
 
 
 class FormError(Exception):
@@ -108,19 +128,34 @@ def error_response(ident: int, query_flags: int, rcode: int, question: bytes = b
 
 
 def render(question: Question, answer: dnsview.Answer) -> bytes:
-    """The full response for the lower-cased question (ID 0), as acrlink caches it."""
+    """The full response for the lower-cased question (ID 0), as acrlink caches it.
+
+    A record that cannot be put in wire form (stored before ARM validated it) makes the answer
+    SERVFAIL, with a warning, instead of no answer at all."""
+    qname = dns.name.from_text(question.name or ".")
+    try:
+        return _message(qname, question, answer).to_wire()
+    except (dns.exception.DNSException, ValueError) as error:
+        log.warning("cannot serve %s type %d: %s", question.name, question.qtype, error)
+        return _message(qname, question, dnsview.Answer(dnsview.SERVFAIL)).to_wire()
+
+
+def _message(qname: dns.name.Name, question: Question, answer: dnsview.Answer) -> dns.message.Message:
     message = dns.message.Message(id=0)
     message.flags = dns.flags.QR | dns.flags.RA
-    qname = dns.name.from_text(question.name or ".")
-    message.question.append(dns.rrset.RRset(qname, question.qclass, question.qtype))
-    message.set_rcode(answer.rcode)
+    message.question.append(
+        dns.rrset.RRset(
+            qname, dns.rdataclass.RdataClass.make(question.qclass), dns.rdatatype.RdataType.make(question.qtype)
+        )
+    )
+    message.set_rcode(dns.rcode.Rcode.make(answer.rcode))
     for record in answer.records:
         message.answer.append(dns.rrset.from_text(record.name + ".", record.ttl, "IN", record.type, _value(record)))
     for record in answer.authority:
         message.authority.append(dns.rrset.from_text(record.name + ".", record.ttl, "IN", record.type, record.value))
     if question.edns:
         message.use_edns(0, payload=EDNS_PAYLOAD)
-    return message.to_wire()
+    return message
 
 
 def _value(record: dnsview.Record) -> str:

@@ -158,7 +158,24 @@ def _soa(zone: str, ttl: int = NEGATIVE_TTL, private: bool = True) -> Record:
     return Record(zone, "SOA", ttl, "ns1-01.azure-dns.cn. azuredns-hostmaster.microsoft.com. 1 3600 300 2419200 300")
 
 
+def _zone_soa(zone: ZoneNode) -> Record:
+    """The SOA a negative answer from ``zone`` carries: the zone's own (ARM's ``SOA/@``), with the TTL
+    RFC 2308 gives it (the smaller of the SOA's TTL and its minimum field)."""
+    found = zone.records.get(("@", "SOA"))
+    if found is None or not found.values:
+        return _soa(zone.name)
+    fields = found.values[0].split()
+    minimum = int(fields[-1]) if fields and fields[-1].isdigit() else NEGATIVE_TTL
+    return Record(zone.name, "SOA", min(found.ttl, minimum), found.values[0])
+
+
 def _from_zone(zone: ZoneNode, name: str, qtype: str) -> _Step:
+    """A private zone's answer: the record set of ``qtype``, else the name's CNAME, else NOERROR with no
+    records (NODATA) for a name that exists, else NXDOMAIN; negative answers carry the zone's SOA.
+
+    The apex always exists (its SOA set is made with the zone), so it answers NODATA for types it has
+    no set of (NS included: Azure private zones hold no NS records); so does a name that only has
+    names below it (an empty non-terminal, RFC 8020: NXDOMAIN would deny everything beneath)."""
     relative = "@" if name == zone.name else name[: -len(zone.name) - 1]
     note = f"{name}: private zone {zone.name} ({zone.id})"
     found = zone.records.get((relative, qtype))
@@ -167,10 +184,11 @@ def _from_zone(zone: ZoneNode, name: str, qtype: str) -> _Step:
     cname = zone.records.get((relative, "CNAME"))
     if cname is not None:
         return _Step(NOERROR, [Record(name, "CNAME", cname.ttl, cname.values[0].lower().rstrip("."))], [], note)
-    exists = any(key[0] == relative for key in zone.records)
+    below = "." + relative
+    exists = relative == "@" or any(key[0] == relative or key[0].endswith(below) for key in zone.records)
     rcode = NOERROR if exists else NXDOMAIN
     detail = "no record of that type" if exists else "no such record in the zone: NXDOMAIN"
-    return _Step(rcode, [], [_soa(zone.name)], f"{note}: {detail}")
+    return _Step(rcode, [], [_zone_soa(zone)], f"{note}: {detail}")
 
 
 def _public(graph: Graph, name: str, qtype: str, client_region: str | None) -> _Step:

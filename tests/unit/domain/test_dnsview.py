@@ -137,3 +137,42 @@ def test_views_of_each_host_kind() -> None:
     assert dnsview.view_of(g, g.host("trusted")).kind == "public"
     assert dnsview.view_of(g, g.host("myvm")) == dnsview.View("vnet", VNET, "chinanorth2")
     assert dnsview.view_of(g, g.host("peervm")).vnet_id == PEERED
+
+
+SOA = "azureprivatedns.net. azureprivatedns-host.microsoft.com. 7 3600 300 2419200 30"
+
+
+def test_the_zone_apex_exists_and_answers_its_soa() -> None:
+    """The apex is never NXDOMAIN (RFC 8020 resolvers would deny the whole zone): its SOA for SOA
+    queries, NODATA with the SOA for others, NS included (private zones hold no NS records)."""
+    g = with_records({**RECORDS, ("@", "SOA"): RecordSet(3600, (SOA,))})
+    soa = _ask(g, "myvm", "privatelink.azurecr.cn", "SOA")
+    assert (soa.rcode, _chain(soa)) == (dnsview.NOERROR, [("privatelink.azurecr.cn", "SOA", 3600, SOA)])
+    for qtype in ("A", "NS", "TXT"):
+        nodata = _ask(g, "myvm", "privatelink.azurecr.cn", qtype)
+        assert (nodata.rcode, nodata.records) == (dnsview.NOERROR, [])
+        assert [(r.type, r.ttl, r.value) for r in nodata.authority] == [("SOA", 30, SOA)], "min(TTL, minimum)"
+    without_soa = _ask(with_records({}), "myvm", "privatelink.azurecr.cn", "A")
+    assert without_soa.rcode == dnsview.NOERROR and without_soa.authority[0].type == "SOA"
+
+
+def test_negative_answers_carry_the_zones_own_soa() -> None:
+    g = with_records({**RECORDS, ("@", "SOA"): RecordSet(5, (SOA,))})
+    missing = _ask(g, "myvm", "nothing.privatelink.azurecr.cn")
+    assert missing.rcode == dnsview.NXDOMAIN
+    assert [(r.name, r.ttl, r.value) for r in missing.authority] == [("privatelink.azurecr.cn", 5, SOA)]
+
+
+def test_a_name_with_names_below_it_exists() -> None:
+    """``chinanorth2.data`` holds no record but ``myregistry.chinanorth2.data`` does: NODATA, not NXDOMAIN."""
+    between = _ask(graph(), "myvm", "chinanorth2.data.privatelink.azurecr.cn")
+    assert (between.rcode, between.records) == (dnsview.NOERROR, [])
+    assert _ask(graph(), "myvm", "data.privatelink.azurecr.cn").rcode == dnsview.NOERROR
+    assert _ask(graph(), "myvm", "ata.privatelink.azurecr.cn").rcode == dnsview.NXDOMAIN, "whole labels only"
+
+
+def test_escaped_labels_never_match_a_record() -> None:
+    """The DNS face writes a byte outside [a-z0-9_*-] as \\DDD, so a label holding a dot is one label."""
+    assert _ask(graph(), "myvm", "myregistry\\046chinanorth2.data.privatelink.azurecr.cn").rcode == dnsview.NXDOMAIN
+    assert _ask(graph(), "myvm", "myregistry.privatelink\\046azurecr.cn").rcode == dnsview.REFUSED
+    assert _ask(graph(), "internet", "myregistry\\046azurecr.cn").rcode == dnsview.REFUSED
