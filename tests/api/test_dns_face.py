@@ -52,6 +52,7 @@ RECORDS = {
     "TXT/quoted": {"properties": {"ttl": 60, "txtRecords": [{"value": ['say "hi" \\ there']}]}},
     "TXT/parts": {"properties": {"ttl": 60, "txtRecords": [{"value": ["one", "two"]}, {"value": ["中文"]}]}},
     "MX/@": {"properties": {"ttl": 60, "mxRecords": [{"preference": 10, "exchange": "mail.corp.example"}]}},
+    "A/*.apps": {"properties": {"ttl": 30, "aRecords": [{"ipv4Address": "10.0.0.9"}]}},
 }
 
 
@@ -93,6 +94,12 @@ def test_an_empty_non_terminal_exists_and_a_missing_name_does_not(server: tuple[
     missing = dns_server.ask("myVM", f"nothing.{ZONE}.")
     assert missing.rcode() == dns.rcode.NXDOMAIN
     assert [r.rdtype for r in missing.authority] == [dns.rdatatype.SOA]
+
+
+def test_a_wildcard_record_set_answers_the_names_below_it(server: tuple[Arm, DnsServer]) -> None:
+    _, dns_server = server
+    response = dns_server.ask("myVM", f"anything.apps.{ZONE}.")
+    assert [(r.name.to_text(), r.ttl, r[0].address) for r in response.answer] == [(f"anything.apps.{ZONE}.", 30, "10.0.0.9")]
 
 
 def test_txt_values_are_served_as_arm_stored_them(server: tuple[Arm, DnsServer]) -> None:

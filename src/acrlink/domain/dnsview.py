@@ -175,20 +175,40 @@ def _from_zone(zone: ZoneNode, name: str, qtype: str) -> _Step:
 
     The apex always exists (its SOA set is made with the zone), so it answers NODATA for types it has
     no set of (NS included: Azure private zones hold no NS records); so does a name that only has
-    names below it (an empty non-terminal, RFC 8020: NXDOMAIN would deny everything beneath)."""
+    names below it (an empty non-terminal, RFC 8020: NXDOMAIN would deny everything beneath). A name
+    that does not exist is answered by a wildcard set (``*`` or ``*.NAME``) at its closest ancestor."""
     relative = "@" if name == zone.name else name[: -len(zone.name) - 1]
     note = f"{name}: private zone {zone.name} ({zone.id})"
-    found = zone.records.get((relative, qtype))
+    owner = relative if _exists(zone, relative) else _wildcard(zone, relative)
+    if owner is None:
+        return _Step(NXDOMAIN, [], [_zone_soa(zone)], f"{note}: no such record in the zone: NXDOMAIN")
+    if owner != relative:
+        note = f"{note}: wildcard {owner}"
+    found = zone.records.get((owner, qtype))
     if found is not None:
         return _Step(NOERROR, [Record(name, qtype, found.ttl, v) for v in found.values], [], note)
-    cname = zone.records.get((relative, "CNAME"))
+    cname = zone.records.get((owner, "CNAME"))
     if cname is not None:
         return _Step(NOERROR, [Record(name, "CNAME", cname.ttl, cname.values[0].lower().rstrip("."))], [], note)
+    return _Step(NOERROR, [], [_zone_soa(zone)], f"{note}: no record of that type")
+
+
+def _exists(zone: ZoneNode, relative: str) -> bool:
+    """A name exists if it holds a record set or has names below it; the apex always exists."""
     below = "." + relative
-    exists = relative == "@" or any(key[0] == relative or key[0].endswith(below) for key in zone.records)
-    rcode = NOERROR if exists else NXDOMAIN
-    detail = "no record of that type" if exists else "no such record in the zone: NXDOMAIN"
-    return _Step(rcode, [], [_zone_soa(zone)], f"{note}: {detail}")
+    return relative == "@" or any(key[0] == relative or key[0].endswith(below) for key in zone.records)
+
+
+def _wildcard(zone: ZoneNode, relative: str) -> str | None:
+    """The wildcard set that answers a name that does not exist (RFC 4592): ``*.`` + its closest existing
+    ancestor, if the zone holds one; the closest ancestor's own name decides, not a farther one's."""
+    labels = relative.split(".")
+    for start in range(1, len(labels) + 1):
+        ancestor = ".".join(labels[start:]) or "@"
+        if _exists(zone, ancestor):
+            candidate = "*" if ancestor == "@" else f"*.{ancestor}"
+            return candidate if any(key[0] == candidate for key in zone.records) else None
+    return None
 
 
 def _public(graph: Graph, name: str, qtype: str, client_region: str | None) -> _Step:

@@ -176,3 +176,26 @@ def test_escaped_labels_never_match_a_record() -> None:
     assert _ask(graph(), "myvm", "myregistry\\046chinanorth2.data.privatelink.azurecr.cn").rcode == dnsview.NXDOMAIN
     assert _ask(graph(), "myvm", "myregistry.privatelink\\046azurecr.cn").rcode == dnsview.REFUSED
     assert _ask(graph(), "internet", "myregistry\\046azurecr.cn").rcode == dnsview.REFUSED
+
+
+def test_wildcard_records_answer_names_that_do_not_exist() -> None:
+    """RFC 4592: ``*.apps`` answers ``x.apps`` and ``y.x.apps`` (the owner is the name asked), but not a
+    name that exists, nor one below an existing name that is not ``apps``."""
+    records = {
+        **RECORDS,
+        ("*.apps", "A"): RecordSet(60, ("10.0.0.9",)),
+        ("real.apps", "TXT"): RecordSet(60, ('"here"',)),
+        ("*", "A"): RecordSet(30, ("10.0.0.99",)),
+    }
+    g = with_records(records)
+    hit = _ask(g, "myvm", "x.apps.privatelink.azurecr.cn")
+    assert _chain(hit) == [("x.apps.privatelink.azurecr.cn", "A", 60, "10.0.0.9")]
+    assert _ask(g, "myvm", "y.x.apps.privatelink.azurecr.cn").addresses == ["10.0.0.9"]
+    nodata = _ask(g, "myvm", "x.apps.privatelink.azurecr.cn", "TXT")
+    assert (nodata.rcode, nodata.records) == (dnsview.NOERROR, [])
+    real = _ask(g, "myvm", "real.apps.privatelink.azurecr.cn")
+    assert (real.rcode, real.records) == (dnsview.NOERROR, []), "an existing name is not synthesised"
+    assert _ask(g, "myvm", "other.privatelink.azurecr.cn").addresses == ["10.0.0.99"], "the apex wildcard"
+    assert _ask(g, "myvm", "myregistry.privatelink.azurecr.cn").addresses == ["10.0.0.4"]
+    below = _ask(g, "myvm", "x.myregistry.privatelink.azurecr.cn")
+    assert below.rcode == dnsview.NXDOMAIN, "myregistry exists: it is the closest encloser, with no wildcard"
