@@ -106,3 +106,20 @@ def test_what_azure_accepts_is_stored_as_sent(zone: Arm, path: str, props: dict[
     stored = zone.request("GET", f"{ZONE_PATH}/{path}").json()["properties"]
     for key, value in props.items():
         assert stored[key] == value
+
+
+def test_a_cname_set_shares_its_name_with_no_other_set(zone: Arm) -> None:
+    """Azure DNS's 409s: a CNAME is the only data at its name (RFC 1034 3.6.2)."""
+    assert _put(zone, "A/www", {"ttl": 60, "aRecords": [{"ipv4Address": "10.0.0.1"}]}).status_code == 201
+    cname = _put(zone, "CNAME/WWW", {"ttl": 60, "cnameRecord": {"cname": "x.example"}})
+    assert (cname.status_code, error_code(cname)) == (409, "Conflict")
+    assert cname.json()["error"]["message"] == (
+        "The CNAME record could not be created because another record with the same name already exists in this zone."
+    )
+    assert _put(zone, "CNAME/alias", {"ttl": 60, "cnameRecord": {"cname": "x.example"}}).status_code == 201
+    txt = _put(zone, "TXT/Alias", {"ttl": 60, "txtRecords": [{"value": ["v"]}]})
+    assert (txt.status_code, error_code(txt)) == (409, "Conflict")
+    assert txt.json()["error"]["message"] == (
+        "The record could not be created because a CNAME record with the same name already exists in this zone."
+    )
+    assert _put(zone, "CNAME/alias", {"ttl": 30, "cnameRecord": {"cname": "y.example"}}).status_code == 200

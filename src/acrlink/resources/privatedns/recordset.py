@@ -13,7 +13,7 @@ from typing import Any
 
 from acrlink import unconfirmed
 from acrlink.domain import dnsrecords
-from acrlink.errors import BadRequest, ErrorDetail, NotFound
+from acrlink.errors import BadRequest, Conflict, ErrorDetail, NotFound
 from acrlink.ids import ResourceRef, new_guid
 from acrlink.resources.base import Context, Doc, ResourceType
 from acrlink.resources.validation import Body, parse
@@ -153,6 +153,8 @@ def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> D
     if kind == "CNAME" and ref.name == "@":
         raise BadRequest("BadRequest", unconfirmed.CNAME_AT_APEX_MESSAGE)
     records = _validate_records(kind, props)
+    if existing is None:
+        refuse_cname_clash(ctx, zone_ref, kind, ref.name)
     if existing is None and count(ctx, zone_ref) >= zone["properties"]["maxNumberOfRecordSets"]:
         raise BadRequest(
             "BadRequest",
@@ -163,6 +165,22 @@ def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> D
         raise BadRequest("BadRequest", "SOA record sets exist only at the zone apex and are created with the zone.")
     ttl = props.ttl if props.ttl is not None else DEFAULT_TTL
     return document(ctx, ref, zone["name"], ttl, records, props.metadata or {}, existing)
+
+
+def refuse_cname_clash(ctx: Context, zone_ref: ResourceRef, kind: str, name: str) -> None:
+    """A CNAME set is the only set at its name (RFC 1034 3.6.2): Azure DNS answers 409 either way round."""
+    if kind == "CNAME":
+        if any(ctx.load(zone_ref.child(other, name)) for other in RECORD_TYPES if other != "CNAME"):
+            raise Conflict(
+                "Conflict",
+                "The CNAME record could not be created because another record with the same name "
+                "already exists in this zone.",
+            )
+    elif ctx.load(zone_ref.child("CNAME", name)):
+        raise Conflict(
+            "Conflict",
+            "The record could not be created because a CNAME record with the same name already exists in this zone.",
+        )
 
 
 def update(ctx: Context, ref: ResourceRef, existing: Doc, body: Doc) -> Doc:
