@@ -123,3 +123,16 @@ def test_a_cname_set_shares_its_name_with_no_other_set(zone: Arm) -> None:
         "The record could not be created because a CNAME record with the same name already exists in this zone."
     )
     assert _put(zone, "CNAME/alias", {"ttl": 30, "cnameRecord": {"cname": "y.example"}}).status_code == 200
+
+
+def test_zone_names_need_two_to_34_labels(arm: Arm) -> None:
+    arm.group()
+    single = arm.request("PUT", f"{NET}/privateDnsZones/corp", {"location": "global"})
+    assert (single.status_code, error_code(single)) == (400, "BadRequest")
+    assert single.json()["error"]["message"] == (
+        "The zone name 'corp' does not have enough labels. Zone names must have two or more labels."
+    )
+    deep = ".".join(["a"] * 35)
+    too_deep = arm.request("PUT", f"{NET}/privateDnsZones/{deep}", {"location": "global"})
+    assert (too_deep.status_code, error_code(too_deep)) == (400, "BadRequest")
+    assert arm.request("PUT", f"{NET}/privateDnsZones/{deep[2:]}", {"location": "global"}).status_code == 201

@@ -18,6 +18,7 @@ TYPE = recordset.ZONE_TYPE
 MAX_RECORD_SETS = 25000
 MAX_LINKS = 1000
 MAX_REGISTRATION_LINKS = 100
+_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?")
 _ZONE = re.compile(
     r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)+$"
 )
@@ -28,13 +29,23 @@ class ZoneBody(Body):
     tags: dict[str, str] | None = None
 
 
+MAX_LABELS = 34
+
+
 def check_name(name: str) -> None:
-    """At least two labels: single-label zones are refused."""
-    if not _ZONE.match(name.rstrip(".")):
+    """Two to 34 labels of letters, digits, hyphens and underscores: single-label zones are refused
+    (with Azure's words), and so are deeper ones (Azure's documented limit)."""
+    text = name.rstrip(".")
+    if text and "." not in text and _LABEL.fullmatch(text):
+        raise BadRequest(
+            "BadRequest",
+            f"The zone name '{name}' does not have enough labels. Zone names must have two or more labels.",
+        )
+    if not _ZONE.match(text) or text.count(".") + 1 > MAX_LABELS:
         raise BadRequest(
             unconfirmed.ZONE_NAME_CODE,
             f"The zone name '{name}' is invalid: a private DNS zone name "
-            "needs at least two labels of letters, digits and hyphens.",
+            f"needs 2 to {MAX_LABELS} labels of letters, digits and hyphens.",
         )
 
 
