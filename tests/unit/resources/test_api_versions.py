@@ -126,3 +126,27 @@ def test_newest_stable() -> None:
     assert api_versions.newest_stable("microsoft.containerregistry/registries") == "2025-11-01"
     assert api_versions.newest_stable("microsoft.network/operations") == "2026-09-01"
     assert sys.version_info >= (3, 11)
+
+
+def test_the_javascript_sdks_versions_are_accepted() -> None:
+    modules = ROOT / "tests" / "js" / "node_modules" / "@azure"
+    if not modules.is_dir():
+        pytest.fail("tests/js is not installed (bash scripts/test.sh runs npm ci there)")
+    defaults = re.compile(
+        r'apiVersion \?\? "([0-9a-z-]+)"|apiVersion \|\| "([0-9a-z-]+)"'
+        r'|exports\.apiVersion = \{\s*parameterPath: "apiVersion",\s*mapper: \{\s*defaultValue: "([0-9a-z-]+)"'
+    )  # the network package's other api-version parameters are for cloud services
+    for package, types in (
+        ("arm-containerregistry", REGISTRY_TYPES),
+        ("arm-network", NETWORK_TYPES),
+        ("arm-resources", RESOURCE_TYPES),
+    ):
+        dist = modules / package / "dist" / "commonjs"
+        found = {
+            next(g for g in m.groups() if g)
+            for file in dist.rglob("*.js")
+            for m in defaults.finditer(file.read_text(errors="replace"))
+        }
+        found = {v for v in found if re.fullmatch(r"\d{4}-\d{2}-\d{2}(-preview)?", v)}
+        assert found, f"no api-version found in @azure/{package}: the grep needs updating"
+        _assert_accepted(found, types, f"@azure/{package}")
