@@ -75,27 +75,27 @@ def query_param(request: Request, name: str) -> str | None:
 
 
 def type_key(route: Route) -> str:
-    """The lower-case type whose api-versions a route is checked against."""
+    """The type whose api-versions a route is checked against (canonical casing; look-ups ignore case)."""
     by_kind = {
-        "tenants": "microsoft.resources/tenants",
-        "subscriptions": "microsoft.resources/subscriptions",
-        "subscription": "microsoft.resources/subscriptions",
-        "locations": "microsoft.resources/subscriptions/locations",
-        "group_operation": "microsoft.resources/subscriptions/operationresults",
-        "groups": "microsoft.resources/resourcegroups",
-        "group": "microsoft.resources/resourcegroups",
-        "resources": "microsoft.resources/resources",
-        "providers": "microsoft.resources/providers",
-        "provider": "microsoft.resources/providers",
-        "provider_action": "microsoft.resources/providers",
+        "tenants": "Microsoft.Resources/tenants",
+        "subscriptions": "Microsoft.Resources/subscriptions",
+        "subscription": "Microsoft.Resources/subscriptions",
+        "locations": "Microsoft.Resources/subscriptions/locations",
+        "group_operation": "Microsoft.Resources/subscriptions/operationresults",
+        "groups": "Microsoft.Resources/resourceGroups",
+        "group": "Microsoft.Resources/resourceGroups",
+        "resources": "Microsoft.Resources/resources",
+        "providers": "Microsoft.Resources/providers",
+        "provider": "Microsoft.Resources/providers",
+        "provider_action": "Microsoft.Resources/providers",
     }
     if route.kind in by_kind:
         return by_kind[route.kind]
     if route.rtype is not None:
-        return route.rtype.type.lower()
+        return route.rtype.type
     if route.kind == "namespace_action":
-        return f"{route.namespace}/{route.name}".lower()
-    return route.namespace.lower()
+        return f"{route.namespace}/{route.name}"
+    return route.namespace
 
 
 def check_api_version(
