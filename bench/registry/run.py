@@ -238,6 +238,22 @@ def curl_pull(target: Target, ca: str, digest: str, resolve: list[str]) -> tuple
     return float(seconds), int(size)
 
 
+def curl_pulls_at_once(target: Target, ca: str, digest: str, resolve: list[str], clients: int) -> tuple[float, int]:
+    """``clients`` curl pulls of the blob started together; wall seconds until the last ends, total bytes."""
+    command = [
+        "curl", "--http1.1", "--silent", "--show-error", "--fail", "--tls13-ciphers", TLS13_CIPHER,
+        "--cacert", ca, *resolve, *target.curl_auth, "-o", "/dev/null", "-w", "%{size_download}",
+        target.url(f"/v2/{REPO}/blobs/{digest}"),
+    ]  # fmt: skip
+    started = time.perf_counter()
+    pulls = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(clients)]
+    sizes = [int(pull.communicate(timeout=300)[0]) for pull in pulls]
+    seconds = time.perf_counter() - started
+    if any(pull.returncode for pull in pulls):
+        raise RuntimeError(f"a concurrent pull from {target.label} failed")
+    return seconds, sum(sizes)
+
+
 def curl_push(target: Target, ca: str, layer: Layer, resolve: list[str], auth: list[str]) -> None:
     """One blob up: POST opens an upload, PUT streams the file (``-T``) and closes it with the digest."""
     headers = run(
@@ -362,6 +378,13 @@ def main() -> int:
     parser.add_argument("--wrk-rounds", type=int, default=4, help="wrk rounds per server (4)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections, both servers (32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
+    parser.add_argument(
+        "--concurrency",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1, 2, 4],
+        help="blob pull figures with this many curl clients at once, besides one (1,2,4)",
+    )
+    parser.add_argument("--pull-only", action="store_true", help="only the blob pull figures (no push, no wrk)")
     parser.add_argument("--no-skopeo", action="store_true", help="skip the skopeo measurements")
     parser.add_argument("--no-namespace", action="store_true", help="do not use unshare (skopeo is skipped)")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
@@ -481,6 +504,19 @@ def bench(options: argparse.Namespace, work: Path, namespaced: bool, servers: li
         assert size == layer_size, f"{target.label} sent {size} bytes, expected {layer_size}"
         target.record("blob pull (curl)", size / MIB / seconds, target.server.cpu_seconds() - cpu)
 
+    # 1a. Concurrent blob pulls (several clients at once: the cost of a thread per connection under the GIL).
+    for clients in options.concurrency:
+        if clients <= 1:
+            continue
+        metric = f"blob pull x{clients} (curl)"
+        log(f"{clients} concurrent blob pulls with curl: {options.runs} runs each")
+        for _, target in interleaved(targets, options.runs):
+            os.sync()
+            cpu = target.server.cpu_seconds()
+            seconds, size = curl_pulls_at_once(target, ca, layer_digest, resolve, clients)
+            assert size == clients * layer_size, f"{target.label} sent {size} bytes"
+            target.record(metric, size / MIB / seconds, (target.server.cpu_seconds() - cpu) / clients)
+
     # 1b. skopeo copy of the image to a dir: target.
     if skopeo:
         log(f"pull with skopeo to dir: {options.runs} runs each")
@@ -497,7 +533,7 @@ def bench(options: argparse.Namespace, work: Path, namespaced: bool, servers: li
     # layout. A new layer every round (shared by both registries), so no cache or mount can skip bytes.
     push_token = acr_token(acr_port, ca, password, "pull,push")
     log(f"push with curl: {options.runs} runs each")
-    for index in range(options.runs):
+    for index in range(0 if options.pull_only else options.runs):
         layer = variant_layer(base, states, work / "push-layer.gz")
         for target in targets if index % 2 == 0 else targets[::-1]:
             auth = ["-H", f"Authorization: Bearer {push_token}"] if target is acr else []
@@ -505,7 +541,7 @@ def bench(options: argparse.Namespace, work: Path, namespaced: bool, servers: li
                 seconds, cpu = timed(target, functools.partial(curl_push, target, ca, layer, resolve, auth))
             target.record("push (curl)", layer.size / MIB / seconds, cpu)
         layer.path.unlink()
-    if skopeo:
+    if skopeo and not options.pull_only:
         log(f"push with skopeo from oci: {options.runs} runs each")
         for index in range(options.runs):
             layout = work / f"push-{index}"
@@ -523,7 +559,7 @@ def bench(options: argparse.Namespace, work: Path, namespaced: bool, servers: li
     shape = f"-t{options.threads} -c{options.connections}: {options.wrk_rounds} x {options.wrk_seconds} s"
     log(f"manifest GETs with wrk {shape} each")
     latencies: dict[str, list[dict[str, str]]] = {}
-    for index, target in interleaved(targets, options.wrk_rounds):
+    for index, target in interleaved(targets, 0 if options.pull_only else options.wrk_rounds):
         cpu = target.server.cpu_seconds()
         url = target.url(f"/v2/{REPO}/manifests/v1")
         if not namespaced:
@@ -589,6 +625,7 @@ def report(
     print("-" * len(header))
     units = {
         "blob pull (curl)": "MiB/s",
+        **{f"blob pull x{n} (curl)": "MiB/s" for n in options.concurrency if n > 1},
         "pull (skopeo)": "MiB/s",
         "push (curl)": "MiB/s",
         "push (skopeo)": "MiB/s",
@@ -623,7 +660,11 @@ def report(
     for metric in units:
         if metric in acr.results:
             (a_lo, a_hi), (d_lo, d_hi) = spread["acrlink"][metric], spread["distribution"][metric]
-            print(f"  spread {metric:<20} acrlink {a_lo:,.0f}-{a_hi:,.0f}, Distribution {d_lo:,.0f}-{d_hi:,.0f}")
+            pairs = sorted(a / d for a, d in zip(acr.results[metric], dist.results[metric], strict=False))
+            print(
+                f"  spread {metric:<20} acrlink {a_lo:,.0f}-{a_hi:,.0f}, Distribution {d_lo:,.0f}-{d_hi:,.0f}; "
+                f"ratio per round min/median/max {pairs[0]:.2f}/{statistics.median(pairs):.2f}/{pairs[-1]:.2f}"
+            )
     for label, rounds in latencies.items():
         p50, p99 = (" ".join(r.get(q, "?") for r in rounds) for q in ("50", "99"))
         print(f"  wrk latency {label:<12} p50 {p50}; p99 {p99}")

@@ -205,6 +205,7 @@ class Exchange:
         self._start: dict[str, Any] | None = None
         self._received_all = False
         self._disconnect: asyncio.Future[dict[str, Any]] | None = None
+        self._over = False
         self._continued = not head.expect_continue
         self._prefetched: dict[str, Any] | None = None
         if _END in reader.events:  # the whole body came with the head: no thread hop to read it
@@ -227,6 +228,8 @@ class Exchange:
         if self._received_all:
             if self._disconnect is None:
                 self._disconnect = self.loop.create_future()
+            if self._over:  # checked after the future exists: the thread sets _over, then settles it
+                return {"type": "http.disconnect"}
             return await self._disconnect
         if self._prefetched is not None:
             message, self._prefetched = self._prefetched, None
@@ -293,6 +296,7 @@ class Exchange:
             self.keep_alive = False
         if not self.finished:
             self.keep_alive = False
+        self._over = True
         if self._disconnect is not None:
             self._settle(self._disconnect, {"type": "http.disconnect"})
         return self.keep_alive
