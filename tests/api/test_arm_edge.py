@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
@@ -12,7 +13,7 @@ import pytest
 
 from acrlink.arm.edge import MAX_BODY
 
-from .conftest import Arm, error_code
+from .conftest import Arm, error_code, make_arm
 
 GROUPS = "/subscriptions/{sub}/resourcegroups"
 
@@ -141,3 +142,22 @@ def test_provider_listing_shows_each_types_versions(arm: Arm) -> None:
     versions = {t["resourceType"]: t["apiVersions"] for t in network["resourceTypes"]}
     assert versions["privateDnsZones"] == ["2024-06-01", "2020-06-01", "2020-01-01", "2018-09-01"]
     assert "2026-03-01" in versions["virtualNetworks"]
+
+
+def test_operation_polls_take_the_version_of_the_request_that_started_them(tmp_path: Path) -> None:
+    for arm in make_arm(tmp_path, arm_async=True):
+        arm.group()
+        zone = "/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/poll.example"
+        for version in ("2018-09-01", "2024-06-01"):
+            put = arm.request("PUT", zone, {"location": "global"}, api=version)
+            assert put.status_code in (200, 201), put.text
+            poll = put.headers.get("Azure-AsyncOperation") or put.headers.get("Location")
+            assert poll and f"api-version={version}" in poll
+            assert arm.client.get(poll).status_code == 200, arm.client.get(poll).text
+
+
+def test_refusals_name_the_type_in_its_casing(arm: Arm) -> None:
+    arm.group()
+    arm.request("PUT", arm.registry_path("casing01"), {"location": "chinanorth2", "sku": {"name": "Premium"}})
+    refused = arm.request("GET", arm.registry_path("casing01") + "/privateEndpointConnections", api="2019-05-01")
+    assert "for type 'registries/privateEndpointConnections'" in refused.json()["error"]["message"]

@@ -66,10 +66,12 @@ def since(versions: tuple[str, ...], first: str) -> tuple[str, ...]:
 NAMESPACE_VERSIONS: Mapping[str, tuple[str, ...]] = {
     "microsoft.resources": RESOURCES,
     "microsoft.containerregistry": CONTAINER_REGISTRY,
-    "microsoft.network": NETWORK,
+    "microsoft.network": tuple(sorted(set(NETWORK) | set(PRIVATE_DNS))),
     "acrlink.network": ACRLINK_NETWORK,
 }
-"""Namespace-wide entries: ``operations`` and the ``locations/operation*`` polling URLs."""
+"""Namespace-wide entries: ``operations`` and the ``locations/operation*`` polling URLs, which carry the
+api-version of the request that started the operation, so every version of any type in the namespace
+(private DNS zones poll under Microsoft.Network with their own versions)."""
 
 _DNS_RECORDS = ("A", "AAAA", "CNAME", "MX", "PTR", "SOA", "SRV", "TXT", "ALL")
 
@@ -102,7 +104,7 @@ API_VERSIONS: Mapping[str, tuple[str, ...]] = {
 
 
 def supported(type_key: str) -> tuple[str, ...]:
-    """The versions of a lower-case full type (or of its namespace for namespace-wide URLs)."""
+    """The versions of a full type in any casing (or of its namespace for namespace-wide URLs)."""
     found = API_VERSIONS.get(type_key.lower())
     if found is not None:
         return found
