@@ -62,3 +62,24 @@ def test_pending_manual_endpoint_shows_its_custom_dns_configs(arm: Arm) -> None:
         {"fqdn": "myregistry.azurecr.cn", "ipAddresses": ["10.0.0.4"]},
         {"fqdn": "myregistry.chinanorth2.data.azurecr.cn", "ipAddresses": ["10.0.0.5"]},
     ]
+
+
+def test_read_only_properties_rendered_by_default_cannot_be_sent(arm: Arm) -> None:
+    world(arm)
+    nic = {
+        "location": "chinanorth2",
+        "properties": {
+            "ipConfigurations": [
+                {
+                    "name": "ipconfig1",
+                    "properties": {"subnet": {"id": arm.sub_id(f"{NET}/virtualNetworks/myvnet/subnets/mysubnet")}},
+                }
+            ],
+            "primary": "forged",
+            "vnetEncryptionSupported": True,
+        },
+    }
+    put = arm.request("PUT", f"{NET}/networkInterfaces/nic1", nic)
+    assert put.status_code in (200, 201), put.text
+    got = arm.request("GET", f"{NET}/networkInterfaces/nic1").json()["properties"]
+    assert (got["primary"], got["vnetEncryptionSupported"]) == (True, False)

@@ -15,7 +15,13 @@ from acrlink.resources.base import Doc
 EXTRAS_KEY = "_extraProperties"
 """Where the stored document lists the names of the kept properties; never rendered."""
 
-READ_ONLY = frozenset({"provisioningState", "resourceGuid", "etag", "id", "name", "type", "systemData"})
+READ_ONLY = frozenset(
+    {
+        "provisioningState", "resourceGuid", "etag", "id", "name", "type", "systemData",
+        # read-only properties acrlink renders with a default when the stored document lacks them
+        "primary", "vnetEncryptionSupported", "regionalEndpointHostNames",
+    }
+)  # fmt: skip
 """Names a client may send but only ARM sets, for every type."""
 
 
