@@ -83,3 +83,16 @@ def test_read_only_properties_rendered_by_default_cannot_be_sent(arm: Arm) -> No
     assert put.status_code in (200, 201), put.text
     got = arm.request("GET", f"{NET}/networkInterfaces/nic1").json()["properties"]
     assert (got["primary"], got["vnetEncryptionSupported"]) == (True, False)
+
+
+def test_a_patch_of_one_policy_keeps_the_others(arm: Arm) -> None:
+    arm.group()
+    body = {"location": "chinanorth2", "sku": {"name": "Premium"}}
+    arm.request("PUT", arm.registry_path("policy01"), body)
+    quarantine = {"properties": {"policies": {"quarantinePolicy": {"status": "enabled"}}}}
+    assert arm.request("PATCH", arm.registry_path("policy01"), quarantine).status_code == 200
+    retention = {"properties": {"policies": {"retentionPolicy": {"days": 30, "status": "enabled"}}}}
+    assert arm.request("PATCH", arm.registry_path("policy01"), retention).status_code == 200
+    policies = arm.request("GET", arm.registry_path("policy01")).json()["properties"]["policies"]
+    assert policies["quarantinePolicy"] == {"status": "enabled"}
+    assert (policies["retentionPolicy"]["days"], policies["retentionPolicy"]["status"]) == (30, "enabled")

@@ -210,7 +210,10 @@ def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> D
 def update(ctx: Context, ref: ResourceRef, existing: Doc, body: Doc) -> Doc:
     """PATCH: change only what the body names (``az acr update`` sends only the changed fields)."""
     request = parse(UpdateBody, body)
-    props = {**existing["properties"], **_with_rule_defaults(_given(request.properties))}
+    given = _given(request.properties)
+    if "policies" in given:  # a PATCH names the policies it changes; the others stay as they are
+        given["policies"] = {**(existing["properties"].get("policies") or DEFAULT_POLICIES), **given["policies"]}
+    props = {**existing["properties"], **_with_rule_defaults(given)}
     props["policies"] = _stamp_retention(
         ctx, props.get("policies") or DEFAULT_POLICIES, existing, "retentionPolicy" in _sent_policies(body)
     )
