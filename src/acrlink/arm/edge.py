@@ -74,23 +74,26 @@ def query_param(request: Request, name: str) -> str | None:
     return None
 
 
+_ARM_KINDS = {
+    "tenants": "Microsoft.Resources/tenants",
+    "subscriptions": "Microsoft.Resources/subscriptions",
+    "subscription": "Microsoft.Resources/subscriptions",
+    "locations": "Microsoft.Resources/subscriptions/locations",
+    "group_operation": "Microsoft.Resources/subscriptions/operationresults",
+    "groups": "Microsoft.Resources/resourceGroups",
+    "group": "Microsoft.Resources/resourceGroups",
+    "resources": "Microsoft.Resources/resources",
+    "providers": "Microsoft.Resources/providers",
+    "provider": "Microsoft.Resources/providers",
+    "provider_action": "Microsoft.Resources/providers",
+}
+"""Route kinds ARM itself serves (Microsoft.Resources), by the type they are checked as."""
+
+
 def type_key(route: Route) -> str:
     """The type whose api-versions a route is checked against (canonical casing; look-ups ignore case)."""
-    by_kind = {
-        "tenants": "Microsoft.Resources/tenants",
-        "subscriptions": "Microsoft.Resources/subscriptions",
-        "subscription": "Microsoft.Resources/subscriptions",
-        "locations": "Microsoft.Resources/subscriptions/locations",
-        "group_operation": "Microsoft.Resources/subscriptions/operationresults",
-        "groups": "Microsoft.Resources/resourceGroups",
-        "group": "Microsoft.Resources/resourceGroups",
-        "resources": "Microsoft.Resources/resources",
-        "providers": "Microsoft.Resources/providers",
-        "provider": "Microsoft.Resources/providers",
-        "provider_action": "Microsoft.Resources/providers",
-    }
-    if route.kind in by_kind:
-        return by_kind[route.kind]
+    if route.kind in _ARM_KINDS:
+        return _ARM_KINDS[route.kind]
     if route.rtype is not None:
         return route.rtype.type
     if route.kind == "namespace_action":
