@@ -275,7 +275,8 @@ class Exchange:
         self.loop.call_soon_threadsafe(settle)
 
     def pump(self) -> bool:
-        """Serve the app's messages until it returns; whether the connection can take another request."""
+        """Serve the app's messages until its response is complete (or it returns without one); whether the
+        connection can take another request."""
         while True:
             item = self.items.get()
             kind = item[0]
@@ -291,6 +292,8 @@ class Exchange:
                 self._settle(future, error=self._guard(self._write_file, start, message))
             else:
                 break
+            if self.finished:
+                break  # the response is complete: the next request need not wait for the app to return
         if not self.started:
             self._guard(self._write_body, {"status": 500, "headers": []}, b"Internal Server Error", False)
             self.keep_alive = False

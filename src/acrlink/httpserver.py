@@ -28,7 +28,7 @@ import ssl
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from acrlink.asgibridge import App, Exchange, Head, RequestReader
@@ -103,6 +103,7 @@ class HttpsServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: asyncio.Semaphore | None = None
         self._closing = False
+        self._tasks: set[asyncio.Future[None]] = set()
 
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -174,6 +175,12 @@ class HttpsServer:
                 with contextlib.suppress(RuntimeError):  # the loop is gone at exit
                     release()
 
+    def spawn(self, exchange: Exchange, scope: MutableMapping[str, Any]) -> None:
+        """On the loop: run the app for one request (a task, kept until it ends)."""
+        task = asyncio.ensure_future(exchange.call(self.app, scope))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def close(self) -> None:
         self._closing = True
         self.watchdog.stop()
@@ -228,12 +235,10 @@ class _Connection:
             return False
         exchange = Exchange(self.loop, self.tls, self.reader, head)
         try:
-            future = asyncio.run_coroutine_threadsafe(exchange.call(self.server.app, scope), self.loop)
+            self.loop.call_soon_threadsafe(self.server.spawn, exchange, scope)
         except RuntimeError:  # the loop is closed: the process is stopping
             return False
-        keep_alive = exchange.pump()
-        future.cancel()
-        return keep_alive and not self.server._closing
+        return exchange.pump() and not self.server._closing
 
     def refuse(self, status: int) -> None:
         body = {400: b"Bad Request", 431: b"Request Header Fields Too Large"}.get(status, b"Error")
