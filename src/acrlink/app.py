@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from acrlink import certs, datadir, signing
+from acrlink.acceptor import BACKLOG
 from acrlink.arm.handlers import ArmFace
 from acrlink.arm.identity import Identity
 from acrlink.arm.lro import Answers
@@ -22,7 +23,7 @@ from acrlink.atomic import write_file
 from acrlink.changes import ChangeFeed
 from acrlink.dns.server import Answers as DnsAnswers
 from acrlink.dns.server import DnsFace
-from acrlink.httpserver import BACKLOG, HttpsServer, raise_descriptor_limit
+from acrlink.httpserver import HttpsServer, raise_descriptor_limit
 from acrlink.netsim.proxy import ConnectProxy
 from acrlink.netsim.proxyproto import Origin
 from acrlink.netsim.routing import Firewall, firewall, proxy_policy

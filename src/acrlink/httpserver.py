@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
 import resource
 import socket
@@ -31,11 +30,11 @@ import time
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
+from acrlink.acceptor import accept_bounded
 from acrlink.asgibridge import App, Exchange, Head, RequestReader
 from acrlink.settings import Limits
 
 log = logging.getLogger("acrlink.http")
-BACKLOG = 1024
 WATCHDOG_TICK = 0.1
 
 
@@ -110,26 +109,10 @@ class HttpsServer:
 
     async def serve(self, listener: socket.socket) -> None:
         """Accept until cancelled; beyond ``limits.connections`` at once, wait before accepting more."""
-        loop = asyncio.get_running_loop()
-        self._loop = loop
-        slots = asyncio.Semaphore(self.limits.connections)
-        listener.setblocking(False)
-        listener.listen(BACKLOG)
-        try:
-            while True:
-                await slots.acquire()
-                try:
-                    conn, _ = await loop.sock_accept(listener)
-                except OSError as exc:
-                    slots.release()
-                    if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
-                        log.warning("%s: cannot accept (%s); retrying in 0.1 s", self.name, exc)
-                        await asyncio.sleep(0.1)
-                        continue
-                    raise
-                self.start(conn, None, release=lambda: loop.call_soon_threadsafe(slots.release))
-        finally:
-            listener.close()
+        self._loop = asyncio.get_running_loop()
+        await accept_bounded(
+            listener, self.limits.connections, lambda conn, release: self.start(conn, None, release=release), self.name
+        )
 
     def start(
         self,

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import cast
 from urllib.parse import unquote
 
+from acrlink.acceptor import Release, accept_bounded
 from acrlink.netsim import proxyproto
 from acrlink.settings import Limits
 
@@ -36,7 +37,6 @@ log = logging.getLogger("acrlink.proxy")
 
 HEADER_LIMIT = 16 * 1024
 WRITE_HIGH_WATER = 512 * 1024
-BACKLOG = 1024
 ESTABLISHED = b"HTTP/1.1 200 Connection established\r\n\r\n"
 _HOST = re.compile(r"[A-Za-z0-9._-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]")
 _PHRASES = {
@@ -221,24 +221,15 @@ class ConnectProxy:
     async def serve(self, listener: socket.socket) -> None:
         """Accept until cancelled, at most ``limits.connections`` clients at once."""
         loop = asyncio.get_running_loop()
-        slots = asyncio.Semaphore(self.limits.connections)
-        listener.setblocking(False)
-        listener.listen(BACKLOG)
+
+        def on_connection(conn: socket.socket, release: Release) -> None:
+            task = asyncio.create_task(self._client(loop, conn, release))
+            self._tasks.add(task)
+            task.add_done_callback(self._done)
+
         try:
-            while True:
-                await slots.acquire()
-                try:
-                    conn, _ = await loop.sock_accept(listener)
-                except OSError as exc:
-                    slots.release()
-                    log.warning("proxy cannot accept (%s); retrying in 0.1 s", exc)
-                    await asyncio.sleep(0.1)
-                    continue
-                task = asyncio.create_task(self._client(loop, conn, slots.release))
-                self._tasks.add(task)
-                task.add_done_callback(self._done)
+            await accept_bounded(listener, self.limits.connections, on_connection, "proxy")
         finally:
-            listener.close()
             for task in list(self._tasks):
                 task.cancel()
 
@@ -274,7 +265,7 @@ class ConnectProxy:
             rest = request[1]
             if self.handoff is not None and not rest:
                 owned = False
-                self.handoff(conn, origin, ESTABLISHED, lambda: loop.call_soon_threadsafe(release))
+                self.handoff(conn, origin, ESTABLISHED, release)
                 return
             owned = not await self._relay(loop, conn, origin, rest, release)
         except OSError as exc:

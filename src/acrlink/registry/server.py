@@ -15,7 +15,8 @@ import socket
 import ssl
 from pathlib import Path
 
-from acrlink.httpserver import BACKLOG, HttpsServer
+from acrlink.acceptor import Release, accept_bounded
+from acrlink.httpserver import HttpsServer
 from acrlink.netsim import proxyproto
 
 log = logging.getLogger("acrlink.registry")
@@ -48,26 +49,15 @@ class InternalListener:
 
     async def serve(self, listener: socket.socket) -> None:
         loop = asyncio.get_running_loop()
-        slots = asyncio.Semaphore(self._server.limits.connections)
-        listener.setblocking(False)
-        listener.listen(BACKLOG)
-        try:
-            while True:
-                await slots.acquire()
-                try:
-                    conn, _ = await loop.sock_accept(listener)
-                except OSError as exc:
-                    slots.release()
-                    log.warning("internal listener cannot accept (%s); retrying in 0.1 s", exc)
-                    await asyncio.sleep(0.1)
-                    continue
-                task = asyncio.create_task(self._accept(loop, conn, slots))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-        finally:
-            listener.close()
 
-    async def _accept(self, loop: asyncio.AbstractEventLoop, conn: socket.socket, slots: asyncio.Semaphore) -> None:
+        def on_connection(conn: socket.socket, release: Release) -> None:
+            task = asyncio.create_task(self._accept(loop, conn, release))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        await accept_bounded(listener, self._server.limits.connections, on_connection, "internal listener")
+
+    async def _accept(self, loop: asyncio.AbstractEventLoop, conn: socket.socket, release: Release) -> None:
         conn.setblocking(False)
         try:
             async with asyncio.timeout(self._server.limits.header_seconds):
@@ -77,9 +67,9 @@ class InternalListener:
         except (proxyproto.ProxyHeaderError, TimeoutError, OSError) as exc:
             log.warning("refused an internal connection: %s", exc)
             conn.close()
-            slots.release()
+            release()
             return
-        self._server.start(conn, origin, release=lambda: loop.call_soon_threadsafe(slots.release))
+        self._server.start(conn, origin, release=release)
 
     def close(self) -> None:
         for task in list(self._tasks):
