@@ -280,6 +280,30 @@ class Uploads:
         if expected is not None and received != expected:
             raise RangeInvalid("RANGE_INVALID", f"Content-Range names {expected} bytes but the chunk has {received}")
 
+    async def _write(
+        self,
+        claim: Claim,
+        hasher: Any,
+        chunks: AsyncIterator[bytes],
+        content_range: str | None,
+        verify: Callable[[], None] | None = None,
+    ) -> int:
+        """Write one request's bytes under its claim and return the new size; if anything fails (the
+        chunk, or ``verify`` after it) the staged bytes are cut back and the claim released, so the session
+        is as it was before the request."""
+        writer = self._blobs.writer(claim.key, claim.session.offset)
+        try:
+            await self._receive(claim, writer, hasher, chunks, content_range)
+            if verify is not None:
+                verify()
+        except BaseException:
+            writer.rewind()
+            writer.close()
+            self._release(claim, claim.session.offset)
+            raise
+        writer.close()
+        return writer.offset
+
     async def append(
         self,
         registry: str,
@@ -294,16 +318,7 @@ class Uploads:
             parse_chunk_range(content_range)
         claim = self.claim(registry, repo, upload_id, state)
         hasher = self._hasher(claim)
-        writer = self._blobs.writer(claim.key, claim.session.offset)
-        try:
-            await self._receive(claim, writer, hasher, chunks, content_range)
-        except BaseException:
-            writer.rewind()
-            writer.close()
-            self._release(claim, claim.session.offset)
-            raise
-        writer.close()
-        offset = writer.offset
+        offset = await self._write(claim, hasher, chunks, content_range)
         if not self._release(claim, offset):
             raise upload_busy(upload_id)
         self._hashes.pop((upload_id, claim.generation, claim.session.offset), None)
@@ -335,24 +350,19 @@ class Uploads:
     ) -> str:
         session = claim.session
         hasher = self._hasher(claim, wanted.algorithm)
-        writer = self._blobs.writer(claim.key, session.offset)
-        try:
-            await self._receive(claim, writer, hasher, chunks, content_range)
+
+        def verify() -> None:
             if hasher.hexdigest() != wanted.encoded:
                 raise BadRequest("DIGEST_INVALID", f"uploaded content does not match digest {wanted}")
-        except BaseException:
-            writer.rewind()
-            writer.close()
-            self._release(claim, session.offset)
-            raise
-        writer.close()
+
+        size = await self._write(claim, hasher, chunks, content_range, verify)
         with self._store.transaction() as tx:
             closed = content_tx(tx).delete_upload(session.id, {"holder": claim.token, "generation": claim.generation})
         if not closed:
             raise upload_busy(session.id)
         self._forget(session.id)
-        self._blobs.commit(claim.key, writer.offset, wanted)
-        self._content.link_blob(session.registry, session.repo, str(wanted), writer.offset)
+        self._blobs.commit(claim.key, size, wanted)
+        self._content.link_blob(session.registry, session.repo, str(wanted), size)
         return str(wanted)
 
     def cancel(self, registry: str, repo: str, upload_id: str, state: str | None) -> None:
