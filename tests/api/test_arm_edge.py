@@ -49,8 +49,8 @@ def test_nesting_within_the_limit_is_read(arm: Arm) -> None:
     assert arm.request("PUT", arm.registry_path("shallow01"), body).status_code == 201
 
 
-def test_oversized_body_is_refused_from_its_content_length(arm: Arm) -> None:
-    arm.group()
+def _stream_64_mib(arm: Arm, name: str, declare_length: bool) -> tuple[httpx.Response, int]:
+    """PUT 64 MiB in 1 MiB pieces; the answer and how many bytes the server pulled from the stream."""
     sent = 0
 
     async def stream() -> AsyncIterator[bytes]:
@@ -61,14 +61,18 @@ def test_oversized_body_is_refused_from_its_content_length(arm: Arm) -> None:
 
     async def put() -> httpx.Response:
         transport = httpx.ASGITransport(app=arm.client._app)
+        headers = {**arm.client._headers, **({"Content-Length": str(64 << 20)} if declare_length else {})}
         async with httpx.AsyncClient(transport=transport, base_url="https://arm.test") as client:
-            return await client.put(
-                arm.url(arm.registry_path("huge0002"), arm.api_for(arm.registry_path("huge0002"))),
-                content=stream(),
-                headers={**arm.client._headers, "Content-Length": str(64 << 20)},
-            )
+            path = arm.registry_path(name)
+            return await client.put(arm.url(path, arm.api_for(path)), content=stream(), headers=headers)
 
     response = asyncio.run(put())
+    return response, sent
+
+
+def test_oversized_body_is_refused_from_its_content_length(arm: Arm) -> None:
+    arm.group()
+    response, sent = _stream_64_mib(arm, "huge0002", declare_length=True)
     assert (response.status_code, error_code(response)) == (413, "RequestContentTooLarge")
     assert "4 MB" in response.json()["error"]["message"]
     assert sent <= MAX_BODY + (2 << 20), "the body was read although its Content-Length was over the limit"
@@ -76,24 +80,7 @@ def test_oversized_body_is_refused_from_its_content_length(arm: Arm) -> None:
 
 def test_oversized_body_without_length_stops_at_the_limit(arm: Arm) -> None:
     arm.group()
-    sent = 0
-
-    async def stream() -> AsyncIterator[bytes]:
-        nonlocal sent
-        for _ in range(64):
-            sent += 1 << 20
-            yield b" " * (1 << 20)
-
-    async def put() -> httpx.Response:
-        transport = httpx.ASGITransport(app=arm.client._app)
-        async with httpx.AsyncClient(transport=transport, base_url="https://arm.test") as client:
-            return await client.put(
-                arm.url(arm.registry_path("huge0003"), arm.api_for(arm.registry_path("huge0003"))),
-                content=stream(),
-                headers=arm.client._headers,
-            )
-
-    response = asyncio.run(put())
+    response, sent = _stream_64_mib(arm, "huge0003", declare_length=False)
     assert (response.status_code, error_code(response)) == (413, "RequestContentTooLarge")
     assert sent <= MAX_BODY + (2 << 20), "reading went on past the limit"
 
