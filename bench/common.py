@@ -114,9 +114,12 @@ def wait_for(what: str, check: Callable[[], bool], process: subprocess.Popen[byt
 # acrlink --------------------------------------------------------------------------------------------
 
 
-def start_acrlink(work: Path, *up_args: str) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+def start_acrlink(
+    work: Path, *up_args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     """``acrlink up`` in the foreground, as ``--detach`` runs it (request logging on), with the data dir
-    ``work/acrlink``, the log in ``work/acrlink.log`` and ``up_args`` added to its command line. Returns
+    ``work/acrlink``, the log in ``work/acrlink.log``, ``up_args`` added to its command line and ``env``
+    to its environment. Returns
     the process once ``endpoints.json`` names its PID, and the endpoints; stops it if it never gets there."""
     data_dir = work / "acrlink"
     data_dir.mkdir()
@@ -126,7 +129,7 @@ def start_acrlink(work: Path, *up_args: str) -> tuple[subprocess.Popen[bytes], d
         stdin=subprocess.DEVNULL,
         stdout=log_file,
         stderr=log_file,
-        env={**os.environ, "ACRLINK_DATA_DIR": str(data_dir)},
+        env={**os.environ, **(env or {}), "ACRLINK_DATA_DIR": str(data_dir)},
     )
     endpoints_path = data_dir / "endpoints.json"
 

@@ -80,16 +80,7 @@ def prepare(work: Path, size: int, env: dict[str, str]) -> tuple[subprocess.Pope
     """``acrlink up`` (with ``env`` added to its environment), a registry, a blob pushed monolithically; the
     process, its endpoints, and curl's arguments for a pull: (direct URL + --resolve, proxied URL)."""
     work.mkdir()
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
-        acrlink, endpoints = start_acrlink(work)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    acrlink, endpoints = start_acrlink(work, env=env)
     try:
         registry_port = int(endpoints["registry"].rsplit(":", 1)[1])
         ca = endpoints["ca"]

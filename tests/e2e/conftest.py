@@ -64,16 +64,18 @@ class Running:
         return json.loads(self.az(*args, "-o", "json").stdout)
 
 
-def start(data_dir: Path, *extra: str, ca_from: Path | None = None) -> Running:
-    """Start acrlink on free ports; with ``ca_from``, reuse that data dir's CA (one trust bundle for all)."""
+def start(
+    data_dir: Path, *extra: str, ca_from: Path | None = None, env: dict[str, str] | None = None
+) -> Running:
+    """Start acrlink on free ports, ``env`` added to its environment; with ``ca_from``, reuse that data
+    dir's CA (one trust bundle for all)."""
     if ca_from is not None:
         for name in ("ca.pem", "ca.key"):
             shutil.copy2(ca_from / name, data_dir / name)
-    env = {**os.environ, "ACRLINK_DATA_DIR": str(data_dir)}
     subprocess.run(
         [sys.executable, "-m", "acrlink", "up", "--detach", *extra],
         check=True,
-        env=env,
+        env={**os.environ, **(env or {}), "ACRLINK_DATA_DIR": str(data_dir)},
         capture_output=True,
         text=True,
     )

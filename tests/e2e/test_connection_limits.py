@@ -36,16 +36,7 @@ LIMITS = {
 @pytest.fixture(scope="module")
 def short(tmp_path_factory: pytest.TempPathFactory, acrlink: Running) -> Iterator[Running]:
     """A process of the module's own whose header and idle timeouts are 1 and 2 seconds."""
-    saved = {name: os.environ.get(name) for name in LIMITS}
-    os.environ.update(LIMITS)
-    try:
-        running = start(tmp_path_factory.mktemp("short"), ca_from=acrlink.data_dir)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    running = start(tmp_path_factory.mktemp("short"), ca_from=acrlink.data_dir, env=LIMITS)
     yield running
     stop(running)
 
