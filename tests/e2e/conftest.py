@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import shutil
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from azure.core import AzureClouds
 from azure.identity import ClientSecretCredential
@@ -80,6 +82,17 @@ def start(
         text=True,
     )
     return Running(data_dir, json.loads((data_dir / "endpoints.json").read_text()))
+
+
+def arm_client(running: Running, verify: ssl.SSLContext | None = None) -> httpx.Client:
+    """A raw ARM client holding a token from acrlink's token endpoint (client credentials)."""
+    verify = verify or ssl.create_default_context(cafile=running.endpoints["ca"])
+    token = httpx.post(
+        f"{running.arm}/{running.endpoints['tenantId']}/oauth2/v2.0/token",
+        data={"grant_type": "client_credentials", "client_id": "app", "client_secret": "s"},
+        verify=verify,
+    ).json()["access_token"]
+    return httpx.Client(base_url=running.arm, verify=verify, headers={"Authorization": f"Bearer {token}"})
 
 
 def stop(running: Running) -> None:

@@ -5,33 +5,20 @@ from __future__ import annotations
 import json
 import os
 import signal
-import ssl
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from acrlink import datadir
 
-from .conftest import Running, start, stop
+from .conftest import Running, arm_client, start, stop
 
 pytestmark = pytest.mark.slow
 
 KEYS = {"arm", "registry", "dns", "proxy", "ca", "subscriptionId", "tenantId", "cloud", "pid"}
-
-
-def _client(running: Running) -> httpx.Client:
-    """An ARM client holding a token from acrlink's token endpoint (client credentials)."""
-    verify = ssl.create_default_context(cafile=running.endpoints["ca"])
-    token = httpx.post(
-        f"{running.arm}/{running.endpoints['tenantId']}/oauth2/v2.0/token",
-        data={"grant_type": "client_credentials", "client_id": "app", "client_secret": "s"},
-        verify=verify,
-    ).json()["access_token"]
-    return httpx.Client(base_url=running.arm, verify=verify, headers={"Authorization": f"Bearer {token}"})
 
 
 def _alive(pid: int) -> bool:
@@ -63,7 +50,7 @@ def test_second_up_on_the_same_data_dir_is_refused(acrlink: Running) -> None:
 
 def test_state_survives_restart_and_kill_9(tmp_path: Path) -> None:
     running = start(tmp_path)
-    with _client(running) as client:
+    with arm_client(running) as client:
         put = client.put(
             f"/subscriptions/{running.subscription}/resourcegroups/kept?api-version=2024-11-01",
             json={"location": "chinanorth2"},
@@ -76,7 +63,7 @@ def test_state_survives_restart_and_kill_9(tmp_path: Path) -> None:
     restarted = start(tmp_path)
     assert restarted.endpoints["pid"] != running.endpoints["pid"]
     assert restarted.subscription == running.subscription, "the world is stored, not regenerated"
-    with _client(restarted) as client:
+    with arm_client(restarted) as client:
         got = client.get(f"/subscriptions/{restarted.subscription}/resourcegroups/kept?api-version=2024-11-01")
         assert got.status_code == 200
     stop(restarted)
@@ -94,7 +81,7 @@ def test_foreground_logs_requests_and_stops_on_sigint(tmp_path: Path) -> None:
         while not (tmp_path / "endpoints.json").exists() and time.monotonic() < deadline:
             time.sleep(0.02)
         running = Running(tmp_path, json.loads((tmp_path / "endpoints.json").read_text()))
-        with _client(running) as client:
+        with arm_client(running) as client:
             client.get("/subscriptions?api-version=2022-12-01")
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=15)
@@ -111,7 +98,7 @@ def test_public_cloud_profile(tmp_path: Path) -> None:
     running = start(tmp_path, "--cloud", "AzureCloud")
     try:
         assert running.endpoints["cloud"] == "AzureCloud"
-        with _client(running) as client:
+        with arm_client(running) as client:
             sub = running.subscription
             client.put(f"/subscriptions/{sub}/resourcegroups/rg?api-version=2024-11-01", json={"location": "westeurope"})
             registry = client.put(

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import Running, start, stop
+from .conftest import Running, arm_client, start, stop
 
 pytestmark = pytest.mark.slow
 API = "api-version=2023-07-01"
@@ -24,15 +24,6 @@ API = "api-version=2023-07-01"
 
 def _sha(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def _arm(running: Running, verify: ssl.SSLContext) -> httpx.Client:
-    token = httpx.post(
-        f"{running.arm}/{running.endpoints['tenantId']}/oauth2/v2.0/token",
-        data={"grant_type": "client_credentials", "client_id": "app", "client_secret": "s"},
-        verify=verify,
-    ).json()["access_token"]
-    return httpx.Client(base_url=running.arm, verify=verify, headers={"Authorization": f"Bearer {token}"})
 
 
 class Registry:
@@ -110,7 +101,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 @pytest.fixture(scope="module")
 def registries(running: Running) -> tuple[Registry, Registry]:
     verify = ssl.create_default_context(cafile=running.endpoints["ca"])
-    with _arm(running, verify) as arm:
+    with arm_client(running, verify) as arm:
         return Registry(running, arm, verify, "victimreg"), Registry(running, arm, verify, "attackreg")
 
 
