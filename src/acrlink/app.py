@@ -34,7 +34,12 @@ from acrlink.registry.server import InternalListener, server_context
 from acrlink.registry.tokens import TokenService
 from acrlink.resources.base import Options
 from acrlink.resources.catalog import build_catalog
+from acrlink.arm.deployment_handlers import DeploymentFace
+from acrlink.domain.netgraph import Graph
 from acrlink.services.arm import ResourceService
+from acrlink.services.deployment_engine import Engine
+from acrlink.services.deployments import History
+from acrlink.services.netgraph import build as build_graph
 from acrlink.services.content import Content
 from acrlink.services.netgraph import NetworkGraphs
 from acrlink.services.registry import MCR_HOST, Registries
@@ -60,19 +65,72 @@ class Application:
     dns: DnsAnswers
 
 
+@dataclass
+class ArmWorld:
+    """The ARM face over one store, with its resource service and deployment engine. The application has
+    one over its store; validation and what-if make throwaway ones over a snapshot (``Fork``)."""
+
+    store: SqliteStore
+    tenancy: Tenancy
+    service: ResourceService
+    arm: ArmFace
+    engine: Engine
+    settings: Settings
+
+    def graph(self) -> Graph:
+        with self.store.transaction() as tx:
+            return build_graph(tx, self.settings.cloud, self.settings.internet_ip)
+
+
+def arm_world(
+    settings: Settings,
+    store: SqliteStore,
+    identity_for: Callable[[Tenancy], Identity],
+    changes: ChangeFeed,
+    graph: Callable[[], Graph] | None,
+    forkable: bool,
+) -> ArmWorld:
+    """ARM over ``store``. A forkable world's engine rehearses validations and what-ifs on ``fork()``s of it."""
+    catalog = build_catalog()
+    tenancy = Tenancy(store, catalog, settings.cloud)
+    options = Options(legacy_pe_network_policies=settings.legacy_pe_network_policies)
+    service = ResourceService(store, catalog, settings.cloud, tenancy, options=options, changes=changes)
+    history = History(store, tenancy)
+    holder: list[ArmWorld] = []
+
+    def fork() -> ArmWorld:
+        scratch = store.snapshot()
+        return arm_world(settings, scratch, identity_for, ChangeFeed(), None, forkable=False)
+
+    engine = Engine(
+        history,
+        settings.cloud,
+        tenancy.tenant_doc,
+        fork=fork if forkable else None,
+        graph=graph if graph is not None else (lambda: holder[0].graph()),
+    )
+    answers = Answers(service, settings.arm_async if forkable else False)
+    face = ArmFace(service, tenancy, identity_for(tenancy), answers, settings.page_size, DeploymentFace(engine))
+    world = ArmWorld(store, tenancy, service, face, engine, settings)
+    holder.append(world)
+    return world
+
+
 def build(settings: Settings) -> Application:
     """Everything but sockets: usable in-process by tests."""
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     store = SqliteStore(settings.database_path)
-    catalog = build_catalog()
-    tenancy = Tenancy(store, catalog, settings.cloud)
-    options = Options(legacy_pe_network_policies=settings.legacy_pe_network_policies)
     changes = ChangeFeed()
-    service = ResourceService(store, catalog, settings.cloud, tenancy, options=options, changes=changes)
-    graphs = NetworkGraphs(store, settings.cloud, changes, settings.internet_ip)
     keys = signing.load_keys(settings.data_dir)
-    identity = Identity(keys.entra, tenancy.world.tenant_id, settings.cloud)
-    arm = ArmFace(service, tenancy, identity, Answers(service, settings.arm_async), settings.page_size)
+    graphs = NetworkGraphs(store, settings.cloud, changes, settings.internet_ip)
+
+    def identity_for(tenancy: Tenancy) -> Identity:
+        return Identity(keys.entra, tenancy.world.tenant_id, settings.cloud)
+
+    world = arm_world(settings, store, identity_for, changes, graphs.current, forkable=True)
+    world.engine.history.recover()
+    tenancy, service, arm = world.tenancy, world.service, world.arm
+    identity = arm.identity
     registry = build_registry_face(settings, store, keys, tenancy, firewall(graphs.current, settings.internet_ip))
     dns_answers = DnsAnswers(graphs.current, changes)
     return Application(settings, store, tenancy, service, identity, arm, registry, graphs, dns_answers)
@@ -214,6 +272,7 @@ async def _serve_locked(settings: Settings) -> None:
     server = _https_server(application.arm.app(), tls.arm_cert, tls.arm_key, settings.limits, "arm")
     registry = registry_face_servers(application, tls)
     loop = asyncio.get_running_loop()
+    application.service.changes.bind(loop)
     stopping = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)

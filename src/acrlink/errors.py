@@ -7,6 +7,7 @@ The class says what kind of failure it is; the adapter picks the status from the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -14,6 +15,7 @@ class ErrorDetail:
     code: str
     message: str
     target: str | None = None
+    details: list[ErrorDetail] = field(default_factory=list)
 
 
 @dataclass
@@ -24,6 +26,8 @@ class AcrlinkError(Exception):
     message: str
     target: str | None = None
     details: list[ErrorDetail] = field(default_factory=list)
+    additional_info: list[dict[str, Any]] = field(default_factory=list)
+    """ARM's ``additionalInfo`` entries (``{"type": ..., "info": {...}}``), e.g. where in a template."""
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

@@ -170,3 +170,41 @@ CNAME_AT_APEX_MESSAGE = "A CNAME record set cannot be created at the zone apex (
 # The registry face's ``Server`` header. The issue's recordings say ACR sends this value; no primary
 # source (a recorded response) was found to confirm the exact spelling.
 REGISTRY_SERVER_HEADER = "AzureContainerRegistry"
+
+# Template deployments ---------------------------------------------------------------------------------
+
+# A template whose $schema is for another scope (a subscription template deployed to a group).
+TEMPLATE_SCOPE_MISMATCH_CODE = "InvalidTemplateDeployment"
+
+# A PUT, DELETE or new deployment over a deployment that is still running.
+DEPLOYMENT_ACTIVE_CODE = "DeploymentActive"
+
+# cancel of a deployment that is not Accepted or Running.
+DEPLOYMENT_NOT_CANCELLABLE_CODE = "DeploymentCannotBeCancelled"
+
+# A deployment that was running when acrlink stopped ends Failed with this code on the next start.
+DEPLOYMENT_INTERRUPTED_CODE = "DeploymentInterrupted"
+
+# The history limit reached while every stored deployment is still running (nothing can be groomed).
+DEPLOYMENT_QUOTA_CODE = "DeploymentQuotaExceeded"
+
+# ARM grooms a group's history above this many deployments, oldest first, down to GROOM_TO.
+DEPLOYMENT_HISTORY_LIMIT = 800
+GROOM_ABOVE = 775
+GROOM_TO = 750
+
+# The detail code ARM wraps each failed resource's error in, inside DeploymentFailed.
+RESOURCE_FAILURE_CODE = "ResourceDeploymentFailure"
+
+# A parameter value given for a parameter the template does not declare.
+UNDECLARED_PARAMETER_CODE = "InvalidTemplate"
+
+# A Key Vault reference as a parameter value (acrlink has no Key Vault).
+KEYVAULT_REFERENCE_CODE = "InvalidDeploymentParameterValue"
+
+# What a successful operation's statusMessage holds (ARM's exact content is unpublished): the RP's body.
+OPERATION_STATUS_MESSAGE_IS_BODY = True
+
+# A PUT that changes nothing keeps the resource's etag (what-if says NoChange; ARM RPs answer the same
+# document). The etag is what changes when the stored document does.
+NO_OP_PUT_KEEPS_ETAG = True

@@ -14,7 +14,7 @@ from typing import Any
 from starlette.requests import Request
 
 from acrlink import unconfirmed
-from acrlink.arm.routes import Route
+from acrlink.arm.routes import DEPLOYMENT_KINDS, Route
 from acrlink.errors import BadRequest, TooLarge
 from acrlink.resources import api_versions
 from acrlink.resources.base import Doc, ResourceType
@@ -86,6 +86,7 @@ _ARM_KINDS = {
     "providers": "Microsoft.Resources/providers",
     "provider": "Microsoft.Resources/providers",
     "provider_action": "Microsoft.Resources/providers",
+    **{kind: "Microsoft.Resources/deployments" for kind in DEPLOYMENT_KINDS},
 }
 """Route kinds ARM itself serves (Microsoft.Resources), by the type they are checked as."""
 

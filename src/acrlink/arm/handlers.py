@@ -5,8 +5,10 @@ Handlers only parse and render; every decision is in ``services`` and ``resource
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from dataclasses import dataclass
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,12 +17,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
-from acrlink.arm import edge, routes
+from acrlink.arm import deployment_handlers, edge, routes
+from acrlink.arm.deployment_handlers import DeploymentFace
 from acrlink.arm.auth import challenge
 from acrlink.arm.headers import TracingHeaders
 from acrlink.arm.identity import Identity, Principal
 from acrlink.arm.lro import Answers
-from acrlink.arm.wire import error_response, json_response, page, read_json
+from acrlink.arm.wire import error_response, internal_request, json_response, page, read_json, read_lenient_json
 from acrlink.errors import AcrlinkError, BadRequest, MethodNotAllowed, NotFound, Unauthorized
 from acrlink.services.arm import ResourceService, parse_filter
 from acrlink.services.tenancy import Tenancy
@@ -29,10 +32,29 @@ log = logging.getLogger("acrlink.arm")
 ALL_METHODS = ["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS"]
 
 
+@dataclass(frozen=True)
+class ArmAnswer:
+    """What an internal ARM request got: the status and the JSON body (ARM's error envelope on failure)."""
+
+    status: int
+    body: Any
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 300
+
+
 class ArmFace:
     def __init__(
-        self, service: ResourceService, tenancy: Tenancy, identity: Identity, answers: Answers, page_size: int
+        self,
+        service: ResourceService,
+        tenancy: Tenancy,
+        identity: Identity,
+        answers: Answers,
+        page_size: int,
+        deployments: DeploymentFace | None = None,
     ) -> None:
+        self.deployments = deployments
         self.service = service
         self.tenancy = tenancy
         self.identity = identity
@@ -61,6 +83,29 @@ class ArmFace:
 
     async def _arm(self, request: Request) -> Response:
         principal = self.identity.authenticate(request.headers.get("authorization"))
+        return await self.dispatch(request, principal)
+
+    def call(self, method: str, path: str, api_version: str, body: Any, principal: Principal) -> ArmAnswer:
+        """One ARM request made inside acrlink (a template deployment applying a resource), answered by the
+        same routes, checks and handlers as a client's request; errors come back as ARM's answer, not raised.
+        The handlers never wait on I/O, so the request runs to its end here, on the caller's thread."""
+        raw = b"" if body is None else json.dumps(body).encode()
+        request = internal_request(method, path, api_version, raw)
+        coroutine = self.dispatch(request, principal, raw)
+        try:
+            coroutine.send(None)
+        except StopIteration as done:
+            response: Response = done.value
+        except AcrlinkError as error:
+            response = error_response(error)
+        else:
+            coroutine.close()
+            raise RuntimeError(f"internal ARM request {method} {path} waited on I/O")
+        content = bytes(response.body)
+        return ArmAnswer(response.status_code, json.loads(content) if content else None)
+
+    async def dispatch(self, request: Request, principal: Principal, raw: bytes | None = None) -> Response:
+        """Route and answer an authenticated request; ``raw`` is its body when already read."""
         if not request.query_params.get("api-version"):
             raise BadRequest(
                 "MissingApiVersionParameter",
@@ -72,8 +117,13 @@ class ArmFace:
             raise MethodNotAllowed(
                 "MethodNotAllowed", f"The requested resource does not support http method '{request.method}'."
             )
-        raw = await edge.read_body(request)
-        body = read_json(raw) if request.method in ("PUT", "PATCH", "POST") else None
+        if raw is None:
+            raw = await edge.read_body(request)
+        body = None
+        if request.method in ("PUT", "PATCH", "POST") and route.kind in routes.DEPLOYMENT_KINDS:
+            body, request.state.positions = read_lenient_json(raw)
+        elif request.method in ("PUT", "PATCH", "POST"):
+            body = read_json(raw)
         edge.check_api_version(
             route,
             request.query_params["api-version"],
@@ -254,4 +304,5 @@ _HANDLERS: dict[tuple[str, str], Handler] = {
     ("operation", "GET"): ArmFace.operation,
     ("group_operation", "GET"): ArmFace.group_operation,
     ("namespace_operations", "GET"): ArmFace.namespace_operations,
+    **deployment_handlers.HANDLERS,
 }

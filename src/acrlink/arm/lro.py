@@ -88,5 +88,5 @@ class Answers:
         if record is None:
             raise NotFound("OperationNotFound", f"The operation '{operation_id}' was not found.")
         if kind == "operationresults":
-            return json_response(200)
+            return json_response(200, record.get("result"))
         return json_response(200, {"id": operation_id, "name": operation_id, **record})

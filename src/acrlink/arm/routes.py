@@ -19,7 +19,7 @@ class Route:
     kind: str
     """One of: tenants, subscriptions, subscription, locations, groups, group, resources, providers, provider,
     provider_action, operation, group_operation, namespace_operations, collection, resource, action,
-    namespace_action."""
+    namespace_action, and the deployment kinds (``DEPLOYMENT_KINDS``)."""
     subscription: str = ""
     resource_group: str | None = None
     namespace: str = ""
@@ -29,6 +29,21 @@ class Route:
     ref: ResourceRef | None = None
     """The resource (kind resource/action) or the parent of a collection of child resources."""
     rest: tuple[str, ...] = field(default_factory=tuple)
+
+
+DEPLOYMENT_KINDS = (
+    "deployments",
+    "deployment",
+    "deployment_action",
+    "deployment_operations",
+    "deployment_operation",
+    "deployment_status",
+)
+"""``Microsoft.Resources/deployments`` at group scope (``resource_group`` set) or subscription scope (None):
+the collection, one deployment, its POST actions (``rest[0]``: validate, whatif, cancel, exporttemplate),
+its operations, one operation (``rest[0]``: its id) and the status of its PUT (``rest[0]``)."""
+
+_DEPLOYMENT_ACTIONS = ("validate", "whatif", "cancel", "exporttemplate")
 
 
 def _unknown_path(path: str) -> NotFound:
@@ -57,6 +72,10 @@ def parse(path: str, catalog: Catalog) -> Route:
         return Route("locations", sub)
     if head == "operationresults" and len(tail) == 2:
         return Route("group_operation", sub, name=tail[1])
+    if head == "deployments":
+        return _deployment(sub, None, tail, low_tail, path, operations_only=True)
+    if head == "providers" and low_tail[1:3] == ["microsoft.resources", "deployments"]:
+        return _deployment(sub, None, tail[2:], low_tail[2:], path)
     if head == "providers":
         return _subscription_provider(sub, tail[1:], low_tail[1:], catalog, path)
     if head == "resourcegroups":
@@ -67,8 +86,37 @@ def parse(path: str, catalog: Catalog) -> Route:
             return Route("group", sub, group, name=group)
         if low_tail[2] == "resources" and len(tail) == 3:
             return Route("resources", sub, group)
+        if low_tail[2] == "deployments":
+            return _deployment(sub, group, tail[2:], low_tail[2:], path, operations_only=True)
+        if low_tail[2:5] == ["providers", "microsoft.resources", "deployments"]:
+            return _deployment(sub, group, tail[4:], low_tail[4:], path)
         if low_tail[2] == "providers" and len(tail) >= 5:
             return _group_resource(sub, group, tail[3:], catalog)
+    raise _unknown_path(path)
+
+
+def _deployment(
+    sub: str, group: str | None, tail: list[str], low: list[str], path: str, operations_only: bool = False
+) -> Route:
+    """``deployments[/{name}[/{action} | /operations[/{id}] | /operationStatuses/{id}]]``, ``tail[0]`` being
+    ``deployments``. Without ``providers/Microsoft.Resources`` (as az addresses operations) only the operations
+    paths exist."""
+    namespace = "Microsoft.Resources"
+    if len(tail) == 1 and not operations_only:
+        return Route("deployments", sub, group, namespace)
+    name = tail[1]
+    if len(tail) == 2 and not operations_only:
+        return Route("deployment", sub, group, namespace, name=name)
+    if len(tail) == 3 and low[2] == "operations":
+        return Route("deployment_operations", sub, group, namespace, name=name)
+    if len(tail) == 4 and low[2] == "operations":
+        return Route("deployment_operation", sub, group, namespace, name=name, rest=(tail[3],))
+    if operations_only:
+        raise _unknown_path(path)
+    if len(tail) == 3 and low[2] in _DEPLOYMENT_ACTIONS:
+        return Route("deployment_action", sub, group, namespace, name=name, rest=(low[2],))
+    if len(tail) == 4 and low[2] == "operationstatuses":
+        return Route("deployment_status", sub, group, namespace, name=name, rest=(tail[3],))
     raise _unknown_path(path)
 
 

@@ -15,10 +15,12 @@ from starlette.responses import Response
 
 from acrlink import unconfirmed
 from acrlink.arm.edge import parse_count, query_param
+from acrlink.domain.templates import jsonc
 from acrlink.errors import (
     AcrlinkError,
     BadRequest,
     Conflict,
+    ErrorDetail,
     MethodNotAllowed,
     NotFound,
     PreconditionFailed,
@@ -48,14 +50,20 @@ def status_of(error: AcrlinkError) -> int:
 
 
 def error_body(error: AcrlinkError) -> dict[str, Any]:
+    body = _error_object(error)
+    if error.additional_info:
+        body["additionalInfo"] = error.additional_info
+    return {"error": body}
+
+
+def _error_object(error: AcrlinkError | ErrorDetail) -> dict[str, Any]:
+    """``{code, message[, target][, details]}``, details nested as deep as they go."""
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     if error.target:
         body["target"] = error.target
     if error.details:
-        body["details"] = [
-            {"code": d.code, "message": d.message, **({"target": d.target} if d.target else {})} for d in error.details
-        ]
-    return {"error": body}
+        body["details"] = [_error_object(d) for d in error.details]
+    return body
 
 
 def json_response(status: int, body: Any = None, headers: dict[str, str] | None = None) -> Response:
@@ -103,6 +111,51 @@ def read_json(raw: bytes) -> Any:
     if _depth_over(doc, unconfirmed.JSON_MAX_DEPTH):
         raise _too_deep()
     return doc
+
+
+def read_lenient_json(raw: bytes) -> tuple[Any, jsonc.Positions | None]:
+    """A body read as ARM reads deployment requests: JSON with comments, unquoted keys and trailing commas,
+    which is what az sends (it splices the template file's text in verbatim, under an unquoted key); and
+    where each object in it starts, for messages that name a template's line and column."""
+    if not raw.strip():
+        return None, None
+    try:
+        doc, positions = jsonc.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise BadRequest(
+            "InvalidRequestContent", f"The request content was invalid and could not be deserialized: '{exc}'."
+        ) from None
+    except jsonc.JsonSyntaxError as exc:
+        raise BadRequest(
+            "InvalidRequestContent", f"The request content was invalid and could not be deserialized: '{exc}'."
+        ) from None
+    if _depth_over(doc, unconfirmed.JSON_MAX_DEPTH):
+        raise _too_deep()
+    return doc, positions
+
+
+def internal_request(method: str, path: str, api_version: str, body: bytes) -> Request:
+    """A request made inside acrlink, shaped like one that came over the wire to ARM's own host."""
+    scope = {
+        "type": "http",
+        "method": method,
+        "scheme": "https",
+        "server": (INTERNAL_HOST, 443),
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": urlencode({"api-version": api_version}).encode(),
+        "headers": [(b"host", INTERNAL_HOST.encode()), (b"content-type", b"application/json")],
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request(scope, receive)
+
+
+INTERNAL_HOST = "management.acrlink.internal"
+"""The host internal requests name (it appears only in URLs an internal caller never follows)."""
 
 
 def _too_deep() -> BadRequest:

@@ -83,6 +83,7 @@ API_VERSIONS: Mapping[str, tuple[str, ...]] = {
     "microsoft.resources/resourcegroups": RESOURCES,
     "microsoft.resources/resources": RESOURCES,
     "microsoft.resources/providers": RESOURCES,
+    "microsoft.resources/deployments": RESOURCES,
     "microsoft.containerregistry/registries": CONTAINER_REGISTRY,
     "microsoft.containerregistry/registries/replications": since(CONTAINER_REGISTRY, "2017-06-01-preview"),
     "microsoft.containerregistry/registries/privateendpointconnections": since(

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from acrlink import unconfirmed
 from acrlink.changes import ChangeFeed
 from acrlink.clock import now as clock_now
 from acrlink.domain.cloud import CloudProfile
@@ -34,6 +35,22 @@ from acrlink.services.tenancy import Tenancy
 from acrlink.store.base import Record, Store, Transaction
 
 GROUP_TYPE = "Microsoft.Resources/resourceGroups"
+_NOT_LISTED = frozenset({GROUP_TYPE.lower(), "microsoft.resources/deployments"})
+"""Records with a location that ``GET .../resources`` does not list: groups, and subscription deployments."""
+
+VOLATILE = frozenset({"etag", "systemData", "timestamp", "lastUpdatedTime"})
+"""Members a provider rewrites on every PUT whatever was asked: a PUT that changes nothing else changes
+nothing (``same_content``)."""
+
+
+def same_content(before: Any, after: Any) -> bool:
+    """Whether two stored documents differ only in ``VOLATILE`` members, at any depth."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        keys = (before.keys() | after.keys()) - VOLATILE
+        return all(same_content(before.get(k), after.get(k)) for k in keys)
+    if isinstance(before, list) and isinstance(after, list):
+        return len(before) == len(after) and all(same_content(a, b) for a, b in zip(before, after, strict=True))
+    return bool(before == after)
 
 
 class GroupBody(Body):
@@ -229,6 +246,8 @@ class ResourceService:
             existing = ctx.load(ref)
             check_preconditions(ref, existing, if_match, if_none_match, rtype.label)
             doc = passthrough.keep_on_put(rtype.create(ctx, ref, existing, body), body, rtype.consumed_properties)
+            if existing is not None and unconfirmed.NO_OP_PUT_KEEPS_ETAG and same_content(existing, doc):
+                doc = existing
             ctx.save(ref, doc)
             if rtype.after_write is not None:
                 rtype.after_write(ctx, ref, doc, existing is None)
@@ -351,7 +370,7 @@ class ResourceService:
         items = []
         for record in records:
             body = record.body
-            if record.type == GROUP_TYPE.lower() or "location" not in body:
+            if record.type in _NOT_LISTED or "location" not in body:
                 continue
             if any(str(body.get(k, "")).lower() != v.lower() for k, v in filters.items()):
                 continue

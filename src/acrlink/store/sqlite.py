@@ -157,6 +157,17 @@ class SqliteStore:
                 raise
             self._conn.exec_driver_sql("COMMIT")
 
+    def snapshot(self) -> SqliteStore:
+        """A private in-memory copy of everything stored now (a what-if rehearses on one): consistent, since
+        no write can commit while it is taken."""
+        copy = SqliteStore(":memory:")
+        with self._lock:
+            source = self._conn.connection.dbapi_connection
+            target = copy._conn.connection.dbapi_connection
+            assert source is not None and target is not None
+            source.backup(target)  # type: ignore[attr-defined]
+        return copy
+
     def close(self) -> None:
         self._conn.close()
         self._engine.dispose()
