@@ -1,4 +1,4 @@
-"""``acrlink``: up, down, env, az."""
+"""``acrlink``: up, down, env, az, check (and check --what-if)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from acrlink import datadir
-from acrlink.cli import azure, network, process
+from acrlink.cli import azure, deployment_parameters, network, process, whatif
 from acrlink.domain import diagnosis
 from acrlink.domain.cloud import find_cloud
 from acrlink.settings import Ports, Settings, default_data_dir
@@ -320,17 +320,39 @@ def dig(
 
 @app.command()
 def check(
-    registry: str,
-    from_host: Annotated[str, typer.Option("--from", help="The host to check from")] = "internet",
+    registry: Annotated[str | None, typer.Argument(help="The registry (name or login server)")] = None,
+    from_host: Annotated[str | None, typer.Option("--from", help="The host to check from (default: internet)")] = None,
+    what_if: Annotated[
+        Path | None,
+        typer.Option("--what-if", help="An ARM template: what would deploying it change on the network"),
+    ] = None,
+    resource_group: Annotated[
+        str | None, typer.Option("--resource-group", "-g", help="With --what-if: the deployment's group")
+    ] = None,
+    parameters: Annotated[
+        list[str] | None,
+        typer.Option("--parameters", "-p", help="With --what-if, as az takes it; repeatable"),
+    ] = None,
+    mode: Annotated[str, typer.Option("--mode", help="With --what-if: Incremental or Complete")] = "Incremental",
+    name: Annotated[
+        str | None, typer.Option("--name", "-n", help="With --what-if: the deployment name (default: the file name)")
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Explain whether a registry is reachable from a host, step by step, and name the fix."""
+    """Explain whether a registry is reachable from a host, step by step, and name the fix; with
+    --what-if, what deploying a template would change in who reaches which registry name."""
     directory = _data_dir(data_dir)
+    if what_if is not None:
+        _check_what_if(directory, what_if, resource_group, parameters or [], mode, name, registry, from_host)
+        return
+    if registry is None:
+        typer.echo("check: give a REGISTRY, or --what-if TEMPLATE -g GROUP.", err=True)
+        raise typer.Exit(2)
     endpoints = _running(directory)
     g = network.graph(directory, endpoints)
-    host = _host(directory, endpoints, from_host)
-    name = registry.lower().split(".")[0]
-    result = diagnosis.diagnose(g, host, name)
+    host = _host(directory, endpoints, from_host or "internet")
+    registry_name = registry.lower().split(".")[0]
+    result = diagnosis.diagnose(g, host, registry_name)
     for step in result.steps:
         typer.echo(f"[{'ok' if step.ok else 'FAIL'}] {step.title}")
         for detail in step.details:
@@ -340,6 +362,39 @@ def check(
         return
     typer.echo(f"fix: {result.fix}" if result.fix else f"hint: {result.hint}")
     raise typer.Exit(1)
+
+
+def _check_what_if(
+    directory: Path,
+    template: Path,
+    group: str | None,
+    arguments: list[str],
+    mode: str,
+    name: str | None,
+    registry: str | None,
+    from_host: str | None,
+) -> None:
+    """Build az's what-if request, send it to the ARM face, print the reachability changes."""
+    if group is None:
+        typer.echo("check --what-if: --resource-group/-g is required.", err=True)
+        raise typer.Exit(2)
+    try:
+        text = deployment_parameters.read_path(str(template))
+        if text is None:
+            raise whatif.UsageError(f"{template}: no such file")
+        deployment, body = whatif.prepare(str(template), text, arguments, mode, name)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    endpoints = _running(directory)
+    path = whatif.what_if_path(str(endpoints["subscriptionId"]), group, deployment)
+    with network.arm_client(endpoints) as client:
+        answer = whatif.post(client, path, body)
+    code, lines = whatif.report(answer, registry, from_host)
+    for line in lines:
+        typer.echo(line, err=code != 0)
+    if code:
+        raise typer.Exit(code)
 
 
 def main() -> None:

@@ -128,10 +128,33 @@ def in_rules(address: str, rules: tuple[str, ...]) -> bool:
     return any(client in ipaddress.IPv4Network(rule, strict=False) for rule in rules)
 
 
+def names_to_reach(graph: Graph, registry: RegistryNode) -> list[str]:
+    """The login server, then each data endpoint clients must reach (S25)."""
+    names = [graph.cloud.login_server(registry.name)]
+    if registry.data_endpoints:
+        names += [graph.cloud.data_endpoint(registry.name, region) for region in registry.regions]
+    return names
+
+
+def source_ip(host: Host, path: str | None) -> str:
+    """The address the registry sees: the host's private address on the private path, else its public
+    egress address."""
+    return host.private_ip if path == "private" and host.private_ip else host.public_ip
+
+
 def admit(
     registry: RegistryNode, graph: Graph, host_kind: str, client_ip: str, path: str, endpoint_id: str | None
 ) -> str | None:
-    """None to serve the request, else ACR's firewall message (S18, S20).
+    """None to serve the request, else ACR's firewall message (S18, S20); the rule is ``refusal``."""
+    if refusal(registry, graph, host_kind, client_ip, path, endpoint_id) is None:
+        return None
+    return _denied(client_ip)
+
+
+def refusal(
+    registry: RegistryNode, graph: Graph, host_kind: str, client_ip: str, path: str, endpoint_id: str | None
+) -> str | None:
+    """None when the firewall lets the request in, else why not, in words.
 
     The private path is always allowed when it comes through an approved endpoint of this registry;
     the public path needs public network access and, with the default action Deny, an IP rule; trusted
@@ -140,14 +163,16 @@ def admit(
     if path == "private":
         for endpoint in graph.endpoints:
             if endpoint.id.lower() == (endpoint_id or "").lower() and endpoint.registry == registry.name:
-                return None if carries_traffic(endpoint.status) else _denied(client_ip)
-        return _denied(client_ip)
+                if carries_traffic(endpoint.status):
+                    return None
+                return f"private endpoint connection {endpoint.status}"
+        return "private endpoint of another registry"
     if host_kind == TRUSTED and registry.bypass_azure_services:
         return None
     if not registry.public_network_access:
-        return _denied(client_ip)
+        return "public network access disabled"
     if registry.default_action_deny and not in_rules(client_ip, registry.ip_rules):
-        return _denied(client_ip)
+        return f"default action Deny and no IP rule for {client_ip}"
     return None
 
 

@@ -34,14 +34,6 @@ class Diagnosis:
         return all(step.ok for step in self.steps)
 
 
-def _names(graph: Graph, registry: RegistryNode) -> list[str]:
-    """The login server, then each data endpoint clients must reach (S25)."""
-    names = [graph.cloud.login_server(registry.name)]
-    if registry.data_endpoints:
-        names += [graph.cloud.data_endpoint(registry.name, region) for region in registry.regions]
-    return names
-
-
 def diagnose(graph: Graph, host: Host, registry_name: str) -> Diagnosis:
     registry = graph.registries.get(registry_name.lower())
     if registry is None:
@@ -52,7 +44,7 @@ def diagnose(graph: Graph, host: Host, registry_name: str) -> Diagnosis:
         )
     steps: list[Step] = []
     fix: Fix | None = None
-    for name in _names(graph, registry):
+    for name in access.names_to_reach(graph, registry):
         route = access.route(graph, host, name)
         chain = tuple(route.answer.steps) if route.answer else ()
         if route.outcome == access.CARRY:
@@ -60,7 +52,7 @@ def diagnose(graph: Graph, host: Host, registry_name: str) -> Diagnosis:
                 registry,
                 graph,
                 host.kind,
-                host.private_ip if route.path == "private" and host.private_ip else host.public_ip,
+                access.source_ip(host, route.path),
                 route.path or "public",
                 route.endpoint_id,
             )
@@ -178,6 +170,8 @@ def _route_fix(graph: Graph, host: Host, registry: RegistryNode, name: str, rout
     if route.outcome == access.UNRESOLVABLE:
         return Fix(hint=f"{host.name}'s DNS server cannot answer: {route.reason}")
     return Fix(hint=route.reason)
+
+
 def _unapproved_endpoint(graph: Graph, host: Host, fqdn: str) -> EndpointNode | None:
     """An endpoint the host reaches that has a member for ``fqdn`` but whose connection is not Approved."""
     vnets = access.reachable_vnets(graph, host)
