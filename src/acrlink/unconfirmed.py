@@ -170,3 +170,11 @@ CNAME_AT_APEX_MESSAGE = "A CNAME record set cannot be created at the zone apex (
 # The registry face's ``Server`` header. The issue's recordings say ACR sends this value; no primary
 # source (a recorded response) was found to confirm the exact spelling.
 REGISTRY_SERVER_HEADER = "AzureContainerRegistry"
+
+# ARM template language (domain/templates/) -----------------------------------------------------------
+
+# A JSON object (request body or template) that names a property twice. Newtonsoft's JObject refuses a
+# second add with this text; that ARM's reader refuses duplicates (rather than last-wins) is a guess.
+JSON_DUPLICATE_PROPERTY = (
+    "Can not add property {name} to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object."
+)
