@@ -208,3 +208,58 @@ OPERATION_STATUS_MESSAGE_IS_BODY = True
 # A PUT that changes nothing keeps the resource's etag (what-if says NoChange; ARM RPs answer the same
 # document). The etag is what changes when the stored document does.
 NO_OP_PUT_KEEPS_ETAG = True
+# ARM template language (domain/templates/) -----------------------------------------------------------
+
+# A JSON object (request body or template) that names a property twice. Newtonsoft's JObject refuses a
+# second add with this text; that ARM's reader refuses duplicates (rather than last-wins) is a guess.
+JSON_DUPLICATE_PROPERTY = (
+    "Can not add property {name} to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object."
+)
+
+# Expression syntax errors. The two shapes are those seen in public deployment logs; the position base
+# (zero-based, in the text between the outer brackets) and the token names are guesses.
+EXPRESSION_UNEXPECTED_CHARACTER = (
+    "The language expression '{expr}' is not valid: the string character '{char}' at position '{pos}' is not expected."
+)
+EXPRESSION_UNEXPECTED_TOKEN = (
+    "Unable to parse language expression '{expr}': expected token '{expected}' and actual '{actual}'."
+)
+EXPRESSION_TOO_LONG = "The language expression literal limit exceeded. Limit: '{limit}' and actual: '{actual}'."
+EXPRESSION_TOO_DEEP = "The language expression '{expr}' is nested too deeply."
+
+# Template function errors. The unknown-function text is the one ARM users quote; the argument-count,
+# argument-type and property-access wordings follow the shapes seen in public logs, but which function
+# says what, and the help links, are guesses.
+FUNCTION_NOT_FOUND = (
+    "The template function '{name}' is not found. Please see https://aka.ms/arm-functions for usage details."
+)
+FUNCTION_ARG_COUNT = (
+    "Unable to evaluate template language function '{name}': function requires {expected} argument(s) while "
+    "{actual} were provided. Please see https://aka.ms/arm-functions for usage details."
+)
+FUNCTION_FAILED = (
+    "Unable to evaluate template language function '{name}': {detail} Please see https://aka.ms/arm-functions "
+    "for usage details."
+)
+FUNCTION_ARG_TYPE = (
+    "The template language function '{name}' expects its {ordinal} parameter to be of type '{expected}'. "
+    "The provided value is of type '{actual}'. Please see https://aka.ms/arm-functions for usage details."
+)
+PROPERTY_MISSING = "The language expression property '{name}' doesn't exist, available properties are '{available}'."
+PROPERTY_NOT_EVALUABLE = "The language expression property '{name}' can't be evaluated."
+INDEX_OUT_OF_RANGE = "The language expression property array index '{index}' is out of bounds."
+INDEX_NOT_EVALUABLE = (
+    "The language expression property array index '{index}' can't be evaluated: the value is of type '{type}'."
+)
+LAMBDA_MISPLACED = (
+    "The template language function 'lambda' can only be used as a direct argument of the functions "
+    "'filter', 'groupBy', 'map', 'mapValues', 'reduce', 'sort' and 'toObject'."
+)
+LAMBDA_VARIABLE_MISSING = (
+    "The lambda variable '{name}' is not defined; the lambda variables in scope are '{available}'."
+)
+# substring out of range: the text the ARM string-functions doc quotes.
+SUBSTRING_RANGE = (
+    "The index and length parameters must refer to a location within the string. The index parameter: "
+    "'{index}', the length parameter: '{length}', the length of the string parameter: '{size}'."
+)

@@ -57,9 +57,7 @@ class Scope(Protocol):
     def providers(self, namespace: str, resource_type: str | None) -> Any:
         """``providers(namespace, [resourceType])``."""
 
-    def pick_zones(
-        self, namespace: str, resource_type: str, location: str, count: int, offset: int
-    ) -> list[str]:
+    def pick_zones(self, namespace: str, resource_type: str, location: str, count: int, offset: int) -> list[str]:
         """``pickZones(...)``."""
 
     def runtime(self, function: str) -> datetime:
