@@ -19,7 +19,7 @@ from starlette.responses import Response
 from acrlink.arm import routes
 from acrlink.arm.auth import Principal
 from acrlink.arm.wire import json_response, page
-from acrlink.errors import NotFound
+from acrlink.errors import AcrlinkError, NotFound
 from acrlink.services import deployments as records
 from acrlink.services.deployment_engine import Engine
 from acrlink.services.deployment_scope import Target
@@ -144,8 +144,11 @@ async def deployment_action(face: ArmFace, request: Request, r: routes.Route, bo
         parsed = records.parse_request(body, _positions(request), scope)
         result = await deployments.on_worker(engine.validate, p, target, r.name, parsed, _correlation(request))
         return json_response(200, result)
-    parsed = records.parse_request(body, _positions(request), scope, what_if=True)
-    result = await deployments.on_worker(engine.what_if, face, p, target, r.name, parsed)
+    try:
+        parsed = records.parse_request(body, _positions(request), scope, what_if=True)
+        result = await deployments.on_worker(engine.what_if, face, p, target, r.name, parsed)
+    except AcrlinkError as error:  # what-if answers its refusals in the result (az cannot read a 400 here)
+        result = {"status": "Failed", "error": records.error_doc(error)}
     if not face.answers.asynchronous:
         return json_response(200, result)
     operation = f"whatif-{uuid.uuid4()}"

@@ -287,8 +287,17 @@ def _dependencies(plan: Plan, instance: Instance) -> None:
             named = evaluator.evaluate_node(call.args[0], evaluation)
         except AcrlinkError:
             continue  # depends on something only known while deploying: no static dependency
-        if isinstance(named, str):
-            instance.depends.update(_targets(plan, named))
+        if not isinstance(named, str):
+            continue
+        found = _targets(plan, named)
+        if not found and call.key == "reference" and len(call.args) == 1 and "/" not in named:
+            raise invalid(
+                f"The resource '{named}' is not defined in the template. Please see https://aka.ms/arm-function-reference "
+                "for usage details.",
+                declared.at,
+                declared.path,
+            )
+        instance.depends.update(found)
     instance.depends.discard(instance.key)
 
 

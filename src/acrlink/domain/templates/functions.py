@@ -1492,6 +1492,8 @@ def _type_and_names(name: str, args: list[Any], at: int) -> str:
             name,
             f"The type '{rtype}' requires '{len(types)}' resource name argument(s) but '{len(names)}' were provided.",
         )
+    if rtype.lower() == "microsoft.resources/resourcegroups":
+        return f"resourceGroups/{flat[0]}"  # a group's id has no provider segment
     parts = [segments[0]]
     for t, n in zip(types, flat, strict=True):
         parts += [t, n]
