@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from acrlink import unconfirmed
@@ -333,8 +334,15 @@ def _group(digits: str) -> str:
     return ",".join(parts)
 
 
+def _round_text(v: float | int, decimals: int) -> str:
+    """``abs(v)`` with ``decimals`` decimals, midpoints of the exact binary value rounded away from zero as
+    .NET Core formats doubles (``2.25`` → ``2.3``, ``2.675`` → ``2.67``)."""
+    exact = Decimal(abs(v))
+    return f"{exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP):f}"
+
+
 def _fixed(v: float | int, decimals: int, grouping: bool) -> str:
-    text = f"{abs(v):.{decimals}f}" if type(v) is float else (f"{abs(v)}" + ("." + "0" * decimals if decimals else ""))
+    text = _round_text(v, decimals)
     whole, _, frac = text.partition(".")
     if grouping:
         whole = _group(whole)
@@ -391,7 +399,7 @@ def _custom_number(v: float | int, spec: str) -> str:
     min_whole = whole_pat.replace(",", "").count("0")
     min_frac = frac_pat.count("0")
     max_frac = len(frac_pat.replace(",", ""))
-    text = f"{abs(v):.{max_frac}f}"
+    text = _round_text(v, max_frac)
     whole, _, frac = text.partition(".")
     frac = frac.rstrip("0")
     frac = frac.ljust(min_frac, "0")
