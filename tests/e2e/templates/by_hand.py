@@ -154,6 +154,35 @@ def seed_values(sub: str, group: str, registry: str, replicas: list[str], locati
     }  # fmt: skip
 
 
+def seed_v2_values(sub: str, group: str, registry: str, replicas: list[str], location: str = "chinanorth2",
+                   vnet: str = "myVNet", subnet: str = "mySubnet", endpoint: str = "myPrivateEndpoint") -> Values:
+    """seed.v2.json's expressions worked out by hand (the VNet and subnet already exist in ``group``)."""
+    gid = f"/subscriptions/{sub}/resourceGroups/{group}"
+    zone = "privatelink.azurecr.cn"
+    vnet_id = f"{gid}/providers/Microsoft.Network/virtualNetworks/{vnet}"
+    return {
+        "[parameters('registryName')]": registry,
+        "[parameters('location')]": location,
+        "[length(parameters('replicas'))]": len(replicas),
+        "[format('{0}/{1}', parameters('registryName'), parameters('replicas')[copyIndex()].location)]":
+            lambda i: f"{registry}/{replicas[i]}",
+        "[parameters('replicas')[copyIndex()].location]": lambda i: replicas[i],
+        "[union(createObject('zoneRedundancy', 'Disabled'), parameters('replicas')[copyIndex()]).zoneRedundancy]":
+            "Disabled",
+        "[variables('zoneName')]": zone,
+        "[format('{0}/{1}-link', variables('zoneName'), parameters('vnetName'))]": f"{zone}/{vnet}-link",
+        "[reference('vnet', '2025-07-01', 'Full').id]": vnet_id,
+        "[parameters('endpointName')]": endpoint,
+        "[reference('subnet', '2025-07-01', 'Full').id]": f"{vnet_id}/subnets/{subnet}",
+        "[parameters('connectionName')]": "myConnection",
+        "[resourceId('Microsoft.ContainerRegistry/registries', parameters('registryName'))]":
+            f"{gid}/providers/Microsoft.ContainerRegistry/registries/{registry}",
+        "[format('{0}/default', parameters('endpointName'))]": f"{endpoint}/default",
+        "[resourceId('Microsoft.Network/privateDnsZones', variables('zoneName'))]":
+            f"{gid}/providers/Microsoft.Network/privateDnsZones/{zone}",
+    }  # fmt: skip
+
+
 def arm_put(endpoints: dict[str, Any]) -> tuple[Put, Callable[[str, str], dict[str, Any]]]:
     """PUT and GET against acrlink's ARM face with a client-credentials token; both raise on >= 300."""
     import httpx
@@ -188,7 +217,13 @@ def main() -> None:
     put, get = arm_put(endpoints)
     gid = f"/subscriptions/{sub}/resourceGroups/{group}"
     put(gid, RESOURCES, {"location": "chinanorth2"})
-    values = seed_values(sub, group, registry, ["chinaeast2"])
+    if name == "seed.v2":  # the step before the deployment: az network vnet create ... --subnet-name
+        vnet = {"location": "chinanorth2", "properties": {"addressSpace": {"addressPrefixes": ["10.1.0.0/16"]},
+                "subnets": [{"name": "mySubnet", "properties": {"addressPrefix": "10.1.0.0/24"}}]}}
+        put(f"{gid}/providers/Microsoft.Network/virtualNetworks/myVNet", NETWORK, vnet)
+        values = seed_v2_values(sub, group, registry, ["chinaeast2"])
+    else:
+        values = seed_values(sub, group, registry, ["chinaeast2"])
     for path in deploy(load(name), values, gid, put):
         print("PUT", path.split("/providers/", 1)[1], file=sys.stderr)
     endpoint = get(f"{gid}/providers/Microsoft.Network/privateEndpoints/myPrivateEndpoint", NETWORK)
