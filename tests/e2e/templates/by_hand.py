@@ -120,8 +120,16 @@ def deploy(template: dict[str, Any], values: Values, group: str, put: Put) -> li
     return ids
 
 
-def seed_values(sub: str, group: str, registry: str, replicas: list[str], location: str = "chinanorth2",
-                vnet: str = "myVNet", subnet: str = "mySubnet", endpoint: str = "myPrivateEndpoint") -> Values:
+def seed_values(
+    sub: str,
+    group: str,
+    registry: str,
+    replicas: list[str],
+    location: str = "chinanorth2",
+    vnet: str = "myVNet",
+    subnet: str = "mySubnet",
+    endpoint: str = "myPrivateEndpoint",
+) -> Values:
     """seed.json's expressions worked out by hand, parameters at their defaults except registryName and
     replicaLocations; ``group`` is the group's name."""
     gid = f"/subscriptions/{sub}/resourceGroups/{group}"
@@ -154,8 +162,16 @@ def seed_values(sub: str, group: str, registry: str, replicas: list[str], locati
     }  # fmt: skip
 
 
-def seed_v2_values(sub: str, group: str, registry: str, replicas: list[str], location: str = "chinanorth2",
-                   vnet: str = "myVNet", subnet: str = "mySubnet", endpoint: str = "myPrivateEndpoint") -> Values:
+def seed_v2_values(
+    sub: str,
+    group: str,
+    registry: str,
+    replicas: list[str],
+    location: str = "chinanorth2",
+    vnet: str = "myVNet",
+    subnet: str = "mySubnet",
+    endpoint: str = "myPrivateEndpoint",
+) -> Values:
     """seed.v2.json's expressions worked out by hand (the VNet and subnet already exist in ``group``)."""
     gid = f"/subscriptions/{sub}/resourceGroups/{group}"
     zone = "privatelink.azurecr.cn"
@@ -218,8 +234,13 @@ def main() -> None:
     gid = f"/subscriptions/{sub}/resourceGroups/{group}"
     put(gid, RESOURCES, {"location": "chinanorth2"})
     if name == "seed.v2":  # the step before the deployment: az network vnet create ... --subnet-name
-        vnet = {"location": "chinanorth2", "properties": {"addressSpace": {"addressPrefixes": ["10.1.0.0/16"]},
-                "subnets": [{"name": "mySubnet", "properties": {"addressPrefix": "10.1.0.0/24"}}]}}
+        vnet = {
+            "location": "chinanorth2",
+            "properties": {
+                "addressSpace": {"addressPrefixes": ["10.1.0.0/16"]},
+                "subnets": [{"name": "mySubnet", "properties": {"addressPrefix": "10.1.0.0/24"}}],
+            },
+        }
         put(f"{gid}/providers/Microsoft.Network/virtualNetworks/myVNet", NETWORK, vnet)
         values = seed_v2_values(sub, group, registry, ["chinaeast2"])
     else:
