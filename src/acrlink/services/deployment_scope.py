@@ -192,7 +192,9 @@ class Frame:
     # The world -----------------------------------------------------------------------------------------
 
     def group_doc(self) -> dict[str, Any]:
-        if self.outer is not None:
+        """``resourceGroup()``: the group the template deploys to; with ``outer`` scope the parent's, unless
+        the parent deploys to a subscription (then the nested deployment's own group)."""
+        if self.outer is not None and self.outer.target.resource_group is not None:
             return self.outer.group_doc()
         if self.target.resource_group is None:
             raise BadRequest(

@@ -487,7 +487,7 @@ def test_scope_objects(scope: FakeScope) -> None:
         ),
         (
             "[subscriptionResourceId('s2', 'Microsoft.Resources/resourceGroups', 'rg')]",
-            "/subscriptions/s2/providers/Microsoft.Resources/resourceGroups/rg",
+            "/subscriptions/s2/resourceGroups/rg",
         ),
         (
             "[tenantResourceId('Microsoft.Authorization/policyDefinitions', 'p1')]",
@@ -510,7 +510,7 @@ def test_resource_ids(expr: str, expected: str) -> None:
 def test_resource_id_at_subscription_scope() -> None:
     scope = FakeScope(rg=None)
     assert ev("[resourceId('Microsoft.Resources/resourceGroups', 'rg')]", scope) == (
-        f"/subscriptions/{SUB}/providers/Microsoft.Resources/resourceGroups/rg"
+        f"/subscriptions/{SUB}/resourceGroups/rg"
     )
 
 
