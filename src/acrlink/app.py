@@ -16,6 +16,7 @@ from typing import Any
 
 from acrlink import certs, datadir, signing
 from acrlink.acceptor import BACKLOG
+from acrlink.arm.deployment_handlers import DeploymentFace
 from acrlink.arm.handlers import ArmFace
 from acrlink.arm.identity import Identity
 from acrlink.arm.lro import Answers
@@ -23,6 +24,7 @@ from acrlink.atomic import write_file
 from acrlink.changes import ChangeFeed
 from acrlink.dns.server import Answers as DnsAnswers
 from acrlink.dns.server import DnsFace
+from acrlink.domain.netgraph import Graph
 from acrlink.httpserver import HttpsServer, raise_descriptor_limit
 from acrlink.netsim.proxy import ConnectProxy
 from acrlink.netsim.proxyproto import Origin
@@ -34,14 +36,12 @@ from acrlink.registry.server import InternalListener, server_context
 from acrlink.registry.tokens import TokenService
 from acrlink.resources.base import Options
 from acrlink.resources.catalog import build_catalog
-from acrlink.arm.deployment_handlers import DeploymentFace
-from acrlink.domain.netgraph import Graph
 from acrlink.services.arm import ResourceService
+from acrlink.services.content import Content
 from acrlink.services.deployment_engine import Engine
 from acrlink.services.deployments import History
-from acrlink.services.netgraph import build as build_graph
-from acrlink.services.content import Content
 from acrlink.services.netgraph import NetworkGraphs
+from acrlink.services.netgraph import build as build_graph
 from acrlink.services.registry import MCR_HOST, Registries
 from acrlink.services.tenancy import Tenancy
 from acrlink.services.uploads import Uploads

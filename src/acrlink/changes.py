@@ -9,6 +9,7 @@ them through the loop; the version itself moves at once, on any thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 
@@ -31,10 +32,8 @@ class ChangeFeed:
             self.version += 1
             version = self.version
         if self._loop is not None and threading.get_ident() != self._loop_thread:
-            try:
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody is listening any more
                 self._loop.call_soon_threadsafe(self._notify, version)
-            except RuntimeError:  # the loop has closed: nobody is listening any more
-                pass
         else:
             self._notify(version)
 

@@ -137,7 +137,12 @@ def nothing_created(arm: Arm, name: str) -> None:
             "InvalidTemplate",
             "allowed value",
         ),
-        (template([vnet("v")], {"n": {"type": "string", "minLength": 5}}), {"n": {"value": "abc"}}, "InvalidTemplate", "5"),
+        (
+            template([vnet("v")], {"n": {"type": "string", "minLength": 5}}),
+            {"n": {"value": "abc"}},
+            "InvalidTemplate",
+            "5",
+        ),
         (template([vnet("[utcNow()]")]), None, "InvalidTemplate", "utcNow"),
     ],
 )
@@ -152,7 +157,12 @@ def test_bad_templates_are_refused_with_arms_code_and_create_nothing(
 
 
 def test_a_body_that_is_not_json_is_refused(arm: Arm) -> None:
-    answer = arm.request("PUT", f"{DEPLOYMENTS}/junk", raw=b'{"properties": {"mode": "Incremental", template: {', headers={"content-type": "application/json"})
+    answer = arm.request(
+        "PUT",
+        f"{DEPLOYMENTS}/junk",
+        raw=b'{"properties": {"mode": "Incremental", template: {',
+        headers={"content-type": "application/json"},
+    )
     assert answer.status_code == 400
     assert error_code(answer) == "InvalidRequestContent"
     assert "line" in answer.json()["error"]["message"]
@@ -181,14 +191,21 @@ def test_a_failed_resource_fails_the_deployment_and_what_was_created_stays(arm: 
     assert error["details"][0]["code"] == "InvalidResourceName" or "name" in error["details"][0]["message"].lower()
     assert resource(arm, "Microsoft.Network/virtualNetworks/good").status_code == 200
     assert resource(arm, "Microsoft.Network/virtualNetworks/after").status_code == 404
-    operations = arm.request("GET", "/subscriptions/{sub}/resourcegroups/rg/deployments/partial/operations").json()["value"]
+    operations = arm.request("GET", "/subscriptions/{sub}/resourcegroups/rg/deployments/partial/operations").json()[
+        "value"
+    ]
     failed = [o for o in operations if o["properties"]["provisioningState"] == "Failed"]
     assert failed[0]["properties"]["statusCode"] == "BadRequest"
     assert failed[0]["properties"]["statusMessage"]["error"]["code"] == error["details"][0]["code"]
 
 
 def test_complete_mode_deletes_what_the_template_no_longer_declares(arm: Arm) -> None:
-    assert deploy(arm, "one", template([vnet("keep"), vnet("drop", "10.1.0.0/16")])).json()["properties"]["provisioningState"] == "Succeeded"
+    assert (
+        deploy(arm, "one", template([vnet("keep"), vnet("drop", "10.1.0.0/16")])).json()["properties"][
+            "provisioningState"
+        ]
+        == "Succeeded"
+    )
     answer = deploy(arm, "two", template([vnet("keep")]), mode="Complete")
     assert answer.json()["properties"]["provisioningState"] == "Succeeded", answer.text
     assert resource(arm, "Microsoft.Network/virtualNetworks/keep").status_code == 200
@@ -224,13 +241,25 @@ def test_what_if_shows_create_then_no_change_and_redeploying_changes_no_etag(arm
 
 
 def test_validate_runs_the_providers_checks_and_changes_nothing(arm: Arm) -> None:
-    bad = template([{"type": "Microsoft.ContainerRegistry/registries", "apiVersion": "2025-11-01", "name": "x", "location": "chinanorth2", "sku": {"name": "Premium"}}])
+    bad = template(
+        [
+            {
+                "type": "Microsoft.ContainerRegistry/registries",
+                "apiVersion": "2025-11-01",
+                "name": "x",
+                "location": "chinanorth2",
+                "sku": {"name": "Premium"},
+            }
+        ]
+    )
     answer = arm.request("POST", f"{DEPLOYMENTS}/v/validate", {"properties": {"mode": "Incremental", "template": bad}})
     assert answer.status_code == 400, answer.text
     error = answer.json()["error"]
     assert error["code"] == "InvalidTemplateDeployment"
     assert error["details"][0]["code"] == "PreflightValidationCheckFailed"
-    good = arm.request("POST", f"{DEPLOYMENTS}/v/validate", {"properties": {"mode": "Incremental", "template": template([vnet("v")])}})
+    good = arm.request(
+        "POST", f"{DEPLOYMENTS}/v/validate", {"properties": {"mode": "Incremental", "template": template([vnet("v")])}}
+    )
     assert good.status_code == 200, good.text
     assert good.json()["properties"]["provisioningState"] == "Succeeded"
     nothing_created(arm, "v")
@@ -240,7 +269,11 @@ def test_copy_loops_conditions_and_nested_deployments(arm: Arm) -> None:
     arm.group("other")
     tmpl = template(
         [
-            vnet("[concat('loop', copyIndex())]", "[concat('10.', copyIndex(), '.0.0/16')]", copy={"name": "nets", "count": 3}),
+            vnet(
+                "[concat('loop', copyIndex())]",
+                "[concat('10.', copyIndex(), '.0.0/16')]",
+                copy={"name": "nets", "count": 3},
+            ),
             vnet("skipped", condition=False),
             {
                 "type": "Microsoft.Resources/deployments",
@@ -268,9 +301,13 @@ def test_copy_loops_conditions_and_nested_deployments(arm: Arm) -> None:
     for i in range(3):
         assert resource(arm, f"Microsoft.Network/virtualNetworks/loop{i}").status_code == 200
     assert resource(arm, "Microsoft.Network/virtualNetworks/skipped").status_code == 404
-    nested = arm.request("GET", "/subscriptions/{sub}/resourceGroups/other/providers/Microsoft.Network/virtualNetworks/nested").json()
+    nested = arm.request(
+        "GET", "/subscriptions/{sub}/resourceGroups/other/providers/Microsoft.Network/virtualNetworks/nested"
+    ).json()
     assert nested["properties"]["addressSpace"]["addressPrefixes"] == ["10.1.0.0/16"]
-    inner = arm.request("GET", "/subscriptions/{sub}/resourcegroups/other/providers/Microsoft.Resources/deployments/inner")
+    inner = arm.request(
+        "GET", "/subscriptions/{sub}/resourcegroups/other/providers/Microsoft.Resources/deployments/inner"
+    )
     assert inner.json()["properties"]["provisioningState"] == "Succeeded"
 
 
@@ -279,7 +316,12 @@ def test_subscription_deployment_creates_a_group_and_deploys_into_it(arm: Arm) -
         "$schema": SUB_SCHEMA,
         "contentVersion": "1.0.0.0",
         "resources": [
-            {"type": "Microsoft.Resources/resourceGroups", "apiVersion": "2022-09-01", "name": "made", "location": "chinanorth2"},
+            {
+                "type": "Microsoft.Resources/resourceGroups",
+                "apiVersion": "2022-09-01",
+                "name": "made",
+                "location": "chinanorth2",
+            },
             {
                 "type": "Microsoft.Resources/deployments",
                 "apiVersion": "2022-09-01",
@@ -291,13 +333,21 @@ def test_subscription_deployment_creates_a_group_and_deploys_into_it(arm: Arm) -
         ],
     }
     path = "/subscriptions/{sub}/providers/Microsoft.Resources/deployments/sub1"
-    answer = arm.request("PUT", path, {"location": "chinanorth2", "properties": {"mode": "Incremental", "template": tmpl}})
+    answer = arm.request(
+        "PUT", path, {"location": "chinanorth2", "properties": {"mode": "Incremental", "template": tmpl}}
+    )
     assert answer.status_code == 201, answer.text
     assert answer.json()["properties"]["provisioningState"] == "Succeeded", answer.text
     assert answer.json()["location"] == "chinanorth2"
-    made = arm.request("GET", "/subscriptions/{sub}/resourceGroups/made/providers/Microsoft.Network/virtualNetworks/subvnet")
+    made = arm.request(
+        "GET", "/subscriptions/{sub}/resourceGroups/made/providers/Microsoft.Network/virtualNetworks/subvnet"
+    )
     assert made.status_code == 200
-    missing = arm.request("PUT", "/subscriptions/{sub}/providers/Microsoft.Resources/deployments/s2", {"properties": {"mode": "Incremental", "template": tmpl}})
+    missing = arm.request(
+        "PUT",
+        "/subscriptions/{sub}/providers/Microsoft.Resources/deployments/s2",
+        {"properties": {"mode": "Incremental", "template": tmpl}},
+    )
     assert error_code(missing) == "LocationRequired"
 
 

@@ -1,10 +1,6 @@
-"""The templates in tests/e2e/templates against a real acrlink.
-
-Now: each template's resources, with the expressions worked out by hand (templates/by_hand.py), PUT one by
-one; a VM in the VNet then resolves the registry privately, and disable-public.json closes the registry to
-the internet only. Once acrlink serves Microsoft.Resources/deployments: the same templates through
-``az deployment group create`` / ``what-if``, with their outputs (skipped until then).
-"""
+"""The templates in tests/e2e/templates deployed with the real az: ``az deployment group create`` and
+``what-if``, their outputs, and what the network then does (a VM in the VNet resolves the registry
+privately; disable-public.json closes the registry to the internet only)."""
 
 from __future__ import annotations
 
@@ -14,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Running, arm_client
-from .templates import by_hand
+from .conftest import Running
 from .templates.generate import expected_outputs, many_resources
 from .test_network_seed import dig
 
@@ -28,17 +23,6 @@ def group_id(net: Running, group: str) -> str:
     return f"/subscriptions/{net.subscription}/resourceGroups/{group}"
 
 
-def hand_deploy(net: Running, template: str, group: str, values: by_hand.Values) -> None:
-    with arm_client(net) as client:
-
-        def put(path: str, version: str, body: dict[str, Any]) -> dict[str, Any]:
-            answer = client.put(path, params={"api-version": version}, json=body)
-            assert answer.status_code < 300, f"PUT {path}: {answer.status_code} {answer.text}"
-            return dict(answer.json())
-
-        by_hand.deploy(by_hand.load(template), values, group_id(net, group), put)
-
-
 def private_answers(net: Running, vm: str, registry: str, ips: dict[str, str]) -> None:
     """``vm`` resolves each ``registry`` name (suffix -> IP) to the private IP through privatelink."""
     for suffix, ip in ips.items():
@@ -48,56 +32,11 @@ def private_answers(net: Running, vm: str, registry: str, ips: dict[str, str]) -
         assert (status, records) == ("NOERROR", [(name, "CNAME", private), (private, "A", ip)]), name
 
 
-def test_seed_template_resources_put_by_hand(net: Running) -> None:
-    group, registry = "tpl-hand", "tplhandreg"
-    net.azs(f"group create -n {group} -l chinanorth2")
-    hand_deploy(net, "seed", group, by_hand.seed_values(net.subscription, group, registry, ["chinaeast2"]))
-    net.cli("vm", "create", "tplHandVM", "-g", group, "--vnet-name", "myVNet", "--subnet", "mySubnet")
-    ips = {"": "10.0.0.4", ".chinanorth2.data": "10.0.0.5", ".chinaeast2.data": "10.0.0.6"}
-    private_answers(net, "tplHandVM", registry, ips)
-    configs = net.az_json("network", "private-endpoint", "show", "-g", group, "-n", "myPrivateEndpoint")[
-        "customDnsConfigs"
-    ]
-    assert {c["fqdn"]: c["ipAddresses"][0] for c in configs} == {
-        f"{registry}{s}.azurecr.cn": ip for s, ip in ips.items()
-    }
-    status = f"acr private-endpoint-connection list -r {registry} --query [0].privateLinkServiceConnectionState.status"
-    assert net.azs(status) == "Approved"
-
-    assert net.cli("check", registry, "--from", "internet", check=False).returncode == 0
-    hand_deploy(net, "disable-public", group, {
-        "[parameters('registryName')]": registry, "[parameters('location')]": "chinanorth2"})  # fmt: skip
-    assert net.azs(f"acr show -n {registry} --query publicNetworkAccess") == "Disabled"
-    assert net.cli("check", registry, "--from", "internet", check=False).returncode != 0
-    assert net.cli("check", registry, "--from", "tplHandVM", check=False).returncode == 0
-
-
-def test_seed_v2_template_resources_put_by_hand(net: Running) -> None:
-    group, registry = "tpl-v2-hand", "tplv2handreg"
-    net.azs(f"group create -n {group} -l chinanorth2")
-    # the "existing" VNet and subnet, made before the deployment
-    net.azs(f"network vnet create -g {group} -n myVNet --address-prefixes 10.1.0.0/16 --subnet-name mySubnet "
-            "--subnet-prefixes 10.1.0.0/24")  # fmt: skip
-    hand_deploy(net, "seed.v2", group, by_hand.seed_v2_values(net.subscription, group, registry, ["chinaeast2"]))
-    net.cli("vm", "create", "tplV2HandVM", "-g", group, "--vnet-name", "myVNet", "--subnet", "mySubnet")
-    ips = {"": "10.1.0.4", ".chinanorth2.data": "10.1.0.5", ".chinaeast2.data": "10.1.0.6"}
-    private_answers(net, "tplV2HandVM", registry, ips)
-
-
 # With the deployment engine ------------------------------------------------------------------------
 
 
 @pytest.fixture
 def deployments(net: Running) -> Running:
-    """``net``, skipping the test while acrlink answers that the deployments type does not exist."""
-    with arm_client(net) as client:
-        answer = client.post(
-            f"{group_id(net, 'probe')}/providers/Microsoft.Resources/deployments/probe/validate",
-            params={"api-version": "2025-04-01"},
-            json={"properties": {"mode": "Incremental", "template": {"resources": []}}},
-        )
-    if answer.status_code == 400 and "InvalidResourceType" in answer.text:
-        pytest.skip("acrlink does not serve Microsoft.Resources/deployments yet")
     return net
 
 

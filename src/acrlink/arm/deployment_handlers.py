@@ -62,7 +62,10 @@ def _positions(request: Request) -> Any:
 
 def _face(face: ArmFace) -> DeploymentFace:
     if face.deployments is None:
-        raise NotFound("InvalidResourceType", "The resource type 'deployments' could not be found in the namespace 'Microsoft.Resources'.")
+        raise NotFound(
+            "InvalidResourceType",
+            "The resource type 'deployments' could not be found in the namespace 'Microsoft.Resources'.",
+        )
     return face.deployments
 
 

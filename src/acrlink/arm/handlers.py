@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -18,8 +18,8 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
 from acrlink.arm import deployment_handlers, edge, routes
-from acrlink.arm.deployment_handlers import DeploymentFace
 from acrlink.arm.auth import challenge
+from acrlink.arm.deployment_handlers import DeploymentFace
 from acrlink.arm.headers import TracingHeaders
 from acrlink.arm.identity import Identity, Principal
 from acrlink.arm.lro import Answers

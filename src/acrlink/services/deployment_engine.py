@@ -141,13 +141,13 @@ class Engine:
             existing = self.history.load(tx, target, name)
             if existing is not None:
                 _refuse_active(existing, name)
-                if target.resource_group is None and existing.get("location") and request.location:
-                    if str(existing["location"]).lower() != request.location.lower():
-                        raise BadRequest(
-                            "InvalidDeploymentLocation",
-                            f"Invalid deployment location '{request.location}'. The deployment '{name}' already exists "
-                            f"in location '{existing['location']}'.",
-                        )
+                moved = str(existing.get("location") or "").lower() != str(request.location or "").lower()
+                if target.resource_group is None and existing.get("location") and request.location and moved:
+                    raise BadRequest(
+                        "InvalidDeploymentLocation",
+                        f"Invalid deployment location '{request.location}'. The deployment '{name}' already exists "
+                        f"in location '{existing['location']}'.",
+                    )
                 self.history.delete(tx, existing)
             self.history.groom(tx, target)
             doc = records.new_doc(target, name, request, prepared.values, correlation, self._clock(), "Accepted")
@@ -160,7 +160,9 @@ class Engine:
 
         return records.public(doc), existing is None, job
 
-    def _run(self, arm: Caller, principal: Principal, prepared: Prepared, deployment: str, flag: Any, depth: int = 0) -> tuple[dict[str, Any], AcrlinkError | None]:
+    def _run(
+        self, arm: Caller, principal: Principal, prepared: Prepared, deployment: str, flag: Any, depth: int = 0
+    ) -> tuple[dict[str, Any], AcrlinkError | None]:
         """Run a recorded deployment to its end; whatever happens, it ends Succeeded, Failed or Canceled."""
         started = time.perf_counter()
         self._update(prepared.target, prepared.name, {"provisioningState": "Running"})
@@ -179,7 +181,9 @@ class Engine:
             self.applied.instances.extend(prepared.plan.instances)
             if prepared.target.resource_group is not None:
                 self.applied.groups.add((prepared.target.subscription, prepared.target.resource_group))
-            outcome = runner.execute(prepared.plan, prepared.request.mode, keep=self._keeper(arm, principal, prepared.plan))
+            outcome = runner.execute(
+                prepared.plan, prepared.request.mode, keep=self._keeper(arm, principal, prepared.plan)
+            )
             if outcome.canceled:
                 updates["provisioningState"] = "Canceled"
             elif outcome.error is not None:
@@ -245,7 +249,8 @@ class Engine:
             if mode.lower() != "incremental":
                 raise BadRequest(
                     "InvalidTemplate",
-                    f"The nested deployment '{instance.name}' must use mode 'Incremental'; only the root deployment may "
+                    f"The nested deployment '{instance.name}' must use mode 'Incremental'; only the root deployment "
+                    "may "
                     "be Complete.",
                 )
             payload: dict[str, Any] = {"properties": {**properties, "mode": "Incremental"}}
@@ -354,7 +359,9 @@ class Engine:
             existing = self.history.load(tx, target, name)
             if existing is not None:
                 self.history.delete(tx, existing)
-            doc = records.new_doc(target, name, prepared.request, prepared.values, correlation, self._clock(), "Accepted")
+            doc = records.new_doc(
+                target, name, prepared.request, prepared.values, correlation, self._clock(), "Accepted"
+            )
             self.history.save(tx, target, doc)
         flag = self.running.start(doc["id"].lower())
         return self._run(arm, principal, prepared, doc["id"], flag)
@@ -377,7 +384,9 @@ class Engine:
             properties["diagnostics"] = [reachability.as_diagnostic(c) for c in moved]
         return {"status": "Succeeded", "properties": properties}
 
-    def _changes(self, real: Caller, fork: Fork, principal: Principal, request: DeploymentRequest) -> list[dict[str, Any]]:
+    def _changes(
+        self, real: Caller, fork: Fork, principal: Principal, request: DeploymentRequest
+    ) -> list[dict[str, Any]]:
         applied = fork.engine.applied
         seen: dict[str, dict[str, Any]] = {}
         declared: set[str] = set()
@@ -403,7 +412,9 @@ class Engine:
                 api = api_versions.newest_stable(rtype)
                 before = _read(real, principal, resource["id"], api)
                 after = _read(fork.arm, principal, resource["id"], api) if key in after_ids else None
-                seen[key] = whatif.change(resource["id"], before, after, False, request.mode, request.result_format, api)
+                seen[key] = whatif.change(
+                    resource["id"], before, after, False, request.mode, request.result_format, api
+                )
         return list(seen.values())
 
 
@@ -446,8 +457,9 @@ def _refuse_active(doc: Mapping[str, Any], name: str) -> None:
     if doc["properties"].get("provisioningState") in records.ACTIVE:
         raise Conflict(
             unconfirmed.DEPLOYMENT_ACTIVE_CODE,
-            f"Unable to edit or replace deployment '{name}': previous deployment from '{doc['properties'].get('timestamp')}' "
-            "is still active (provisioning state is 'Running'). Please see https://aka.ms/arm-deploy for usage details.",
+            f"Unable to edit or replace deployment '{name}': previous deployment from "
+            f"'{doc['properties'].get('timestamp')}' is still active (provisioning state is 'Running'). Please see "
+            "https://aka.ms/arm-deploy for usage details.",
         )
 
 
@@ -457,7 +469,8 @@ def _check_supplied(template: templates.Template, supplied: Mapping[str, Any]) -
     if extra:
         allowed = ", ".join(template.parameters)
         raise templates.invalid(
-            f"The template parameters '{', '.join(extra)}' in the parameters file are not valid; they are not present in "
+            f"The template parameters '{', '.join(extra)}' in the parameters file are not valid; they are not present "
+            "in "
             "the original template and can therefore not be provided at deployment time. The only supported parameters "
             f"for this template are '{allowed}'. Please see https://aka.ms/arm-pass-parameter-values for usage details."
         )
@@ -489,7 +502,8 @@ def _describe(doc: dict[str, Any], plan: Plan) -> None:
             "resourceType": i.type,
             "resourceName": i.name,
             "dependsOn": [
-                {"id": by_key[d].id, "resourceType": by_key[d].type, "resourceName": by_key[d].name} for d in sorted(i.depends)
+                {"id": by_key[d].id, "resourceType": by_key[d].type, "resourceName": by_key[d].name}
+                for d in sorted(i.depends)
             ],
         }
         for i in plan.instances

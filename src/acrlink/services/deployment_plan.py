@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from acrlink.domain.templates import evaluator, expressions
-from acrlink.domain.templates.template import Declared, Template, invalid
+from acrlink.domain.templates.template import Declared, invalid
 from acrlink.errors import AcrlinkError, BadRequest
 from acrlink.services.deployment_scope import PLAN, Evaluation, Frame, Target, copy_count
 
@@ -79,7 +79,8 @@ class Plan:
         if not resource_id.startswith("/"):
             raise BadRequest(
                 "InvalidTemplate",
-                f"The resource '{target}' is not defined in the template. Please see https://aka.ms/arm-function-reference "
+                f"The resource '{target}' is not defined in the template. Please see "
+                "https://aka.ms/arm-function-reference "
                 "for usage details.",
             )
         return resource_id, None, False
@@ -120,7 +121,8 @@ class Plan:
         if len(order) != len(self.instances):
             stuck = next(i for i in self.instances if indegree[i.key] > 0)
             raise invalid(
-                f"Circular dependency detected on resource: '{stuck.id}'. Please see https://aka.ms/arm-syntax-resources "
+                f"Circular dependency detected on resource: '{stuck.id}'. Please see "
+                "https://aka.ms/arm-syntax-resources "
                 "for usage details.",
                 stuck.declared.at,
                 stuck.declared.path,
@@ -162,7 +164,8 @@ def resource_id(declared: Declared, target: Target, type_: str, name: str) -> st
     names = name.split("/")
     if not types or len(types) != len(names) or not all(names):
         raise declared.refuse(
-            f"The resource name '{name}' and type '{type_}' have incorrect segment lengths. A nested resource type must "
+            f"The resource name '{name}' and type '{type_}' have incorrect segment lengths. A nested resource type "
+            "must "
             "have identical number of segments as its resource name. A root resource type must have segment length one "
             "greater than its resource name."
         )
@@ -241,10 +244,15 @@ def _instance(
     nested = type_.lower() == DEPLOYMENTS_TYPE.lower()
     if "resourceGroup" in body or "subscriptionId" in body:
         if not nested:
-            raise declared.refuse("The 'resourceGroup' and 'subscriptionId' properties are only allowed on nested deployments.")
+            raise declared.refuse(
+                "The 'resourceGroup' and 'subscriptionId' properties are only allowed on nested deployments."
+            )
         subscription = str(_evaluate(declared, evaluation, body.get("subscriptionId")) or target.subscription)
         group = _evaluate(declared, evaluation, body.get("resourceGroup"))
-        target = Target(subscription, str(group) if group else (target.resource_group if subscription == target.subscription else None))
+        target = Target(
+            subscription,
+            str(group) if group else (target.resource_group if subscription == target.subscription else None),
+        )
     if "scope" in body and not declared.existing:
         raise declared.refuse("Extension resources (the 'scope' property) are not supported by acrlink.")
     kind = EXISTING if declared.existing else NESTED if nested else RESOURCE
@@ -292,7 +300,8 @@ def _dependencies(plan: Plan, instance: Instance) -> None:
         found = _targets(plan, named)
         if not found and call.key == "reference" and len(call.args) == 1 and "/" not in named:
             raise invalid(
-                f"The resource '{named}' is not defined in the template. Please see https://aka.ms/arm-function-reference "
+                f"The resource '{named}' is not defined in the template. Please see "
+                "https://aka.ms/arm-function-reference "
                 "for usage details.",
                 declared.at,
                 declared.path,

@@ -76,7 +76,11 @@ def failure(answer: Answer) -> ArmFailure:
         if isinstance(d, dict)
     ]
     return ArmFailure(
-        str(error.get("code", "Failed")), str(error.get("message", "")), error.get("target"), details, status=answer.status
+        str(error.get("code", "Failed")),
+        str(error.get("message", "")),
+        error.get("target"),
+        details,
+        status=answer.status,
     )
 
 
@@ -111,17 +115,23 @@ class ArmReader:
         return self._ok("POST", f"{resource_id}/{action}", api_version, body)
 
     def resource_group(self, subscription: str, name: str) -> dict[str, Any]:
-        return self.get(f"/subscriptions/{subscription}/resourceGroups/{name}", api_versions.newest_stable("Microsoft.Resources/resourceGroups"))
+        return self.get(
+            f"/subscriptions/{subscription}/resourceGroups/{name}",
+            api_versions.newest_stable("Microsoft.Resources/resourceGroups"),
+        )
 
     def subscription(self, subscription: str) -> dict[str, Any]:
-        return self.get(f"/subscriptions/{subscription}", api_versions.newest_stable("Microsoft.Resources/subscriptions"))
+        return self.get(
+            f"/subscriptions/{subscription}", api_versions.newest_stable("Microsoft.Resources/subscriptions")
+        )
 
     def tenant(self) -> dict[str, Any]:
         return self._tenant()
 
     def provider(self, subscription: str, namespace: str) -> dict[str, Any]:
         return self.get(
-            f"/subscriptions/{subscription}/providers/{namespace}", api_versions.newest_stable("Microsoft.Resources/providers")
+            f"/subscriptions/{subscription}/providers/{namespace}",
+            api_versions.newest_stable("Microsoft.Resources/providers"),
         )
 
 
@@ -173,9 +183,7 @@ class Runner:
             error = self._apply(instance, plan.frame)
             if error is not None:
                 failed.add(instance.key)
-                errors.append(
-                    ErrorDetail(error.code, error.message, instance.id, error.details)
-                )
+                errors.append(ErrorDetail(error.code, error.message, instance.id, error.details))
             else:
                 outcome.output_resources.append({"id": instance.id})
         if errors:
@@ -286,7 +294,9 @@ class Runner:
 def _error_doc(error: AcrlinkError) -> dict[str, Any]:
     doc: dict[str, Any] = {"code": error.code, "message": error.message}
     if error.details:
-        doc["details"] = [{"code": d.code, "message": d.message, **({"target": d.target} if d.target else {})} for d in error.details]
+        doc["details"] = [
+            {"code": d.code, "message": d.message, **({"target": d.target} if d.target else {})} for d in error.details
+        ]
     return doc
 
 
@@ -339,12 +349,16 @@ def evaluate_body(value: Any, evaluation: Evaluation, instance: Instance | None 
         if key == "copy" and isinstance(item, list):
             for loop in item:
                 if not isinstance(loop, Mapping) or not isinstance(loop.get("name"), str):
-                    raise BadRequest("InvalidTemplate", "A property copy loop needs a 'name', a 'count' and an 'input'.")
+                    raise BadRequest(
+                        "InvalidTemplate", "A property copy loop needs a 'name', a 'count' and an 'input'."
+                    )
                 name = loop["name"]
                 from acrlink.services.deployment_scope import copy_count
 
                 count = copy_count(evaluator.evaluate(loop.get("count"), evaluation), f"property copy '{name}'")
-                result[name] = [evaluate_body(loop.get("input"), evaluation.with_index(name, i), instance) for i in range(count)]
+                result[name] = [
+                    evaluate_body(loop.get("input"), evaluation.with_index(name, i), instance) for i in range(count)
+                ]
             continue
         evaluated = evaluate_body(item, evaluation, instance)
         if evaluated is not None:
@@ -370,7 +384,8 @@ def outputs(frame: Frame) -> dict[str, Any]:
             if isinstance(copy, Mapping):
                 count = copy_count(evaluator.evaluate(copy.get("count"), evaluation), f"output copy '{name}'")
                 value: Any = [
-                    evaluator.evaluate(copy.get("input"), evaluation.with_index(name, i, current=True)) for i in range(count)
+                    evaluator.evaluate(copy.get("input"), evaluation.with_index(name, i, current=True))
+                    for i in range(count)
                 ]
             else:
                 value = evaluator.evaluate(decl.get("value"), evaluation)

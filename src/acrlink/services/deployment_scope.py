@@ -120,7 +120,9 @@ class Frame:
             decl = self.template.parameters[declared]
             if "defaultValue" not in decl:
                 raise _missing_parameter(self.template, declared)
-            value = self._guarded(f"parameter:{key}", lambda: evaluator.evaluate(decl["defaultValue"], self.evaluation(PARAMETER_DEFAULT)))
+            value = self._guarded(
+                f"parameter:{key}", lambda: evaluator.evaluate(decl["defaultValue"], self.evaluation(PARAMETER_DEFAULT))
+            )
         self._parameters[key] = value
         return value
 
@@ -160,7 +162,8 @@ class Frame:
         if key in self._evaluating:
             kind, name = key.split(":", 1)
             raise BadRequest(
-                "InvalidTemplate", f"The template {kind} '{name}' is not valid: it refers to itself (a circular reference)."
+                "InvalidTemplate",
+                f"The template {kind} '{name}' is not valid: it refers to itself (a circular reference).",
             )
         self._evaluating.add(key)
         try:

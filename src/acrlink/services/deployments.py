@@ -65,7 +65,9 @@ def check_name(name: str) -> None:
 
 
 def _content_error(message: str) -> BadRequest:
-    return BadRequest("InvalidRequestContent", f"The request content was invalid and could not be deserialized: '{message}'.")
+    return BadRequest(
+        "InvalidRequestContent", f"The request content was invalid and could not be deserialized: '{message}'."
+    )
 
 
 def parse_request(body: Any, positions: Positions | None, scope: str, what_if: bool = False) -> DeploymentRequest:
@@ -94,12 +96,16 @@ def parse_request(body: Any, positions: Positions | None, scope: str, what_if: b
             f"Unable to download deployment content from '{uri}': acrlink deploys only templates sent inline.",
         )
     if properties.get("parametersLink") is not None:
-        raise BadRequest("InvalidContentLink", "Unable to download deployment parameters: acrlink takes inline parameters only.")
+        raise BadRequest(
+            "InvalidContentLink", "Unable to download deployment parameters: acrlink takes inline parameters only."
+        )
     template = properties.get("template")
     if template is None:
         raise BadRequest("InvalidRequestContent", "The request content must contain 'template' or 'templateLink'.")
     if not isinstance(template, Mapping):
-        raise BadRequest("InvalidTemplate", "Deployment template validation failed: 'The template must be a JSON object.'.")
+        raise BadRequest(
+            "InvalidTemplate", "Deployment template validation failed: 'The template must be a JSON object.'."
+        )
     supplied = properties.get("parameters") or {}
     if not isinstance(supplied, Mapping):
         raise _content_error("The 'parameters' property must be an object. Path 'properties.parameters'.")
@@ -111,7 +117,9 @@ def parse_request(body: Any, positions: Positions | None, scope: str, what_if: b
                 f"The parameter '{name}' is a Key Vault reference; acrlink has no Key Vault to resolve it from.",
             )
         if not isinstance(given, Mapping) or "value" not in given:
-            raise _content_error(f"The parameter '{name}' must be an object with a 'value'. Path 'properties.parameters.{name}'.")
+            raise _content_error(
+                f"The parameter '{name}' must be an object with a 'value'. Path 'properties.parameters.{name}'."
+            )
         parameters[name] = given["value"]
     location = body.get("location")
     if scope == SUBSCRIPTION_SCOPE and not location:
@@ -128,8 +136,12 @@ def parse_request(body: Any, positions: Positions | None, scope: str, what_if: b
         parameters=parameters,
         location=str(location) if location else None,
         tags=dict(tags) if isinstance(tags, Mapping) else None,
-        on_error=dict(properties["onErrorDeployment"]) if isinstance(properties.get("onErrorDeployment"), Mapping) else None,
-        validation_level=properties.get("validationLevel") if isinstance(properties.get("validationLevel"), str) else None,
+        on_error=dict(properties["onErrorDeployment"])
+        if isinstance(properties.get("onErrorDeployment"), Mapping)
+        else None,
+        validation_level=properties.get("validationLevel")
+        if isinstance(properties.get("validationLevel"), str)
+        else None,
         result_format=str(result_format),
     )
 
@@ -255,7 +267,9 @@ class History:
             tx.delete(record.key)
 
     def in_scope(self, tx: Transaction, target: Target) -> list[dict[str, Any]]:
-        records = tx.query(type=DEPLOYMENT_TYPE, subscription=target.subscription, resource_group=target.resource_group or "")
+        records = tx.query(
+            type=DEPLOYMENT_TYPE, subscription=target.subscription, resource_group=target.resource_group or ""
+        )
         prefix = f"{target.id}/providers/".lower()
         return [r.body for r in records if r.key.startswith(prefix)]
 

@@ -98,7 +98,9 @@ class Declared:
         return self.symbol or str(self.body.get("name", ""))
 
     def refuse(self, reason: str) -> BadRequest:
-        return invalid(f"The template resource '{self.label}'{place(self.at)} is not valid: {reason}", self.at, self.path)
+        return invalid(
+            f"The template resource '{self.label}'{place(self.at)} is not valid: {reason}", self.at, self.path
+        )
 
 
 @dataclass(frozen=True)
@@ -173,12 +175,13 @@ def load(doc: Any, positions: Positions | None, expected_scope: str) -> Template
         raise invalid("User-defined functions are not supported by acrlink.", root_at, "functions")
     for name, decl in template.parameters.items():
         if not isinstance(decl, Mapping):
-            raise invalid(f"The template parameter '{name}' must be an object.", positions.of(doc), f"parameters.{name}")
+            raise invalid(
+                f"The template parameter '{name}' must be an object.", positions.of(doc), f"parameters.{name}"
+            )
     resources = _declarations(members.get("resources"), template)
     if len(resources) > MAX_RESOURCES:
         raise invalid(
-            f"The number of template resources limit exceeded. Limit: '{MAX_RESOURCES}' and actual: "
-            f"'{len(resources)}'."
+            f"The number of template resources limit exceeded. Limit: '{MAX_RESOURCES}' and actual: '{len(resources)}'."
         )
     return replace(template, resources=tuple(resources))
 
