@@ -467,3 +467,14 @@ def test_memory_stores_are_independent(store_factory: OpenStore) -> None:
     _put(store_factory(), _record("/a"))
     with store_factory().transaction() as tx:
         assert tx.get("/a") is None
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"type": NS_TYPE}, {"type": CHILD_TYPE.upper()}, {"subscription": "sub1"}, {"resource_group": "rgA"},
+     {"parent": ""}, {"parent": f"{GROUP_A}/reg1"}, {"type": CHILD_TYPE, "resource_group": "rgB"},
+     {"type": "Microsoft.Network/privateEndpoints"}],
+)  # fmt: skip
+def test_count_is_the_number_of_records_query_lists(populated: Store, filters: dict[str, str]) -> None:
+    with populated.transaction() as tx:
+        assert tx.count(**filters) == len(tx.query(**filters))

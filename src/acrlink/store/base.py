@@ -43,6 +43,16 @@ class Transaction(Protocol):
     ) -> list[Record]:
         """Records matching every given column (compared lower case), in insertion order."""
 
+    def count(
+        self,
+        *,
+        type: str | None = None,
+        subscription: str | None = None,
+        resource_group: str | None = None,
+        parent: str | None = None,
+    ) -> int:
+        """How many records ``query`` with the same arguments would return (without reading them)."""
+
     def kv_get(self, key: str) -> Any | None: ...
 
     def kv_put(self, key: str, value: Any) -> None: ...

@@ -52,9 +52,31 @@ kv = Table(
 )
 
 
+_COLUMNS = "key, type, subscription, resource_group, parent, body"
+_FILTERS = ("type", "subscription", "resource_group", "parent")
+_UPSERT = (
+    f"INSERT INTO resources ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+    "type = excluded.type, subscription = excluded.subscription, resource_group = excluded.resource_group, "
+    "parent = excluded.parent, body = excluded.body"
+)
+
+
+def _where(values: tuple[str | None, ...]) -> tuple[str, list[str]]:
+    """The WHERE clause (and its parameters) matching the given type, subscription, group and parent."""
+    clauses = [f"{column} = ?" for column, value in zip(_FILTERS, values, strict=True) if value is not None]
+    params = [value.lower() for value in values if value is not None]
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
 class SqliteTransaction:
+    """Resource records through the driver's own cursor with plain SQL (the hot path of every ARM request:
+    building SQLAlchemy statements costs more than running them); the rest through SQLAlchemy Core."""
+
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        self._raw = raw
 
     @property
     def connection(self) -> Connection:
@@ -63,28 +85,24 @@ class SqliteTransaction:
         return self._conn
 
     def get(self, key: str) -> Record | None:
-        row = self._conn.execute(select(resources).where(resources.c.key == key.lower())).first()
+        row = self._raw.execute(f"SELECT {_COLUMNS} FROM resources WHERE key = ?", (key.lower(),)).fetchone()
         return _record(row) if row else None
 
     def put(self, record: Record) -> None:
-        values = {
-            "key": record.key.lower(),
-            "type": record.type.lower(),
-            "subscription": record.subscription.lower(),
-            "resource_group": record.resource_group.lower(),
-            "parent": record.parent.lower(),
-            "body": json.dumps(record.body, separators=(",", ":")),
-        }
-        statement = insert(resources).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=[resources.c.key],
-            set_={k: statement.excluded[k] for k in values if k != "key"},
+        self._raw.execute(
+            _UPSERT,
+            (
+                record.key.lower(),
+                record.type.lower(),
+                record.subscription.lower(),
+                record.resource_group.lower(),
+                record.parent.lower(),
+                json.dumps(record.body, separators=(",", ":")),
+            ),
         )
-        self._conn.execute(statement)
 
     def delete(self, key: str) -> bool:
-        result = self._conn.execute(resources.delete().where(resources.c.key == key.lower()))
-        return bool(result.rowcount)
+        return bool(self._raw.execute("DELETE FROM resources WHERE key = ?", (key.lower(),)).rowcount)
 
     def query(
         self,
@@ -94,16 +112,20 @@ class SqliteTransaction:
         resource_group: str | None = None,
         parent: str | None = None,
     ) -> list[Record]:
-        statement = select(resources).order_by(resources.c.seq)
-        for column, value in (
-            (resources.c.type, type),
-            (resources.c.subscription, subscription),
-            (resources.c.resource_group, resource_group),
-            (resources.c.parent, parent),
-        ):
-            if value is not None:
-                statement = statement.where(column == value.lower())
-        return [_record(row) for row in self._conn.execute(statement)]
+        where, params = _where((type, subscription, resource_group, parent))
+        rows = self._raw.execute(f"SELECT {_COLUMNS} FROM resources{where} ORDER BY seq", params).fetchall()
+        return [_record(row) for row in rows]
+
+    def count(
+        self,
+        *,
+        type: str | None = None,
+        subscription: str | None = None,
+        resource_group: str | None = None,
+        parent: str | None = None,
+    ) -> int:
+        where, params = _where((type, subscription, resource_group, parent))
+        return int(self._raw.execute(f"SELECT count(*) FROM resources{where}", params).fetchone()[0])
 
     def kv_get(self, key: str) -> Any | None:
         row = self._conn.execute(select(kv.c.value).where(kv.c.key == key)).first()
@@ -124,14 +146,9 @@ class SqliteTransaction:
 
 
 def _record(row: Any) -> Record:
-    return Record(
-        key=row.key,
-        type=row.type,
-        subscription=row.subscription,
-        resource_group=row.resource_group,
-        parent=row.parent,
-        body=json.loads(row.body),
-    )
+    """A row of ``_COLUMNS``, in that order."""
+    key, type_, subscription, resource_group, parent, body = row
+    return Record(key, type_, subscription, resource_group, parent, json.loads(body))
 
 
 class SqliteStore:

@@ -137,7 +137,8 @@ def _zone(ctx: Context, ref: ResourceRef) -> tuple[ResourceRef, Doc]:
 
 
 def count(ctx: Context, zone_ref: ResourceRef) -> int:
-    return sum(len(ctx.children(zone_ref, t)) for t in RECORD_TYPES)
+    """The zone's record sets (``numberOfRecordSets``, and what its limit counts), counted in the store."""
+    return sum(ctx.tx.count(type=f"{zone_ref.type}/{t}", parent=zone_ref.key) for t in RECORD_TYPES)
 
 
 def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> Doc:
