@@ -26,7 +26,6 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.dialects.sqlite import insert
 
 from acrlink.store.base import Record
 
@@ -128,13 +127,14 @@ class SqliteTransaction:
         return int(self._raw.execute(f"SELECT count(*) FROM resources{where}", params).fetchone()[0])
 
     def kv_get(self, key: str) -> Any | None:
-        row = self._conn.execute(select(kv.c.value).where(kv.c.key == key)).first()
+        row = self._raw.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
         return json.loads(row[0]) if row else None
 
     def kv_put(self, key: str, value: Any) -> None:
-        statement = insert(kv).values(key=key, value=json.dumps(value, separators=(",", ":")))
-        statement = statement.on_conflict_do_update(index_elements=[kv.c.key], set_={"value": statement.excluded.value})
-        self._conn.execute(statement)
+        self._raw.execute(
+            "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value, separators=(",", ":"))),
+        )
 
     def kv_delete(self, key: str) -> bool:
         return bool(self._conn.execute(kv.delete().where(kv.c.key == key)).rowcount)
