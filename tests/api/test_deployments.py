@@ -384,3 +384,15 @@ def test_a_deployment_running_when_acrlink_stopped_ends_failed(tmp_path: Path) -
         assert doc["properties"]["error"]["code"] == "DeploymentInterrupted"
     finally:
         again.store.close()
+
+
+def test_the_deployments_correlation_id_is_its_requests(arm: Arm) -> None:
+    answer = deploy(arm, "traced", template([]))
+    assert answer.json()["properties"]["correlationId"] == answer.headers["x-ms-correlation-request-id"]
+    sent = arm.request(
+        "PUT",
+        f"{DEPLOYMENTS}/traced2",
+        {"properties": {"mode": "Incremental", "template": template([])}},
+        headers={"x-ms-correlation-request-id": "0d6a8d8e-0000-4000-8000-00000000c0de"},
+    )
+    assert sent.json()["properties"]["correlationId"] == "0d6a8d8e-0000-4000-8000-00000000c0de"

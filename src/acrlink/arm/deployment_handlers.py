@@ -53,7 +53,8 @@ def _base(request: Request) -> str:
 
 
 def _correlation(request: Request) -> str:
-    return request.headers.get("x-ms-correlation-request-id") or str(uuid.uuid4())
+    """The request's correlation id, as its answer's ``x-ms-correlation-request-id`` carries it."""
+    return str(getattr(request.state, "correlation_id", "") or uuid.uuid4())
 
 
 def _positions(request: Request) -> Any:

@@ -74,6 +74,8 @@ class TracingHeaders:
             await self.app(scope, receive, send)
             return
         extra = tracing_headers(scope)
+        correlation = dict(extra)[b"x-ms-correlation-request-id"].decode()
+        scope.setdefault("state", {})["correlation_id"] = correlation  # what a deployment records as its own
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
