@@ -50,6 +50,44 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
+def one_round(n: int, request: records.DeploymentRequest, reverse: bool) -> dict[str, float]:
+    """One fresh application; each step timed once (plan and direct in the given order)."""
+    application, subscription = fresh()
+    assert application.arm.deployments is not None
+    engine = application.arm.deployments.engine
+    target = Target(subscription, "rg")
+    arm = application.arm
+    arm.call("PUT", f"/subscriptions/{subscription}/resourcegroups/direct", "2025-04-01",
+             {"location": "chinanorth2"}, PRINCIPAL)  # fmt: skip
+
+    def plan() -> None:
+        prepared = engine.prepare(arm, PRINCIPAL, target, "p", request)
+        for instance in prepared.plan.instances:
+            resource_body(instance)
+
+    def direct() -> None:
+        for method, path, sent in direct_requests(n, subscription, "direct"):
+            bare, _, version = path.partition("?api-version=")
+            assert arm.call(method, bare, version, sent, PRINCIPAL).status < 300
+
+    def create() -> None:
+        _, _, job = engine.create(arm, PRINCIPAL, target, "c", request, "bench")
+        job()
+
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("p", plan),
+        ("d", direct),
+        ("c", create),
+        ("v", lambda: engine.validate(PRINCIPAL, target, "v", request, "bench")),
+        ("w", lambda: engine.what_if(arm, PRINCIPAL, target, "w", request)),
+    ]
+    if reverse:
+        steps[:2] = reversed(steps[:2])
+    seconds = {key: timed(step) for key, step in steps}
+    application.store.close()
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
@@ -60,41 +98,10 @@ def main() -> None:
     request = records.parse_request(body, None, "resourceGroup")
     figures: dict[str, list[float]] = {k: [] for k in "pdcvw"}
     for index in range(args.runs + 1):
-        application, subscription = fresh()
-        engine = application.arm.deployments.engine  # type: ignore[union-attr]
-        target = Target(subscription, "rg")
-        arm = application.arm
-
-        def plan() -> None:
-            prepared = engine.prepare(arm, PRINCIPAL, target, "p", request)
-            for instance in prepared.plan.instances:
-                resource_body(instance)
-
-        def direct() -> None:
-            for method, path, sent in direct_requests(n, subscription, "direct"):
-                bare, _, version = path.partition("?api-version=")
-                assert arm.call(method, bare, version, sent, PRINCIPAL).status < 300
-
-        def create() -> None:
-            doc, _, job = engine.create(arm, PRINCIPAL, target, "c", request, "bench")
-            job()
-
-        arm.call("PUT", f"/subscriptions/{subscription}/resourcegroups/direct", "2025-04-01",
-                 {"location": "chinanorth2"}, PRINCIPAL)  # fmt: skip
-        steps = [
-            ("p", plan),
-            ("d", direct),
-            ("c", create),
-            ("v", lambda: engine.validate(PRINCIPAL, target, "v", request, "bench")),
-            ("w", lambda: engine.what_if(arm, PRINCIPAL, target, "w", request)),
-        ]
-        if index % 2:
-            steps[:2] = reversed(steps[:2])
-        for key, step in steps:
-            seconds = timed(step)
-            if index:  # the first round warms caches and is not counted
-                figures[key].append(seconds)
-        application.store.close()
+        seconds = one_round(n, request, reverse=bool(index % 2))
+        if index:  # the first round warms caches and is not counted
+            for key, value in seconds.items():
+                figures[key].append(value)
     labels = {
         "p": "plan + evaluate every body",
         "d": "direct PUTs through the handlers",
