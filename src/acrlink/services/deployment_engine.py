@@ -24,6 +24,7 @@ from acrlink.clock import now as clock_now
 from acrlink.domain import reachability, whatif
 from acrlink.domain.cloud import CloudProfile
 from acrlink.domain.netgraph import Graph
+from acrlink.domain.templates import hashing
 from acrlink.domain.templates import template as templates
 from acrlink.errors import AcrlinkError, BadRequest, Conflict, ErrorDetail
 from acrlink.resources import api_versions
@@ -108,8 +109,7 @@ class Engine:
         return Prepared(target, name, request, frame, plan, values)
 
     def _deployment_function(self, target: Target, name: str, request: DeploymentRequest) -> dict[str, Any]:
-        from acrlink.domain.templates import hashing
-
+        """``deployment()``: the deployment's name and what it was sent."""
         doc: dict[str, Any] = {
             "name": name,
             "properties": {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,11 +20,11 @@ from typing import Any, Protocol
 from acrlink import unconfirmed
 from acrlink.arm.auth import Principal
 from acrlink.clock import iso
-from acrlink.domain.templates import evaluator
+from acrlink.domain.templates import evaluator, types
 from acrlink.errors import AcrlinkError, BadRequest, ErrorDetail
 from acrlink.resources import api_versions
 from acrlink.services.deployment_plan import NESTED, RESOURCE, Instance, Plan
-from acrlink.services.deployment_scope import BODY, OUTPUTS, Evaluation, Frame
+from acrlink.services.deployment_scope import BODY, OUTPUTS, Evaluation, Frame, copy_count
 
 TEMPLATE_ONLY = frozenset(
     {
@@ -276,19 +277,14 @@ class Runner:
                     "provisioningState": "Succeeded" if ok else "Failed",
                     "timestamp": iso(moment),
                     "duration": duration(time.perf_counter() - started),
-                    "trackingId": self._new_id_guid(),
-                    "serviceRequestId": self._new_id_guid(),
+                    "trackingId": str(uuid.uuid4()),
+                    "serviceRequestId": str(uuid.uuid4()),
                     "statusCode": status_name(status),
                     "statusMessage": message if unconfirmed.OPERATION_STATUS_MESSAGE_IS_BODY or not ok else None,
                     "targetResource": target,
                 },
             }
         )
-
-    def _new_id_guid(self) -> str:
-        import uuid
-
-        return str(uuid.uuid4())
 
 
 def _error_doc(error: AcrlinkError) -> dict[str, Any]:
@@ -353,8 +349,6 @@ def evaluate_body(value: Any, evaluation: Evaluation, instance: Instance | None 
                         "InvalidTemplate", "A property copy loop needs a 'name', a 'count' and an 'input'."
                     )
                 name = loop["name"]
-                from acrlink.services.deployment_scope import copy_count
-
                 count = copy_count(evaluator.evaluate(loop.get("count"), evaluation), f"property copy '{name}'")
                 result[name] = [
                     evaluate_body(loop.get("input"), evaluation.with_index(name, i), instance) for i in range(count)
@@ -368,9 +362,6 @@ def evaluate_body(value: Any, evaluation: Evaluation, instance: Instance | None 
 
 def outputs(frame: Frame) -> dict[str, Any]:
     """The template's outputs, evaluated once every resource is deployed; secure outputs carry no value."""
-    from acrlink.domain.templates import types
-    from acrlink.services.deployment_scope import copy_count
-
     evaluation = frame.evaluation(OUTPUTS)
     shown: dict[str, Any] = {}
     for name, decl in frame.template.outputs.items():

@@ -17,10 +17,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from acrlink.domain.cloud import CloudProfile
-from acrlink.domain.templates import evaluator
+from acrlink.domain.templates import evaluator, types
 from acrlink.domain.templates.environment import environment_doc
 from acrlink.domain.templates.template import Template, invalid
-from acrlink.errors import AcrlinkError, BadRequest
+from acrlink.errors import BadRequest
 
 PARAMETER_DEFAULT = "parameter"
 """Evaluating a parameter's ``defaultValue``: the only place ``utcNow``/``newGuid`` are allowed."""
@@ -173,8 +173,6 @@ class Frame:
 
     def bind_all(self) -> dict[str, Any]:
         """Every declared parameter's value (given or default), checked against its type."""
-        from acrlink.domain.templates import types
-
         values: dict[str, Any] = {}
         for name, decl in self.template.parameters.items():
             value = self.parameter(name)
@@ -404,9 +402,3 @@ def full_reference(doc: Mapping[str, Any], resource_id: str, api_version: str, i
     if group is not None:
         envelope["resourceGroupName"] = group
     return envelope
-
-
-class RemoteError(AcrlinkError):
-    """A resource provider's refusal, carried with the HTTP status ARM got from it."""
-
-    status: int = 400

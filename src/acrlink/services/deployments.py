@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,7 +21,6 @@ from typing import Any
 from acrlink import unconfirmed
 from acrlink.clock import iso
 from acrlink.clock import now as clock_now
-from acrlink.domain.cloud import CloudProfile
 from acrlink.domain.templates import hashing, types
 from acrlink.domain.templates.template import GROUP_SCOPE, SUBSCRIPTION_SCOPE, Positions
 from acrlink.errors import AcrlinkError, BadRequest, Conflict, NotFound
@@ -318,10 +317,6 @@ class History:
                     ended += 1
         return ended
 
-    def iterate_scopes(self, tx: Transaction) -> Iterator[dict[str, Any]]:
-        for record in tx.query(type=DEPLOYMENT_TYPE):
-            yield record.body
-
 
 def public(doc: Mapping[str, Any]) -> dict[str, Any]:
     """A stored deployment as ARM answers it."""
@@ -389,6 +384,3 @@ def _detail(detail: Any) -> dict[str, Any]:
     if getattr(detail, "details", None):
         doc["details"] = [_detail(d) for d in detail.details]
     return doc
-
-
-CloudArg = CloudProfile
