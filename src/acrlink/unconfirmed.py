@@ -263,3 +263,6 @@ SUBSTRING_RANGE = (
     "The index and length parameters must refer to a location within the string. The index parameter: "
     "'{index}', the length parameter: '{length}', the length of the string parameter: '{size}'."
 )
+
+# A deployment name outside 1-64 of letters, digits, '-', '_', '.', '(' and ')' (az checks it first).
+INVALID_DEPLOYMENT_NAME_CODE = "InvalidDeploymentName"

@@ -396,3 +396,11 @@ def test_the_deployments_correlation_id_is_its_requests(arm: Arm) -> None:
         headers={"x-ms-correlation-request-id": "0d6a8d8e-0000-4000-8000-00000000c0de"},
     )
     assert sent.json()["properties"]["correlationId"] == "0d6a8d8e-0000-4000-8000-00000000c0de"
+
+
+def test_a_deployment_name_outside_arms_pattern_is_refused(arm: Arm) -> None:
+    answer = deploy(arm, "has%20space", template([]))
+    assert answer.status_code == 400
+    assert error_code(answer) == "InvalidDeploymentName"
+    assert deploy(arm, "x" * 65, template([])).status_code == 400
+    assert deploy(arm, "ok-name_(1).v2", template([])).status_code == 201

@@ -202,13 +202,13 @@ def build(frame: Frame) -> Plan:
 def _expand(declared: Declared, frame: Frame, parent_instances: list[Instance] | None) -> list[Instance]:
     base = frame.evaluation(PLAN)
     copy = declared.body.get("copy")
-    contexts: list[tuple[Evaluation, Instance | None, str | None, int | None]] = []
+    contexts: list[tuple[Evaluation, Instance | None, str | None, int | None]]
     if parent_instances is not None:
         contexts = [(p.evaluation, p, p.loop, p.index) for p in parent_instances]
     elif isinstance(copy, Mapping):
-        loop = str(copy["name"])
+        name = str(copy["name"])
         count = copy_count(_evaluate(declared, base, copy.get("count")), f"template resource '{declared.label}'")
-        contexts = [(base.with_index(loop, i, current=True), None, loop, i) for i in range(count)]
+        contexts = [(base.with_index(name, i, current=True), None, name, i) for i in range(count)]
     else:
         contexts = [(base, None, None, None)]
     made: list[Instance] = []

@@ -191,18 +191,17 @@ class Runner:
             outcome.error = AcrlinkError("DeploymentFailed", DEPLOYMENT_FAILED, details=errors)
             return outcome
         if mode == "Complete" and keep is not None:
-            error = self._complete(plan, keep)
-            if error is not None:
-                outcome.error = error
+            outcome.error = self._complete(plan, keep)
+            if outcome.error is not None:
                 return outcome
         try:
             outcome.outputs = outputs(plan.frame)
-        except AcrlinkError as error:
+        except AcrlinkError as refused:
             outcome.error = AcrlinkError(
                 "DeploymentOutputEvaluationFailed",
                 "Unable to evaluate template outputs. Please see error details and deployment operations. Please see "
                 "https://aka.ms/arm-common-errors for usage details.",
-                details=[ErrorDetail(error.code, error.message)],
+                details=[ErrorDetail(refused.code, refused.message)],
             )
         return outcome
 
@@ -223,9 +222,9 @@ class Runner:
             return nested_error
         answer = self._arm.call("PUT", instance.id, instance.api_version, body, self._principal)
         if answer.status >= 300:
-            error = failure(answer)
-            self._operation(instance, "Create", answer.status, {"error": _error_doc(error)}, moment, started)
-            return error
+            refused = failure(answer)
+            self._operation(instance, "Create", answer.status, {"error": _error_doc(refused)}, moment, started)
+            return refused
         self._operation(instance, "Create", answer.status, {"status": "OK"}, moment, started)
         return None
 

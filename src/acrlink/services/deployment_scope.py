@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 
 from acrlink.domain.cloud import CloudProfile
@@ -138,7 +139,7 @@ class Frame:
         if declared is None and isinstance(copies, list):
             for loop in copies:
                 if isinstance(loop, Mapping) and str(loop.get("name", "")).lower() == key:
-                    value = self._guarded(f"variable:{key}", lambda loop=loop: self._variable_copy(loop))
+                    value = self._guarded(f"variable:{key}", partial(self._variable_copy, loop))
                     self._variables[key] = value
                     return value
         if declared is None:

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from acrlink import unconfirmed
 from acrlink.clock import iso
@@ -37,11 +37,15 @@ _PRIVATE = "_acrlink"
 """The member of a stored deployment that only acrlink reads (the template, for export)."""
 
 
+Mode = Literal["Incremental", "Complete"]
+ResultFormat = Literal["FullResourcePayloads", "ResourceIdOnly"]
+
+
 @dataclass(frozen=True)
 class DeploymentRequest:
     """A deployment's PUT/validate/whatIf body, checked."""
 
-    mode: str
+    mode: Mode
     template: Mapping[str, Any]
     positions: Positions | None
     parameters: dict[str, Any]
@@ -50,7 +54,7 @@ class DeploymentRequest:
     tags: dict[str, str] | None = None
     on_error: dict[str, Any] | None = None
     validation_level: str | None = None
-    result_format: str = "FullResourcePayloads"
+    result_format: ResultFormat = "FullResourcePayloads"
 
 
 def check_name(name: str) -> None:
@@ -79,7 +83,8 @@ def parse_request(body: Any, positions: Positions | None, scope: str, what_if: b
     mode = properties.get("mode")
     if not isinstance(mode, str):
         raise _content_error("Required property 'mode' not found in JSON. Path 'properties'.")
-    canonical = {"incremental": "Incremental", "complete": "Complete"}.get(mode.lower())
+    modes: dict[str, Mode] = {"incremental": "Incremental", "complete": "Complete"}
+    canonical = modes.get(mode.lower())
     if canonical is None:
         raise _content_error(f"Error converting value \"{mode}\" to type 'DeploymentMode'. Path 'properties.mode'.")
     if canonical == "Complete" and scope == SUBSCRIPTION_SCOPE:
@@ -124,9 +129,10 @@ def parse_request(body: Any, positions: Positions | None, scope: str, what_if: b
     if scope == SUBSCRIPTION_SCOPE and not location:
         raise BadRequest("LocationRequired", "The location property is required for this definition.")
     settings = properties.get("whatIfSettings") or {}
-    result_format = settings.get("resultFormat", "FullResourcePayloads") if isinstance(settings, Mapping) else ""
-    if what_if and result_format not in ("FullResourcePayloads", "ResourceIdOnly"):
-        raise _content_error(f"Error converting value \"{result_format}\" to type 'WhatIfResultFormat'.")
+    asked = settings.get("resultFormat", "FullResourcePayloads") if isinstance(settings, Mapping) else ""
+    result_format: ResultFormat = "ResourceIdOnly" if asked == "ResourceIdOnly" else "FullResourcePayloads"
+    if what_if and asked not in ("FullResourcePayloads", "ResourceIdOnly"):
+        raise _content_error(f"Error converting value \"{asked}\" to type 'WhatIfResultFormat'.")
     tags = body.get("tags")
     return DeploymentRequest(
         mode=canonical,
@@ -141,7 +147,7 @@ def parse_request(body: Any, positions: Positions | None, scope: str, what_if: b
         validation_level=properties.get("validationLevel")
         if isinstance(properties.get("validationLevel"), str)
         else None,
-        result_format=str(result_format),
+        result_format=result_format,
     )
 
 
