@@ -276,6 +276,7 @@ class DnsFace:
         self._views_path = views_path
         self._listeners: dict[str, tuple[_Udp, asyncio.Server, int]] = {}
         self._pending = False
+        self._published: dict[str, int] | None = None
         changes.subscribe(lambda _version: self._schedule_reconcile())
 
     async def start(self, udp_sock: socket.socket, tcp_sock: socket.socket) -> None:
@@ -313,7 +314,9 @@ class DnsFace:
                 tcp.bind((self._host, udp.getsockname()[1]))
                 await self._listen(host.name, udp, tcp)
         ports = {name: port for name, (_, _, port) in self._listeners.items()}
-        write_file(self._views_path, json.dumps(ports, indent=2, sort_keys=True).encode())
+        if ports != self._published:  # every ARM write reconciles; most change no host
+            write_file(self._views_path, json.dumps(ports, indent=2, sort_keys=True).encode())
+            self._published = ports
 
     def close(self) -> None:
         for transport, server, _ in self._listeners.values():
