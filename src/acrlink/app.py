@@ -108,6 +108,7 @@ def arm_world(
         tenancy.tenant_doc,
         fork=fork if forkable else None,
         graph=graph if graph is not None else (lambda: holder[0].graph()),
+        delete_ranks=catalog.delete_ranks,
     )
     answers = Answers(service, settings.arm_async if forkable else False)
     face = ArmFace(service, tenancy, identity_for(tenancy), answers, settings.page_size, DeploymentFace(engine))

@@ -404,3 +404,48 @@ def test_a_deployment_name_outside_arms_pattern_is_refused(arm: Arm) -> None:
     assert error_code(answer) == "InvalidDeploymentName"
     assert deploy(arm, "x" * 65, template([])).status_code == 400
     assert deploy(arm, "ok-name_(1).v2", template([])).status_code == 201
+
+
+def test_a_serial_copy_loop_deploys_in_batches_each_after_the_last(arm: Arm) -> None:
+    loop = vnet(
+        "[concat('s', copyIndex())]",
+        "[concat('10.', copyIndex(), '.0.0/16')]",
+        copy={"name": "serial", "count": 5, "mode": "serial", "batchSize": 2},
+    )
+    doc = deploy(arm, "serial", template([loop])).json()
+    assert doc["properties"]["provisioningState"] == "Succeeded"
+    waits = {
+        d["resourceName"]: sorted(x["resourceName"] for x in d["dependsOn"]) for d in doc["properties"]["dependencies"]
+    }
+    assert waits == {"s2": ["s0", "s1"], "s3": ["s0", "s1"], "s4": ["s2", "s3"]}
+    bad = vnet("[concat('t', copyIndex())]", copy={"name": "t", "count": 2, "mode": "serial", "batchSize": 0})
+    assert error_code(deploy(arm, "bad", template([bad]))) == "InvalidTemplate"
+
+
+def test_complete_mode_deletes_dependents_before_what_they_use(arm: Arm) -> None:
+    """A private endpoint in a VNet's subnet goes before the VNet (else InUseSubnetCannotBeDeleted)."""
+    subnet_vnet = vnet("pevnet", properties={"addressSpace": {"addressPrefixes": ["10.5.0.0/16"]},
+                                             "subnets": [{"name": "s", "properties": {"addressPrefix": "10.5.0.0/24"}}]})  # fmt: skip
+    registry = {"type": "Microsoft.ContainerRegistry/registries", "apiVersion": "2025-11-01", "name": "completereg",
+                "location": "chinanorth2", "sku": {"name": "Premium"}}  # fmt: skip
+    endpoint = {
+        "type": "Microsoft.Network/privateEndpoints",
+        "apiVersion": NET,
+        "name": "pe",
+        "location": "chinanorth2",
+        "dependsOn": ["pevnet", "completereg"],
+        "properties": {
+            "subnet": {"id": "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'pevnet', 's')]"},
+            "privateLinkServiceConnections": [
+                {"name": "c", "properties": {"privateLinkServiceId": "[resourceId('Microsoft.ContainerRegistry/registries', 'completereg')]", "groupIds": ["registry"]}}
+            ],
+        },
+    }  # fmt: skip
+    first = deploy(arm, "pe1", template([subnet_vnet, registry, endpoint])).json()
+    assert first["properties"]["provisioningState"] == "Succeeded", first
+    again = deploy(arm, "pe2", template([subnet_vnet, registry, endpoint]), mode="Complete").json()
+    assert again["properties"]["provisioningState"] == "Succeeded", again  # the endpoint's NIC stays with it
+    gone = deploy(arm, "pe3", template([registry]), mode="Complete").json()
+    assert gone["properties"]["provisioningState"] == "Succeeded", gone
+    left = arm.request("GET", "/subscriptions/{sub}/resourceGroups/rg/resources").json()["value"]
+    assert [r["name"] for r in left] == ["completereg"]

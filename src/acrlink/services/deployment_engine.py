@@ -76,7 +76,9 @@ class Engine:
         fork: Callable[[], Fork] | None = None,
         graph: Callable[[], Graph] | None = None,
         clock: Callable[[], datetime] = clock_now,
+        delete_ranks: Mapping[str, int] | None = None,
     ) -> None:
+        self._delete_ranks = delete_ranks or {}
         self.history = history
         self.cloud = cloud
         self._tenant = tenant
@@ -177,6 +179,7 @@ class Engine:
                 flag.is_set,
                 lambda instance, body, frame: self._nested(arm, principal, instance, body, frame, flag, depth + 1),
                 records.operation_id,
+                lambda rtype: self._delete_ranks.get(rtype.lower(), 50),
             )
             self.applied.instances.extend(prepared.plan.instances)
             if prepared.target.resource_group is not None:

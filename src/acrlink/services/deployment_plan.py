@@ -20,6 +20,7 @@ from acrlink.services.deployment_scope import PLAN, Evaluation, Frame, Target, c
 
 DEPLOYMENTS_TYPE = "Microsoft.Resources/deployments"
 GROUPS_TYPE = "Microsoft.Resources/resourceGroups"
+MAX_BATCH = 800
 RESOURCE = "resource"
 NESTED = "deployment"
 EXISTING = "existing"
@@ -182,6 +183,7 @@ def build(frame: Frame) -> Plan:
     frame.resolve = plan.resolve
     frame.resolve_loop = plan.resolve_loop
     parents: dict[int, list[Instance]] = {}
+    serial: list[tuple[Declared, list[Instance]]] = []
     for declared in template.resources:
         made = _expand(declared, frame, parents.get(declared.parent.index) if declared.parent else None)
         parents[declared.index] = made
@@ -190,13 +192,37 @@ def build(frame: Frame) -> Plan:
                 raise declared.refuse(f"The resource '{instance.id}' is defined multiple times in a template.")
             plan.instances.append(instance)
             plan.by_key[instance.key] = instance
-        loop = declared.symbol or (declared.body.get("copy") or {}).get("name")
-        if declared.body.get("copy") is not None and isinstance(loop, str):
-            plan.loops.setdefault(loop.lower(), []).extend(i.key for i in made)
+        copy = declared.body.get("copy")
+        if isinstance(copy, Mapping):
+            for loop in {declared.symbol, copy.get("name")}:
+                if isinstance(loop, str):
+                    plan.loops.setdefault(loop.lower(), []).extend(i.key for i in made)
+            serial.append((declared, made))
     for instance in plan.instances:
         _dependencies(plan, instance)
+    for declared, made in serial:
+        _serialise(declared, made)
     plan.ordered()
     return plan
+
+
+def _serialise(declared: Declared, made: list[Instance]) -> None:
+    """A ``serial`` copy loop deploys in batches of ``batchSize`` (default 1), each after the one before."""
+    copy = declared.body["copy"]
+    mode = _evaluate(declared, made[0].evaluation, copy.get("mode", "parallel")) if made else "parallel"
+    if not isinstance(mode, str) or mode.lower() not in ("serial", "parallel"):
+        raise declared.refuse(f"The copy mode '{mode}' is not valid. It must be 'serial' or 'parallel'.")
+    if mode.lower() != "serial":
+        return
+    size = _evaluate(declared, made[0].evaluation, copy.get("batchSize", 1))
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_BATCH:
+        raise declared.refuse(
+            f"The copy batch size '{size}' is not valid. It must be an integer from 1 to {MAX_BATCH}."
+        )
+    for index, instance in enumerate(made):
+        if index >= size:
+            start = (index // size - 1) * size
+            instance.depends.update(i.key for i in made[start : start + size])
 
 
 def _expand(declared: Declared, frame: Frame, parent_instances: list[Instance] | None) -> list[Instance]:

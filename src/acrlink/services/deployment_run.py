@@ -159,7 +159,11 @@ class Runner:
         cancelled: Callable[[], bool],
         nested: NestedRun,
         new_id: Callable[[], str],
+        delete_rank: Callable[[str], int] = lambda _type: 50,
     ) -> None:
+        """``delete_rank``: a resource type's place in deletion order (lower first: dependents before what
+        they use), for Complete mode."""
+        self._delete_rank = delete_rank
         self._arm = arm
         self._principal = principal
         self._clock = clock
@@ -237,6 +241,7 @@ class Runner:
             return failure(answer)
         declared = {i.key for i in plan.instances if i.condition and i.kind == RESOURCE}
         doomed = [r for r in answer.body.get("value", []) if r["id"].lower() not in declared and not keep(r["id"])]
+        doomed.sort(key=lambda r: self._delete_rank(str(r["type"])))
         errors: list[ErrorDetail] = []
         for resource in doomed:
             started = time.perf_counter()
