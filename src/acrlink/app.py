@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import socket
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ from acrlink.arm.identity import Identity
 from acrlink.arm.lro import Answers
 from acrlink.atomic import write_file
 from acrlink.changes import ChangeFeed
+from acrlink.cli.azure import CLIENT_SECRET
+from acrlink.cli.azure import client_id as default_client_id
 from acrlink.dns.server import Answers as DnsAnswers
 from acrlink.dns.server import DnsFace
 from acrlink.domain.netgraph import Graph
@@ -29,6 +32,11 @@ from acrlink.httpserver import HttpsServer, raise_descriptor_limit
 from acrlink.netsim.proxy import ConnectProxy
 from acrlink.netsim.proxyproto import Origin
 from acrlink.netsim.routing import Firewall, firewall, proxy_policy
+from acrlink.portal.app import PortalFace
+from acrlink.portal.app import World as PortalWorld
+from acrlink.portal.armclient import ArmClient
+from acrlink.portal.armclient import Principal as PortalPrincipal
+from acrlink.portal.routes import portal_routes
 from acrlink.registry import samples
 from acrlink.registry.app import RegistryApp
 from acrlink.registry.handlers.base import Face
@@ -249,6 +257,24 @@ def registry_face_servers(application: Application, tls: TlsFiles) -> RegistryFa
     return RegistryFaceServers(public, internal, internal_sock, proxy)
 
 
+def build_portal(application: Application, arm_url: str, registry_url: str, tls: TlsFiles) -> PortalFace:
+    """The portal, a client of the ARM face at ``arm_url``, signed in as the default principal."""
+    world = application.tenancy.world
+    settings = application.settings
+    principal = PortalPrincipal(world.tenant_id, default_client_id(world.tenant_id), CLIENT_SECRET)
+    ca = ssl.create_default_context(cafile=str(tls.ca))
+    arm = ArmClient(arm_url, principal, settings.cloud.arm_audience, ca)
+    portal_world = PortalWorld(
+        subscriptions=tuple(world.subscriptions),
+        default_subscription=world.default_subscription,
+        tenant_id=world.tenant_id,
+        regions=dict(settings.cloud.regions),
+        acr_suffix=settings.cloud.acr_suffix,
+        registry_url=registry_url,
+    )
+    return PortalFace(arm, portal_world, portal_routes())
+
+
 async def serve(settings: Settings) -> None:
     """Run every face until SIGINT/SIGTERM; ``endpoints.json`` exists while the process is ready.
     ``datadir.AlreadyRunning`` when another live process holds the data directory."""
@@ -267,6 +293,7 @@ async def _serve_locked(settings: Settings) -> None:
     arm_sock = _tcp_socket(host, ports.arm)
     registry_sock = _tcp_socket(host, ports.registry)
     proxy_sock = _tcp_socket(host, ports.proxy)
+    portal_sock = _tcp_socket(host, ports.portal)
     dns_udp = _udp_socket(host, ports.dns)
     dns_tcp = _tcp_socket(host, dns_udp.getsockname()[1])
     raise_descriptor_limit()
@@ -277,8 +304,12 @@ async def _serve_locked(settings: Settings) -> None:
     stopping = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
-    for listener in (arm_sock, registry_sock, registry.internal_sock, proxy_sock):
+    for listener in (arm_sock, registry_sock, registry.internal_sock, proxy_sock, portal_sock):
         listener.listen(BACKLOG)
+    arm_url = f"https://{host}:{arm_sock.getsockname()[1]}"
+    registry_url = f"https://{host}:{registry_sock.getsockname()[1]}"
+    portal = build_portal(application, arm_url, registry_url, tls)
+    portal_server = _https_server(portal.app(), tls.arm_cert, tls.arm_key, settings.limits, "portal")
     tasks = [
         asyncio.create_task(server.serve(arm_sock)),
         asyncio.create_task(registry.public.serve(registry_sock)),
@@ -294,12 +325,14 @@ async def _serve_locked(settings: Settings) -> None:
     )
     await dns_face.start(dns_udp, dns_tcp)
     tasks.append(asyncio.create_task(registry.proxy.serve(proxy_sock)))
+    tasks.append(asyncio.create_task(portal_server.serve(portal_sock)))
     port = arm_sock.getsockname()[1]
     endpoints = {
         "arm": f"https://{host}:{port}",
         "registry": f"https://{host}:{registry_sock.getsockname()[1]}",
         "dns": {"host": host, "port": dns_udp.getsockname()[1]},
         "proxy": f"http://{host}:{proxy_sock.getsockname()[1]}",
+        "portal": f"https://{host}:{portal_sock.getsockname()[1]}/",
         "ca": str(tls.ca.resolve()),
         "caBundle": str(tls.bundle.resolve()),
         "subscriptionId": application.tenancy.world.default_subscription,
@@ -323,6 +356,8 @@ async def _serve_locked(settings: Settings) -> None:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         dns_face.close()
+        portal_server.close()
+        await portal.arm.close()
         registry.internal.close()
         server.close()
         registry.public.close()

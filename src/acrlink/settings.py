@@ -21,6 +21,7 @@ class Ports:
     registry: int = 0
     dns: int = 0
     proxy: int = 0
+    portal: int = 0
 
 
 def _env_number(name: str, default: float) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Coroutine
@@ -51,6 +52,7 @@ def up(
     registry_port: Annotated[int, typer.Option(help="Registry (HTTPS)")] = 0,
     dns_port: Annotated[int, typer.Option(help="DNS (UDP and TCP)")] = 0,
     proxy_port: Annotated[int, typer.Option(help="Client proxy (HTTP CONNECT)")] = 0,
+    portal_port: Annotated[int, typer.Option(help="The portal (HTTPS, a browser's)")] = 0,
     cloud: Annotated[str, typer.Option(help="AzureChinaCloud or AzureCloud")] = "AzureChinaCloud",
     arm_async: Annotated[
         bool, typer.Option("--arm-async", help="Answer writes like real ARM (201/202 + polling)")
@@ -93,6 +95,8 @@ def up(
             str(dns_port),
             "--proxy-port",
             str(proxy_port),
+            "--portal-port",
+            str(portal_port),
             "--cloud",
             profile.name,
         ]
@@ -115,7 +119,7 @@ def up(
     settings = Settings(
         data_dir=directory,
         host=host,
-        ports=Ports(arm_port, registry_port, dns_port, proxy_port),
+        ports=Ports(arm_port, registry_port, dns_port, proxy_port, portal_port),
         cloud=profile,
         arm_async=arm_async or os.environ.get("ACRLINK_ARM_ASYNC") == "1",
         legacy_pe_network_policies=legacy_pe_network_policies,
@@ -155,6 +159,17 @@ def down(data_dir: DataDir = None) -> None:
         typer.echo(f"acrlink is not running for {directory}.")
         return
     typer.echo(f"acrlink stopped (pid {pid}).")
+
+
+@app.command()
+def portal(data_dir: DataDir = None) -> None:
+    """Print the portal's URL, and open it in the browser $BROWSER names, if set."""
+    endpoints = _running(_data_dir(data_dir))
+    url = str(endpoints["portal"])
+    typer.echo(url)
+    browser = os.environ.get("BROWSER")
+    if browser:
+        subprocess.Popen([*shlex.split(browser), url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
 
 
 FromHost = Annotated[str | None, typer.Option("--from", help="Act as this host (see 'acrlink hosts')")]
