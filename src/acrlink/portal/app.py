@@ -12,11 +12,10 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlparse
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -28,6 +27,7 @@ from acrlink.portal.session import COOKIE, Session, Sessions, cookie_header, sam
 
 log = logging.getLogger("acrlink.portal")
 HERE = Path(__file__).parent
+MAX_FORM = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class Page:
     world: World
     env: Environment
     cookies: list[str] = field(default_factory=list)
-    _form: FormData | None = None
+    _form: dict[str, list[str]] | None = None
 
     def t(self, key: str) -> str:
         return self.labels.t(key)
@@ -83,15 +83,28 @@ class Page:
             response.headers.append("set-cookie", cookie)
         return response
 
-    async def form(self) -> FormData:
-        """The posted form (already checked for the session's token)."""
+    async def form(self) -> dict[str, list[str]]:
+        """The posted form (``application/x-www-form-urlencoded``, what the pages' forms send), each name
+        with its values in order; at most ``MAX_FORM`` bytes."""
         if self._form is None:
-            self._form = await self.request.form()
+            body = b""
+            async for chunk in self.request.stream():
+                body += chunk
+                if len(body) > MAX_FORM:
+                    raise Forbidden("The form is larger than the portal accepts.")
+            self._form = {}
+            for key, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
+                self._form.setdefault(key, []).append(value)
         return self._form
 
     async def field(self, name: str, default: str = "") -> str:
-        value = (await self.form()).get(name, default)
-        return value if isinstance(value, str) else default
+        """A form field's (first) value."""
+        values = (await self.form()).get(name)
+        return values[0] if values else default
+
+    async def fields(self, name: str) -> list[str]:
+        """Every value of a repeated form field (checkboxes, list rows)."""
+        return list((await self.form()).get(name, []))
 
 
 Handler = Callable[[Page], Awaitable[Response]]
