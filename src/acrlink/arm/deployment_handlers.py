@@ -42,7 +42,13 @@ class DeploymentFace:
         return self.engine.history.target(r.subscription, r.resource_group)
 
     async def on_worker(self, work: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.workers, work, *args)
+        """``work(*args)`` on a worker thread, so the event loop keeps serving; inline when there is no loop
+        (an internal ARM request, already on a thread of its own)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return work(*args)
+        return await loop.run_in_executor(self.workers, work, *args)
 
     def close(self) -> None:
         self.workers.shutdown(wait=False, cancel_futures=True)
