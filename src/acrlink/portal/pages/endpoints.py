@@ -11,6 +11,7 @@ deployment's ``validate``; Create submits it once (a double click lands on the s
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, fields
@@ -452,8 +453,8 @@ async def _plan(page: Page, answers: Answers) -> tuple[templates.EndpointPlan, d
     return plan, subnet
 
 
-def _request(plan: templates.EndpointPlan, subnet: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    name, doc = templates.build(plan, subnet)
+def _request(plan: templates.EndpointPlan, subnet: dict[str, Any], when: str) -> tuple[str, dict[str, Any]]:
+    name, doc = templates.build(plan, subnet, when)
     tags = {"primaryResourceId": templates.endpoint_id(plan), "marketplaceItemId": ""}
     return name, deploy.body(doc, tags=tags)
 
@@ -475,8 +476,9 @@ async def _review(page: Page, answers: Answers) -> dict[str, Any]:
     error: ArmError | None = None
     try:
         plan, subnet = await _plan(page, answers)
-        name, request = _request(plan, subnet)
-        summary = {"plan": plan, "deployment": name, "zone_id": templates.zone_id(plan)}
+        when = deploy.stamp()
+        name, request = _request(plan, subnet, when)
+        summary = {"plan": plan, "deployment": name, "stamp": when, "zone_id": templates.zone_id(plan)}
         error = await deploy.validate(page, plan.subscription, plan.group, name, request)
     except ArmError as refused:
         error = refused
@@ -509,7 +511,8 @@ async def _create(page: Page, answers: Answers, request_id: str) -> Response:
                 future.set_result(None)
                 return await _render(page, answers, step, errors=errors, status=400)
         plan, subnet = await _plan(page, answers)
-        name, request = _request(plan, subnet)
+        when = await page.field("stamp")
+        name, request = _request(plan, subnet, when if re.fullmatch(r"\d{14}", when) else deploy.stamp())
         landed = await deploy.submit(page, plan.subscription, plan.group, name, request)
     except ArmError as error:
         if not future.done():
