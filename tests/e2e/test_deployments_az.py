@@ -486,10 +486,8 @@ def test_what_if_states_who_moves_from_public_to_private_and_who_loses_access(ne
     lost = f"internet (NetworkReachability) {reg}.azurecr.cn loses access: public network access disabled"
     assert lost in printed.splitlines(), printed
 
-    # the same summaries from acrlink's own command line, --parameters as az takes them
-    checked = net.cli(
-        "check", "--what-if", str(path), "-g", rg, "-p", f"registryName={reg}", "-p", "vnetName=reachvnet"
-    )
+    # the same summaries from acrlink's own command line, --parameters as az takes them (-p a=1 b=2)
+    checked = net.cli("check", "--what-if", str(path), "-g", rg, "-p", f"registryName={reg}", "vnetName=reachvnet")
     assert re.search(rf"^{vm}: {reg}\.azurecr\.cn from public [\d.]+ to private 10\.40\.0\.5$", checked.stdout, re.M)
     closed = net.cli("check", "--what-if", str(closing), "-g", rg, "-p", f"registryName={reg}")
     assert f"internet: {reg}.azurecr.cn loses access: public network access disabled" in closed.stdout.splitlines()
