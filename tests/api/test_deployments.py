@@ -197,6 +197,12 @@ def test_a_failed_resource_fails_the_deployment_and_what_was_created_stays(arm: 
     failed = [o for o in operations if o["properties"]["provisioningState"] == "Failed"]
     assert failed[0]["properties"]["statusCode"] == "BadRequest"
     assert failed[0]["properties"]["statusMessage"]["error"]["code"] == error["details"][0]["code"]
+    # azure-core returns a 201 whose body is already terminal as the result, Failed or not: the answer
+    # points at a status that says Failed (with the error), so az raises DeploymentFailed
+    status_url = answer.headers["Azure-AsyncOperation"]
+    assert answer.headers["Retry-After-Ms"] == "1"
+    status = arm.client.get(status_url.split("arm.test", 1)[-1]).json()
+    assert (status["status"], status["error"]["code"]) == ("Failed", "DeploymentFailed")
 
 
 def test_complete_mode_deletes_what_the_template_no_longer_declares(arm: Arm) -> None:
