@@ -78,6 +78,9 @@ def test_a_template_deploys_its_resources_in_order_and_records_each_operation(ar
     assert doc["properties"]["provisioningState"] == "Succeeded"
     assert doc["properties"]["outputs"]["space"] == {"type": "Array", "value": ["10.0.0.0/16"]}
     assert doc["id"].endswith("/resourceGroups/rg/providers/Microsoft.Resources/deployments/first")
+    [network] = doc["properties"]["providers"]
+    assert network["resourceTypes"][0] == {"resourceType": "virtualNetworks/subnets", "locations": []}
+    assert network["resourceTypes"][1] == {"resourceType": "virtualNetworks", "locations": ["chinanorth2"]}
     assert resource(arm, "Microsoft.Network/virtualNetworks/vnet1/subnets/default").status_code == 200
     operations = arm.request("GET", "/subscriptions/{sub}/resourcegroups/rg/deployments/first/operations").json()
     names = [o["properties"]["targetResource"]["resourceName"] for o in operations["value"]]
