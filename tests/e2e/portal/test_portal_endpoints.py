@@ -36,7 +36,9 @@ WORDS = {
            "yes": "Yes", "zone": "Private DNS Zone", "new_zone": f"(New) {ZONE}", "next_review": "Next: Review + create",
            "passed": "Validation passed", "failed": "Validation failed", "submit": "Create",
            "complete": "Your deployment is complete", "go": "Go to resource", "dns_page": "DNS configuration",
-           "nic_page": "Network interface", "delete": "Delete", "taken": "already exists", "whatif": "Who loses access"},
+           "nic_page": "Network interface", "delete": "Delete", "taken": "already exists", "whatif": "Who loses or gains access",
+           "by_id": "Connect to an Azure resource by resource ID or alias", "resource_id": "Resource ID or alias",
+           "message": "Request message", "no": "No"},
     "zh": {"nav": "专用终结点", "create": "+ 创建", "basics": "基本信息", "resource_tab": "资源",
            "configuration": "配置", "review": "查看 + 创建", "project": "项目详细信息", "instance": "实例详细信息",
            "subscription": "订阅", "group": "资源组", "name": "名称", "region": "区域", "next_resource": "下一步: 资源",
@@ -46,7 +48,8 @@ WORDS = {
            "zone": "专用 DNS 区域", "new_zone": f"(新) {ZONE}", "next_review": "下一步: 查看 + 创建",
            "passed": "验证通过", "failed": "验证失败", "submit": "创建", "complete": "你的部署已完成",
            "go": "转到资源", "dns_page": "DNS 配置", "nic_page": "网络接口", "delete": "删除", "taken": "已存在",
-           "whatif": "哪些主机将失去访问权限"},
+           "whatif": "哪些主机将失去或获得访问权限", "by_id": "按资源 ID 或别名连接到 Azure 资源",
+           "resource_id": "资源 ID 或别名", "message": "请求消息", "no": "否"},
 }  # fmt: skip
 
 
@@ -234,9 +237,15 @@ def test_add_an_endpoint_with_the_wizard_then_its_dns_configuration(
     # Delete (command bar): the what-if confirmation, then the endpoint is gone (through ARM).
     page.get_by_role("link", name=w["delete"], exact=True).click()
     page.get_by_role("heading", name=w["whatif"]).wait_for()
+    # The what-if (Acrlink.Network/whatIf): the VM loses the private path to the registry's names.
+    whatif = page.locator("table[aria-labelledby=whatif] tbody tr")
+    changed = {(whatif.nth(i).locator("td").nth(0).inner_text(), whatif.nth(i).locator("td").nth(1).inner_text())
+               for i in range(whatif.count())}  # fmt: skip
+    assert (vm, f"{registry}.azurecr.cn") in changed and (vm, f"{registry}.chinanorth2.data.azurecr.cn") in changed
+    path = f"{endpoints_path}/{endpoint}"
+    assert arm_get(az, path, NETWORK_API).status_code == 200  # the what-if changed nothing
     page.get_by_role("button", name=w["delete"], exact=True).click()
     page.get_by_role("heading", name=w["nav"]).wait_for()
-    path = f"{endpoints_path}/{endpoint}"
     deadline = time.time() + 30
     while arm_get(az, path, NETWORK_API).status_code != 404:
         assert time.time() < deadline, "the endpoint was not deleted"
@@ -302,4 +311,50 @@ def test_bad_input_shows_arms_message_and_creates_nothing(browser: Any, portal_a
     assert _names(az, f"{network}/privateEndpoints", NETWORK_API) == ["taken"]
     assert _names(az, f"{network}/privateDnsZones", "2024-06-01") == []
     assert _names(az, f"{group_path}/providers/Microsoft.Resources/deployments", "2025-04-01") == []
+    page.context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_connect_by_resource_id_is_a_request_for_approval(browser: Any, portal_acrlink: Running, language: str) -> None:
+    """The alternative connection method: by resource ID, a manual connection (Pending until the registry's
+    owner approves), without DNS integration."""
+    w, az = WORDS[language], portal_acrlink
+    group, registry, endpoint = f"pemanual-{language}", f"pemanual{language}", f"pe-manual-{language}"
+    group_path = f"/subscriptions/{az.subscription}/resourceGroups/{group}"
+    network = f"{group_path}/providers/Microsoft.Network"
+    registry_id = f"{group_path}/providers/Microsoft.ContainerRegistry/registries/{registry}"
+    _put(az, group_path, "2025-04-01", {"location": "chinanorth2"})
+    _put(az, registry_id, "2025-11-01", {"location": "chinanorth2", "sku": {"name": "Premium"}, "properties": {}})
+    _put(
+        az, f"{network}/virtualNetworks/myvnet", NETWORK_API, _vnet("chinanorth2", "10.0.0.0/16", default="10.0.0.0/24")
+    )
+
+    page = open_portal(browser, az, language)
+    page.goto(f"{az.endpoints['portal']}privateendpoints/create")
+    _select(page, w["group"], group)
+    page.get_by_label(w["name"], exact=True).fill(endpoint)
+    page.get_by_role("button", name=w["next_resource"], exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("radio", name=w["by_id"], exact=True).check()
+    page.get_by_label(w["resource_id"], exact=True).fill(registry_id)
+    page.get_by_label(w["message"], exact=True).fill("please approve")
+    page.get_by_role("button", name=w["next_configuration"], exact=True).click()
+    # The group's own VNet is the default (another group has a "myvnet" too).
+    assert page.get_by_label(w["vnet"], exact=True).input_value() == f"{network}/virtualNetworks/myvnet"
+    with page.expect_navigation():
+        page.get_by_role("group", name=w["integrate"]).get_by_role("radio", name=w["no"]).check()
+    assert page.get_by_label(w["zone"], exact=True).count() == 0
+    page.get_by_role("button", name=w["next_review"], exact=True).click()
+    page.get_by_role("status").filter(has_text=w["passed"]).wait_for()
+    page.get_by_role("button", name=w["submit"], exact=True).click()
+    page.get_by_role("heading", name=w["complete"]).wait_for(timeout=60_000)
+
+    doc = arm_get(az, f"{network}/privateEndpoints/{endpoint}", NETWORK_API).json()["properties"]
+    assert doc["privateLinkServiceConnections"] == []
+    (manual,) = doc["manualPrivateLinkServiceConnections"]
+    assert manual["properties"]["privateLinkServiceConnectionState"]["status"] == "Pending"
+    assert manual["properties"]["requestMessage"] == "please approve"
+    assert _names(az, f"{network}/privateEndpoints/{endpoint}/privateDnsZoneGroups", NETWORK_API) == []
+    deployments = _names(az, f"{group_path}/providers/Microsoft.Resources/deployments", "2025-04-01")
+    assert [d.split("-", 1)[0] for d in deployments] == ["Microsoft.PrivateEndpoint", "UpdateSubnetDeployment"]
     page.context.close()

@@ -100,7 +100,7 @@ register(
             "the DNS records its zone group wrote are deleted with it.",
             "是否删除专用终结点“{name}”？其网络接口、与资源的连接以及其区域组写入的 DNS 记录将一并删除。",
         ),
-        "endpoint.whatif": ("Who loses access", "哪些主机将失去访问权限"),
+        "endpoint.whatif": ("Who loses or gains access", "哪些主机将失去或获得访问权限"),
         "endpoint.whatif_none": ("No host loses or gains access.", "没有主机失去或获得访问权限。"),
         "endpoint.whatif_failed": ("The what-if could not be computed", "无法计算假设分析结果"),
         "endpoint.host": ("Host", "主机"),
@@ -363,7 +363,8 @@ async def _step_values(page: Page, answers: Answers, step: str) -> dict[str, Any
         chosen = next((v for v in vnets if v["id"].lower() == answers.vnet.lower()), None)
         if chosen is None:
             same_region = [v for v in vnets if v.get("location") == answers.region]
-            chosen = (same_region or vnets or [None])[0]
+            same_group = [v for v in same_region if parse_id(v["id"]).get("group", "").lower() == answers.group.lower()]
+            chosen = (same_group or same_region or vnets or [None])[0]
             answers.vnet = chosen["id"] if chosen else ""
         subnets = (chosen or {}).get("properties", {}).get("subnets") or []
         values["subnets"] = subnets
