@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from acrlink.portal.app import RouteSpec
-from acrlink.portal.pages import deployments, home
+from acrlink.portal.pages import deployments, home, registries
 
 
 def portal_routes() -> list[RouteSpec]:
-    return [*home.ROUTES, *deployments.ROUTES]
+    return [*home.ROUTES, *deployments.ROUTES, *registries.ROUTES]
