@@ -394,22 +394,22 @@ async def _endpoint_plan(page: Page, wizard: Wizard, target_id: str) -> tuple[En
     vnet = await page.arm.get(values["pe_vnet"], NETWORK_API)
     vnet_id = vnet["id"]
     zone_choice = values.get("pe_zone") or "new"
+    network = f"/subscriptions/{values['pe_subscription']}/resourceGroups"
     zone_group = values["pe_group"]
     zone_exists = False
     if zone_choice != "new":
         zone_group = parse_id(zone_choice).get("group", zone_group)
         zone_exists = True
     else:  # "(New)" while a zone of that name is already in the group: the portal uses it
-        zone_path = f"/subscriptions/{values['pe_subscription']}/resourceGroups/{zone_group}/providers/Microsoft.Network/privateDnsZones/{ZONE}"
         try:
-            await page.arm.get(zone_path, DNS_API)
+            await page.arm.get(f"{network}/{zone_group}/providers/Microsoft.Network/privateDnsZones/{ZONE}", DNS_API)
             zone_exists = True
         except ArmError as error:
             if error.status != 404:
                 raise
     link_exists = False
     if zone_exists:
-        zone_path = f"/subscriptions/{values['pe_subscription']}/resourceGroups/{zone_group}/providers/Microsoft.Network/privateDnsZones/{ZONE}"
+        zone_path = f"{network}/{zone_group}/providers/Microsoft.Network/privateDnsZones/{ZONE}"
         links = await page.arm.list(f"{zone_path}/virtualNetworkLinks", DNS_API)
         link_exists = any(
             ((link.get("properties") or {}).get("virtualNetwork") or {}).get("id", "").lower() == vnet_id.lower()
@@ -551,8 +551,14 @@ def _data_endpoint(registry: dict[str, Any], region: str, suffix: str) -> str:
 
 async def _blade_values(page: Page, resource_id: str) -> dict[str, Any]:
     registry = await page.arm.get(resource_id, ACR_API)
-    return {"r": registry, "resource_id": resource_id, "group": parse_id(resource_id).get("group", ""),
-            "props": registry.get("properties") or {}, "link": portal_link, "base": portal_link(resource_id)}  # fmt: skip
+    return {
+        "r": registry,
+        "resource_id": resource_id,
+        "group": parse_id(resource_id).get("group", ""),
+        "props": registry.get("properties") or {},
+        "link": portal_link,
+        "base": portal_link(resource_id),
+    }
 
 
 @blade(TYPE)
@@ -711,8 +717,13 @@ async def networking_post(page: Page) -> Response:
         return page.redirect(f"{portal_link(resource_id)}/networking?saved=1")
     request = {"method": "PATCH", "path": resource_id, "apiVersion": ACR_API, "body": patch}
     effects, failure = await what_if(page, subscription, [request])
-    hidden = [("id", resource_id), ("action", "apply"), ("access", form["access"]),
-              ("trusted", "on" if form["trusted"] else ""), ("client_ip", "on" if form["client_ip"] else "")]
+    hidden = [
+        ("id", resource_id),
+        ("action", "apply"),
+        ("access", form["access"]),
+        ("trusted", "on" if form["trusted"] else ""),
+        ("client_ip", "on" if form["client_ip"] else ""),
+    ]
     hidden += [("range", r) for r in form["ranges"]]  # fmt: skip
     return _confirm(page, values, "/registries/networking", hidden, page.t("common.save"), effects, failure)
 

@@ -2,6 +2,21 @@
 // the user types, the Premium-only private endpoint choice, the endpoint pane's subnets of the chosen
 // VNet, one more tag row) and the public access tab's firewall rows. Everything also works server-side.
 (() => {
+  // portal.js disables a data-once form's buttons in the submit event, and a disabled submitter is left out
+  // of the form's data: keep the pressed button's name=value in a hidden field (captured first).
+  document.addEventListener("submit", (event) => {
+    const button = event.submitter;
+    if (!button || !button.name || event.target.dataset.once === undefined) return;
+    let carried = event.target.querySelector("input[data-submitter]");
+    if (!carried) {
+      carried = document.createElement("input");
+      carried.type = "hidden";
+      carried.dataset.submitter = "";
+      event.target.appendChild(carried);
+    }
+    carried.name = button.name;
+    carried.value = button.value;
+  }, true);
   const wizard = document.getElementById("registry-wizard");
   if (wizard) {
     const tabField = document.getElementById("wizard-tab");
