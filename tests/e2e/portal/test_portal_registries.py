@@ -42,7 +42,8 @@ WORDS = {
            "needs_premium": "only available for registries with the Premium SKU", "client_ip": "Add your client IP address",
            "trusted": "Allow trusted Microsoft services to access this container registry",
            "add_pe": "+ Private endpoint", "reject": "Reject", "remove": "Remove", "discard": "Discard",
-           "selected": "Selected networks"},
+           "selected": "Selected networks", "keys": "Access keys", "admin": "Admin user",
+           "replications": "Replications", "delete": "Delete"},
     "zh": {"registries": "容器注册表", "create": "+ 创建", "basics": "基本信息", "networking": "网络", "tags": "标记",
            "review": "查看 + 创建", "group": "资源组", "reg_name": "注册表名称", "location": "位置", "premium": "高级",
            "basic": "基本", "connectivity": "网络连接", "private": "专用终结点", "add": "+ 添加",
@@ -55,7 +56,8 @@ WORDS = {
            "refused": "注册表拒绝了该请求", "approve": "批准", "state": "连接状态", "overview": "概述",
            "login_server": "登录服务器", "needs_premium": "专用终结点仅适用于高级 SKU 的注册表",
            "client_ip": "添加客户端 IP 地址", "trusted": "允许受信任的 Microsoft 服务访问此容器注册表",
-           "add_pe": "+ 专用终结点", "reject": "拒绝", "remove": "删除", "discard": "放弃", "selected": "所选网络"},
+           "add_pe": "+ 专用终结点", "reject": "拒绝", "remove": "删除", "discard": "放弃", "selected": "所选网络", "keys": "访问密钥",
+           "admin": "管理员用户", "replications": "复制", "delete": "删除"},
 }  # fmt: skip
 
 
@@ -237,6 +239,23 @@ def _flows(browser: Any, running: Running, language: str) -> None:
     assert "Approved" in row.inner_text()
     if language == "en":
         shot(page, "registry-approve-connection")
+
+    # Access keys (the admin user's PATCH, then listCredentials) and Replications (add, each region's data
+    # endpoint, delete).
+    menu.get_by_role("link", name=words["keys"], exact=True).click()
+    page.get_by_role("switch", name=words["admin"]).check()
+    page.get_by_role("button", name=words["save"], exact=True).click()
+    page.get_by_text(name, exact=True).first.wait_for()
+    page.locator("code").filter(has_text=name).wait_for()
+    assert arm_get(running, registry_id, ACR_API).json()["properties"]["adminUserEnabled"] is True
+    menu.get_by_role("link", name=words["replications"], exact=True).click()
+    page.get_by_label(words["location"], exact=True).select_option("chinaeast2")
+    page.get_by_role("button", name=words["submit"], exact=True).click()
+    page.get_by_role("cell", name=f"{name}.chinaeast2.data.azurecr.cn").wait_for()
+    assert arm_get(running, f"{registry_id}/replications/chinaeast2", ACR_API).status_code == 200
+    page.get_by_role("button", name=f"{words['delete']} chinaeast2").click()
+    page.get_by_role("cell", name=f"{name}.chinanorth2.data.azurecr.cn").wait_for()
+    assert arm_get(running, f"{registry_id}/replications/chinaeast2", ACR_API).status_code == 404
     page.context.close()
 
 

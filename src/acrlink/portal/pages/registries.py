@@ -786,6 +786,8 @@ async def _replications(page: Page, values: dict[str, Any], error: ArmError | No
                         status: int = 200) -> Response:  # fmt: skip
     found = await page.arm.list(f"{values['resource_id']}/replications", ACR_API)
     home = values["r"]["location"]
+    if not any(r["location"] == home for r in found):  # the home region is a replica even when not listed
+        found.append({"location": home, "properties": {"provisioningState": values["props"].get("provisioningState")}})
     rows = sorted(found, key=lambda r: (r["location"] != home, r["location"]))
     endpoint = {r["location"]: _data_endpoint(values["r"], r["location"], page.world.acr_suffix) for r in rows}
     taken = {r["location"] for r in rows} | {home}
