@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from acrlink.domain import access
+from acrlink.domain import access, diagnosis
 from acrlink.domain.netgraph import Graph
 
 REACHABLE = "reachable"
@@ -160,3 +160,32 @@ def as_diagnostic(change: ReachChange) -> dict[str, str]:
     """A ``DeploymentDiagnosticsDefinition`` for ``properties.diagnostics``. az prints each as
     ``TARGET (CODE) MESSAGE``, so the target is the host and the message leaves the host out."""
     return {"level": "Info", "code": "NetworkReachability", "target": change.host, "message": change.detail}
+
+
+def matrix(graph: Graph) -> list[dict[str, Any]]:
+    """Every host x every name of every registry: where it resolves, the path, the verdict, and (from
+    ``acrlink check``'s diagnosis of that host and registry) the steps and the fixing command. One engine
+    with ``acrlink check``; the portal's reachability page renders this."""
+    cells: list[dict[str, Any]] = []
+    for host in graph.hosts.values():
+        for registry in sorted(graph.registries.values(), key=lambda r: r.name):
+            diagnosed = diagnosis.diagnose(graph, host, registry.name)
+            steps = [{"ok": s.ok, "title": s.title, "details": list(s.details)} for s in diagnosed.steps]
+            for name in access.names_to_reach(graph, registry):
+                got = reach(graph, host.name, registry.name, name)
+                cells.append(
+                    {
+                        "host": host.name,
+                        "hostKind": host.kind,
+                        "registry": registry.name,
+                        "name": name,
+                        "address": got.address,
+                        "path": got.path,
+                        "verdict": got.verdict,
+                        "ok": got.ok,
+                        "steps": steps,
+                        "fix": diagnosed.fix,
+                        "hint": diagnosed.hint,
+                    }
+                )
+    return cells

@@ -88,6 +88,11 @@ class Engine:
         self.running = Running()
         self.applied = Applied()
 
+    def live_graph(self) -> Graph:
+        """The network graph of this engine's world."""
+        assert self._graph is not None
+        return self._graph()
+
     # Checking ------------------------------------------------------------------------------------------
 
     def prepare(
@@ -386,6 +391,26 @@ class Engine:
             properties["reachability"] = [reachability.as_json(c) for c in moved]
             properties["diagnostics"] = [reachability.as_diagnostic(c) for c in moved]
         return {"status": "Succeeded", "properties": properties}
+
+    def rehearse_requests(self, principal: Principal, requests: list[dict[str, Any]]) -> dict[str, Any]:
+        """ARM requests run, in order, on a fork: the first refusal (as ARM answered it on the fork), or how
+        every host's reach changes."""
+        fork = self._forked()
+        for request in requests:
+            answer = fork.arm.call(
+                request["method"], request["path"], request["apiVersion"], request.get("body"), principal
+            )
+            if answer.status >= 300:
+                error = (answer.body or {}).get("error") if isinstance(answer.body, dict) else None
+                return {"status": "Failed", "error": error or {"code": str(answer.status), "message": ""}}
+        moved = reachability.changes(self._graph(), fork.graph()) if self._graph is not None else []
+        return {
+            "status": "Succeeded",
+            "properties": {
+                "reachability": [reachability.as_json(c) for c in moved],
+                "diagnostics": [reachability.as_diagnostic(c) for c in moved],
+            },
+        }
 
     def _changes(
         self, real: Caller, fork: Fork, principal: Principal, request: DeploymentRequest
