@@ -14,7 +14,7 @@ from acrlink.portal.app import Page, RouteSpec
 from acrlink.portal.armclient import ArmError
 from acrlink.portal.i18n import register
 from acrlink.portal.pages.common import DNS_API, blade, group_path, groups, parse_id, portal_link
-from acrlink.portal.pages.networks import field_of, vnet_label, vnets
+from acrlink.portal.pages.networks import field_of, in_every_subscription, vnet_label, vnets
 
 ZONE_TYPE = "Microsoft.Network/privateDnsZones"
 WHATIF_API = "2026-01-01"
@@ -90,9 +90,7 @@ def zone_of(resource_id: str) -> str:
 
 
 async def zones(page: Page) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for subscription in page.world.subscriptions:
-        found += await page.arm.list(f"/subscriptions/{subscription}/providers/{ZONE_TYPE}", DNS_API)
+    found = await in_every_subscription(page, ZONE_TYPE, DNS_API)
     return sorted(found, key=lambda z: (z["name"].lower(), z["id"].lower()))
 
 

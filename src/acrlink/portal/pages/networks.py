@@ -63,10 +63,21 @@ def vnet_label(vnet: dict[str, Any]) -> str:
 
 async def vnets(page: Page) -> list[dict[str, Any]]:
     """Every VNet of every subscription, as ARM lists them (with their subnets and peerings)."""
+    found = await in_every_subscription(page, VNET_TYPE, NETWORK_API)
+    return sorted(found, key=lambda v: (v["name"].lower(), v["id"].lower()))
+
+
+async def in_every_subscription(page: Page, resource_type: str, api_version: str) -> list[dict[str, Any]]:
+    """A type's resources in every subscription; a subscription not registered for the namespace has none
+    (the portal's lists leave it out, as Azure's do)."""
     found: list[dict[str, Any]] = []
     for subscription in page.world.subscriptions:
-        found += await page.arm.list(f"/subscriptions/{subscription}/providers/{VNET_TYPE}", NETWORK_API)
-    return sorted(found, key=lambda v: (v["name"].lower(), v["id"].lower()))
+        try:
+            found += await page.arm.list(f"/subscriptions/{subscription}/providers/{resource_type}", api_version)
+        except ArmError as error:
+            if error.code != "MissingSubscriptionRegistration":
+                raise
+    return found
 
 
 def field_of(error: ArmError, fields: dict[str, tuple[str, ...]], default: str) -> str:

@@ -28,6 +28,8 @@ from acrlink.portal.pages.common import portal_link
 VIEW_API = "2026-01-01"
 WIDTH = 1000
 MARGIN = 12
+LEFT = 40
+"""Where a band's boxes start: room on the left for the zone links' curves."""
 GAP = 14
 BAND_GAP = 34
 LINE = 13
@@ -103,10 +105,10 @@ class Box:
 
 def pack(boxes: list[Box], top: float) -> float:
     """Place ``boxes`` left to right from ``top``, wrapping at the width; returns the band's bottom."""
-    x, y, row_height = float(MARGIN), top, 0.0
+    x, y, row_height = float(LEFT), top, 0.0
     for box in boxes:
-        if x + box.width > WIDTH - MARGIN and x > MARGIN:
-            x, y, row_height = float(MARGIN), y + row_height + GAP, 0.0
+        if x + box.width > WIDTH - MARGIN and x > LEFT:
+            x, y, row_height = float(LEFT), y + row_height + GAP, 0.0
         box.x, box.y = x, y
         x += box.width + GAP
         row_height = max(row_height, box.height)
@@ -186,7 +188,7 @@ def layout(
     for h in hosts:
         kind = h.get("kind", "")
         words = t(f"topology.kind.{kind}") if kind in kinds_first else kind
-        lines = [short(h["name"], 20), f"{words}{' · ' + h['ip'] if h.get('ip') else ''}"]
+        lines = [short(h["name"], 24), f"{words}{' · ' + h['ip'] if h.get('ip') else ''}"]
         host_boxes.append(
             Box(
                 f"host:{h['name'].lower()}",
@@ -194,7 +196,7 @@ def layout(
                 host_href(h["name"]),
                 f"{words}: {h['name']}",
                 lines,
-                140,
+                170,
                 f"host {kind}",
             )
         )
@@ -221,7 +223,7 @@ def layout(
     endpoint_boxes = []
     for e in endpoints:
         addresses = [
-            f"{ip}  {short(fqdn, 30)}"
+            f"{ip}  {short(fqdn, 40)}"
             for fqdn, ip in sorted((e.get("addresses") or {}).items(), key=lambda pair: pair[1])
         ]
         status = str(e.get("status") or "")
@@ -233,7 +235,7 @@ def layout(
                 portal_link(e["id"]),
                 f"{t('topology.endpoint')}: {e['name']}",
                 lines,
-                230,
+                270,
                 "endpoint",
             )
         )
@@ -250,7 +252,7 @@ def layout(
         lines = [short(r["name"], 26), short(str(r.get("loginServer") or ""), 34), public]
         if len(regions) > 1:
             lines.append(short(f"{t('topology.replicas')}: {', '.join(regions[1:])}", 36))
-        lines += [short(d, 36) for d in r.get("dataEndpoints") or []]
+        lines += [short(d, 44) for d in r.get("dataEndpoints") or []]
         registry_boxes.append(
             Box(
                 r["id"].lower(),
@@ -258,7 +260,7 @@ def layout(
                 portal_link(r["id"]),
                 f"{t('topology.registry')}: {r['name']}",
                 lines,
-                230,
+                270,
                 "registry",
             )
         )
@@ -349,13 +351,23 @@ def draw(graph: dict[str, Any], t: Any) -> Markup:
             )
             continue
         if style == "zonelink":
-            (x1, y1), (x2, y2) = a.top, b.bottom
-        elif source.startswith("host:"):
-            (x1, y1), x2 = a.bottom, b.x + b.width / 2
-            y2 = b.y
+            (x1, y1), (x2, y2) = (a.x, a.y + a.height / 2), (b.x, b.y + b.height / 2)
+            bow = LEFT - 6
+            out.append(
+                f'<path class="e-zonelink" d="M{x1:.0f},{y1:.0f} C{x1 - bow:.0f},{y1:.0f} '
+                f'{x2 - bow:.0f},{y2:.0f} {x2:.0f},{y2:.0f}"/>'
+            )
+            continue
+        if source.startswith("host:"):
+            (x1, y1), (x2, y2) = a.bottom, b.top
             if anchor in rows:
                 box, index = rows[anchor]
-                x2, y2 = box.x + 2, box.row_y(index) + 5
+                x2, y2 = box.x + box.width, box.row_y(index) + 5
+                out.append(
+                    f'<path class="e-member" d="M{x1:.0f},{y1:.0f} C{x1:.0f},{y2:.0f} '
+                    f'{x2 + 40:.0f},{y2:.0f} {x2:.0f},{y2:.0f}"/>'
+                )
+                continue
         elif a.kind == "vnet":
             (x1, y1), (x2, y2) = a.bottom, b.top
             if anchor in rows:
