@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from acrlink.portal.app import RouteSpec
-from acrlink.portal.pages import deployments, home
+from acrlink.portal.pages import deployments, dns_zones, home, networks, reachability, topology
 
 
 def portal_routes() -> list[RouteSpec]:
-    return [*home.ROUTES, *deployments.ROUTES]
+    return [
+        *home.ROUTES,
+        *deployments.ROUTES,
+        *networks.ROUTES,
+        *dns_zones.ROUTES,
+        *topology.ROUTES,
+        *reachability.ROUTES,
+    ]
