@@ -66,10 +66,12 @@ register(
 )
 
 
-async def cells(page: Page) -> list[dict[str, Any]]:
-    """The view's cells (the world's, asked of the default subscription)."""
+async def cells(page: Page, host: str = "", name: str = "") -> list[dict[str, Any]]:
+    """The view's cells (the world's, asked of the default subscription); for one host (and name) with
+    their steps and fix."""
     path = f"/subscriptions/{page.world.default_subscription}/providers/Acrlink.Network/reachability"
-    answer = await page.arm.get(path, VIEW_API)
+    params = {k: v for k, v in (("host", host), ("name", name)) if v}
+    answer = await page.arm.get(path, VIEW_API, params or None)
     return list((answer or {}).get("value") or [])
 
 
@@ -179,7 +181,7 @@ async def cell_page(page: Page) -> Response:
     host = page.request.query_params.get("host", "")
     name = page.request.query_params.get("name", "")
     found = next(
-        (c for c in await cells(page) if c["host"].lower() == host.lower() and c["name"].lower() == name.lower()),
+        (c for c in await cells(page, host, name) if c["name"].lower() == name.lower()),
         None,
     )
     status = 200 if found else 404
