@@ -50,6 +50,7 @@ from acrlink.services.deployment_engine import Engine
 from acrlink.services.deployments import History
 from acrlink.services.netgraph import NetworkGraphs
 from acrlink.services.netgraph import build as build_graph
+from acrlink.services.network_views import Views
 from acrlink.services.registry import MCR_HOST, Registries
 from acrlink.services.tenancy import Tenancy
 from acrlink.services.uploads import Uploads
@@ -119,7 +120,8 @@ def arm_world(
         delete_ranks=catalog.delete_ranks,
     )
     answers = Answers(service, settings.arm_async if forkable else False)
-    face = ArmFace(service, tenancy, identity_for(tenancy), answers, settings.page_size, DeploymentFace(engine))
+    views = Views(store, engine.live_graph)
+    face = ArmFace(service, tenancy, identity_for(tenancy), answers, settings.page_size, DeploymentFace(engine), views)
     world = ArmWorld(store, tenancy, service, face, engine, settings)
     holder.append(world)
     return world

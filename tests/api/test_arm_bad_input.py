@@ -188,6 +188,18 @@ def test_bad_filter(arm: Arm) -> None:
     assert (response.status_code, error_code(response)) == (400, "InvalidFilterInQueryString")
 
 
+def test_a_resource_group_filter_lists_that_group(arm: Arm) -> None:
+    """``az resource list -g G`` sends ``$filter=resourceGroup eq 'G'`` to the subscription's list."""
+    arm.group()
+    arm.group("other")
+    arm.request("PUT", arm.registry_path("filtered001"), PREMIUM)
+    listed = arm.client.get(arm.url("/subscriptions/{sub}/resources") + "&$filter=resourceGroup eq 'RG'")
+    assert listed.status_code == 200, listed.text
+    assert [d["name"] for d in listed.json()["value"]] == ["filtered001"]
+    other = arm.client.get(arm.url("/subscriptions/{sub}/resources") + "&$filter=resourceGroup eq 'other'")
+    assert other.json()["value"] == []
+
+
 def test_connection_put_needs_an_existing_connection(arm: Arm) -> None:
     arm.group()
     arm.request("PUT", arm.registry_path("conns001"), PREMIUM)

@@ -78,6 +78,9 @@ def test_a_template_deploys_its_resources_in_order_and_records_each_operation(ar
     assert doc["properties"]["provisioningState"] == "Succeeded"
     assert doc["properties"]["outputs"]["space"] == {"type": "Array", "value": ["10.0.0.0/16"]}
     assert doc["id"].endswith("/resourceGroups/rg/providers/Microsoft.Resources/deployments/first")
+    [network] = doc["properties"]["providers"]
+    assert network["resourceTypes"][0] == {"resourceType": "virtualNetworks/subnets", "locations": []}
+    assert network["resourceTypes"][1] == {"resourceType": "virtualNetworks", "locations": ["chinanorth2"]}
     assert resource(arm, "Microsoft.Network/virtualNetworks/vnet1/subnets/default").status_code == 200
     operations = arm.request("GET", "/subscriptions/{sub}/resourcegroups/rg/deployments/first/operations").json()
     names = [o["properties"]["targetResource"]["resourceName"] for o in operations["value"]]
@@ -197,6 +200,12 @@ def test_a_failed_resource_fails_the_deployment_and_what_was_created_stays(arm: 
     failed = [o for o in operations if o["properties"]["provisioningState"] == "Failed"]
     assert failed[0]["properties"]["statusCode"] == "BadRequest"
     assert failed[0]["properties"]["statusMessage"]["error"]["code"] == error["details"][0]["code"]
+    # azure-core returns a 201 whose body is already terminal as the result, Failed or not: the answer
+    # points at a status that says Failed (with the error), so az raises DeploymentFailed
+    status_url = answer.headers["Azure-AsyncOperation"]
+    assert answer.headers["Retry-After-Ms"] == "1"
+    status = arm.client.get(status_url.split("arm.test", 1)[-1]).json()
+    assert (status["status"], status["error"]["code"]) == ("Failed", "DeploymentFailed")
 
 
 def test_complete_mode_deletes_what_the_template_no_longer_declares(arm: Arm) -> None:

@@ -111,15 +111,29 @@ async def put_deployment(face: ArmFace, request: Request, r: routes.Route, body:
     status = 201 if created else 200
     if face.answers.asynchronous:
         deployments.workers.submit(job)
-        url = (
-            f"{_base(request)}{doc['id']}/operationStatuses/{records.operation_id()}"
-            f"?api-version={request.query_params['api-version']}"
-        )
-        return json_response(201, doc, {"Azure-AsyncOperation": url, "Retry-After": "1"})
+        return json_response(201, doc, {"Azure-AsyncOperation": _status_url(request, doc), "Retry-After": "1"})
     await deployments.on_worker(job)
     with engine.history.store.transaction() as tx:
         final = records.public(engine.history.require(tx, target, r.name))
+    if final["properties"].get("provisioningState") in ("Failed", "Canceled"):
+        return json_response(status, final, _ended_badly_headers(request, final))
     return json_response(status, final)
+
+
+def _status_url(request: Request, doc: dict[str, Any]) -> str:
+    return (
+        f"{_base(request)}{doc['id']}/operationStatuses/{records.operation_id()}"
+        f"?api-version={request.query_params['api-version']}"
+    )
+
+
+def _ended_badly_headers(request: Request, doc: dict[str, Any]) -> dict[str, str]:
+    """Even without ``--arm-async``, a deployment that ended Failed or Canceled is answered with an
+    ``Azure-AsyncOperation`` (its status already terminal, polled after 1 ms). azure-core takes a PUT's
+    201 whose body is already terminal as the result without looking at the state, so az would print the
+    failed deployment and exit 0; through the status it raises and prints ``DeploymentFailed`` with the
+    inner error, as with real ARM."""
+    return {"Azure-AsyncOperation": _status_url(request, doc), "Retry-After-Ms": "1"}
 
 
 async def delete_deployment(face: ArmFace, request: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
@@ -172,7 +186,8 @@ async def deployment_action(face: ArmFace, request: Request, r: routes.Route, bo
 
 async def deployment_status(face: ArmFace, _q: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
     """The ``Azure-AsyncOperation`` of a deployment's PUT: Running until the deployment ends, then its state
-    (with its error when it failed)."""
+    (with its error when it failed). A Running answer carries ``Retry-After: 1``: azure-core takes the delay
+    before the next poll from the last poll's answer, and without one waits 30 seconds."""
     deployments = _face(face)
     target = deployments.target(r)
     with deployments.engine.history.store.transaction() as tx:
@@ -181,7 +196,7 @@ async def deployment_status(face: ArmFace, _q: Request, r: routes.Route, _b: Any
     status: dict[str, Any] = {"status": "Running" if state in records.ACTIVE else state}
     if state == "Failed" and doc["properties"].get("error"):
         status["error"] = doc["properties"]["error"]
-    return json_response(200, status)
+    return json_response(200, status, {"Retry-After": "1"} if status["status"] == "Running" else None)
 
 
 async def list_operations(face: ArmFace, request: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:

@@ -97,7 +97,7 @@ def type_key(route: Route) -> str:
         return _ARM_KINDS[route.kind]
     if route.rtype is not None:
         return route.rtype.type
-    if route.kind == "namespace_action":
+    if route.kind in ("namespace_action", "acrlink_view"):
         return f"{route.namespace}/{route.name}"
     return route.namespace
 

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
-from acrlink.arm import deployment_handlers, edge, routes
+from acrlink.arm import deployment_handlers, edge, network_views, routes
 from acrlink.arm.auth import challenge
 from acrlink.arm.deployment_handlers import DeploymentFace
 from acrlink.arm.headers import TracingHeaders
@@ -26,6 +26,7 @@ from acrlink.arm.lro import Answers
 from acrlink.arm.wire import error_response, internal_request, json_response, page, read_json, read_lenient_json
 from acrlink.errors import AcrlinkError, BadRequest, MethodNotAllowed, NotFound, Unauthorized
 from acrlink.services.arm import ResourceService, parse_filter
+from acrlink.services.network_views import Views
 from acrlink.services.tenancy import Tenancy
 
 log = logging.getLogger("acrlink.arm")
@@ -53,8 +54,10 @@ class ArmFace:
         answers: Answers,
         page_size: int,
         deployments: DeploymentFace | None = None,
+        views: Views | None = None,
     ) -> None:
         self.deployments = deployments
+        self.views = views
         self.service = service
         self.tenancy = tenancy
         self.identity = identity
@@ -305,4 +308,5 @@ _HANDLERS: dict[tuple[str, str], Handler] = {
     ("group_operation", "GET"): ArmFace.group_operation,
     ("namespace_operations", "GET"): ArmFace.namespace_operations,
     **deployment_handlers.HANDLERS,
+    **network_views.HANDLERS,
 }

@@ -45,6 +45,9 @@ its operations, one operation (``rest[0]``: its id) and the status of its PUT (`
 
 _DEPLOYMENT_ACTIONS = ("validate", "whatif", "cancel", "exporttemplate")
 
+ACRLINK_VIEWS = ("reachability", "networkgraph", "whatif")
+"""acrlink's own subscription-level views (``Acrlink.Network/{view}``, kind ``acrlink_view``)."""
+
 
 def _unknown_path(path: str) -> NotFound:
     return NotFound("InvalidRequestUri", f"The request URI '{path}' is not valid.")
@@ -135,6 +138,8 @@ def _subscription_provider(sub: str, tail: list[str], low: list[str], catalog: C
     if len(tail) == 2 and low[1] in ("register", "unregister"):
         return Route("provider_action", sub, namespace=tail[0], name=low[1])
     namespace = _namespace(tail[0], catalog)
+    if len(tail) == 2 and namespace == "Acrlink.Network" and low[1] in ACRLINK_VIEWS:
+        return Route("acrlink_view", sub, namespace=namespace, name=low[1])
     if len(tail) == 5 and low[1] == "locations" and low[3] in ("operationstatuses", "operationresults", "operations"):
         return Route("operation", sub, namespace=namespace, name=tail[4], rest=(low[3],))
     if len(tail) == 2:

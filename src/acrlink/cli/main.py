@@ -333,8 +333,9 @@ def dig(
     typer.echo(network.dig(port, name, qtype.upper(), tcp))
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True})
 def check(
+    ctx: typer.Context,
     registry: Annotated[str | None, typer.Argument(help="The registry (name or login server)")] = None,
     from_host: Annotated[str | None, typer.Option("--from", help="The host to check from (default: internet)")] = None,
     what_if: Annotated[
@@ -358,8 +359,12 @@ def check(
     --what-if, what deploying a template would change in who reaches which registry name."""
     directory = _data_dir(data_dir)
     if what_if is not None:
-        _check_what_if(directory, what_if, resource_group, parameters or [], mode, name, registry, from_host)
+        registry, given = _az_parameters(registry, ctx.args, parameters or [])
+        _check_what_if(directory, what_if, resource_group, given, mode, name, registry, from_host)
         return
+    if ctx.args:
+        typer.echo(f"check: unexpected arguments: {' '.join(ctx.args)}", err=True)
+        raise typer.Exit(2)
     if registry is None:
         typer.echo("check: give a REGISTRY, or --what-if TEMPLATE -g GROUP.", err=True)
         raise typer.Exit(2)
@@ -377,6 +382,24 @@ def check(
         return
     typer.echo(f"fix: {result.fix}" if result.fix else f"hint: {result.hint}")
     raise typer.Exit(1)
+
+
+def _az_parameters(registry: str | None, extra: list[str], parameters: list[str]) -> tuple[str | None, list[str]]:
+    """az takes several values after one ``-p`` (``-p a=1 b=2``); the CLI parser leaves those after the
+    first as positional arguments. With --what-if, a positional that can only be a parameter (``k=v``,
+    ``@file``, inline ``{...}`` JSON: no registry name has ``=``, ``@`` or ``{``) is one, in the order given;
+    anything else is the REGISTRY filter (and a second such is refused)."""
+
+    def is_parameter(value: str) -> bool:
+        return "=" in value or value.startswith(("@", "{"))
+
+    positionals = ([registry] if registry is not None else []) + list(extra)
+    given = list(parameters) + [v for v in positionals if is_parameter(v)]
+    others = [v for v in positionals if not is_parameter(v)]
+    if len(others) > 1:
+        typer.echo(f"check: unexpected arguments: {' '.join(others[1:])}", err=True)
+        raise typer.Exit(2)
+    return (others[0] if others else None), given
 
 
 def _check_what_if(

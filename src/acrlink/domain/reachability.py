@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from acrlink.domain import access
+from acrlink.domain import access, diagnosis
 from acrlink.domain.netgraph import Graph
 
 REACHABLE = "reachable"
@@ -160,3 +160,37 @@ def as_diagnostic(change: ReachChange) -> dict[str, str]:
     """A ``DeploymentDiagnosticsDefinition`` for ``properties.diagnostics``. az prints each as
     ``TARGET (CODE) MESSAGE``, so the target is the host and the message leaves the host out."""
     return {"level": "Info", "code": "NetworkReachability", "target": change.host, "message": change.detail}
+
+
+def matrix(graph: Graph) -> list[dict[str, Any]]:
+    """Every host x every name of every registry: where it resolves, the path and the verdict (``reach``, the
+    same engine as ``acrlink check``). Compact: ``explain`` gives a cell's steps and fix."""
+    cells: list[dict[str, Any]] = []
+    for host in graph.hosts.values():
+        for registry in sorted(graph.registries.values(), key=lambda r: r.name):
+            for name in access.names_to_reach(graph, registry):
+                got = reach(graph, host.name, registry.name, name)
+                cells.append(
+                    {
+                        "host": host.name,
+                        "hostKind": host.kind,
+                        "registry": registry.name,
+                        "name": name,
+                        "address": got.address,
+                        "path": got.path,
+                        "verdict": got.verdict,
+                        "ok": got.ok,
+                    }
+                )
+    return cells
+
+
+def explain(graph: Graph, host_name: str, registry_name: str) -> dict[str, Any]:
+    """``acrlink check``'s diagnosis of one host and registry: each step, and the fixing command (``fix``)
+    or, when no command can be known, a ``hint``."""
+    host = graph.host(host_name)
+    if host is None:
+        return {"steps": [], "fix": None, "hint": f"no host called {host_name}"}
+    diagnosed = diagnosis.diagnose(graph, host, registry_name)
+    steps = [{"ok": s.ok, "title": s.title, "details": list(s.details)} for s in diagnosed.steps]
+    return {"steps": steps, "fix": diagnosed.fix, "hint": diagnosed.hint}

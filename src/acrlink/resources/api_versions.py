@@ -100,6 +100,9 @@ API_VERSIONS: Mapping[str, tuple[str, ...]] = {
     "microsoft.network/privatednszones/virtualnetworklinks": PRIVATE_DNS,
     **{f"microsoft.network/privatednszones/{kind.lower()}": PRIVATE_DNS for kind in _DNS_RECORDS},
     "acrlink.network/onpremiseshosts": ACRLINK_NETWORK,
+    "acrlink.network/reachability": ACRLINK_NETWORK,
+    "acrlink.network/networkgraph": ACRLINK_NETWORK,
+    "acrlink.network/whatif": ACRLINK_NETWORK,
 }
 """Lower-case full type -> the api-versions it answers, oldest first. Every catalog type has an entry."""
 

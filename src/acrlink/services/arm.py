@@ -361,8 +361,15 @@ class ResourceService:
             return handler(self._context(tx, principal), subscription, body)
 
     def generic_list(self, subscription: str, resource_group: str | None, filters: dict[str, str]) -> list[Doc]:
-        """``GET /subscriptions/{s}/resources``: tracked resources (those with a location), filtered."""
+        """``GET /subscriptions/{s}/resources``: tracked resources (those with a location), filtered; a
+        ``resourceGroup`` filter lists that group (nothing when the path names another group)."""
         subscription = self.tenancy.canonical_subscription(subscription)
+        filters = dict(filters)
+        group = filters.pop(GROUP_FILTER, None)
+        if group is not None:
+            if resource_group is not None and resource_group.lower() != group.lower():
+                return []
+            resource_group = group
         with self.store.transaction() as tx:
             if resource_group is not None:
                 self._require_group(tx, subscription, resource_group)
@@ -426,11 +433,15 @@ def _bare_etag(value: str) -> str:
 
 
 _FILTER_CLAUSE = re.compile(r"^\s*(resourceType|name|resourceGroup|location)\s+eq\s+'([^']*)'\s*$", re.I)
-_FILTER_KEYS = {"resourcetype": "type", "name": "name", "location": "location"}
+_FILTER_KEYS = {"resourcetype": "type", "name": "name", "location": "location", "resourcegroup": "resourceGroup"}
+GROUP_FILTER = "resourceGroup"
+"""The key ``parse_filter`` gives ``resourceGroup eq 'G'`` (``az resource list -g G`` sends it): it names the
+group to list, it is no field of the listed documents."""
 
 
 def parse_filter(expression: str | None) -> dict[str, str]:
-    """``resourceType eq 'X' and name eq 'Y'`` -> {"type": "X", "name": "Y"}; anything else is refused."""
+    """``resourceType eq 'X' and name eq 'Y'`` -> {"type": "X", "name": "Y"} (``resourceGroup eq 'G'`` ->
+    {GROUP_FILTER: "G"}); anything else is refused."""
     if not expression:
         return {}
     filters: dict[str, str] = {}

@@ -24,7 +24,7 @@ from acrlink.clock import now as clock_now
 from acrlink.domain import reachability, whatif
 from acrlink.domain.cloud import CloudProfile
 from acrlink.domain.netgraph import Graph
-from acrlink.domain.templates import hashing
+from acrlink.domain.templates import evaluator, hashing
 from acrlink.domain.templates import template as templates
 from acrlink.errors import AcrlinkError, BadRequest, Conflict, ErrorDetail
 from acrlink.resources import api_versions
@@ -57,6 +57,8 @@ class Prepared:
     frame: Frame
     plan: Plan
     values: dict[str, Any]
+    description: dict[str, Any] = field(default_factory=dict)
+    """``providers`` and ``dependencies`` (``describe``)."""
 
 
 @dataclass
@@ -88,6 +90,11 @@ class Engine:
         self.running = Running()
         self.applied = Applied()
 
+    def live_graph(self) -> Graph:
+        """The network graph of this engine's world."""
+        assert self._graph is not None
+        return self._graph()
+
     # Checking ------------------------------------------------------------------------------------------
 
     def prepare(
@@ -108,7 +115,7 @@ class Engine:
         )
         values = frame.bind_all()
         plan = build(frame)
-        return Prepared(target, name, request, frame, plan, values)
+        return Prepared(target, name, request, frame, plan, values, describe(plan))
 
     def _deployment_function(self, target: Target, name: str, request: DeploymentRequest) -> dict[str, Any]:
         """``deployment()``: the deployment's name and what it was sent."""
@@ -153,7 +160,7 @@ class Engine:
                 self.history.delete(tx, existing)
             self.history.groom(tx, target)
             doc = records.new_doc(target, name, request, prepared.values, correlation, self._clock(), "Accepted")
-            _describe(doc, prepared.plan)
+            doc["properties"].update(prepared.description)
             self.history.save(tx, target, doc)
         flag = self.running.start(doc["id"].lower())
 
@@ -272,7 +279,7 @@ class Engine:
                 doc = records.new_doc(
                     target, instance.name, request, prepared.values, str(uuid.uuid4()), self._clock(), "Accepted"
                 )
-                _describe(doc, prepared.plan)
+                doc["properties"].update(prepared.description)
                 self.history.save(tx, target, doc)
             doc, error = self._run(arm, principal, prepared, doc["id"], flag, depth)
         except AcrlinkError as error:
@@ -304,7 +311,7 @@ class Engine:
             outer=outer,
         )
         plan = build(frame)
-        return Prepared(target, name, request, frame, plan, {})
+        return Prepared(target, name, request, frame, plan, {}, describe(plan))
 
     # Cancel --------------------------------------------------------------------------------------------
 
@@ -349,7 +356,7 @@ class Engine:
             if preflight:
                 raise _preflight_failure(name, correlation, preflight)
         result = records.new_doc(target, name, request, prepared.values, correlation, self._clock(), "Succeeded")
-        _describe(result, prepared.plan)
+        result["properties"].update(prepared.description)
         result["properties"]["validatedResources"] = [{"id": i.id} for i in prepared.plan.instances if i.deploys]
         return records.public(result)
 
@@ -386,6 +393,26 @@ class Engine:
             properties["reachability"] = [reachability.as_json(c) for c in moved]
             properties["diagnostics"] = [reachability.as_diagnostic(c) for c in moved]
         return {"status": "Succeeded", "properties": properties}
+
+    def rehearse_requests(self, principal: Principal, requests: list[dict[str, Any]]) -> dict[str, Any]:
+        """ARM requests run, in order, on a fork: the first refusal (as ARM answered it on the fork), or how
+        every host's reach changes."""
+        fork = self._forked()
+        for request in requests:
+            answer = fork.arm.call(
+                request["method"], request["path"], request["apiVersion"], request.get("body"), principal
+            )
+            if answer.status >= 300:
+                error = (answer.body or {}).get("error") if isinstance(answer.body, dict) else None
+                return {"status": "Failed", "error": error or {"code": str(answer.status), "message": ""}}
+        moved = reachability.changes(self._graph(), fork.graph()) if self._graph is not None else []
+        return {
+            "status": "Succeeded",
+            "properties": {
+                "reachability": [reachability.as_json(c) for c in moved],
+                "diagnostics": [reachability.as_diagnostic(c) for c in moved],
+            },
+        }
 
     def _changes(
         self, real: Caller, fork: Fork, principal: Principal, request: DeploymentRequest
@@ -479,19 +506,29 @@ def _check_supplied(template: templates.Template, supplied: Mapping[str, Any]) -
         )
 
 
-def _describe(doc: dict[str, Any], plan: Plan) -> None:
-    """``providers`` and ``dependencies``, as ARM lists them on a deployment."""
+def _location(instance: Instance) -> str:
+    """The instance's location when it is known before deploying (a literal, or an expression that needs
+    nothing deployed); empty otherwise."""
+    raw = instance.declared.body.get("location")
+    try:
+        value = evaluator.evaluate(raw, instance.evaluation)
+    except AcrlinkError:
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def describe(plan: Plan) -> dict[str, Any]:
+    """``providers`` and ``dependencies``, as ARM lists them on a deployment (worked out when the plan is,
+    outside any store transaction: a location may read the group through ARM)."""
     providers: dict[str, dict[str, set[str]]] = {}
     for instance in plan.instances:
         if not instance.deploys:
             continue
         namespace, _, rest = instance.type.partition("/")
-        location = ""
-        raw = instance.declared.body.get("location")
-        if isinstance(raw, str) and not raw.startswith("["):
-            location = raw
+        location = _location(instance)
         providers.setdefault(namespace, {}).setdefault(rest, set()).update({location} if location else set())
-    doc["properties"]["providers"] = [
+    described: dict[str, Any] = {}
+    described["providers"] = [
         {
             "namespace": namespace,
             "resourceTypes": [{"resourceType": t, "locations": sorted(locs)} for t, locs in types_.items()],
@@ -499,7 +536,7 @@ def _describe(doc: dict[str, Any], plan: Plan) -> None:
         for namespace, types_ in providers.items()
     ]
     by_key = plan.by_key
-    doc["properties"]["dependencies"] = [
+    described["dependencies"] = [
         {
             "id": i.id,
             "resourceType": i.type,
@@ -512,3 +549,4 @@ def _describe(doc: dict[str, Any], plan: Plan) -> None:
         for i in plan.instances
         if i.depends and i.deploys
     ]
+    return described

@@ -233,7 +233,10 @@ def _expand(declared: Declared, frame: Frame, parent_instances: list[Instance] |
         contexts = [(p.evaluation, p, p.loop, p.index) for p in parent_instances]
     elif isinstance(copy, Mapping):
         name = str(copy["name"])
-        count = copy_count(_evaluate(declared, base, copy.get("count")), f"template resource '{declared.label}'")
+        try:
+            count = copy_count(_evaluate(declared, base, copy.get("count")), "copy loop")
+        except AcrlinkError as error:
+            raise declared.refuse(error.message) from None
         contexts = [(base.with_index(name, i, current=True), None, name, i) for i in range(count)]
     else:
         contexts = [(base, None, None, None)]

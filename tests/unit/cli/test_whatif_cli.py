@@ -160,3 +160,12 @@ def test_post_turns_an_arm_error_or_a_bare_status_into_an_error() -> None:
 
 def test_a_result_without_reachability_still_counts() -> None:
     assert json.loads(json.dumps(whatif.report({"properties": {}}))) == [0, ["0 reachability changes."]]
+
+
+def test_check_takes_several_values_after_one_p_as_az_does() -> None:
+    """``-p a=1 b=2``: the parser leaves ``b=2`` positional; it is a parameter, not the REGISTRY filter."""
+    from acrlink.cli.main import _az_parameters
+
+    assert _az_parameters("b=2", ["@more.json", "myreg"], ["a=1"]) == ("myreg", ["a=1", "b=2", "@more.json"])
+    assert _az_parameters('{"c": {"value": 3}}', [], []) == (None, ['{"c": {"value": 3}}'])
+    assert _az_parameters("myreg.azurecr.cn", [], ["a=1"]) == ("myreg.azurecr.cn", ["a=1"])
