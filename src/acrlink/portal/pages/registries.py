@@ -725,7 +725,9 @@ async def networking_post(page: Page) -> Response:
         ("client_ip", "on" if form["client_ip"] else ""),
     ]
     hidden += [("range", r) for r in form["ranges"]]  # fmt: skip
-    return _confirm(page, values, "/registries/networking", hidden, page.t("common.save"), effects, failure)
+    choice = {"all": "registry.all_networks", "selected": "registry.selected_networks", "disabled": "registry.disabled"}
+    heading = f"{page.t('registry.allow_public')}: {page.t(choice[form['access']])}"
+    return _confirm(page, values, "/registries/networking", hidden, heading, effects, failure)
 
 
 def _connection_path(resource_id: str, name: str) -> str:
