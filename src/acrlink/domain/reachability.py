@@ -163,14 +163,11 @@ def as_diagnostic(change: ReachChange) -> dict[str, str]:
 
 
 def matrix(graph: Graph) -> list[dict[str, Any]]:
-    """Every host x every name of every registry: where it resolves, the path, the verdict, and (from
-    ``acrlink check``'s diagnosis of that host and registry) the steps and the fixing command. One engine
-    with ``acrlink check``; the portal's reachability page renders this."""
+    """Every host x every name of every registry: where it resolves, the path and the verdict (``reach``, the
+    same engine as ``acrlink check``). Compact: ``explain`` gives a cell's steps and fix."""
     cells: list[dict[str, Any]] = []
     for host in graph.hosts.values():
         for registry in sorted(graph.registries.values(), key=lambda r: r.name):
-            diagnosed = diagnosis.diagnose(graph, host, registry.name)
-            steps = [{"ok": s.ok, "title": s.title, "details": list(s.details)} for s in diagnosed.steps]
             for name in access.names_to_reach(graph, registry):
                 got = reach(graph, host.name, registry.name, name)
                 cells.append(
@@ -183,9 +180,17 @@ def matrix(graph: Graph) -> list[dict[str, Any]]:
                         "path": got.path,
                         "verdict": got.verdict,
                         "ok": got.ok,
-                        "steps": steps,
-                        "fix": diagnosed.fix,
-                        "hint": diagnosed.hint,
                     }
                 )
     return cells
+
+
+def explain(graph: Graph, host_name: str, registry_name: str) -> dict[str, Any]:
+    """``acrlink check``'s diagnosis of one host and registry: each step, and the fixing command (``fix``)
+    or, when no command can be known, a ``hint``."""
+    host = graph.host(host_name)
+    if host is None:
+        return {"steps": [], "fix": None, "hint": f"no host called {host_name}"}
+    diagnosed = diagnosis.diagnose(graph, host, registry_name)
+    steps = [{"ok": s.ok, "title": s.title, "details": list(s.details)} for s in diagnosed.steps]
+    return {"steps": steps, "fix": diagnosed.fix, "hint": diagnosed.hint}

@@ -41,6 +41,8 @@ class ArmClient:
         self.arm_url = arm_url.rstrip("/")
         self._principal = principal
         self._audience = audience
+        self.ca = ca
+        """The trust the portal's other HTTPS calls use (the registry face's data plane)."""
         self._http = httpx.AsyncClient(base_url=self.arm_url, verify=ca, timeout=120)
         self._token: tuple[str, float] | None = None
         self._lock = asyncio.Lock()

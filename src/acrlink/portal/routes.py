@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from acrlink.portal.app import RouteSpec
-from acrlink.portal.pages import deployments, endpoints, home
+from acrlink.portal.pages import deployments, dns_zones, endpoints, home, networks, reachability, registries, topology
 
 
 def portal_routes() -> list[RouteSpec]:
-    return [*home.ROUTES, *deployments.ROUTES, *endpoints.ROUTES]
+    return [
+        *home.ROUTES,
+        *deployments.ROUTES,
+        *networks.ROUTES,
+        *dns_zones.ROUTES,
+        *topology.ROUTES,
+        *reachability.ROUTES,
+        *registries.ROUTES,
+        *endpoints.ROUTES,
+    ]

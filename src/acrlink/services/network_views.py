@@ -33,12 +33,23 @@ class Views:
         self._graph = graph
         self._matrix: tuple[int, list[dict[str, Any]]] | None = None
 
-    def reachability(self) -> list[dict[str, Any]]:
-        """The matrix of the current graph (the graph is rebuilt once per change; so is the matrix)."""
+    def reachability(self, host: str | None = None, name: str | None = None) -> list[dict[str, Any]]:
+        """The matrix of the current graph, computed once per change of the graph. Filtered to one host (and
+        one name), each cell also carries ``acrlink check``'s steps and fix for its host and registry."""
         graph = self._graph()
         if self._matrix is None or self._matrix[0] != id(graph):
             self._matrix = (id(graph), reachability.matrix(graph))
-        return self._matrix[1]
+        cells = self._matrix[1]
+        if host is None:
+            return cells
+        chosen = [c for c in cells if c["host"].lower() == host.lower()]
+        if name is not None:
+            chosen = [c for c in chosen if c["name"].lower() == name.lower()]
+        explained: dict[str, dict[str, Any]] = {}
+        for cell in chosen:
+            if cell["registry"] not in explained:
+                explained[cell["registry"]] = reachability.explain(graph, cell["host"], cell["registry"])
+        return [{**cell, **explained[cell["registry"]]} for cell in chosen]
 
     def network_graph(self) -> dict[str, Any]:
         graph = self._graph()

@@ -5,7 +5,8 @@ document.addEventListener("submit", (event) => {
   if (form.dataset.once !== undefined) {
     if (form.dataset.sent) { event.preventDefault(); return; }
     form.dataset.sent = "1";
-    for (const button of form.querySelectorAll("button[type=submit]")) { button.disabled = true; }
+    // After the browser has built the form data: a button disabled now would drop its own name=value.
+    setTimeout(() => { for (const button of form.querySelectorAll("button[type=submit]")) { button.disabled = true; } }, 0);
   }
 });
 document.addEventListener("click", (event) => {
