@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -359,21 +358,3 @@ def test_connect_by_resource_id_is_a_request_for_approval(browser: Any, portal_a
     deployments = _names(az, f"{group_path}/providers/Microsoft.Resources/deployments", "2025-04-01")
     assert [d.split("-", 1)[0] for d in deployments] == ["Microsoft.PrivateEndpoint", "UpdateSubnetDeployment"]
     page.context.close()
-
-
-@pytest.mark.xfail(strict=True, reason="portal.js disables a data-once form's buttons in the submit event, so the "
-                   "clicked button's name=value is not sent (outside this area: a fix keeps it, e.g. as a hidden input)")  # fmt: skip
-def test_a_data_once_form_still_sends_the_clicked_buttons_value(browser: Any) -> None:
-    script = (Path(__file__).resolve().parents[3] / "src/acrlink/portal/static/portal.js").read_text()
-    page = browser.new_page()
-    sent: list[str] = []
-    form = ("<form method='get' action='/go' data-once><input name='a' value='1'>"
-            "<button type='submit' name='action' value='approve'>Approve</button></form>")  # fmt: skip
-    page.route("https://portal.test/go**", lambda route: (sent.append(route.request.url), route.fulfill(body="ok")))
-    page.route("https://portal.test/", lambda route: route.fulfill(body=f"{form}<script>{script}</script>",
-                                                                   content_type="text/html"))  # fmt: skip
-    page.goto("https://portal.test/")
-    page.get_by_role("button", name="Approve").click()
-    page.wait_for_url("**/go**")
-    page.close()
-    assert sent and "action=approve" in sent[0]
