@@ -28,8 +28,10 @@ def portal_acrlink(tmp_path_factory: pytest.TempPathFactory, acrlink: Running, a
     stop(running)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one module. Not for the session: Playwright's sync API runs an event loop on the main
+    thread while it is open, and later tests that start their own loop (asyncio.run) would fail."""
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is required: run the README's test command (it installs Debian's chromium).")
     from playwright.sync_api import sync_playwright
