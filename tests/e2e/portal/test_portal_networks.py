@@ -226,8 +226,9 @@ def test_reachability_private_for_the_vm_denied_for_the_internet(browser: Any, p
     view = arm_get(net, f"/subscriptions/{net.subscription}/providers/Acrlink.Network/reachability", "2026-01-01")
     cells = {(c["host"], c["name"]): c for c in view.json()["value"]}
     assert cells[(VM, login)]["path"] == "private" and not cells[("internet", login)]["ok"]
-    explained = arm_get(net, f"/subscriptions/{net.subscription}/providers/Acrlink.Network/reachability?host=internet",
-                        "2026-01-01").json()["value"]  # fmt: skip
+    with arm_client(net) as client:
+        explained = client.get(f"/subscriptions/{net.subscription}/providers/Acrlink.Network/reachability",
+                               params={"api-version": "2026-01-01", "host": "internet"}).json()["value"]  # fmt: skip
     cells.update({(c["host"], c["name"]): c for c in explained})
 
     page = open_portal(browser, net, language)
