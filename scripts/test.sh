@@ -6,7 +6,8 @@
 #   .venv     acrlink + the Azure SDKs + pytest + hypothesis
 #   .venv-az  the real Azure CLI (its pinned SDK versions would clash with the SDKs under test)
 #   tests/js  the Azure SDK for JavaScript (npm ci from its lock file)
-# Extra arguments go to pytest, e.g. `bash scripts/test.sh -m "not slow"`.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -m "not slow"`. The suite runs on two workers
+# (pytest-xdist, a module's tests on one worker): most e2e time is spent waiting on real clients.
 # System packages are installed with apt-get when running as root (CI and these machines); as another
 # user the script checks they are present and says what is missing.
 set -euo pipefail
@@ -54,4 +55,4 @@ export PATH="$PWD/.venv/bin:$PATH"
 
 ruff check .
 mypy
-python -m pytest "$@"
+python -m pytest -n "${ACRLINK_TEST_WORKERS:-2}" --dist loadfile "$@"
