@@ -62,6 +62,9 @@ register(
             "没有这样的单元格:主机“{host}”,终结点“{name}”。",
         ),
         "reach.legend": ("Legend", "图例"),
+        "reach.previous": ("Previous", "上一页"),
+        "reach.next": ("Next", "下一页"),
+        "reach.page": ("Page {page} of {pages}", "第 {page} 页,共 {pages} 页"),
     }
 )
 
@@ -91,8 +94,18 @@ def reason_of(verdict: str | None) -> str:
     return rest if sep else ""
 
 
-def matrix(found: list[dict[str, Any]], host: str, registry: str) -> dict[str, Any]:
-    """Rows (registry endpoints in the view's order), columns (hosts), and each cell keyed by both."""
+REGISTRIES_PER_PAGE = 25
+"""The whole matrix shows this many registries a page (a world of 100 registries and 50 hosts is 10,000
+cells: one page of it all is more HTML than a browser wants at once)."""
+
+
+def matrix(found: list[dict[str, Any]], host: str, registry: str, page_number: int = 1) -> dict[str, Any]:
+    """Rows (registry endpoints in the view's order), columns (hosts), and each cell keyed by both; without a
+    registry filter, the registries of one page (``page_number``, from 1)."""
+    names = sorted({str(c.get("registry") or "") for c in found} - {""})
+    pages = max(1, -(-len(names) // REGISTRIES_PER_PAGE))
+    page_number = min(max(page_number, 1), pages)
+    shown = set(names[(page_number - 1) * REGISTRIES_PER_PAGE : page_number * REGISTRIES_PER_PAGE])
     hosts: dict[str, dict[str, Any]] = {}
     rows: dict[tuple[str, str], dict[str, str]] = {}
     grid: dict[tuple[str, str], dict[str, Any]] = {}
@@ -105,6 +118,8 @@ def matrix(found: list[dict[str, Any]], host: str, registry: str) -> dict[str, A
             continue
         if registry and str(cell.get("registry") or "").lower() != registry.lower():
             continue
+        if not registry and str(cell.get("registry") or "") not in shown:
+            continue
         hosts.setdefault(cell["host"], {"name": cell["host"], "kind": cell.get("hostKind") or ""})
         key = (str(cell.get("registry") or ""), cell["name"])
         rows.setdefault(key, {"registry": key[0], "name": key[1]})
@@ -115,6 +130,8 @@ def matrix(found: list[dict[str, Any]], host: str, registry: str) -> dict[str, A
         "grid": grid,
         "all_hosts": all_hosts,
         "all_registries": sorted(r for r in all_registries if r),
+        "page": page_number,
+        "pages": 1 if registry else pages,
     }
 
 
@@ -171,7 +188,11 @@ async def matrix_page(page: Page) -> Response:
         found = await cells(page)
     except ArmError as refused:
         found, error = [], refused
-    shown = matrix(found, host, registry)
+    try:
+        number = int(page.request.query_params.get("page", "1"))
+    except ValueError:
+        number = 1
+    shown = matrix(found, host, registry, number)
     return page.render(
         "reach_matrix.html", m=shown, host=host, registry=registry, error=error, rows=body_rows(page, shown)
     )
