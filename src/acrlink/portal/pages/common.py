@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from acrlink.portal.app import Page
+from acrlink.portal.armclient import ArmError
 
 RESOURCES_API = "2025-04-01"
 ACR_API = "2025-11-01"
@@ -80,3 +81,23 @@ def split_blade_path(path: str) -> tuple[str, str, str]:
     resource_id = "/" + "/".join(parts[: 6 + 2 * pairs])
     section = rest[2 * pairs] if len(rest) % 2 else ""
     return resource_id, f"{namespace}/{'/'.join(types)}".lower(), section
+
+
+VIEWS_API = "2026-01-01"
+
+
+async def what_if(
+    page: Page, subscription: str, requests: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], ArmError | None]:
+    """The ``Acrlink.Network/whatIf`` view for ``requests`` (rehearsed on a scratch copy of the world): each
+    host and name whose access changes, or why it could not be worked out."""
+    try:
+        answer = await page.arm.request(
+            "POST", f"/subscriptions/{subscription}/providers/Acrlink.Network/whatIf", VIEWS_API, {"requests": requests}
+        )
+    except ArmError as error:
+        return [], error
+    if (answer or {}).get("status") != "Succeeded":
+        failed = (answer or {}).get("error") or {}
+        return [], ArmError(400, str(failed.get("code", "Failed")), str(failed.get("message", "")), [])
+    return list(((answer or {}).get("properties") or {}).get("reachability") or []), None

@@ -14,10 +14,10 @@ from acrlink.portal.app import Page, RouteSpec
 from acrlink.portal.armclient import ArmError
 from acrlink.portal.i18n import register
 from acrlink.portal.pages.common import DNS_API, blade, group_path, groups, parse_id, portal_link
+from acrlink.portal.pages.common import what_if as views_what_if
 from acrlink.portal.pages.networks import field_of, in_every_subscription, vnet_label, vnets
 
 ZONE_TYPE = "Microsoft.Network/privateDnsZones"
-WHATIF_API = "2026-01-01"
 RECORD_KEYS = {
     "A": "aRecords",
     "AAAA": "aaaaRecords",
@@ -260,27 +260,10 @@ async def save_record_set(page: Page) -> Response:
     return page.redirect(portal_link(zone_id) + "/recordsets")
 
 
-async def what_if(page: Page, requests: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], ArmError | None]:
-    """The reachability changes of ``requests`` (the ARM what-if view, on a scratch copy of the world)."""
-    subscription = parse_id(requests[0]["path"])["subscription"] or page.world.default_subscription
-    try:
-        answer = await page.arm.request(
-            "POST",
-            f"/subscriptions/{subscription}/providers/Acrlink.Network/whatIf",
-            WHATIF_API,
-            {"requests": requests},
-        )
-    except ArmError as error:
-        return [], error
-    if (answer or {}).get("status") == "Failed":
-        error_doc = answer.get("error") or {}
-        return [], ArmError(400, str(error_doc.get("code", "Failed")), str(error_doc.get("message", "")), [])
-    return list(((answer or {}).get("properties") or {}).get("reachability") or []), None
-
-
 async def confirm_delete(page: Page, resource_id: str, back: str, title_key: str, action: str) -> Response:
-    changes, error = await what_if(
-        page, [{"method": "DELETE", "path": resource_id, "apiVersion": DNS_API, "body": None}]
+    subscription = parse_id(resource_id)["subscription"] or page.world.default_subscription
+    changes, error = await views_what_if(
+        page, subscription, [{"method": "DELETE", "path": resource_id, "apiVersion": DNS_API, "body": None}]
     )
     name = resource_id.rstrip("/").split("/")[-1]
     return page.render(

@@ -25,6 +25,7 @@ from acrlink.portal.app import Page, RouteSpec
 from acrlink.portal.armclient import ArmError
 from acrlink.portal.i18n import register
 from acrlink.portal.pages.common import ACR_API, DNS_API, NETWORK_API, RESOURCES_API, blade, parse_id, portal_link
+from acrlink.portal.pages.common import what_if as views_what_if
 
 register(
     {
@@ -120,7 +121,6 @@ STEP_LABELS = {
 }
 REGISTRY_TYPE = "Microsoft.ContainerRegistry/registries"
 SUB_RESOURCE = "registry"
-WHATIF_API = "2026-01-01"
 NEW_ZONE = "new"
 
 
@@ -574,17 +574,9 @@ async def _delete_whatif(page: Page, resource_id: str) -> dict[str, Any]:
     """The what-if of deleting the endpoint: each host and name whose view changes."""
     subscription = parse_id(resource_id)["subscription"]
     request = {"requests": [{"method": "DELETE", "path": resource_id, "apiVersion": NETWORK_API, "body": None}]}
-    try:
-        answer = await page.arm.request(
-            "POST", f"/subscriptions/{subscription}/providers/Acrlink.Network/whatIf", WHATIF_API, request
-        )
-    except ArmError as error:
+    rows, error = await views_what_if(page, subscription, request["requests"])
+    if error is not None:
         return {"whatif_error": error, "changes": []}
-    if (answer or {}).get("status") == "Failed":
-        failed = answer.get("error") or {}
-        error = ArmError(400, str(failed.get("code", "")), str(failed.get("message", "")), [])
-        return {"whatif_error": error, "changes": []}
-    rows = ((answer or {}).get("properties") or {}).get("reachability") or []
     changes = [r for r in rows if (r.get("before") or {}) != (r.get("after") or {})]
     return {"whatif_error": None, "changes": changes}
 

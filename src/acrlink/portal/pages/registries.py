@@ -24,6 +24,7 @@ from acrlink.portal.armclient import ArmError
 from acrlink.portal.endpoint_template import EndpointPlan, build
 from acrlink.portal.i18n import register
 from acrlink.portal.pages.common import ACR_API, DNS_API, NETWORK_API, blade, groups, parse_id, portal_link
+from acrlink.portal.pages.common import what_if as views_what_if
 
 TYPE = "Microsoft.ContainerRegistry/registries"
 NETWORK_VIEWS_API = "2026-01-01"
@@ -666,20 +667,12 @@ class Effect:
 
 
 async def what_if(page: Page, subscription: str, requests: list[dict[str, Any]]) -> tuple[list[Effect], str | None]:
-    """The ``Acrlink.Network/whatIf`` view's answer for ``requests``: each host and name whose access
-    changes, or why it could not be computed."""
-    try:
-        answer = await page.arm.request(
-            "POST", f"/subscriptions/{subscription}/providers/Acrlink.Network/whatIf", NETWORK_VIEWS_API,
-            {"requests": requests},
-        )  # fmt: skip
-    except ArmError as error:
+    """The what-if view's changes for ``requests`` as the confirmation shows them, or why it failed."""
+    found, error = await views_what_if(page, subscription, requests)
+    if error is not None:
         return [], f"{error.code}: {error.message}"
-    if (answer or {}).get("status") != "Succeeded":
-        failure = (answer or {}).get("error") or {}
-        return [], f"{failure.get('code', 'Failed')}: {failure.get('message', '')}"
     effects = []
-    for item in ((answer.get("properties") or {}).get("reachability")) or []:
+    for item in found:
         before, after = item.get("before") or {}, item.get("after") or {}
         was, now = before.get("verdict") == "reachable", after.get("verdict") == "reachable"
         change = "loses" if was and not now else "gains" if now and not was else "changes"
