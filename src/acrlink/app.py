@@ -24,7 +24,6 @@ from acrlink.arm.lro import Answers
 from acrlink.atomic import write_file
 from acrlink.changes import ChangeFeed
 from acrlink.cli.azure import CLIENT_SECRET
-from acrlink.cli.azure import client_id as default_client_id
 from acrlink.dns.server import Answers as DnsAnswers
 from acrlink.dns.server import DnsFace
 from acrlink.domain.netgraph import Graph
@@ -44,6 +43,7 @@ from acrlink.registry.server import InternalListener, server_context
 from acrlink.registry.tokens import TokenService
 from acrlink.resources.base import Options
 from acrlink.resources.catalog import build_catalog
+from acrlink.services.authorization import Authorization
 from acrlink.services.arm import ResourceService
 from acrlink.services.content import Content
 from acrlink.services.deployment_engine import Engine
@@ -103,7 +103,10 @@ def arm_world(
     catalog = build_catalog()
     tenancy = Tenancy(store, catalog, settings.cloud)
     options = Options(legacy_pe_network_policies=settings.legacy_pe_network_policies)
-    service = ResourceService(store, catalog, settings.cloud, tenancy, options=options, changes=changes)
+    authorization = Authorization(store, changes)
+    service = ResourceService(
+        store, catalog, settings.cloud, tenancy, options=options, changes=changes, authorization=authorization
+    )
     history = History(store, tenancy)
     holder: list[ArmWorld] = []
 
@@ -121,7 +124,9 @@ def arm_world(
     )
     answers = Answers(service, settings.arm_async if forkable else False)
     views = Views(store, engine.live_graph)
-    face = ArmFace(service, tenancy, identity_for(tenancy), answers, settings.page_size, DeploymentFace(engine), views)
+    face = ArmFace(
+        service, tenancy, identity_for(tenancy), answers, settings.page_size, authorization, DeploymentFace(engine), views
+    )
     world = ArmWorld(store, tenancy, service, face, engine, settings)
     holder.append(world)
     return world
@@ -136,7 +141,8 @@ def build(settings: Settings) -> Application:
     graphs = NetworkGraphs(store, settings.cloud, changes, settings.internet_ip)
 
     def identity_for(tenancy: Tenancy) -> Identity:
-        return Identity(keys.entra, tenancy.world.tenant_id, settings.cloud)
+        tenants = {t.tenant_id: t.default_domain for t in tenancy.world.tenants}
+        return Identity(keys.entra, tenants, settings.cloud)
 
     world = arm_world(settings, store, identity_for, changes, graphs.current, forkable=True)
     world.engine.history.recover()
@@ -263,7 +269,7 @@ def build_portal(application: Application, arm_url: str, registry_url: str, tls:
     """The portal, a client of the ARM face at ``arm_url``, signed in as the default principal."""
     world = application.tenancy.world
     settings = application.settings
-    principal = PortalPrincipal(world.tenant_id, default_client_id(world.tenant_id), CLIENT_SECRET)
+    principal = PortalPrincipal(world.tenant_id, world.default_client_id, CLIENT_SECRET)
     ca = ssl.create_default_context(cafile=str(tls.ca))
     arm = ArmClient(arm_url, principal, settings.cloud.arm_audience, ca)
     portal_world = PortalWorld(
@@ -340,6 +346,11 @@ async def _serve_locked(settings: Settings) -> None:
         "subscriptionId": application.tenancy.world.default_subscription,
         "subscriptions": list(application.tenancy.world.subscriptions),
         "tenantId": application.tenancy.world.tenant_id,
+        "clientId": application.tenancy.world.default_client_id,
+        "tenants": [
+            {"tenantId": t.tenant_id, "subscriptions": list(t.subscriptions), "defaultDomain": t.default_domain}
+            for t in application.tenancy.world.tenants
+        ],
         "cloud": settings.cloud.name,
         "internetIp": settings.internet_ip,
         "pid": os.getpid(),

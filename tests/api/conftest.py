@@ -51,7 +51,7 @@ class Arm:
     def __init__(self, application: Application) -> None:
         self.application = application
         token, _ = application.identity.issue(
-            "00000000-0000-0000-0000-0000000000aa", "https://management.core.chinacloudapi.cn/"
+            application.tenancy.world.default_client_id, "https://management.core.chinacloudapi.cn/"
         )
         self.client = AsgiClient(application.arm.app(), {"Authorization": f"Bearer {token}"})
         self.sub = application.tenancy.world.default_subscription

@@ -14,6 +14,11 @@ from tests.api.conftest import Arm, error_code
 from tests.api.registry_client import RegistryClient
 
 APP = "00000000-0000-0000-0000-0000000000aa"
+
+
+def _app(arm: Arm) -> str:
+    """The default principal's client id: Owner of the subscriptions, so only the token is on trial."""
+    return arm.application.tenancy.world.default_client_id
 HOST = "myreg.azurecr.cn"
 ALLOWED = (
     "'https://management.core.chinacloudapi.cn/','https://management.core.chinacloudapi.cn',"
@@ -35,7 +40,7 @@ def _registry_tokens(arm: Arm) -> dict[str, str]:
     arm.group()
     assert arm.request("PUT", arm.registry_path("myreg"), {"location": "chinanorth2", "sku": {"name": "Premium"}}).status_code in (200, 201)
     client = RegistryClient(arm.application, HOST)
-    entra, _ = arm.application.identity.issue(APP, "https://containerregistry.azure.net")
+    entra, _ = arm.application.identity.issue(_app(arm), "https://containerregistry.azure.net")
     refresh = client.request(
         "POST", "/oauth2/exchange", data={"grant_type": "access_token", "service": HOST, "access_token": entra}
     ).json()["refresh_token"]
@@ -66,7 +71,7 @@ def test_registry_tokens_are_not_arm_tokens(arm: Arm, kind: str) -> None:
     "audience", ["https://containerregistry.azure.net", "https://graph.chinacloudapi.cn/", "https://management.azure.com/"]
 )
 def test_entra_token_for_another_audience_is_refused_as_azure_words_it(arm: Arm, audience: str) -> None:
-    token, _ = arm.application.identity.issue(APP, audience)
+    token, _ = arm.application.identity.issue(_app(arm), audience)
     response = _arm_get(arm, token)
     assert response.status_code == 401
     message = (
@@ -89,7 +94,7 @@ def test_entra_token_for_another_audience_is_refused_as_azure_words_it(arm: Arm,
     ],
 )
 def test_every_arm_audience_with_and_without_slash_is_accepted(arm: Arm, audience: str) -> None:
-    token, _ = arm.application.identity.issue(APP, audience)
+    token, _ = arm.application.identity.issue(_app(arm), audience)
     assert _arm_get(arm, token).status_code == 200
 
 
@@ -97,7 +102,7 @@ def test_hmac_state_forged_with_arm_claims_is_refused(arm: Arm) -> None:
     """The data dir's secret signs upload state and registry tokens; a token it signs with every claim
     ARM wants is still not an Entra token."""
     secret = arm.application.registry.face.key
-    good, _ = arm.application.identity.issue(APP, "https://management.core.chinacloudapi.cn/")
+    good, _ = arm.application.identity.issue(_app(arm), "https://management.core.chinacloudapi.cn/")
     claims = jwt.decode(good, options={"verify_signature": False})
     response = _arm_get(arm, signing.encode(claims, secret))
     assert response.status_code == 401
@@ -105,7 +110,7 @@ def test_hmac_state_forged_with_arm_claims_is_refused(arm: Arm) -> None:
 
 
 def test_expired_token_is_refused_with_both_times(arm: Arm) -> None:
-    good, _ = arm.application.identity.issue(APP, "https://management.core.chinacloudapi.cn/")
+    good, _ = arm.application.identity.issue(_app(arm), "https://management.core.chinacloudapi.cn/")
     claims = jwt.decode(good, options={"verify_signature": False})
     key = signing.load_keys(arm.application.settings.data_dir).entra
     response = _arm_get(arm, key.sign({**claims, "exp": 1_781_511_771}))  # 2026-06-15 08:22:51 UTC

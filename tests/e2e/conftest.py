@@ -89,7 +89,7 @@ def arm_client(running: Running, verify: ssl.SSLContext | None = None) -> httpx.
     verify = verify or ssl.create_default_context(cafile=running.endpoints["ca"])
     token = httpx.post(
         f"{running.arm}/{running.endpoints['tenantId']}/oauth2/v2.0/token",
-        data={"grant_type": "client_credentials", "client_id": "app", "client_secret": "s"},
+        data={"grant_type": "client_credentials", "client_id": running.endpoints["clientId"], "client_secret": "s"},
         verify=verify,
     ).json()["access_token"]
     return httpx.Client(base_url=running.arm, verify=verify, headers={"Authorization": f"Bearer {token}"})
@@ -167,7 +167,7 @@ def trust(acrlink: Running) -> Iterator[None]:
 def credential(running: Running) -> ClientSecretCredential:
     return ClientSecretCredential(
         running.endpoints["tenantId"],
-        "00000000-0000-0000-0000-0000000000aa",
+        running.endpoints["clientId"],
         "any-secret",
         authority=running.arm,
         disable_instance_discovery=True,

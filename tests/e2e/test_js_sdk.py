@@ -52,7 +52,7 @@ def run_scenario(node: str, running: Running, scenario: str) -> dict[str, Any]:
         "ACRLINK_ARM": running.arm,
         "AZURE_AUTHORITY_HOST": running.arm,
         "AZURE_TENANT_ID": running.endpoints["tenantId"],
-        "AZURE_CLIENT_ID": APP,
+        "AZURE_CLIENT_ID": running.endpoints["clientId"],
         "AZURE_CLIENT_SECRET": "any-secret",
         "AZURE_SUBSCRIPTION_ID": running.subscription,
         "NODE_EXTRA_CA_CERTS": running.endpoints["ca"],

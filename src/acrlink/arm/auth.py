@@ -9,22 +9,17 @@ fails in Azure.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 
 from acrlink import signing
 from acrlink.clock import epoch
 from acrlink.domain.cloud import CloudProfile
+from acrlink.domain.principals import Principal
 from acrlink.errors import Unauthorized
 from acrlink.unconfirmed import BAD_AUTHORIZATION_FORMAT_MESSAGE, FOREIGN_TOKEN_CODE, FOREIGN_TOKEN_MESSAGE
 
-
-@dataclass(frozen=True)
-class Principal:
-    object_id: str
-    app_id: str
 
 
 def _utc(moment: int) -> str:
@@ -44,10 +39,14 @@ def wrong_audience(audience: str, cloud: CloudProfile) -> Unauthorized:
 
 
 def authenticate(
-    authorization: str | None, verify: Callable[[str], dict[str, Any]], tenant_id: str, cloud: CloudProfile
+    authorization: str | None,
+    verify: Callable[[str], dict[str, Any]],
+    tenant_ids: Collection[str],
+    cloud: CloudProfile,
 ) -> Principal:
     """The caller of an ARM request, from its ``Authorization`` header; ``verify`` checks an Entra token's
-    signature and expiry."""
+    signature and expiry, ``tenant_ids`` (lower case) are the tenants acrlink hosts. Which tenant may address
+    which subscription is the ARM face's check (``InvalidAuthenticationTokenTenant``)."""
     if not authorization:
         raise Unauthorized("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
     scheme, _, token = authorization.partition(" ")
@@ -66,14 +65,14 @@ def authenticate(
     audience = claims.get("aud")
     if not isinstance(audience, str) or audience not in cloud.arm_audiences:
         raise wrong_audience(str(audience), cloud)
-    if str(claims.get("tid", "")).lower() != tenant_id.lower() or not claims.get("oid"):
+    if str(claims.get("tid", "")).lower() not in tenant_ids or not claims.get("oid"):
         raise Unauthorized(
             "InvalidAuthenticationToken",
             "The received access token is not valid: at least one of the claims 'puid' or 'altsecid' or 'oid' "
             "should be present. If you are accessing as application please make sure service principal is "
             "properly created in the tenant.",
         )
-    return Principal(str(claims["oid"]), str(claims.get("appid", "")))
+    return Principal(str(claims["oid"]), str(claims.get("appid", "")), str(claims["tid"]))
 
 
 def challenge(authority: str, message: str) -> str:

@@ -9,7 +9,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from starlette.applications import Starlette
@@ -17,11 +17,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
-from acrlink.arm import deployment_handlers, edge, network_views, routes
+from acrlink.arm import deployment_handlers, edge, network_views, permissions, routes
 from acrlink.arm.auth import challenge
 from acrlink.arm.deployment_handlers import DeploymentFace
 from acrlink.arm.headers import TracingHeaders
 from acrlink.arm.identity import Identity, Principal
+from acrlink.services.authorization import Authorization, authorization_failed
 from acrlink.arm.lro import Answers
 from acrlink.arm.wire import error_response, internal_request, json_response, page, read_json, read_lenient_json
 from acrlink.errors import AcrlinkError, BadRequest, MethodNotAllowed, NotFound, Unauthorized
@@ -53,9 +54,11 @@ class ArmFace:
         identity: Identity,
         answers: Answers,
         page_size: int,
+        authorization: Authorization,
         deployments: DeploymentFace | None = None,
         views: Views | None = None,
     ) -> None:
+        self.authorization = authorization
         self.deployments = deployments
         self.views = views
         self.service = service
@@ -134,15 +137,55 @@ class ArmFace:
             lambda: self.service.stored_location(route.ref) if route.ref is not None else None,
             list(self.service.cloud.regions),
         )
+        self._authorize(request, route, principal)
         return await handler(self, request, route, body, principal)
+
+    def _authorize(self, request: Request, route: routes.Route, principal: Principal) -> None:
+        """Azure RBAC in front of every handler: the token's tenant must own the subscription addressed
+        (``InvalidAuthenticationTokenTenant``), then the caller needs the route's permission at its scope
+        (``AuthorizationFailed``). A list the caller cannot read whole is answered filtered to what it can read,
+        when it has some role inside the list's scope."""
+        request.state.visible = None
+        if route.kind in permissions.NO_PERMISSION or route.kind == "subscriptions":
+            return
+        try:
+            subscription = self.tenancy.canonical_subscription(route.subscription)
+        except NotFound:
+            return  # the handler answers SubscriptionNotFound
+        owner = self.tenancy.world.tenant_of(subscription).tenant_id
+        if owner.lower() != principal.tenant_id.lower():
+            raise _wrong_tenant(str(request.base_url).rstrip("/"), principal.tenant_id, owner)
+        route = replace(route, subscription=subscription)
+        oid = principal.object_id
+        if route.kind in permissions.VISIBILITY:
+            scope = permissions.subscription_scope(route)
+            if not self.authorization.sees(oid, scope):
+                raise authorization_failed(principal, "Microsoft.Resources/subscriptions/read", scope)
+            return
+        needed = permissions.needed(route, request.method)
+        if needed is None or self.authorization.allows(oid, needed.action, needed.scope):
+            return
+        if request.method == "GET" and route.kind in permissions.FILTERED_LISTS:
+            if self.authorization.sees(oid, needed.scope):
+                request.state.visible = lambda doc: self.authorization.allows(oid, f"{doc['type']}/read", doc["id"])
+                return
+        raise authorization_failed(principal, needed.action, needed.scope)
 
     # Tenancy ----------------------------------------------------------------------------------------
 
-    async def tenants(self, request: Request, _r: routes.Route, _b: Any, _p: Principal) -> Response:
-        return json_response(200, page(request, [self.tenancy.tenant_doc()], self.page_size))
+    async def tenants(self, request: Request, _r: routes.Route, _b: Any, p: Principal) -> Response:
+        """The tenant the caller's token is for (a service principal lists its own tenant)."""
+        return json_response(200, page(request, [self.tenancy.tenant_doc(p.tenant_id)], self.page_size))
 
-    async def subscriptions(self, request: Request, _r: routes.Route, _b: Any, _p: Principal) -> Response:
-        docs = [self.tenancy.subscription_doc(s) for s in self.tenancy.world.subscriptions]
+    async def subscriptions(self, request: Request, _r: routes.Route, _b: Any, p: Principal) -> Response:
+        """The caller's tenant's subscriptions in which it has some role (as ``az login`` lists them)."""
+        tenant = self.tenancy.world.tenant(p.tenant_id)
+        subscriptions = tenant.subscriptions if tenant else ()
+        docs = [
+            self.tenancy.subscription_doc(s)
+            for s in subscriptions
+            if self.authorization.sees(p.object_id, f"/subscriptions/{s}")
+        ]
         return json_response(200, page(request, docs, self.page_size))
 
     async def subscription(self, _q: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
@@ -172,7 +215,8 @@ class ArmFace:
     # Groups -----------------------------------------------------------------------------------------
 
     async def groups(self, request: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
-        return json_response(200, page(request, self.service.list_groups(r.subscription), self.page_size))
+        docs = _visible(request, self.service.list_groups(r.subscription))
+        return json_response(200, page(request, docs, self.page_size))
 
     async def put_group(self, _q: Request, r: routes.Route, body: Any, _p: Principal) -> Response:
         doc, created = self.service.put_group(r.subscription, r.name, body)
@@ -192,12 +236,12 @@ class ArmFace:
         return json_response(200, self.service.patch_group(r.subscription, r.name, body))
 
     async def delete_group(self, request: Request, r: routes.Route, _b: Any, p: Principal) -> Response:
-        self.service.delete_group(r.subscription, r.name, p.app_id)
+        self.service.delete_group(r.subscription, r.name, p)
         return self.answers.group_deleted(request, self.tenancy.canonical_subscription(r.subscription))
 
     async def generic_resources(self, request: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
         filters = parse_filter(request.query_params.get("$filter"))
-        docs = self.service.generic_list(r.subscription, r.resource_group, filters)
+        docs = _visible(request, self.service.generic_list(r.subscription, r.resource_group, filters))
         return json_response(200, page(request, docs, self.page_size))
 
     # Resources --------------------------------------------------------------------------------------
@@ -209,7 +253,7 @@ class ArmFace:
                 "InvalidResourceType",
                 f"The resource type '{r.rtype.type}' cannot be listed across a subscription.",
             )
-        docs = self.service.list(r.rtype, r.subscription, r.resource_group, r.ref)
+        docs = _visible(request, self.service.list(r.rtype, r.subscription, r.resource_group, r.ref))
         docs = [edge.shaped(r.rtype, d, request) for d in docs]
         return json_response(200, page(request, docs, self.page_size))
 
@@ -220,7 +264,7 @@ class ArmFace:
     async def put_resource(self, request: Request, r: routes.Route, body: Any, p: Principal) -> Response:
         assert r.rtype and r.ref
         doc, created = self.service.put(
-            r.rtype, r.ref, body, p.app_id, request.headers.get("if-none-match"), request.headers.get("if-match")
+            r.rtype, r.ref, body, p, request.headers.get("if-none-match"), request.headers.get("if-match")
         )
         status = r.rtype.create_status if created else "Updating"
         doc = edge.shaped(r.rtype, doc, request)
@@ -228,13 +272,13 @@ class ArmFace:
 
     async def patch_resource(self, request: Request, r: routes.Route, body: Any, p: Principal) -> Response:
         assert r.rtype and r.ref
-        doc = self.service.patch(r.rtype, r.ref, body, p.app_id, request.headers.get("if-match"))
+        doc = self.service.patch(r.rtype, r.ref, body, p, request.headers.get("if-match"))
         doc = edge.shaped(r.rtype, doc, request)
         return self.answers.written(request, doc, False, r.subscription, r.rtype.namespace, "Updating")
 
     async def delete_resource(self, request: Request, r: routes.Route, _b: Any, p: Principal) -> Response:
         assert r.rtype and r.ref
-        existed = self.service.delete(r.rtype, r.ref, p.app_id, request.headers.get("if-match"))
+        existed = self.service.delete(r.rtype, r.ref, p, request.headers.get("if-match"))
         response = self.answers.deleted(request, existed, r.subscription, r.rtype.namespace, "global")
         if not existed and r.rtype.absent_delete_warning:
             response.headers["x-ms-warning"] = r.rtype.absent_delete_warning.format(name=r.ref.name)
@@ -247,11 +291,11 @@ class ArmFace:
             raise MethodNotAllowed(
                 "MethodNotAllowed", f"The requested resource does not support http method '{request.method}'."
             )
-        status, result = self.service.action(r.rtype, r.ref, r.name, body, r.rest, p.app_id)
+        status, result = self.service.action(r.rtype, r.ref, r.name, body, r.rest, p)
         return json_response(status, result)
 
     async def namespace_action(self, _q: Request, r: routes.Route, body: Any, p: Principal) -> Response:
-        status, result = self.service.namespace_action(r.subscription, r.namespace, r.name, body, p.app_id)
+        status, result = self.service.namespace_action(r.subscription, r.namespace, r.name, body, p)
         return json_response(status, result)
 
     async def operation(self, _q: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
@@ -277,6 +321,25 @@ class ArmFace:
                     }
                 )
         return json_response(200, page(request, operations, self.page_size))
+
+
+def _visible(request: Request, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A list as the caller may see it: whole, or filtered by ``ArmFace._authorize``'s predicate."""
+    visible = getattr(request.state, "visible", None)
+    return docs if visible is None else [d for d in docs if visible(d)]
+
+
+def _wrong_tenant(authority: str, token_tenant: str, owner: str) -> Unauthorized:
+    """ARM's refusal of a token from another tenant than the subscription's."""
+    return Unauthorized(
+        "InvalidAuthenticationTokenTenant",
+        f"The access token is from the wrong issuer '{authority}/{token_tenant}/'. It must match the tenant "
+        f"'{authority}/{owner}/' associated with this subscription. Please use the authority (URL) "
+        f"'{authority}/{owner}' to get the token. Note, if the subscription is transferred to another tenant "
+        "there is no impact to the services, but information about new tenant could take time to propagate "
+        "(up to an hour). If you just transferred your subscription and see this error message, please try "
+        "back later.",
+    )
 
 
 Handler = Callable[[ArmFace, Request, routes.Route, Any, Principal], Awaitable[Response]]

@@ -12,6 +12,7 @@ document whose issuer is elsewhere): ``https://HOST/TENANT/v2.0`` in the v2 docu
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -20,7 +21,8 @@ from starlette.responses import Response
 
 from acrlink import signing
 from acrlink.arm import auth
-from acrlink.arm.auth import Principal
+from acrlink.domain import principals
+from acrlink.domain.principals import Principal
 from acrlink.arm.wire import json_response
 from acrlink.clock import epoch
 from acrlink.domain.cloud import CloudProfile
@@ -42,32 +44,65 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
+SecretCheck = Callable[[str, str, str], bool | None]
+"""(tenant id, client id, secret) -> True/False for a principal whose secret acrlink knows, None for any other
+client id (any secret is accepted for those)."""
+
+
 class Identity:
-    def __init__(self, key: signing.RsaKey, tenant_id: str, cloud: CloudProfile) -> None:
+    def __init__(
+        self,
+        key: signing.RsaKey,
+        tenants: dict[str, str],
+        cloud: CloudProfile,
+        secret_check: SecretCheck | None = None,
+    ) -> None:
+        """``tenants``: every tenant id acrlink hosts -> its default domain, the home tenant first."""
         self._key = key
-        self.tenant_id = tenant_id
+        self.tenants = dict(tenants)
+        self.tenant_id = next(iter(self.tenants))
         self.cloud = cloud
+        self._secret_check = secret_check
         self._verified = signing.Verified(key.verify)
+        self._tenant_ids = frozenset(t.lower() for t in self.tenants)
 
     # Tokens ------------------------------------------------------------------------------------------
+
+    def resolve_tenant(self, tenant: str) -> str | None:
+        """The tenant id a path's tenant segment names (an id, a default domain, or the multi-tenant
+        ``organizations``/``common``, which mean the home tenant); None for a tenant acrlink does not host."""
+        low = tenant.lower()
+        if low in MULTI_TENANT:
+            return self.tenant_id
+        for tenant_id, domain in self.tenants.items():
+            if low in (tenant_id.lower(), domain.lower()):
+                return tenant_id
+        return None
 
     def issuer(self, authority: str, tenant: str | None = None, version: str = "1.0") -> str:
         """The issuer on the authority's host: per tenant, or Entra's placeholder for the multi-tenant
         paths."""
-        tid = TENANT_PLACEHOLDER if tenant and tenant.lower() in MULTI_TENANT else self.tenant_id
+        if tenant and tenant.lower() in MULTI_TENANT:
+            tid = TENANT_PLACEHOLDER
+        else:
+            tid = (self.resolve_tenant(tenant) if tenant else None) or self.tenant_id
         return f"{authority}/{tid}/v2.0" if version == "2.0" else f"{authority}/{tid}/"
 
-    def issue(self, app_id: str, audience: str, authority: str = DEFAULT_AUTHORITY) -> tuple[str, int]:
-        """An access token for ``app_id``; its object id is derived from the app id, so it is stable."""
+    def issue(
+        self, app_id: str, audience: str, authority: str = DEFAULT_AUTHORITY, tenant_id: str | None = None
+    ) -> tuple[str, int]:
+        """An access token for ``app_id`` in ``tenant_id`` (the home tenant by default); its object id is
+        derived from both, so it is stable."""
         now = epoch()
-        object_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"acrlink:{self.tenant_id}:{app_id}"))
+        tid = tenant_id or self.tenant_id
+        object_id = principals.object_id(tid, app_id)
         claims = {
             "aud": audience,
-            "iss": self.issuer(authority),
+            "iss": self.issuer(authority, tid),
             "iat": now,
             "nbf": now,
             "exp": now + TOKEN_LIFETIME,
-            "tid": self.tenant_id,
+            "tid": tid,
             "oid": object_id,
             "sub": object_id,
             "appid": app_id,
@@ -82,7 +117,7 @@ class Identity:
 
     def authenticate(self, authorization: str | None) -> Principal:
         """The caller of an ARM request, from its bearer token (see ``arm.auth``)."""
-        return auth.authenticate(authorization, self.verify, self.tenant_id, self.cloud)
+        return auth.authenticate(authorization, self.verify, self._tenant_ids, self.cloud)
 
     # Routing -----------------------------------------------------------------------------------------
 
@@ -153,12 +188,7 @@ class Identity:
         return json_response(200, {"keys": [jwk]})
 
     def _known_tenant(self, tenant: str) -> bool:
-        return tenant.lower() in (
-            self.tenant_id.lower(),
-            "organizations",
-            "common",
-            "acrlink.onmicrosoft.com",
-        )
+        return self.resolve_tenant(tenant) is not None
 
     async def token(self, request: Request, tenant: str) -> Response:
         """OAuth 2.0 client credentials (what ``az login --service-principal`` and ClientSecretCredential
@@ -188,9 +218,19 @@ class Identity:
                 7000218,
                 "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
             )
+        tenant_id = self.resolve_tenant(tenant) or self.tenant_id
+        secret = form.get("client_secret")
+        if secret is not None and self._secret_check is not None and self._secret_check(tenant_id, app_id, secret) is False:
+            return _oauth_error(
+                401,
+                "invalid_client",
+                7000215,
+                f"Invalid client secret provided. Ensure the secret being sent in the request is the client secret "
+                f"value, not the client secret ID, for a secret added to app '{app_id}'.",
+            )
         scope = form.get("scope") or form.get("resource") or self.cloud.arm_audience
         audience = scope.split(" ")[0].removesuffix("/.default")
-        token, expires = self.issue(app_id, audience, str(request.base_url).rstrip("/"))
+        token, expires = self.issue(app_id, audience, str(request.base_url).rstrip("/"), tenant_id)
         return json_response(
             200,
             {

@@ -8,7 +8,6 @@ import os
 import shlex
 import shutil
 import subprocess
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,6 @@ INSTALL_HINT = (
     "The Azure CLI (az) was not found. Install it with 'pip install azure-cli' "
     "(or see https://aka.ms/InstallAzureCli), or set ACRLINK_AZ to the az executable."
 )
-
-
-def client_id(tenant_id: str) -> str:
-    """The service principal acrlink's environment logs in as (any id would be accepted)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"acrlink-client:{tenant_id}"))
 
 
 def config_dir(data_dir: Path) -> Path:
@@ -46,7 +40,7 @@ def environment(data_dir: Path, endpoints: dict[str, Any]) -> dict[str, str]:
         "SSL_CERT_FILE": bundle,
         "REQUESTS_CA_BUNDLE": bundle,
         "AZURE_TENANT_ID": endpoints["tenantId"],
-        "AZURE_CLIENT_ID": client_id(endpoints["tenantId"]),
+        "AZURE_CLIENT_ID": str(endpoints["clientId"]),
         "AZURE_CLIENT_SECRET": CLIENT_SECRET,
         "AZURE_AUTHORITY_HOST": arm,
         "AZURE_SUBSCRIPTION_ID": endpoints["subscriptionId"],

@@ -85,7 +85,7 @@ def arm_client(endpoints: dict[str, Any]) -> httpx.Client:
     verify = ssl.create_default_context(cafile=str(endpoints["ca"]))
     token = httpx.post(
         f"{endpoints['arm']}/{endpoints['tenantId']}/oauth2/v2.0/token",
-        data={"grant_type": "client_credentials", "client_id": "acrlink-cli", "client_secret": "acrlink"},
+        data={"grant_type": "client_credentials", "client_id": endpoints["clientId"], "client_secret": "acrlink"},
         verify=verify,
     ).json()["access_token"]
     return httpx.Client(

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from acrlink.domain.cloud import CloudProfile
+from acrlink.domain.principals import Principal
 from acrlink.errors import AcrlinkError
 from acrlink.ids import ResourceRef, parse_resource_id
 from acrlink.store.base import Record, Transaction
@@ -29,6 +30,10 @@ class Options:
     Azure did before 2023 (S10). Current Azure allows them."""
 
 
+def _anything(_action: str, _scope: str) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Context:
     """What a rule may use: the open transaction, the cloud, the caller and the time."""
@@ -41,6 +46,11 @@ class Context:
     options: Options = field(default_factory=Options)
     cascading: bool = False
     """True while deleting a resource because its parent (or group) is being deleted."""
+    caller: Principal | None = None
+    """Who asked (None for work acrlink does on its own)."""
+    may: Callable[[str, str], bool] = _anything
+    """(action, scope) -> whether the caller's roles allow it: for linked authorisation, where a write on one
+    resource needs a permission on another (an automatically approved private endpoint)."""
 
     def load(self, ref: ResourceRef) -> Doc | None:
         record = self.tx.get(ref.key)

@@ -18,6 +18,7 @@ from acrlink.changes import ChangeFeed
 from acrlink.clock import now as clock_now
 from acrlink.domain.cloud import CloudProfile
 from acrlink.domain.naming import check_group_name
+from acrlink.domain.principals import Principal
 from acrlink.errors import (
     AcrlinkError,
     BadRequest,
@@ -31,6 +32,7 @@ from acrlink.resources import passthrough
 from acrlink.resources.base import Context, Doc, Options, ResourceType
 from acrlink.resources.catalog import Catalog
 from acrlink.resources.validation import Body, parse
+from acrlink.services.authorization import Authorization
 from acrlink.services.tenancy import Tenancy
 from acrlink.store.base import Record, Store, Transaction
 
@@ -64,6 +66,10 @@ class GroupPatch(Body):
     managedBy: str | None = None  # noqa: N815
 
 
+READER = Principal("", "")
+"""The caller of a read: renders need a context, not an identity (the ARM face has authorised the read)."""
+
+
 class ResourceService:
     def __init__(
         self,
@@ -74,7 +80,9 @@ class ResourceService:
         clock: Callable[[], datetime] = clock_now,
         options: Options | None = None,
         changes: ChangeFeed | None = None,
+        authorization: Authorization | None = None,
     ) -> None:
+        self.authorization = authorization
         self.store = store
         self.catalog = catalog
         self.cloud = cloud
@@ -90,8 +98,22 @@ class ResourceService:
             yield tx
         self.changes.bump()
 
-    def _context(self, tx: Transaction, principal: str) -> Context:
-        return Context(tx, self.cloud, principal, self._clock(), self.tenancy.world.default_subscription, self._options)
+    def _context(self, tx: Transaction, caller: Principal) -> Context:
+        authorization = self.authorization
+
+        def may(action: str, scope: str) -> bool:
+            return authorization is None or authorization.allows(caller.object_id, action, scope)
+
+        return Context(
+            tx,
+            self.cloud,
+            caller.app_id,
+            self._clock(),
+            self.tenancy.world.default_subscription,
+            self._options,
+            caller=caller,
+            may=may,
+        )
 
     # Resource groups ---------------------------------------------------------------------------------
 
@@ -165,7 +187,7 @@ class ResourceService:
         with self.store.transaction() as tx:
             return [r.body for r in tx.query(type=GROUP_TYPE, subscription=subscription)]
 
-    def delete_group(self, subscription: str, name: str, principal: str) -> None:
+    def delete_group(self, subscription: str, name: str, principal: Principal) -> None:
         """Delete the group and everything in it: dependents before what they use, children before
         parents (S26). All or nothing."""
         subscription = self.tenancy.canonical_subscription(subscription)
@@ -210,7 +232,7 @@ class ResourceService:
         return ResourceRef(ref.subscription, ref.resource_group, ref.namespace, tuple(segments))
 
     def _existing(
-        self, tx: Transaction, rtype: ResourceType, ref: ResourceRef, principal: str
+        self, tx: Transaction, rtype: ResourceType, ref: ResourceRef, principal: Principal
     ) -> tuple[Context, ResourceRef, Doc]:
         """The scope-checked ref and the stored document, or the type's not-found error."""
         ref = self._scope(tx, rtype, ref)
@@ -235,7 +257,7 @@ class ResourceService:
         rtype: ResourceType,
         ref: ResourceRef,
         body: Any,
-        principal: str,
+        principal: Principal,
         if_none_match: str | None = None,
         if_match: str | None = None,
     ) -> tuple[Doc, bool]:
@@ -255,7 +277,7 @@ class ResourceService:
             return passthrough.public(rtype.render(ctx, ref, doc)), existing is None
 
     def patch(
-        self, rtype: ResourceType, ref: ResourceRef, body: Any, principal: str, if_match: str | None = None
+        self, rtype: ResourceType, ref: ResourceRef, body: Any, principal: Principal, if_match: str | None = None
     ) -> Doc:
         if rtype.update is None:
             raise MethodNotAllowed("MethodNotAllowed", "The requested resource does not support http method 'PATCH'.")
@@ -273,10 +295,10 @@ class ResourceService:
 
     def get(self, rtype: ResourceType, ref: ResourceRef) -> Doc:
         with self.store.transaction() as tx:
-            ctx, ref, doc = self._existing(tx, rtype, ref, "")
+            ctx, ref, doc = self._existing(tx, rtype, ref, READER)
             return passthrough.public(rtype.render(ctx, ref, doc))
 
-    def delete(self, rtype: ResourceType, ref: ResourceRef, principal: str, if_match: str | None = None) -> bool:
+    def delete(self, rtype: ResourceType, ref: ResourceRef, principal: Principal, if_match: str | None = None) -> bool:
         """Delete a resource and its children; False when there was nothing to delete."""
         with self._writing() as tx:
             ref = self._scope(tx, rtype, ref)
@@ -324,7 +346,7 @@ class ResourceService:
                 records = tx.query(type=rtype.type, subscription=subscription, resource_group=resource_group)
             else:
                 records = tx.query(type=rtype.type, subscription=subscription)
-            ctx = self._context(tx, "")
+            ctx = self._context(tx, READER)
             return [self._render(ctx, r) for r in records]
 
     def _type_of(self, ref: ResourceRef) -> ResourceType:
@@ -344,7 +366,7 @@ class ResourceService:
         name: str,
         body: Any,
         rest: tuple[str, ...],
-        principal: str,
+        principal: Principal,
     ) -> tuple[int, Any]:
         action = rtype.actions[name.lower()]
         with self._writing() as tx:
@@ -352,7 +374,7 @@ class ResourceService:
             return action.handler(ctx, ref, doc, body, rest)
 
     def namespace_action(
-        self, subscription: str, namespace: str, name: str, body: Any, principal: str
+        self, subscription: str, namespace: str, name: str, body: Any, principal: Principal
     ) -> tuple[int, Any]:
         handler = self.catalog.namespace_actions[(namespace.lower(), name.lower())]
         subscription = self.tenancy.canonical_subscription(subscription)

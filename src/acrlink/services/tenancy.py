@@ -3,30 +3,76 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from acrlink.domain import builtin_roles, principals
 from acrlink.domain.cloud import CloudProfile
 from acrlink.errors import Conflict, NotFound
 from acrlink.ids import new_guid
 from acrlink.resources import api_versions, registration
 from acrlink.resources.catalog import PROVIDER_NAMESPACES, Catalog
 from acrlink.resources.registration import ALWAYS_REGISTERED, NOT_REGISTERED, REGISTERED
+from acrlink.services import role_assignments
 from acrlink.store.base import Store, Transaction
 
-# What one data dir's world starts with: a default subscription where every provider is registered
-# and a second one where none is (so the cross-subscription step S9 is real).
+# What one data dir's world starts with: a home tenant with a default subscription where every provider is
+# registered and a second one where none is (so the cross-subscription step S9 is real), and a second tenant
+# with one subscription of its own, providers unregistered (the cross-tenant case of S9).
 SUBSCRIPTION_NAMES = ("acrlink-default", "acrlink-second")
+SECOND_TENANT_SUBSCRIPTION_NAME = "acrlink-other-tenant"
+TENANT_NAMES = (("acrlink", "acrlink.onmicrosoft.com"), ("acrlink-second-tenant", "acrlink2.onmicrosoft.com"))
+
+
+@dataclass(frozen=True)
+class TenantWorld:
+    tenant_id: str
+    subscriptions: tuple[str, ...]
+    display_name: str
+    default_domain: str
 
 
 @dataclass(frozen=True)
 class World:
-    tenant_id: str
-    subscriptions: tuple[str, ...]
-    """Subscription ids, default first."""
+    tenants: tuple[TenantWorld, ...]
+    """The home tenant first."""
+    default_client_id: str
+    """The application acrlink's own environment logs in as: Owner of every subscription."""
+    subscription_names: dict[str, str]
+
+    @property
+    def tenant_id(self) -> str:
+        """The home tenant."""
+        return self.tenants[0].tenant_id
+
+    @property
+    def subscriptions(self) -> tuple[str, ...]:
+        """The home tenant's subscription ids, default first."""
+        return self.tenants[0].subscriptions
 
     @property
     def default_subscription(self) -> str:
         return self.subscriptions[0]
+
+    @property
+    def all_subscriptions(self) -> tuple[str, ...]:
+        return tuple(s for t in self.tenants for s in t.subscriptions)
+
+    def tenant_of(self, subscription: str) -> TenantWorld:
+        for tenant in self.tenants:
+            if subscription in tenant.subscriptions:
+                return tenant
+        raise KeyError(subscription)
+
+    def tenant(self, tenant_id: str) -> TenantWorld | None:
+        for tenant in self.tenants:
+            if tenant.tenant_id.lower() == tenant_id.lower():
+                return tenant
+        return None
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class Tenancy:
@@ -37,25 +83,54 @@ class Tenancy:
         self.world = self._bootstrap()
 
     def _bootstrap(self) -> World:
-        """Create the tenant and the two subscriptions on first start; read them afterwards."""
+        """Create the tenants, their subscriptions and the default principal's Owner assignments on first
+        start (a data dir from before the second tenant gains it); read them afterwards."""
         with self._store.transaction() as tx:
             world = tx.kv_get("world")
             if world is None:
                 world = {"tenantId": new_guid(), "subscriptions": [new_guid() for _ in SUBSCRIPTION_NAMES]}
-                tx.kv_put("world", world)
                 for namespace in PROVIDER_NAMESPACES:
                     tx.kv_put(registration.provider_key(world["subscriptions"][0], namespace), REGISTERED)
-        return World(world["tenantId"], tuple(world["subscriptions"]))
+            if "secondTenant" not in world:
+                world["secondTenant"] = {"tenantId": new_guid(), "subscriptions": [new_guid()]}
+                tx.kv_put("world", world)
+                home = world["tenantId"]
+                client = principals.default_client_id(home)
+                for tenant in (world, world["secondTenant"]):
+                    owner = principals.object_id(tenant["tenantId"], client)
+                    for subscription in tenant["subscriptions"]:
+                        self._grant_owner(tx, subscription, owner)
+        tenants = (world, world["secondTenant"])
+        names = dict(zip(world["subscriptions"], SUBSCRIPTION_NAMES, strict=True))
+        names[world["secondTenant"]["subscriptions"][0]] = SECOND_TENANT_SUBSCRIPTION_NAME
+        return World(
+            tuple(
+                TenantWorld(t["tenantId"], tuple(t["subscriptions"]), display, domain)
+                for t, (display, domain) in zip(tenants, TENANT_NAMES, strict=True)
+            ),
+            principals.default_client_id(world["tenantId"]),
+            names,
+        )
+
+    def _grant_owner(self, tx: Transaction, subscription: str, principal_id: str) -> None:
+        scope = f"/subscriptions/{subscription}"
+        name = role_assignments.bootstrap_name(scope, principal_id, builtin_roles.OWNER)
+        role = role_assignments.role_definition_id(subscription, builtin_roles.OWNER)
+        role_assignments.save(
+            tx,
+            role_assignments.document(
+                scope, name, role, principal_id, principals.SERVICE_PRINCIPAL, principal_id, _now()
+            ),
+        )
 
     # Subscriptions -----------------------------------------------------------------------------------
 
     def subscription_doc(self, subscription: str) -> dict[str, Any]:
-        index = self.world.subscriptions.index(subscription)
         return {
             "id": f"/subscriptions/{subscription}",
             "subscriptionId": subscription,
-            "tenantId": self.world.tenant_id,
-            "displayName": SUBSCRIPTION_NAMES[index],
+            "tenantId": self.world.tenant_of(subscription).tenant_id,
+            "displayName": self.world.subscription_names[subscription],
             "state": "Enabled",
             "subscriptionPolicies": {
                 "locationPlacementId": "Public_2014-09-01",
@@ -69,7 +144,7 @@ class Tenancy:
 
     def canonical_subscription(self, subscription: str) -> str:
         """The stored id of a subscription given in any casing, or 404 ``SubscriptionNotFound``."""
-        for known in self.world.subscriptions:
+        for known in self.world.all_subscriptions:
             if known.lower() == subscription.lower():
                 return known
         raise NotFound("SubscriptionNotFound", f"The subscription '{subscription}' could not be found.")
@@ -88,15 +163,18 @@ class Tenancy:
             for name, display in self._cloud.regions.items()
         ]
 
-    def tenant_doc(self) -> dict[str, Any]:
-        tenant = self.world.tenant_id
+    def tenant_doc(self, tenant_id: str | None = None) -> dict[str, Any]:
+        """A tenant as ``GET /tenants`` lists it (the home tenant when none is named)."""
+        tenant = self.world.tenant(tenant_id) if tenant_id else self.world.tenants[0]
+        if tenant is None:
+            raise NotFound("TenantNotFound", f"The tenant '{tenant_id}' could not be found.")
         return {
-            "id": f"/tenants/{tenant}",
-            "tenantId": tenant,
+            "id": f"/tenants/{tenant.tenant_id}",
+            "tenantId": tenant.tenant_id,
             "tenantCategory": "Home",
-            "displayName": "acrlink",
-            "defaultDomain": "acrlink.onmicrosoft.com",
-            "domains": [],
+            "displayName": tenant.display_name,
+            "defaultDomain": tenant.default_domain,
+            "domains": [tenant.default_domain],
         }
 
     # Providers ---------------------------------------------------------------------------------------
