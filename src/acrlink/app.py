@@ -43,8 +43,9 @@ from acrlink.registry.server import InternalListener, server_context
 from acrlink.registry.tokens import TokenService
 from acrlink.resources.base import Options
 from acrlink.resources.catalog import build_catalog
-from acrlink.services.authorization import Authorization
+from acrlink.services.access_admin import AccessAdmin
 from acrlink.services.arm import ResourceService
+from acrlink.services.authorization import Authorization
 from acrlink.services.content import Content
 from acrlink.services.deployment_engine import Engine
 from acrlink.services.deployments import History
@@ -125,7 +126,15 @@ def arm_world(
     answers = Answers(service, settings.arm_async if forkable else False)
     views = Views(store, engine.live_graph)
     face = ArmFace(
-        service, tenancy, identity_for(tenancy), answers, settings.page_size, authorization, DeploymentFace(engine), views
+        service,
+        tenancy,
+        identity_for(tenancy),
+        answers,
+        settings.page_size,
+        authorization,
+        DeploymentFace(engine),
+        views,
+        AccessAdmin(service, changes),
     )
     world = ArmWorld(store, tenancy, service, face, engine, settings)
     holder.append(world)

@@ -293,3 +293,43 @@ ABAC_BACKSLASH_QUOTE_ESCAPE = True
 # The attribute sources ACR accepts for the repository name. Microsoft's ACR ABAC page only ever shows
 # @Request[Microsoft.ContainerRegistry/registries/repositories:name]; accepting @Resource[...] too is a guess.
 ACR_REPOSITORY_NAME_SOURCES = ("Request", "Resource")
+
+# Microsoft.Authorization roleAssignments / roleDefinitions on the ARM face (issue 13) ---------------------------
+
+# Deleting a group or a resource removes the role assignments at and below it (ARM deletes a scope's extension
+# resources with it; a group re-created under the same name starts with no assignments). No primary source
+# states it for role assignments; Azure's "orphaned" assignments are those whose principal was deleted.
+ROLE_ASSIGNMENTS_GO_WITH_THEIR_SCOPE = True
+
+# A role assignment PUT naming a role definition GUID that does not exist: the code and message are those of a
+# GET of that role definition (404 RoleDefinitionDoesNotExist, quoted in Azure/terraform-azurerm-caf-enterprise-
+# scale's docs); that the PUT answers them with 400 is a guess.
+ROLE_DEFINITION_MISSING_ON_PUT_STATUS = 400
+
+# A roleDefinitionId that is not '[/subscriptions/S]/providers/Microsoft.Authorization/roleDefinitions/{guid}'.
+INVALID_ROLE_DEFINITION_ID_CODE = "InvalidRoleDefinitionId"
+INVALID_ROLE_DEFINITION_ID_MESSAGE = "The role definition ID '{value}' is not valid."
+
+# GET of a role assignment name that does not exist at the scope.
+ROLE_ASSIGNMENT_NOT_FOUND_CODE = "RoleAssignmentNotFound"
+ROLE_ASSIGNMENT_NOT_FOUND_MESSAGE = "The role assignment '{name}' is not found."
+
+# A $filter on role assignments or definitions that is none of the documented forms (atScope(), principalId eq,
+# assignedTo(), atScope() and assignedTo(); roleName eq, type eq).
+INVALID_AUTHORIZATION_FILTER_CODE = "InvalidFilter"
+INVALID_AUTHORIZATION_FILTER_MESSAGE = "The filter '{value}' is not supported."
+
+# A condition without conditionVersion is taken as version 2.0 (az sends 2.0 itself when only --condition is
+# given); a conditionVersion without a condition is refused with the invalid-condition error.
+DEFAULT_CONDITION_VERSION = "2.0"
+
+# ACR honours conditions only on the three ABAC-enabled Repository roles; a condition on any other role is
+# refused with the invalid-condition error (Azure may instead store it and never apply it).
+CONDITIONS_ONLY_ON_ABAC_ROLES = True
+
+# The built-in roles' createdOn/updatedOn (Azure shows each role's own dates; acrlink one fixed moment).
+BUILTIN_ROLE_CREATED_ON = "2015-02-02T21:55:09.8806423Z"
+
+# The built-in roles at the tenant root (/providers/Microsoft.Authorization/roleDefinitions) are readable by any
+# authenticated caller of the tenant; below it, roleDefinitions/read at the scope is needed.
+TENANT_ROLE_DEFINITIONS_NEED_NO_ROLE = True
