@@ -292,3 +292,18 @@ def test_rights_are_cached_until_the_store_changes(arm: Arm) -> None:
     assign(arm, "cached", "AcrPull", registry_id(arm))
     again = rights.of(oid, registry_id(arm), builtin_roles.LEGACY_MODE)
     assert again is not first and "pull" in again.repository("app")
+
+
+def test_abac_request_attributes_name_the_repository_too(arm: Arm) -> None:
+    """A Writer whose condition limits pushes (``@Request``) to ``team/``: pulls anywhere, pushes there only."""
+    seeded(arm, "team/app", "other/app", roleAssignmentMode="AbacRepositoryPermissions")
+    writer = Principal(arm)
+    condition = (
+        "((!(ActionMatches{'Microsoft.ContainerRegistry/registries/repositories/content/write'})) OR "
+        "(@Request[Microsoft.ContainerRegistry/registries/repositories:name] StringStartsWith 'team/'))"
+    )
+    assign(arm, writer.client_id, "Container Registry Repository Writer", registry_id(arm), condition)
+    assert writer.login("repository:team/app:pull,push", "repository:other/app:pull,push") == [
+        {"type": "repository", "name": "team/app", "actions": ["pull", "push"]},
+        {"type": "repository", "name": "other/app", "actions": ["pull"]},
+    ]
