@@ -155,6 +155,25 @@ FIREWALL_SPARES_CHALLENGE = True
 # (rather than the one sent) is a guess; whether the admin user gets one too is unknown, so it does not.
 OFFLINE_REFRESH_FOR_TOKEN_LOGIN = True
 
+# An Entra ID principal whose roles do not give what a request needs: its token service still issues the access
+# token (without those actions) and the request is answered 401 UNAUTHORIZED "authentication required, visit
+# https://aka.ms/acr/authorization for more information." with the needed scope as detail
+# [{"Type": "repository", "Name": ..., "Action": "pull"}] (the body acr-cli#523 shows for a GET manifest without
+# pull; AgentBaker#7105 the same for the catalog in ABAC mode; docker prints "unauthorized: authentication
+# required, visit ..." for pushes without AcrPush, Azure/acr#258, #506), not 403 DENIED. Public reports, no recording.
+# The admin user and anonymous pull keep acrlink's 403 DENIED for a missing scope (unknown for ACR).
+MISSING_ROLE_IS_UNAUTHORIZED = True
+
+# /oauth2/exchange given an Entra token of another tenant than the registry's, or a ``tenant`` form field that is
+# not the token's: 401 UNAUTHORIZED (the token service's code for a bad credential); ACR's words are unknown.
+REGISTRY_TENANT_MISMATCH_MESSAGE = (
+    "the Azure AD access token is from tenant {token_tenant}, but registry {registry} belongs to tenant "
+    "{registry_tenant}; get a token from the registry's tenant"
+)
+ENTRA_TOKEN_TENANT_MISMATCH_MESSAGE = (
+    "the tenant {tenant} does not match the Azure AD access token's tenant {token_tenant}"
+)
+
 # Private DNS record set names and values (domain.dnsrecords). Confirmed from Azure DNS logs: code
 # 'BadRequest' and "The domain name '{x}' is invalid." for a bad CNAME target. Guessed: 1,024 characters
 # per TXT record, all its strings together (public zones allow 4,096 per record set), with a string longer
