@@ -266,3 +266,30 @@ SUBSTRING_RANGE = (
 
 # A deployment name outside 1-64 of letters, digits, '-', '_', '.', '(' and ')' (az checks it first).
 INVALID_DEPLOYMENT_NAME_CODE = "InvalidDeploymentName"
+
+# Azure RBAC and ACR's role-based data plane (issue 13) ------------------------------------------------------
+
+# A role assignment whose condition does not parse or names what the resource provider does not support: 400.
+# The message is the one Microsoft's troubleshooting page quotes (conditions-troubleshoot: "The given role
+# assignment condition is invalid."); the code is a guess (no recorded response body shows it).
+INVALID_CONDITION_CODE = "InvalidRoleAssignmentCondition"
+INVALID_CONDITION_MESSAGE = "The given role assignment condition is invalid."
+
+# In the legacy ("RBAC Registry Permissions") mode, which control-plane action lets a token change a repository's
+# or image's attributes (metadata_write: locking, writeEnabled...). The directory reference gives that right to
+# Owner and Contributor only ("Configure policies for repositories and images") and the operations list has
+# registries/metadata/write ("Updates the metadata of a repository"); that ACR checks that action is a guess.
+LEGACY_METADATA_WRITE_ACTION = "Microsoft.ContainerRegistry/registries/metadata/write"
+
+# Whether a legacy-mode registry also honours the repository data actions (registries/repositories/content/read...,
+# registries/catalog/read) of the Container Registry Repository roles. The directory reference lists those roles
+# only under the ABAC mode; that the legacy mode ignores them is a guess.
+LEGACY_MODE_HONOURS_REPOSITORY_DATA_ACTIONS = False
+
+# ABAC conditions: the condition-format page documents \* and \? as escapes inside Like patterns but says nothing
+# of a single quote inside a quoted value. acrlink reads \' as a quote that does not end the string (a guess).
+ABAC_BACKSLASH_QUOTE_ESCAPE = True
+
+# The attribute sources ACR accepts for the repository name. Microsoft's ACR ABAC page only ever shows
+# @Request[Microsoft.ContainerRegistry/registries/repositories:name]; accepting @Resource[...] too is a guess.
+ACR_REPOSITORY_NAME_SOURCES = ("Request", "Resource")

@@ -47,7 +47,8 @@ class RoleDefinition:
     permissions: tuple[Permission, ...]
     role_type: str = "BuiltInRole"
     abac_repository_role: bool = False
-    """One of the roles whose data actions an ABAC-mode registry honours (the Repository roles)."""
+    """One of the roles ACR calls ABAC-enabled (the Repository Reader/Writer/Contributor roles): the only ones whose
+    assignments may carry a repository condition."""
 
     def allows(self, action: str, data: bool = False) -> bool:
         return any(p.allows(action, data) for p in self.permissions)
@@ -80,14 +81,14 @@ class Decision:
 
 @lru_cache(maxsize=4096)
 def _pattern(pattern: str) -> re.Pattern[str]:
-    return re.compile("^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$", re.IGNORECASE)
+    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.IGNORECASE | re.DOTALL)
 
 
 def matches(pattern: str, action: str) -> bool:
-    """Whether an action pattern (``*`` a wildcard over any characters, case-insensitive) covers an action."""
+    """Whether an action pattern (``*`` a wildcard over any characters, case-insensitive) covers the whole action."""
     if "*" not in pattern:
         return pattern.lower() == action.lower()
-    return _pattern(pattern).match(action) is not None
+    return _pattern(pattern).fullmatch(action) is not None
 
 
 def normalise_scope(scope: str) -> str:
@@ -117,13 +118,50 @@ def decide(
     data: bool = False,
 ) -> Decision:
     """Whether any of a principal's assignments allows a control-plane ``action`` at ``scope`` (or, with
-    ``data``, a data action, before its conditions: see ``allowing``)."""
+    ``data``, a data action, before its conditions: see ``allowing``). An assignment whose role is unknown
+    allows nothing."""
     wanted = normalise_scope(scope)
     by = tuple(
         a
         for a in assignments
-        if within(wanted, normalise_scope(a.scope)) and (role := roles.get(a.role)) is not None and role.allows(action, data)
+        if within(wanted, normalise_scope(a.scope))
+        and (role := roles.get(a.role)) is not None
+        and role.allows(action, data)
     )
+    return Decision(bool(by), by)
+
+
+def allowing(
+    assignments: Iterable[Assignment],
+    roles: Mapping[str, RoleDefinition],
+    action: str,
+    scope: str,
+    *,
+    data: bool = True,
+    request: Mapping[str, str] | None = None,
+    resource: Mapping[str, str] | None = None,
+) -> Decision:
+    """``decide`` with each assignment's ABAC condition applied to a data action: an assignment with a condition
+    allows the action only when the condition holds for ``request`` / ``resource`` attributes (such as
+    ``Microsoft.ContainerRegistry/registries/repositories:name``). A condition that does not parse, or of
+    another version than 2.0, allows nothing (fail closed). Control-plane actions ignore conditions."""
+    from acrlink.domain import abac  # abac builds on this module's action matching
+
+    decided = decide(assignments, roles, action, scope, data)
+    if not data:
+        return decided
+
+    def holds(assignment: Assignment) -> bool:
+        if assignment.condition is None or not assignment.condition.strip():
+            return True
+        try:
+            abac.check_version(assignment.condition_version)
+            condition = abac.parse(assignment.condition)
+        except abac.ConditionError:
+            return False
+        return condition.evaluate(action, request or {}, resource or {})
+
+    by = tuple(a for a in decided.by if holds(a))
     return Decision(bool(by), by)
 
 
@@ -131,6 +169,4 @@ def reaches_into(assignments: Iterable[Assignment], scope: str) -> bool:
     """Whether any assignment is at, above or below ``scope``: what makes a subscription visible to a caller
     (``GET /subscriptions`` lists those where it has some role, even on one resource)."""
     wanted = normalise_scope(scope)
-    return any(
-        within(wanted, s) or within(s, wanted) for s in (normalise_scope(a.scope) for a in assignments)
-    )
+    return any(within(wanted, s) or within(s, wanted) for s in (normalise_scope(a.scope) for a in assignments))
