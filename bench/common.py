@@ -151,7 +151,7 @@ def arm_client(endpoints: dict[str, Any], timeout: float) -> Iterator[httpx.Clie
     with httpx.Client(verify=endpoints["ca"], trust_env=False, timeout=timeout) as client:
         token = client.post(
             f"{endpoints['arm']}/{endpoints['tenantId']}/oauth2/v2.0/token",
-            data={"grant_type": "client_credentials", "client_id": "bench", "client_secret": "bench"},
+            data={"grant_type": "client_credentials", "client_id": endpoints["clientId"], "client_secret": "bench"},
         ).json()["access_token"]
         client.headers["Authorization"] = f"Bearer {token}"
         yield client

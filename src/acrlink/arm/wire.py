@@ -21,6 +21,7 @@ from acrlink.errors import (
     BadRequest,
     Conflict,
     ErrorDetail,
+    Forbidden,
     MethodNotAllowed,
     NotFound,
     PreconditionFailed,
@@ -33,6 +34,7 @@ JSON_TYPE = "application/json; charset=utf-8"
 _STATUS: tuple[tuple[type[AcrlinkError], int], ...] = (
     (BadRequest, 400),
     (Unauthorized, 401),
+    (Forbidden, 403),
     (NotFound, 404),
     (MethodNotAllowed, 405),
     (Conflict, 409),

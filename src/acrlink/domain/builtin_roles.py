@@ -450,6 +450,15 @@ BUILTIN_ROLES: tuple[RoleDefinition, ...] = (
 the only ones whose assignments may carry a repository condition (Repository Reader, Writer, Contributor)."""
 
 BY_GUID: dict[str, RoleDefinition] = {role.guid.lower(): role for role in BUILTIN_ROLES}
+
+OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+ACR_PUSH = "8311e382-0749-4cb8-b61a-304f252e45ec"
+NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+REPOSITORY_READER = "b93aa761-3e63-49ed-ac28-beffa264f7ac"
+"""The roles acrlink's own code and tests name."""
 """The built-in roles by lower-case GUID (a role definition id's last segment)."""
 
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
