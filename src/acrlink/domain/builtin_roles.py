@@ -461,9 +461,6 @@ REPOSITORY_READER = "b93aa761-3e63-49ed-ac28-beffa264f7ac"
 """The roles acrlink's own code and tests name."""
 """The built-in roles by lower-case GUID (a role definition id's last segment)."""
 
-OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
-"""Owner's GUID: what the bootstrap grants the default principal on every subscription."""
-
 _BY_NAME: dict[str, RoleDefinition] = {role.name.casefold(): role for role in BUILTIN_ROLES}
 
 
