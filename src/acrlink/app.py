@@ -43,8 +43,9 @@ from acrlink.registry.server import InternalListener, server_context
 from acrlink.registry.tokens import TokenService
 from acrlink.resources.base import Options
 from acrlink.resources.catalog import build_catalog
-from acrlink.services.authorization import Authorization
+from acrlink.services.access_admin import AccessAdmin
 from acrlink.services.arm import ResourceService
+from acrlink.services.authorization import Authorization
 from acrlink.services.content import Content
 from acrlink.services.deployment_engine import Engine
 from acrlink.services.deployments import History
@@ -52,6 +53,7 @@ from acrlink.services.netgraph import NetworkGraphs
 from acrlink.services.netgraph import build as build_graph
 from acrlink.services.network_views import Views
 from acrlink.services.registry import MCR_HOST, Registries
+from acrlink.services.registry_rights import RegistryRights
 from acrlink.services.tenancy import Tenancy
 from acrlink.services.uploads import Uploads
 from acrlink.settings import Limits, Settings
@@ -125,7 +127,15 @@ def arm_world(
     answers = Answers(service, settings.arm_async if forkable else False)
     views = Views(store, engine.live_graph)
     face = ArmFace(
-        service, tenancy, identity_for(tenancy), answers, settings.page_size, authorization, DeploymentFace(engine), views
+        service,
+        tenancy,
+        identity_for(tenancy),
+        answers,
+        settings.page_size,
+        authorization,
+        DeploymentFace(engine),
+        views,
+        AccessAdmin(service, changes),
     )
     world = ArmWorld(store, tenancy, service, face, engine, settings)
     holder.append(world)
@@ -148,21 +158,29 @@ def build(settings: Settings) -> Application:
     world.engine.history.recover()
     tenancy, service, arm = world.tenancy, world.service, world.arm
     identity = arm.identity
-    registry = build_registry_face(settings, store, keys, tenancy, firewall(graphs.current, settings.internet_ip))
+    registry = build_registry_face(
+        settings, store, keys, tenancy, service.authorization, firewall(graphs.current, settings.internet_ip)
+    )
     dns_answers = DnsAnswers(graphs.current, changes)
     return Application(settings, store, tenancy, service, identity, arm, registry, graphs, dns_answers)
 
 
 def build_registry_face(
-    settings: Settings, store: SqliteStore, keys: signing.Keys, tenancy: Tenancy, registry_firewall: Firewall
+    settings: Settings,
+    store: SqliteStore,
+    keys: signing.Keys,
+    tenancy: Tenancy,
+    authorization: Authorization,
+    registry_firewall: Firewall,
 ) -> RegistryApp:
-    """Content, uploads, tokens and the ``mcr.microsoft.com`` sample behind the registry face."""
+    """Content, uploads, tokens (with the principals' rights from ``authorization``, the one ARM uses) and the
+    ``mcr.microsoft.com`` sample behind the registry face."""
     key = keys.secret
     content = Content(store, BlobStore(settings.data_dir / "blobs"))
     samples.install(content)
     uploads = Uploads(content, key)
     uploads.sweep()
-    tokens = TokenService(key, tenancy.world.tenant_id, keys.entra)
+    tokens = TokenService(key, tenancy.world, keys.entra, RegistryRights(authorization))
     face = Face(Registries(store, settings.cloud), content, uploads, tokens, settings.cloud, key, registry_firewall)
     return RegistryApp(face, settings.log_requests)
 

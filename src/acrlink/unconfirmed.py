@@ -155,6 +155,25 @@ FIREWALL_SPARES_CHALLENGE = True
 # (rather than the one sent) is a guess; whether the admin user gets one too is unknown, so it does not.
 OFFLINE_REFRESH_FOR_TOKEN_LOGIN = True
 
+# An Entra ID principal whose roles do not give what a request needs: its token service still issues the access
+# token (without those actions) and the request is answered 401 UNAUTHORIZED "authentication required, visit
+# https://aka.ms/acr/authorization for more information." with the needed scope as detail
+# [{"Type": "repository", "Name": ..., "Action": "pull"}] (the body acr-cli#523 shows for a GET manifest without
+# pull; AgentBaker#7105 the same for the catalog in ABAC mode; docker prints "unauthorized: authentication
+# required, visit ..." for pushes without AcrPush, Azure/acr#258, #506), not 403 DENIED. Public reports, no recording.
+# The admin user and anonymous pull keep acrlink's 403 DENIED for a missing scope (unknown for ACR).
+MISSING_ROLE_IS_UNAUTHORIZED = True
+
+# /oauth2/exchange given an Entra token of another tenant than the registry's, or a ``tenant`` form field that is
+# not the token's: 401 UNAUTHORIZED (the token service's code for a bad credential); ACR's words are unknown.
+REGISTRY_TENANT_MISMATCH_MESSAGE = (
+    "the Azure AD access token is from tenant {token_tenant}, but registry {registry} belongs to tenant "
+    "{registry_tenant}; get a token from the registry's tenant"
+)
+ENTRA_TOKEN_TENANT_MISMATCH_MESSAGE = (
+    "the tenant {tenant} does not match the Azure AD access token's tenant {token_tenant}"
+)
+
 # Private DNS record set names and values (domain.dnsrecords). Confirmed from Azure DNS logs: code
 # 'BadRequest' and "The domain name '{x}' is invalid." for a bad CNAME target. Guessed: 1,024 characters
 # per TXT record, all its strings together (public zones allow 4,096 per record set), with a string longer
@@ -294,6 +313,45 @@ ABAC_BACKSLASH_QUOTE_ESCAPE = True
 # @Request[Microsoft.ContainerRegistry/registries/repositories:name]; accepting @Resource[...] too is a guess.
 ACR_REPOSITORY_NAME_SOURCES = ("Request", "Resource")
 
+# Microsoft.Authorization roleAssignments / roleDefinitions on the ARM face (issue 13) ---------------------------
+
+# Deleting a group or a resource removes the role assignments at and below it (ARM deletes a scope's extension
+# resources with it; a group re-created under the same name starts with no assignments). No primary source
+# states it for role assignments; Azure's "orphaned" assignments are those whose principal was deleted.
+ROLE_ASSIGNMENTS_GO_WITH_THEIR_SCOPE = True
+
+# A role assignment PUT naming a role definition GUID that does not exist: the code and message are those of a
+# GET of that role definition (404 RoleDefinitionDoesNotExist, quoted in Azure/terraform-azurerm-caf-enterprise-
+# scale's docs); that the PUT answers them with 400 is a guess.
+ROLE_DEFINITION_MISSING_ON_PUT_STATUS = 400
+
+# A roleDefinitionId that is not '[/subscriptions/S]/providers/Microsoft.Authorization/roleDefinitions/{guid}'.
+INVALID_ROLE_DEFINITION_ID_CODE = "InvalidRoleDefinitionId"
+INVALID_ROLE_DEFINITION_ID_MESSAGE = "The role definition ID '{value}' is not valid."
+
+# GET of a role assignment name that does not exist at the scope.
+ROLE_ASSIGNMENT_NOT_FOUND_CODE = "RoleAssignmentNotFound"
+ROLE_ASSIGNMENT_NOT_FOUND_MESSAGE = "The role assignment '{name}' is not found."
+
+# A $filter on role assignments or definitions that is none of the documented forms (atScope(), principalId eq,
+# assignedTo(), atScope() and assignedTo(); roleName eq, type eq).
+INVALID_AUTHORIZATION_FILTER_CODE = "InvalidFilter"
+INVALID_AUTHORIZATION_FILTER_MESSAGE = "The filter '{value}' is not supported."
+
+# A condition without conditionVersion is taken as version 2.0 (az sends 2.0 itself when only --condition is
+# given); a conditionVersion without a condition is refused with the invalid-condition error.
+DEFAULT_CONDITION_VERSION = "2.0"
+
+# ACR honours conditions only on the three ABAC-enabled Repository roles; a condition on any other role is
+# refused with the invalid-condition error (Azure may instead store it and never apply it).
+CONDITIONS_ONLY_ON_ABAC_ROLES = True
+
+# The built-in roles' createdOn/updatedOn (Azure shows each role's own dates; acrlink one fixed moment).
+BUILTIN_ROLE_CREATED_ON = "2015-02-02T21:55:09.8806423Z"
+
+# The built-in roles at the tenant root (/providers/Microsoft.Authorization/roleDefinitions) are readable by any
+# authenticated caller of the tenant; below it, roleDefinitions/read at the scope is needed.
+TENANT_ROLE_DEFINITIONS_NEED_NO_ROLE = True
 # LinkedAuthorizationFailed (domain/linked_access.py). Confirmed: 403, the code, and both message shapes (the
 # client's "has permission ... however, it does not have permission to perform action ... on the linked scope(s)"
 # from an Automation private endpoint, MicrosoftDocs/azure-docs#96892; "however the current tenant ... is not

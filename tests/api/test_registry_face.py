@@ -246,7 +246,10 @@ def test_anonymous_pull(arm: Arm) -> None:
 def test_token_service(arm: Arm) -> None:
     create_registry(arm, "myreg")
     client = RegistryClient(arm.application, HOST)
-    entra, _ = arm.application.identity.issue("app-id", "https://containerregistry.azure.net")
+    # The default principal (Owner of the subscription): a client id of its own would have no role.
+    entra, _ = arm.application.identity.issue(
+        arm.application.tenancy.world.default_client_id, "https://containerregistry.azure.net"
+    )
     form = {"grant_type": "access_token", "service": HOST, "access_token": entra}
     refresh = client.request("POST", "/oauth2/exchange", data=form)
     assert refresh.status_code == 200, refresh.text

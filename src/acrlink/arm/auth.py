@@ -21,7 +21,6 @@ from acrlink.errors import Unauthorized
 from acrlink.unconfirmed import BAD_AUTHORIZATION_FORMAT_MESSAGE, FOREIGN_TOKEN_CODE, FOREIGN_TOKEN_MESSAGE
 
 
-
 def _utc(moment: int) -> str:
     """.NET's invariant ``G`` format, which ARM's messages use: ``6/15/2026 8:22:51 AM``."""
     when = datetime.fromtimestamp(moment, UTC)

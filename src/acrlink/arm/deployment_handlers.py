@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from acrlink.arm import routes
-from acrlink.arm.auth import Principal
 from acrlink.arm.wire import json_response, page
+from acrlink.domain.principals import Principal
 from acrlink.errors import AcrlinkError, NotFound
 from acrlink.services import deployments as records
 from acrlink.services.deployment_engine import Engine

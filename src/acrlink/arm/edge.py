@@ -14,7 +14,7 @@ from typing import Any
 from starlette.requests import Request
 
 from acrlink import unconfirmed
-from acrlink.arm.routes import DEPLOYMENT_KINDS, Route
+from acrlink.arm.routes import AUTHORIZATION_KINDS, DEPLOYMENT_KINDS, Route
 from acrlink.errors import BadRequest, TooLarge
 from acrlink.resources import api_versions
 from acrlink.resources.base import Doc, ResourceType
@@ -87,8 +87,13 @@ _ARM_KINDS = {
     "provider": "Microsoft.Resources/providers",
     "provider_action": "Microsoft.Resources/providers",
     **{kind: "Microsoft.Resources/deployments" for kind in DEPLOYMENT_KINDS},
+    "role_assignments": "Microsoft.Authorization/roleAssignments",
+    "role_assignment": "Microsoft.Authorization/roleAssignments",
+    "role_definitions": "Microsoft.Authorization/roleDefinitions",
+    "role_definition": "Microsoft.Authorization/roleDefinitions",
 }
-"""Route kinds ARM itself serves (Microsoft.Resources), by the type they are checked as."""
+"""Route kinds that are not catalog types (ARM's own, Microsoft.Resources, and the Microsoft.Authorization
+extension resources), by the type they are checked as."""
 
 
 def type_key(route: Route) -> str:
@@ -113,7 +118,7 @@ def check_api_version(
     location = body.get("location") if isinstance(body, dict) else None
     if not isinstance(location, str) or not location:
         location = stored_location() or "*"
-    regional = route.rtype is None or route.rtype.location == "regional"
+    regional = route.kind not in AUTHORIZATION_KINDS and (route.rtype is None or route.rtype.location == "regional")
     api_versions.check(key, version, location, tuple(regions) if regional else ("global",))
 
 

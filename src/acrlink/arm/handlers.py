@@ -17,16 +17,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
-from acrlink.arm import deployment_handlers, edge, network_views, permissions, routes
+from acrlink.arm import authorization_handlers, deployment_handlers, edge, network_views, permissions, routes
 from acrlink.arm.auth import challenge
 from acrlink.arm.deployment_handlers import DeploymentFace
 from acrlink.arm.headers import TracingHeaders
 from acrlink.arm.identity import Identity, Principal
-from acrlink.services.authorization import Authorization, authorization_failed
 from acrlink.arm.lro import Answers
 from acrlink.arm.wire import error_response, internal_request, json_response, page, read_json, read_lenient_json
 from acrlink.errors import AcrlinkError, BadRequest, MethodNotAllowed, NotFound, Unauthorized
+from acrlink.services.access_admin import AccessAdmin
 from acrlink.services.arm import ResourceService, parse_filter
+from acrlink.services.authorization import Authorization, authorization_failed
 from acrlink.services.network_views import Views
 from acrlink.services.tenancy import Tenancy
 
@@ -57,7 +58,9 @@ class ArmFace:
         authorization: Authorization,
         deployments: DeploymentFace | None = None,
         views: Views | None = None,
+        access: AccessAdmin | None = None,
     ) -> None:
+        self.access = access
         self.authorization = authorization
         self.deployments = deployments
         self.views = views
@@ -165,10 +168,13 @@ class ArmFace:
         needed = permissions.needed(route, request.method)
         if needed is None or self.authorization.allows(oid, needed.action, needed.scope):
             return
-        if request.method == "GET" and route.kind in permissions.FILTERED_LISTS:
-            if self.authorization.sees(oid, needed.scope):
-                request.state.visible = lambda doc: self.authorization.allows(oid, f"{doc['type']}/read", doc["id"])
-                return
+        if (
+            request.method == "GET"
+            and route.kind in permissions.FILTERED_LISTS
+            and self.authorization.sees(oid, needed.scope)
+        ):
+            request.state.visible = lambda doc: self.authorization.allows(oid, f"{doc['type']}/read", doc["id"])
+            return
         raise authorization_failed(principal, needed.action, needed.scope)
 
     # Tenancy ----------------------------------------------------------------------------------------
@@ -372,4 +378,5 @@ _HANDLERS: dict[tuple[str, str], Handler] = {
     ("namespace_operations", "GET"): ArmFace.namespace_operations,
     **deployment_handlers.HANDLERS,
     **network_views.HANDLERS,
+    **authorization_handlers.HANDLERS,
 }

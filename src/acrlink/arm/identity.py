@@ -21,11 +21,11 @@ from starlette.responses import Response
 
 from acrlink import signing
 from acrlink.arm import auth
-from acrlink.domain import principals
-from acrlink.domain.principals import Principal
 from acrlink.arm.wire import json_response
 from acrlink.clock import epoch
+from acrlink.domain import principals
 from acrlink.domain.cloud import CloudProfile
+from acrlink.domain.principals import Principal
 from acrlink.errors import MethodNotAllowed
 
 TOKEN_LIFETIME = 3600
@@ -220,7 +220,8 @@ class Identity:
             )
         tenant_id = self.resolve_tenant(tenant) or self.tenant_id
         secret = form.get("client_secret")
-        if secret is not None and self._secret_check is not None and self._secret_check(tenant_id, app_id, secret) is False:
+        check = self._secret_check
+        if secret is not None and check is not None and check(tenant_id, app_id, secret) is False:
             return _oauth_error(
                 401,
                 "invalid_client",
@@ -278,7 +279,9 @@ class Identity:
 
     def cloud_metadata(self, base: str, api_version: str | None) -> Response:
         """One cloud object (api-version 2022-09-01 and later) or the list form older versions
-        (and ``ARM_CLOUD_METADATA_URL``) expect."""
+        (and ``ARM_CLOUD_METADATA_URL``) expect. Microsoft Graph (``microsoftGraphResourceId``, which az needs set
+        before any ``az role`` command) is this host: without a Graph face the look-ups az makes there (principal
+        names in ``az role assignment list``) are refused at once and az goes on without them."""
         cloud = {
             "name": CLI_CLOUD_NAME,
             "portal": self.cloud.portal,
@@ -292,6 +295,7 @@ class Identity:
             "gallery": f"{base}/",
             "graph": f"{base}/",
             "graphAudience": f"{base}/",
+            "microsoftGraphResourceId": f"{base}/",
             "media": f"{base}/",
             "batch": f"{base}/",
             "sqlManagement": f"{base}/",

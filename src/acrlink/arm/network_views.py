@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from acrlink.arm import routes
-from acrlink.arm.auth import Principal
 from acrlink.arm.wire import json_response
+from acrlink.domain.principals import Principal
 from acrlink.errors import MethodNotAllowed
 from acrlink.services.network_views import parse_requests
 

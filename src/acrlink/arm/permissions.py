@@ -2,7 +2,9 @@
 
 One rule per route kind, in ARM's own action names: ``{type}/read|write|delete`` for a resource (PATCH is a
 write), ``{type}/{action}/action`` for a POST action (``/read`` for a GET one), ``{namespace}/register/action``
-for provider registration, ``Microsoft.Resources/deployments/...`` for deployments. Kinds answered for any
+for provider registration, ``Microsoft.Resources/deployments/...`` for deployments,
+``Microsoft.Authorization/roleAssignments/read|write|delete`` and ``.../roleDefinitions/read`` at the scope (a list)
+or at the assignment's own id (one assignment), as ARM names it in the refusal. Kinds answered for any
 authenticated caller (tenants, operation polls, the operations catalogue) need none; subscription reads and
 lists are decided by visibility, not by an action (``Visibility``).
 """
@@ -11,10 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from acrlink.arm.routes import Route
+from acrlink.arm.routes import AUTHORIZATION_KINDS, Route
 
 GROUP_TYPE = "Microsoft.Resources/subscriptions/resourceGroups"
 DEPLOYMENTS = "Microsoft.Resources/deployments"
+AUTHORIZATION = "Microsoft.Authorization"
+_AUTHORIZATION_TYPES = {
+    "role_assignments": "roleAssignments",
+    "role_assignment": "roleAssignments",
+    "role_definitions": "roleDefinitions",
+    "role_definition": "roleDefinitions",
+}
 _VERB = {"GET": "read", "HEAD": "read", "PUT": "write", "PATCH": "write", "DELETE": "delete"}
 _DEPLOYMENT_ACTIONS = {
     "validate": "validate",
@@ -68,6 +77,8 @@ def needed(route: Route, method: str) -> Needed | None:
     if kind in NO_PERMISSION or kind in VISIBILITY:
         return None
     verb = _VERB.get(method, "read")
+    if kind in AUTHORIZATION_KINDS:
+        return _authorization(route, verb)
     if kind == "provider_action":
         return Needed(f"{route.namespace}/{route.name}/action", subscription_scope(route))
     if kind == "groups":
@@ -93,6 +104,18 @@ def needed(route: Route, method: str) -> Needed | None:
     if kind == "acrlink_view":
         return Needed(f"{route.namespace}/{route.name}/read", subscription_scope(route))
     return _deployment(route, verb)
+
+
+def _authorization(route: Route, verb: str) -> Needed | None:
+    """A role assignment or definition: the list's scope, or the item's own id. The built-in roles at the tenant
+    root are readable by every caller (``unconfirmed.TENANT_ROLE_DEFINITIONS_NEED_NO_ROLE``)."""
+    if route.scope == "/":
+        return None
+    type_name = _AUTHORIZATION_TYPES[route.kind]
+    scope = route.scope.rstrip("/")
+    if route.name:
+        scope = f"{scope}/providers/{AUTHORIZATION}/{type_name}/{route.name}"
+    return Needed(f"{AUTHORIZATION}/{type_name}/{verb}", scope)
 
 
 def _deployment(route: Route, verb: str) -> Needed | None:

@@ -19,7 +19,8 @@ class Route:
     kind: str
     """One of: tenants, subscriptions, subscription, locations, groups, group, resources, providers, provider,
     provider_action, operation, group_operation, namespace_operations, collection, resource, action,
-    namespace_action, and the deployment kinds (``DEPLOYMENT_KINDS``)."""
+    namespace_action, the deployment kinds (``DEPLOYMENT_KINDS``) and the authorization kinds
+    (``AUTHORIZATION_KINDS``)."""
     subscription: str = ""
     resource_group: str | None = None
     namespace: str = ""
@@ -27,8 +28,12 @@ class Route:
     """Group name, provider action, resource action or operation id, by kind."""
     rtype: ResourceType | None = None
     ref: ResourceRef | None = None
-    """The resource (kind resource/action) or the parent of a collection of child resources."""
+    """The resource (kind resource/action), the parent of a collection of child resources, or the resource an
+    authorization kind's scope is (with its type in ``rtype``)."""
     rest: tuple[str, ...] = field(default_factory=tuple)
+    scope: str = ""
+    """An authorization kind's scope as the caller wrote it: ``/subscriptions/S``, a group's or a resource's id,
+    or ``/`` (the tenant root)."""
 
 
 DEPLOYMENT_KINDS = (
@@ -43,6 +48,17 @@ DEPLOYMENT_KINDS = (
 the collection, one deployment, its POST actions (``rest[0]``: validate, whatif, cancel, exporttemplate),
 its operations, one operation (``rest[0]``: its id) and the status of its PUT (``rest[0]``)."""
 
+AUTHORIZATION_KINDS = ("role_assignments", "role_assignment", "role_definitions", "role_definition")
+"""``Microsoft.Authorization`` extension resources at any scope: ``{scope}/providers/Microsoft.Authorization/
+roleAssignments[/{name}]`` and ``.../roleDefinitions[/{guid}]``. Role definitions are also served at the tenant
+root (``/providers/Microsoft.Authorization/roleDefinitions[/{guid}]``), where Azure keeps the built-in roles."""
+
+_AUTHORIZATION_TYPES = {
+    "roleassignments": ("role_assignments", "role_assignment"),
+    "roledefinitions": ("role_definitions", "role_definition"),
+}
+_SCOPE_KINDS = ("subscription", "group", "resource")
+
 _DEPLOYMENT_ACTIONS = ("validate", "whatif", "cancel", "exporttemplate")
 
 ACRLINK_VIEWS = ("reachability", "networkgraph", "whatif")
@@ -56,6 +72,9 @@ def _unknown_path(path: str) -> NotFound:
 def parse(path: str, catalog: Catalog) -> Route:
     parts = [p for p in path.split("/") if p]
     low = [p.lower() for p in parts]
+    authorization = _authorization(parts, low, catalog, path)
+    if authorization is not None:
+        return authorization
     if low == ["tenants"]:
         return Route("tenants")
     if len(low) == 3 and low[0] == "providers" and low[2] == "operations":
@@ -96,6 +115,46 @@ def parse(path: str, catalog: Catalog) -> Route:
         if low_tail[2] == "providers" and len(tail) >= 5:
             return _group_resource(sub, group, tail[3:], catalog)
     raise _unknown_path(path)
+
+
+def _authorization(parts: list[str], low: list[str], catalog: Catalog, path: str) -> Route | None:
+    """An authorization kind when the path holds ``providers/Microsoft.Authorization/{roleAssignments|
+    roleDefinitions}``; what comes before it must be a subscription, a group or a catalogued resource (or
+    nothing, for role definitions)."""
+    at = next(
+        (
+            i
+            for i in range(len(low) - 2)
+            if low[i] == "providers" and low[i + 1] == "microsoft.authorization" and low[i + 2] in _AUTHORIZATION_TYPES
+        ),
+        None,
+    )
+    if at is None:
+        return None
+    tail = parts[at + 3 :]
+    if len(tail) > 1:
+        raise _unknown_path(path)
+    collection, item = _AUTHORIZATION_TYPES[low[at + 2]]
+    kind = item if tail else collection
+    name = tail[0] if tail else ""
+    if at == 0:
+        if collection != "role_definitions":
+            raise _unknown_path(path)
+        return Route(kind, namespace="Microsoft.Authorization", name=name, scope="/")
+    scope = "/" + "/".join(parts[:at])
+    scoped = parse(scope, catalog)
+    if scoped.kind not in _SCOPE_KINDS:
+        raise _unknown_path(path)
+    return Route(
+        kind,
+        scoped.subscription,
+        scoped.resource_group,
+        "Microsoft.Authorization",
+        name=name,
+        rtype=scoped.rtype,
+        ref=scoped.ref,
+        scope=scope,
+    )
 
 
 def _deployment(

@@ -7,10 +7,10 @@ when the token grants every action its route needs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from acrlink.errors import BadRequest
+from acrlink.errors import BadRequest, Unauthorized
 
 REPOSITORY_ACTIONS = frozenset(
     {"pull", "push", "delete", "metadata_read", "metadata_write", "deleted_read", "deleted_restore", "*"}
@@ -51,18 +51,59 @@ def parse_scopes(values: Iterable[str]) -> list[Scope]:
     return [parse_scope(part) for value in values for part in value.split() if part]
 
 
-def grantable(scope: Scope, allowed: frozenset[str] | None) -> Scope:
-    """The part of a requested scope a caller may have. ``allowed`` None means every action.
+Grant = Callable[[Scope], Scope]
+"""What a caller may have of a requested scope: the scope with the actions it may hold (possibly none)."""
 
-    ``*`` grants every action of the resource type.
-    """
-    known = REPOSITORY_ACTIONS if scope.type == "repository" else REGISTRY_ACTIONS
-    wanted = scope.actions & known
-    if allowed is not None:
-        wanted = frozenset(a for a in wanted if a in allowed)
-        if scope.type != "repository":
-            wanted = frozenset()
-    return Scope(scope.type, scope.name, wanted)
+REPOSITORY_TOKEN_ACTIONS = frozenset({"pull", "push", "delete", "metadata_read", "metadata_write"})
+"""The repository actions a role can give (``builtin_roles.TOKEN_ACTIONS`` less the catalog)."""
+
+
+def _known(scope: Scope) -> frozenset[str]:
+    return scope.actions & (REPOSITORY_ACTIONS if scope.type == "repository" else REGISTRY_ACTIONS)
+
+
+def everything(scope: Scope) -> Scope:
+    """The grant of a caller who may do anything (the admin user): every known action asked for.
+    ``*`` grants every action of the resource type."""
+    return Scope(scope.type, scope.name, _known(scope))
+
+
+def repository_actions(allowed: frozenset[str]) -> Grant:
+    """A grant of ``allowed`` on every repository and nothing on the registry (anonymous pull)."""
+
+    def grant(scope: Scope) -> Scope:
+        wanted = _known(scope) if scope.type == "repository" else frozenset()
+        return Scope(scope.type, scope.name, frozenset(a for a in wanted if a in allowed))
+
+    return grant
+
+
+def narrowed(scope: Scope, held: frozenset[str], catalog: bool) -> Scope:
+    """The part of ``scope`` a principal holding the repository actions ``held`` (on that repository) and, with
+    ``catalog``, the registry's catalog may have. A principal holding every action a role can give on a
+    repository (Owner, Contributor) gets all it asks there, ``*`` and the soft-delete actions included; for any
+    other, ``*`` stands for the actions it holds."""
+    wanted = _known(scope)
+    if scope.type != "repository":
+        return Scope(scope.type, scope.name, wanted if catalog else frozenset())
+    if held >= REPOSITORY_TOKEN_ACTIONS:
+        return Scope(scope.type, scope.name, wanted)
+    granted = {a for a in wanted if a in held}
+    if "*" in wanted:
+        granted |= held
+    return Scope(scope.type, scope.name, frozenset(granted))
+
+
+def joined(*grants: Grant) -> Grant:
+    """A grant of whatever any of ``grants`` gives (an Entra caller of a registry that allows anonymous pull)."""
+
+    def grant(scope: Scope) -> Scope:
+        actions: frozenset[str] = frozenset()
+        for one in grants:
+            actions |= one(scope).actions
+        return Scope(scope.type, scope.name, actions)
+
+    return grant
 
 
 def permits(access: list[dict[str, object]], needed: Scope) -> bool:
@@ -74,3 +115,16 @@ def permits(access: list[dict[str, object]], needed: Scope) -> bool:
             if isinstance(actions, list):
                 have.update(str(a) for a in actions)
     return "*" in have or needed.actions <= have
+
+
+class InsufficientScope(Unauthorized):
+    """A valid access token of an Entra ID principal that lacks what the request needs: ACR answers 401
+    ``UNAUTHORIZED`` with its authentication message and the needed scope as ``detail``
+    (``[{"Type", "Name", "Action"}]``); ``target`` holds that scope."""
+
+    def detail(self) -> list[dict[str, str]]:
+        """The needed scope the way ACR lists it, one entry per action."""
+        if not self.target:
+            return []
+        needed = parse_scope(self.target)
+        return [{"Type": needed.type, "Name": needed.name, "Action": a} for a in sorted(needed.actions)]

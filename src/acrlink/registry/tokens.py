@@ -1,9 +1,13 @@
 """ACR's token service: Entra ID token -> refresh token -> access token with scoped actions.
 
-Who may have what (acrlink models no RBAC on the data plane):
-- an Entra ID identity of acrlink's tenant (a token acrlink's identity endpoint issued) and the admin
-  user (while ``adminUserEnabled``) get every action they ask for;
-- anyone, without credentials, gets ``pull`` on repositories while ``anonymousPullEnabled``;
+Who may have what:
+- an Entra ID principal (a token acrlink's identity endpoint issued, of the tenant the registry's
+  subscription belongs to) gets what its role assignments on the registry allow when each access token is
+  issued (``services/registry_rights.py``: per repository, by the registry's ``roleAssignmentMode``); the
+  refresh token it exchanges its Entra token for records only who it is (object id and tenant);
+- the admin user (while ``adminUserEnabled``) gets every action it asks for;
+- anyone, without credentials, gets ``pull`` on repositories while ``anonymousPullEnabled`` (an Entra
+  principal too, on top of its roles);
 - the user ``00000000-0000-0000-0000-000000000000`` with a refresh token as password is the refresh
   token's identity (what ``docker login`` after ``az acr login`` sends).
 Refresh and access tokens are JWTs signed with the data dir's secret (HS256: only acrlink reads them back,
@@ -23,9 +27,27 @@ from typing import Any
 from acrlink import signing
 from acrlink.clock import epoch
 from acrlink.errors import BadRequest, Forbidden, Unauthorized
-from acrlink.registry.scopes import ANONYMOUS_ACTIONS, Scope, grantable, parse_scopes, permits
+from acrlink.registry.scopes import (
+    ANONYMOUS_ACTIONS,
+    Grant,
+    InsufficientScope,
+    Scope,
+    everything,
+    joined,
+    narrowed,
+    parse_scopes,
+    permits,
+    repository_actions,
+)
 from acrlink.services.registry import RegistryView
-from acrlink.unconfirmed import OFFLINE_REFRESH_FOR_TOKEN_LOGIN
+from acrlink.services.registry_rights import RegistryRights
+from acrlink.services.tenancy import World
+from acrlink.unconfirmed import (
+    ENTRA_TOKEN_TENANT_MISMATCH_MESSAGE,
+    MISSING_ROLE_IS_UNAUTHORIZED,
+    OFFLINE_REFRESH_FOR_TOKEN_LOGIN,
+    REGISTRY_TENANT_MISMATCH_MESSAGE,
+)
 
 REFRESH_LIFETIME = 3 * 3600
 """ACR documents refresh tokens from ``az acr login --expose-token`` as valid for 3 hours."""
@@ -44,8 +66,10 @@ def _unauthorized(message: str = AUTH_MESSAGE, scope: Scope | None = None) -> Un
 class Caller:
     subject: str
     """``admin``, ``anonymous`` or an Entra ID object id."""
-    allowed: frozenset[str] | None
-    """The actions this caller may be granted on repositories; None means all."""
+    grant: Grant
+    """What this caller may have of each scope it asks for."""
+    tenant: str | None = None
+    """An Entra ID principal's tenant."""
 
 
 def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
@@ -60,25 +84,62 @@ def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
 
 
 class TokenService:
-    def __init__(self, key: bytes, tenant_id: str, entra: signing.RsaKey) -> None:
+    def __init__(self, key: bytes, world: World, entra: signing.RsaKey, rights: RegistryRights) -> None:
         self._key = key
-        self.tenant_id = tenant_id
+        self._world = world
         self._entra_key = entra
+        self._rights = rights
         self._access = signing.Verified(lambda token: signing.decode(token, key))
 
     # Who is calling -----------------------------------------------------------------------------------
 
-    def _entra(self, token: str, tenant: str | None) -> str:
-        """The object id of an Entra ID access token acrlink issued for its tenant."""
+    def registry_tenant(self, registry: RegistryView) -> str | None:
+        """The tenant of the subscription the registry lives in (None for ``mcr.microsoft.com``)."""
+        subscription = registry.subscription
+        if subscription is None:
+            return None
+        for tenant in self._world.tenants:
+            if any(s.lower() == subscription.lower() for s in tenant.subscriptions):
+                return tenant.tenant_id
+        return None
+
+    def _entra(self, token: str, tenant: str | None, registry: RegistryView) -> tuple[str, str]:
+        """The object id and tenant of an Entra ID access token acrlink issued, for a tenant it hosts and the
+        registry's own (ACR accepts a token of the registry's tenant only)."""
         try:
             claims = self._entra_key.verify(token)
         except signing.InvalidToken as exc:
             raise _unauthorized(f"the Azure AD access token is invalid ({exc})") from None
-        if claims.get("tid") != self.tenant_id or "oid" not in claims:
-            raise _unauthorized("the Azure AD access token is not from this tenant")
-        if tenant and tenant.lower() != self.tenant_id.lower():
-            raise _unauthorized(f"the tenant {tenant} does not match the Azure AD access token")
-        return str(claims["oid"])
+        token_tenant = str(claims.get("tid") or "")
+        if self._world.tenant(token_tenant) is None or "oid" not in claims:
+            raise _unauthorized("the Azure AD access token is not from a tenant of this cloud")
+        if tenant and tenant.lower() != token_tenant.lower():
+            raise _unauthorized(ENTRA_TOKEN_TENANT_MISMATCH_MESSAGE.format(tenant=tenant, token_tenant=token_tenant))
+        home = self.registry_tenant(registry)
+        if home is not None and home.lower() != token_tenant.lower():
+            raise _unauthorized(
+                REGISTRY_TENANT_MISMATCH_MESSAGE.format(
+                    token_tenant=token_tenant, registry=registry.login_server, registry_tenant=home
+                )
+            )
+        return str(claims["oid"]), token_tenant
+
+    def _principal(self, object_id: str, tenant: str | None, registry: RegistryView) -> Caller:
+        """An Entra ID principal, whose grant its role assignments on the registry decide as they stand now."""
+        if registry.resource_id:
+            rights = self._rights.of(object_id, registry.resource_id, registry.role_assignment_mode)
+
+            def by_roles(scope: Scope) -> Scope:
+                if scope.type == "repository":
+                    return narrowed(scope, rights.repository(scope.name), False)
+                return narrowed(scope, frozenset(), rights.catalog())
+
+            grant: Grant = by_roles
+        else:
+            grant = repository_actions(frozenset())
+        if registry.anonymous_pull:
+            grant = joined(grant, repository_actions(ANONYMOUS_ACTIONS))
+        return Caller(object_id, grant, tenant)
 
     def _from_refresh(self, token: str, registry: RegistryView) -> Caller:
         try:
@@ -87,19 +148,20 @@ class TokenService:
             raise _unauthorized(f"the refresh token is invalid ({exc})") from None
         if claims.get("kind") != REFRESH or str(claims.get("aud", "")).lower() != registry.login_server:
             raise _unauthorized("the refresh token is not for this registry")
-        return Caller(str(claims["sub"]), None)
+        tenant = claims.get("tenant")
+        return self._principal(str(claims["sub"]), str(tenant) if tenant else None, registry)
 
     def _from_password(self, username: str, password: str, registry: RegistryView) -> Caller:
         if username == NULL_USER:
             return self._from_refresh(password, registry)
         if registry.check_admin(username, password):
-            return Caller("admin", None)
+            return Caller("admin", everything)
         raise _unauthorized("invalid username or password")
 
     def _anonymous(self, registry: RegistryView) -> Caller:
         if not registry.anonymous_pull:
             raise _unauthorized()
-        return Caller("anonymous", ANONYMOUS_ACTIONS)
+        return Caller("anonymous", repository_actions(ANONYMOUS_ACTIONS))
 
     # Endpoints ----------------------------------------------------------------------------------------
 
@@ -112,8 +174,8 @@ class TokenService:
         token = form.get("access_token")
         if not token:
             raise BadRequest("UNSUPPORTED", "access_token is required")
-        subject = self._entra(token, form.get("tenant"))
-        return self._refresh_token(subject, registry)
+        subject, tenant = self._entra(token, form.get("tenant"), registry)
+        return self._refresh_token(subject, tenant, registry)
 
     def token(self, form: dict[str, str], registry: RegistryView) -> str:
         """``POST /oauth2/token``: ``refresh_token`` or ``password`` grant -> access token."""
@@ -144,7 +206,7 @@ class TokenService:
         access = self._access_token(caller, parse_scopes(scopes), registry)
         refresh = None
         if OFFLINE_REFRESH_FOR_TOKEN_LOGIN and offline and credentials is not None and credentials[0] == NULL_USER:
-            refresh = self._refresh_token(caller.subject, registry)
+            refresh = self._refresh_token(caller.subject, caller.tenant, registry)
         return access, refresh
 
     def _check_service(self, form: dict[str, str], registry: RegistryView) -> None:
@@ -154,7 +216,8 @@ class TokenService:
 
     # Tokens -------------------------------------------------------------------------------------------
 
-    def _refresh_token(self, subject: str, registry: RegistryView) -> str:
+    def _refresh_token(self, subject: str, tenant: str | None, registry: RegistryView) -> str:
+        """Who the caller is, for this registry: what it may do is decided again for every access token."""
         now = epoch()
         claims = {
             "kind": REFRESH,
@@ -162,7 +225,7 @@ class TokenService:
             "sub": subject,
             "aud": registry.login_server,
             "iss": "Azure Container Registry",
-            "tenant": self.tenant_id,
+            "tenant": tenant,
             "grant_type": "refresh_token",
             "iat": now,
             "nbf": now,
@@ -172,7 +235,7 @@ class TokenService:
 
     def _access_token(self, caller: Caller, scopes: list[Scope], registry: RegistryView) -> str:
         now = epoch()
-        access = [grantable(s, caller.allowed).claim() for s in scopes]
+        access = [caller.grant(s).claim() for s in scopes]
         claims = {
             "kind": ACCESS,
             "jti": str(uuid.uuid4()),
@@ -192,8 +255,10 @@ class TokenService:
     def authorize(self, authorization: str | None, registry: RegistryView, needed: Scope | None) -> dict[str, Any]:
         """The claims of a bearer access token for this registry that grants ``needed``.
 
-        No token, or an invalid or expired one, is ``UNAUTHORIZED`` (401); a valid token that lacks
-        the scope is ``DENIED`` (403). Both carry the scope the client should ask a token for, so
+        No token, or an invalid or expired one, is ``UNAUTHORIZED`` (401). A valid token that lacks the
+        scope is, for an Entra ID principal, ``UNAUTHORIZED`` (401) too, with ACR's authentication message
+        and the scope in ``detail`` (what ACR answers a principal without the role); for the admin user or
+        anonymous pull it is ``DENIED`` (403). All carry the scope the client should ask a token for, so
         clients that fetch a new token on either (docker, oras) recover.
         """
         if not authorization or not authorization.lower().startswith("bearer "):
@@ -205,6 +270,8 @@ class TokenService:
         if claims.get("kind") != ACCESS or str(claims.get("aud", "")).lower() != registry.login_server:
             raise _unauthorized(scope=needed)
         if needed is not None and not permits(list(claims.get("access") or []), needed):
+            if MISSING_ROLE_IS_UNAUTHORIZED and claims.get("grant_type") == "access_token":
+                raise InsufficientScope("UNAUTHORIZED", AUTH_MESSAGE, target=str(needed))
             raise Forbidden(
                 "DENIED",
                 f"requested access to the resource is denied: the token does not grant {needed}",

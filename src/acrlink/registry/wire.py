@@ -22,6 +22,7 @@ from acrlink.errors import (
     TooLarge,
     Unauthorized,
 )
+from acrlink.registry.scopes import InsufficientScope
 from acrlink.services.content import ManifestUnknown
 from acrlink.unconfirmed import REGISTRY_SERVER_HEADER
 
@@ -105,5 +106,7 @@ def error_response(error: AcrlinkError, login_server: str | None, extra: dict[st
         detail = [{"code": d.code, "message": d.message} for d in error.details]
     if isinstance(error, ManifestUnknown) and error.tag is not None:
         detail = {"Tag": error.tag}
+    if isinstance(error, InsufficientScope):
+        detail = error.detail()
     body = {"errors": [{"code": error.code, "message": error.message, "detail": detail}]}
     return json_response(status, body, headers)

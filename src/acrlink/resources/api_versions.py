@@ -54,6 +54,16 @@ NETWORK: tuple[str, ...] = (
 
 PRIVATE_DNS: tuple[str, ...] = ("2018-09-01", "2020-01-01", "2020-06-01", "2024-06-01")
 
+ROLE_ASSIGNMENTS: tuple[str, ...] = (
+    "2015-07-01", "2018-01-01-preview", "2018-09-01-preview", "2020-04-01-preview", "2020-10-01-preview",
+    "2022-04-01",
+)  # fmt: skip
+"""Microsoft.Authorization/roleAssignments: the versions azure-mgmt-authorization has the operation group in (the
+SDK is generated from the specs' Microsoft.Authorization folders); az and the SDK send 2022-04-01."""
+
+ROLE_DEFINITIONS: tuple[str, ...] = ("2015-07-01", "2018-01-01-preview", "2022-04-01", "2022-05-01-preview")
+"""Microsoft.Authorization/roleDefinitions, likewise; az sends 2022-05-01-preview, the SDK 2022-04-01."""
+
 ACRLINK_NETWORK: tuple[str, ...] = ("2026-01-01",)
 """acrlink's own namespace (on-premises hosts): one version, the one ``acrlink`` itself sends."""
 
@@ -84,6 +94,8 @@ API_VERSIONS: Mapping[str, tuple[str, ...]] = {
     "microsoft.resources/resources": RESOURCES,
     "microsoft.resources/providers": RESOURCES,
     "microsoft.resources/deployments": RESOURCES,
+    "microsoft.authorization/roleassignments": ROLE_ASSIGNMENTS,
+    "microsoft.authorization/roledefinitions": ROLE_DEFINITIONS,
     "microsoft.containerregistry/registries": CONTAINER_REGISTRY,
     "microsoft.containerregistry/registries/replications": since(CONTAINER_REGISTRY, "2017-06-01-preview"),
     "microsoft.containerregistry/registries/privateendpointconnections": since(

@@ -32,6 +32,7 @@ from acrlink.resources import passthrough
 from acrlink.resources.base import Context, Doc, Options, ResourceType
 from acrlink.resources.catalog import Catalog
 from acrlink.resources.validation import Body, parse
+from acrlink.services import role_assignments
 from acrlink.services.authorization import Authorization
 from acrlink.services.tenancy import Tenancy
 from acrlink.store.base import Record, Store, Transaction
@@ -211,6 +212,7 @@ class ResourceService:
                 if tx.get(record.key) is not None:
                     self._cascade_delete(replace(ctx, cascading=True), record)
             tx.delete(group["id"].lower())
+            role_assignments.remove_under(tx, group["id"])
 
     # Resources ---------------------------------------------------------------------------------------
 
@@ -228,6 +230,24 @@ class ResourceService:
                 f"because the parent resource '{parent.id}' could not be found.",
             )
         return ref
+
+    def scope_id(
+        self,
+        tx: Transaction,
+        subscription: str,
+        resource_group: str | None,
+        rtype: ResourceType | None,
+        ref: ResourceRef | None,
+    ) -> str:
+        """The stored id of an extension resource's scope (a subscription, a group or a resource), or the 404 a
+        GET of that scope answers (ARM looks the scope up before the extension's provider sees the request)."""
+        subscription = self.tenancy.canonical_subscription(subscription)
+        if rtype is not None and ref is not None:
+            _ctx, _ref, doc = self._existing(tx, rtype, ref, READER)
+            return str(doc["id"])
+        if resource_group is not None:
+            return str(self._require_group(tx, subscription, resource_group)["id"])
+        return f"/subscriptions/{subscription}"
 
     def _stored_casing(self, tx: Transaction, ref: ResourceRef) -> ResourceRef:
         """Names are case-insensitive identities: a stored resource keeps the casing it was created with."""
@@ -330,6 +350,7 @@ class ResourceService:
         if ref is not None and rtype is not None:
             rtype.on_delete(ctx, ref, record.body)
         ctx.tx.delete(record.key)
+        role_assignments.remove_under(ctx.tx, record.body["id"])
         if ref is not None and rtype is not None:
             rtype.after_delete(ctx, ref, record.body)
 

@@ -45,6 +45,12 @@ class Authorization:
             self._decisions = {}
             self._version = version
 
+    @property
+    def version(self) -> int:
+        """The change-feed version the cached assignments and decisions belong to (caches built on them key by it)."""
+        self._fresh()
+        return self._version
+
     def assignments_of(self, object_id: str) -> tuple[rbac.Assignment, ...]:
         self._fresh()
         return self._by_principal.get(object_id.lower(), ())

@@ -18,12 +18,12 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from acrlink import unconfirmed
-from acrlink.arm.auth import Principal
 from acrlink.clock import iso
 from acrlink.clock import now as clock_now
 from acrlink.domain import reachability, whatif
 from acrlink.domain.cloud import CloudProfile
 from acrlink.domain.netgraph import Graph
+from acrlink.domain.principals import Principal
 from acrlink.domain.templates import evaluator, hashing
 from acrlink.domain.templates import template as templates
 from acrlink.errors import AcrlinkError, BadRequest, Conflict, ErrorDetail

@@ -18,8 +18,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from acrlink import unconfirmed
-from acrlink.arm.auth import Principal
 from acrlink.clock import iso
+from acrlink.domain.principals import Principal
 from acrlink.domain.templates import evaluator, types
 from acrlink.errors import AcrlinkError, BadRequest, ErrorDetail
 from acrlink.resources import api_versions

@@ -11,6 +11,7 @@ import hmac
 from dataclasses import dataclass, field
 
 from acrlink.domain import acr
+from acrlink.domain.builtin_roles import LEGACY_MODE
 from acrlink.domain.cloud import CloudProfile
 from acrlink.store.base import Store, Transaction
 
@@ -37,6 +38,16 @@ class RegistryView:
     read_only: bool = False
     key: str = ""
     tags: dict[str, str] = field(default_factory=dict)
+    resource_id: str = ""
+    """The registry's ARM id (the scope its role assignments are checked at); empty for ``mcr.microsoft.com``."""
+    role_assignment_mode: str = LEGACY_MODE
+    """``roleAssignmentMode``: which roles give data-plane rights, and whether repository conditions apply."""
+
+    @property
+    def subscription(self) -> str | None:
+        """The subscription the registry lives in (its tenant's), from its id."""
+        parts = self.resource_id.split("/")
+        return parts[2] if len(parts) > 2 and parts[1].lower() == "subscriptions" else None
 
     def check_admin(self, username: str, password: str) -> bool:
         """The admin user is the registry's name (any case) with either password, while enabled."""
@@ -111,6 +122,8 @@ class Registries:
             redirects_blobs=bool(props.get("dataEndpointEnabled")) or bool(connections),
             key=key,
             tags=dict(tags) if isinstance(tags, dict) else {},
+            resource_id=str(doc.get("id") or ""),
+            role_assignment_mode=str(props.get("roleAssignmentMode") or LEGACY_MODE),
         )
 
     def served_hosts(self) -> list[str]:

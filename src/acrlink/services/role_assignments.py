@@ -3,7 +3,9 @@
 
 A role assignment is an extension resource: ``{scope}/providers/Microsoft.Authorization/roleAssignments/{name}``
 at any scope (a subscription, a group, a resource). Keeping them out of the resource table keeps them out of
-group listings and cascades, as in Azure, where they are not resources of the group.
+group listings, as in Azure, where they are not resources of the group; deleting a group or a resource removes
+the assignments at and below it in the same transaction (``remove_under``), as ARM removes a scope's extension
+resources with it (``unconfirmed.ROLE_ASSIGNMENTS_GO_WITH_THEIR_SCOPE``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from acrlink import unconfirmed
 from acrlink.domain import rbac
 from acrlink.store.base import Transaction
 
@@ -69,6 +72,20 @@ def document(
 
 def save(tx: Transaction, doc: dict[str, Any]) -> None:
     tx.kv_put(key(doc["id"]), doc)
+
+
+def remove(tx: Transaction, resource_id: str) -> bool:
+    return tx.kv_delete(key(resource_id))
+
+
+def remove_under(tx: Transaction, scope: str) -> int:
+    """Delete every assignment at or below ``scope`` (a group's or a resource's id); how many went."""
+    if not unconfirmed.ROLE_ASSIGNMENTS_GO_WITH_THEIR_SCOPE:
+        return 0
+    doomed = [k for k, _doc in tx.kv_items(KEY_PREFIX + scope.rstrip("/").lower() + "/")]
+    for doomed_key in doomed:
+        tx.kv_delete(doomed_key)
+    return len(doomed)
 
 
 def stored(tx: Transaction) -> Iterator[dict[str, Any]]:

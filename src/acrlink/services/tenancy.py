@@ -114,8 +114,10 @@ class Tenancy:
 
     def _grant_owner(self, tx: Transaction, subscription: str, principal_id: str) -> None:
         scope = f"/subscriptions/{subscription}"
-        name = role_assignments.bootstrap_name(scope, principal_id, builtin_roles.OWNER)
-        role = role_assignments.role_definition_id(subscription, builtin_roles.OWNER)
+        owner = builtin_roles.by_name("Owner")
+        assert owner is not None
+        name = role_assignments.bootstrap_name(scope, principal_id, owner.guid)
+        role = role_assignments.role_definition_id(subscription, owner.guid)
         role_assignments.save(
             tx,
             role_assignments.document(

@@ -5,7 +5,18 @@ from __future__ import annotations
 import pytest
 
 from acrlink.errors import AcrlinkError
-from acrlink.registry.scopes import ANONYMOUS_ACTIONS, Scope, grantable, parse_scope, parse_scopes, permits
+from acrlink.registry.scopes import (
+    ANONYMOUS_ACTIONS,
+    InsufficientScope,
+    Scope,
+    everything,
+    joined,
+    narrowed,
+    parse_scope,
+    parse_scopes,
+    permits,
+    repository_actions,
+)
 
 
 def test_parse() -> None:
@@ -29,9 +40,35 @@ def test_invalid(text: str) -> None:
 
 def test_grants() -> None:
     wanted = parse_scope("repository:a:pull,push,delete,bogus")
-    assert grantable(wanted, None).actions == {"pull", "push", "delete"}
-    assert grantable(wanted, ANONYMOUS_ACTIONS).actions == {"pull"}
-    assert grantable(parse_scope("registry:catalog:*"), ANONYMOUS_ACTIONS).actions == frozenset()
+    assert everything(wanted).actions == {"pull", "push", "delete"}
+    anonymous = repository_actions(ANONYMOUS_ACTIONS)
+    assert anonymous(wanted).actions == {"pull"}
+    assert anonymous(parse_scope("registry:catalog:*")).actions == frozenset()
+
+
+def test_a_principal_gets_what_it_holds_on_that_repository() -> None:
+    """``*`` stands for the actions held, unless the principal holds every one a role gives (Owner)."""
+    star = parse_scope("repository:a:*")
+    assert narrowed(star, frozenset({"pull", "metadata_read"}), False).actions == {"pull", "metadata_read"}
+    assert narrowed(parse_scope("repository:a:pull,push"), frozenset({"pull"}), True).actions == {"pull"}
+    assert narrowed(parse_scope("repository:a:pull"), frozenset(), True).actions == frozenset()
+    owner = frozenset({"pull", "push", "delete", "metadata_read", "metadata_write"})
+    assert narrowed(star, owner, False).actions == {"*"}
+    assert narrowed(parse_scope("repository:a:deleted_read"), owner, False).actions == {"deleted_read"}
+    catalog = parse_scope("registry:catalog:*")
+    assert narrowed(catalog, frozenset(), True).actions == {"*"}
+    assert narrowed(catalog, owner, False).actions == frozenset()
+
+
+def test_joined_grants_give_what_either_gives() -> None:
+    push_only = repository_actions(frozenset({"push"}))
+    both = joined(push_only, repository_actions(ANONYMOUS_ACTIONS))
+    assert both(parse_scope("repository:a:pull,push,delete")).actions == {"pull", "push"}
+
+
+def test_insufficient_scope_lists_the_needed_actions_as_acr_does() -> None:
+    error = InsufficientScope("UNAUTHORIZED", "authentication required", target="repository:team/app:pull")
+    assert error.detail() == [{"Type": "repository", "Name": "team/app", "Action": "pull"}]
 
 
 def test_permits() -> None:
