@@ -4,7 +4,7 @@ second tenant's subscription is never approved automatically, and works once the
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
 from typing import Any
 
 import httpx
@@ -37,27 +37,19 @@ class Caller:
 
 
 def grant(arm: Arm, role: str, scope: str, principal_id: str) -> None:
-    """A role assignment written as the ARM API would store it; the change signal tells the caches."""
+    """The owner assigns ``role`` at ``scope`` through the ARM face, as ``az role assignment create`` does."""
     definition = builtin_roles.by_name(role)
     assert definition is not None
     subscription = scope.split("/")[2]
-    name = role_assignments.bootstrap_name(scope, principal_id, definition.guid)
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    application = arm.application
-    with application.store.transaction() as tx:
-        role_assignments.save(
-            tx,
-            role_assignments.document(
-                scope,
-                name,
-                role_assignments.role_definition_id(subscription, definition.guid),
-                principal_id,
-                principals.SERVICE_PRINCIPAL,
-                principal_id,
-                now,
-            ),
-        )
-    application.service.changes.bump()
+    body = {
+        "properties": {
+            "roleDefinitionId": role_assignments.role_definition_id(subscription, definition.guid),
+            "principalId": principal_id,
+            "principalType": principals.SERVICE_PRINCIPAL,
+        }
+    }
+    response = arm.request("PUT", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", body)
+    assert response.status_code == 201, response.text
 
 
 def group_id(sub: str, group: str) -> str:
@@ -181,9 +173,8 @@ def test_automatic_request_is_approved_for_whoever_holds_the_approval_action(hub
 
 
 def test_an_endpoint_needs_the_right_to_join_its_subnet(hub: Arm) -> None:
-    """Contributor on the registry only: the endpoint's own write is allowed in no group, so ARM's own
-    AuthorizationFailed comes first; with write on the endpoint's group but not on the VNet's, the subnet
-    join is the linked check that fails."""
+    """Contributor on the endpoint's own group and no role where the VNet is: even a manual request is
+    refused, on the subnet's join action, and nothing reaches the registry."""
     netops = Caller(hub, NETOPS)
     hub.group("endpoints")
     pe = f"{network(hub.sub, 'endpoints')}/privateEndpoints/pe"
