@@ -352,3 +352,12 @@ BUILTIN_ROLE_CREATED_ON = "2015-02-02T21:55:09.8806423Z"
 # The built-in roles at the tenant root (/providers/Microsoft.Authorization/roleDefinitions) are readable by any
 # authenticated caller of the tenant; below it, roleDefinitions/read at the scope is needed.
 TENANT_ROLE_DEFINITIONS_NEED_NO_ROLE = True
+# LinkedAuthorizationFailed (domain/linked_access.py). Confirmed: 403, the code, and both message shapes (the
+# client's "has permission ... however, it does not have permission to perform action ... on the linked scope(s)"
+# from an Automation private endpoint, MicrosoftDocs/azure-docs#96892; "however the current tenant ... is not
+# authorized to access linked subscription" from Azure/OpenShift#41). Guesses: that ACR's message names the
+# linked action in full (the Automation one showed only 'PrivateEndpointConnectionsApproval/action'); that a
+# cross-tenant automatic private endpoint gets the tenant wording rather than the permission one; that ARM checks
+# the approval action before the resource provider looks at the target (so a missing registry is refused as a
+# linked scope that "is invalid" when the caller has no role there); that subnets/join/action is checked on
+# every private endpoint PUT and the approval action on every PUT with an automatic connection.

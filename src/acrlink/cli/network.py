@@ -81,10 +81,21 @@ def hosts_table(g: Graph, ports: dict[str, int]) -> str:
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
-def arm_client(endpoints: dict[str, Any]) -> httpx.Client:
+def tenant_of(endpoints: dict[str, Any], subscription: str | None) -> str:
+    """The tenant that holds ``subscription`` (the home tenant when none is named or none holds it): ARM
+    accepts a token only from the tenant of the subscription addressed."""
+    if subscription:
+        for tenant in endpoints.get("tenants", []):
+            if subscription.lower() in (s.lower() for s in tenant["subscriptions"]):
+                return str(tenant["tenantId"])
+    return str(endpoints["tenantId"])
+
+
+def arm_client(endpoints: dict[str, Any], subscription: str | None = None) -> httpx.Client:
+    """An ARM client logged in as the default principal, with a token from ``subscription``'s tenant."""
     verify = ssl.create_default_context(cafile=str(endpoints["ca"]))
     token = httpx.post(
-        f"{endpoints['arm']}/{endpoints['tenantId']}/oauth2/v2.0/token",
+        f"{endpoints['arm']}/{tenant_of(endpoints, subscription)}/oauth2/v2.0/token",
         data={"grant_type": "client_credentials", "client_id": endpoints["clientId"], "client_secret": "acrlink"},
         verify=verify,
     ).json()["access_token"]
@@ -105,7 +116,7 @@ def create_vm(
     """A VM is a NIC in a subnet, tagged as the VM's: made through ARM like any NIC."""
     sub = subscription or str(endpoints["subscriptionId"])
     base = f"/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Network"
-    with arm_client(endpoints) as client:
+    with arm_client(endpoints, sub) as client:
         network = client.get(f"{base}/virtualNetworks/{vnet}?api-version=2025-07-01")
         if network.status_code != 200:
             raise RuntimeError(network.json()["error"]["message"])

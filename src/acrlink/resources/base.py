@@ -34,6 +34,10 @@ def _anything(_action: str, _scope: str) -> bool:
     return True
 
 
+def _no_tenant(_subscription: str) -> str:
+    return ""
+
+
 @dataclass(frozen=True)
 class Context:
     """What a rule may use: the open transaction, the cloud, the caller and the time."""
@@ -51,6 +55,9 @@ class Context:
     may: Callable[[str, str], bool] = _anything
     """(action, scope) -> whether the caller's roles allow it: for linked authorisation, where a write on one
     resource needs a permission on another (an automatically approved private endpoint)."""
+    tenant_of: Callable[[str], str] = _no_tenant
+    """A subscription id (any casing) -> the id of the tenant that holds it, "" for one no tenant holds: a
+    linked scope in another tenant than the caller's is refused whatever the roles."""
 
     def load(self, ref: ResourceRef) -> Doc | None:
         record = self.tx.get(ref.key)

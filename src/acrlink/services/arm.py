@@ -105,6 +105,12 @@ class ResourceService:
         def may(action: str, scope: str) -> bool:
             return authorization is None or authorization.allows(caller.object_id, action, scope)
 
+        def tenant_of(subscription: str) -> str:
+            try:
+                return self.tenancy.world.tenant_of(self.tenancy.canonical_subscription(subscription)).tenant_id
+            except NotFound:
+                return ""
+
         return Context(
             tx,
             self.cloud,
@@ -114,6 +120,7 @@ class ResourceService:
             self._options,
             caller=caller,
             may=may,
+            tenant_of=tenant_of,
         )
 
     # Resource groups ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from acrlink import unconfirmed
-from acrlink.domain import acr, ipam
+from acrlink.domain import acr, ipam, linked_access
 from acrlink.domain.naming import check_network_name
 from acrlink.domain.privatelink import APPROVED, DISCONNECTED, PENDING
 from acrlink.errors import BadRequest
@@ -84,6 +84,27 @@ def _the_connection(props: Properties) -> tuple[ServiceConnection, bool]:
             "A private endpoint must have exactly one private link service connection.",
         )
     return (manual[0], True) if manual else (auto[0], False)
+
+
+def _authorise_links(ctx: Context, ref: ResourceRef, subnet_id: str, service: ServiceConnection, manual: bool) -> None:
+    """ARM's linked access checks, before the resource provider looks at anything: the caller must be able to
+    join the subnet, and an automatic connection needs the approval action on its target (S21); a manual one
+    asks the target's owner instead, so it needs nothing there. A target in another tenant than the caller's
+    cannot be approved automatically (S9): the caller's token is not valid in that tenant."""
+    caller = ctx.caller
+    if caller is None:
+        return
+    action = f"{PE_TYPE}/write"
+    wanted = [(linked_access.SUBNET_JOIN_ACTION, subnet_id)]
+    if not manual:
+        target = parse_resource_id(service.properties.privateLinkServiceId)
+        if target is not None:
+            kind = registries.TYPE if target.type.lower() == registries.TYPE.lower() else target.type
+            wanted.append((linked_access.approval_action(kind), service.properties.privateLinkServiceId))
+    for linked_action, scope in wanted:
+        linked = parse_resource_id(scope)
+        tenant = ctx.tenant_of(linked.subscription) if linked is not None else ""
+        linked_access.check(caller, action, ref.id, linked_access.Linked(linked_action, scope, tenant), ctx.may)
 
 
 def _target(ctx: Context, ref: ResourceRef, link: ConnectionProperties) -> tuple[ResourceRef, Doc]:
@@ -175,6 +196,7 @@ def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> D
     common.same_location(existing, location, ref)
     props = request.properties
     service, manual = _the_connection(props)
+    _authorise_links(ctx, ref, props.subnet.id, service, manual)
     subnet_ref, subnet = referenced(ctx, props.subnet.id, SUBNET_TYPE, ref.id)
     if existing is not None:
         return _update_existing(ctx, ref, existing, request, subnet["id"], service)
