@@ -266,3 +266,14 @@ SUBSTRING_RANGE = (
 
 # A deployment name outside 1-64 of letters, digits, '-', '_', '.', '(' and ')' (az checks it first).
 INVALID_DEPLOYMENT_NAME_CODE = "InvalidDeploymentName"
+
+# Microsoft Graph. acrlink refuses an application whose display name another principal has (Graph itself
+# allows duplicates; acrlink's principals are found by name). The message is Graph's uniqueness wording for
+# other properties (identifierUris), a guess for displayName.
+GRAPH_NAME_IN_USE = "Another object with the same value for property displayName already exists."
+# A second service principal for one application: Graph answers 409; the message is a guess.
+GRAPH_SP_EXISTS = "Another object with the same value for property servicePrincipalNames already exists."
+# The managed-identity endpoint given a missing or forged X-IDENTITY-HEADER: App Service answers 400; the
+# message is a guess. IMDS asked for a host with no identity answers 400 'Identity not found'.
+MI_BAD_HEADER = "The X-IDENTITY-HEADER header is missing or not valid for this host."
+MI_NOT_FOUND = "Identity not found"

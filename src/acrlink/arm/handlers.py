@@ -1,4 +1,4 @@
-"""The ARM face as an ASGI app: identity endpoints, then ARM routes dispatched to the services.
+"""The ARM face as an ASGI app: identity endpoints, Microsoft Graph, then ARM routes dispatched to the services.
 
 Handlers only parse and render; every decision is in ``services`` and ``resources``.
 """
@@ -20,13 +20,14 @@ from starlette.routing import Route as StarletteRoute
 from acrlink.arm import deployment_handlers, edge, network_views, permissions, routes
 from acrlink.arm.auth import challenge
 from acrlink.arm.deployment_handlers import DeploymentFace
+from acrlink.arm.graph import GraphFace
 from acrlink.arm.headers import TracingHeaders
 from acrlink.arm.identity import Identity, Principal
-from acrlink.services.authorization import Authorization, authorization_failed
 from acrlink.arm.lro import Answers
 from acrlink.arm.wire import error_response, internal_request, json_response, page, read_json, read_lenient_json
 from acrlink.errors import AcrlinkError, BadRequest, MethodNotAllowed, NotFound, Unauthorized
 from acrlink.services.arm import ResourceService, parse_filter
+from acrlink.services.authorization import Authorization, authorization_failed
 from acrlink.services.network_views import Views
 from acrlink.services.tenancy import Tenancy
 
@@ -57,7 +58,9 @@ class ArmFace:
         authorization: Authorization,
         deployments: DeploymentFace | None = None,
         views: Views | None = None,
+        graph: GraphFace | None = None,
     ) -> None:
+        self.graph = graph
         self.authorization = authorization
         self.deployments = deployments
         self.views = views
@@ -73,7 +76,11 @@ class ArmFace:
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
         try:
-            response = await self.identity.answer(request) or await self._arm(request)
+            response = (
+                await self.identity.answer(request)
+                or (await self.graph.answer(request) if self.graph is not None else None)
+                or await self._arm(request)
+            )
         except AcrlinkError as error:
             response = error_response(error)
             if isinstance(error, Unauthorized):
