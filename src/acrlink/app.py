@@ -18,6 +18,7 @@ from typing import Any
 from acrlink import certs, datadir, signing
 from acrlink.acceptor import BACKLOG
 from acrlink.arm.deployment_handlers import DeploymentFace
+from acrlink.arm.graph import GraphFace
 from acrlink.arm.handlers import ArmFace
 from acrlink.arm.identity import Identity
 from acrlink.arm.lro import Answers
@@ -27,6 +28,7 @@ from acrlink.cli.azure import CLIENT_SECRET
 from acrlink.dns.server import Answers as DnsAnswers
 from acrlink.dns.server import DnsFace
 from acrlink.domain.netgraph import Graph
+from acrlink.domain.principals import ManagedIdentity
 from acrlink.httpserver import HttpsServer, raise_descriptor_limit
 from acrlink.netsim.proxy import ConnectProxy
 from acrlink.netsim.proxyproto import Origin
@@ -52,6 +54,7 @@ from acrlink.services.deployments import History
 from acrlink.services.netgraph import NetworkGraphs
 from acrlink.services.netgraph import build as build_graph
 from acrlink.services.network_views import Views
+from acrlink.services.principals import Principals
 from acrlink.services.registry import MCR_HOST, Registries
 from acrlink.services.registry_rights import RegistryRights
 from acrlink.services.tenancy import Tenancy
@@ -100,6 +103,7 @@ def arm_world(
     changes: ChangeFeed,
     graph: Callable[[], Graph] | None,
     forkable: bool,
+    directory: Callable[[Tenancy], GraphFace] | None = None,
 ) -> ArmWorld:
     """ARM over ``store``. A forkable world's engine rehearses validations and what-ifs on ``fork()``s of it."""
     catalog = build_catalog()
@@ -136,6 +140,7 @@ def arm_world(
         DeploymentFace(engine),
         views,
         AccessAdmin(service, changes),
+        directory(tenancy) if directory is not None else None,
     )
     world = ArmWorld(store, tenancy, service, face, engine, settings)
     holder.append(world)
@@ -150,11 +155,34 @@ def build(settings: Settings) -> Application:
     keys = signing.load_keys(settings.data_dir)
     graphs = NetworkGraphs(store, settings.cloud, changes, settings.internet_ip)
 
+    directory: list[Principals] = []
+
+    def principals_of(tenancy: Tenancy) -> Principals:
+        """The directory over the application's store (forks' throwaway ARM worlds share it)."""
+        if not directory:
+            directory.append(Principals(store, tenancy.world.default_client_id, lambda: _vm_identities(graphs)))
+        return directory[0]
+
+    def host_identity(name: str) -> ManagedIdentity | None:
+        host = graphs.current().hosts.get(name.lower())
+        return host.identity if host is not None else None
+
     def identity_for(tenancy: Tenancy) -> Identity:
         tenants = {t.tenant_id: t.default_domain for t in tenancy.world.tenants}
-        return Identity(keys.entra, tenants, settings.cloud)
+        return Identity(
+            keys.entra,
+            tenants,
+            settings.cloud,
+            secret_check=principals_of(tenancy).secret_check,
+            host_identity=host_identity,
+            host_key=keys.secret,
+        )
 
-    world = arm_world(settings, store, identity_for, changes, graphs.current, forkable=True)
+    def graph_face(tenancy: Tenancy) -> GraphFace:
+        tenant_ids = frozenset(t.tenant_id.lower() for t in tenancy.world.tenants)
+        return GraphFace(principals_of(tenancy), signing.Verified(keys.entra.verify), tenant_ids)
+
+    world = arm_world(settings, store, identity_for, changes, graphs.current, forkable=True, directory=graph_face)
     world.engine.history.recover()
     tenancy, service, arm = world.tenancy, world.service, world.arm
     identity = arm.identity
@@ -163,6 +191,11 @@ def build(settings: Settings) -> Application:
     )
     dns_answers = DnsAnswers(graphs.current, changes)
     return Application(settings, store, tenancy, service, identity, arm, registry, graphs, dns_answers)
+
+
+def _vm_identities(graphs: NetworkGraphs) -> list[tuple[str, ManagedIdentity]]:
+    """(host name, identity) of every VM, for the directory's listings."""
+    return [(h.name, h.identity) for h in graphs.current().hosts.values() if h.identity is not None]
 
 
 def build_registry_face(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Callable
@@ -191,3 +192,24 @@ class Verified:
                 self._seen.pop(next(iter(self._seen)))
             self._seen[token] = claims
         return dict(claims)
+
+
+# Host credentials --------------------------------------------------------------------------------
+
+
+def _host_mac(key: bytes, host: str) -> str:
+    return _b64(hmac.new(key, f"acrlink-managed-identity:{host.lower()}".encode(), hashlib.sha256).digest())
+
+
+def host_credential(key: bytes, host: str) -> str:
+    """The managed-identity header a process acting as ``host`` presents (``IDENTITY_HEADER``): the host's
+    name and an HMAC of it with the data dir's secret, so no client can make one for another host."""
+    return f"{host}.{_host_mac(key, host)}"
+
+
+def credential_host(key: bytes, credential: str) -> str | None:
+    """The host a ``host_credential`` names, or None for a forged or malformed one."""
+    host, _, mac = credential.rpartition(".")
+    if not host or not hmac.compare_digest(mac.encode(), _host_mac(key, host).encode()):
+        return None
+    return host

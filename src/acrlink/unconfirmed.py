@@ -361,3 +361,14 @@ TENANT_ROLE_DEFINITIONS_NEED_NO_ROLE = True
 # the approval action before the resource provider looks at the target (so a missing registry is refused as a
 # linked scope that "is invalid" when the caller has no role there); that subnets/join/action is checked on
 # every private endpoint PUT and the approval action on every PUT with an automatic connection.
+
+# Microsoft Graph. acrlink refuses an application whose display name another principal has (Graph itself
+# allows duplicates; acrlink's principals are found by name). The message is Graph's uniqueness wording for
+# other properties (identifierUris), a guess for displayName.
+GRAPH_NAME_IN_USE = "Another object with the same value for property displayName already exists."
+# A second service principal for one application: Graph answers 409; the message is a guess.
+GRAPH_SP_EXISTS = "Another object with the same value for property servicePrincipalNames already exists."
+# The managed-identity endpoint given a missing or forged X-IDENTITY-HEADER: App Service answers 400; the
+# message is a guess. IMDS asked for a host with no identity answers 400 'Identity not found'.
+MI_BAD_HEADER = "The X-IDENTITY-HEADER header is missing or not valid for this host."
+MI_NOT_FOUND = "Identity not found"

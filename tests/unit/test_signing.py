@@ -287,3 +287,13 @@ def test_the_memory_is_bounded() -> None:
     for i in range(10):
         verified(encode({"n": i, "exp": _in(60)}, KEY))
     assert len(verified._seen) == 3
+
+
+def test_host_credentials_name_their_host_and_cannot_be_forged() -> None:
+    key, other = b"k" * 32, b"o" * 32
+    credential = signing.host_credential(key, "my.vm")
+    assert signing.credential_host(key, credential) == "my.vm"
+    assert signing.credential_host(other, credential) is None
+    assert signing.credential_host(key, "vm2" + credential[5:]) is None
+    assert signing.credential_host(key, "no-mac") is None
+    assert signing.credential_host(key, "") is None

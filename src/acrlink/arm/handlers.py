@@ -1,4 +1,4 @@
-"""The ARM face as an ASGI app: identity endpoints, then ARM routes dispatched to the services.
+"""The ARM face as an ASGI app: identity endpoints, Microsoft Graph, then ARM routes dispatched to the services.
 
 Handlers only parse and render; every decision is in ``services`` and ``resources``.
 """
@@ -20,6 +20,7 @@ from starlette.routing import Route as StarletteRoute
 from acrlink.arm import authorization_handlers, deployment_handlers, edge, network_views, permissions, routes
 from acrlink.arm.auth import challenge
 from acrlink.arm.deployment_handlers import DeploymentFace
+from acrlink.arm.graph import GraphFace
 from acrlink.arm.headers import TracingHeaders
 from acrlink.arm.identity import Identity, Principal
 from acrlink.arm.lro import Answers
@@ -59,8 +60,10 @@ class ArmFace:
         deployments: DeploymentFace | None = None,
         views: Views | None = None,
         access: AccessAdmin | None = None,
+        graph: GraphFace | None = None,
     ) -> None:
         self.access = access
+        self.graph = graph
         self.authorization = authorization
         self.deployments = deployments
         self.views = views
@@ -76,7 +79,11 @@ class ArmFace:
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
         try:
-            response = await self.identity.answer(request) or await self._arm(request)
+            response = (
+                await self.identity.answer(request)
+                or (await self.graph.answer(request) if self.graph is not None else None)
+                or await self._arm(request)
+            )
         except AcrlinkError as error:
             response = error_response(error)
             if isinstance(error, Unauthorized):

@@ -2,9 +2,10 @@
 endpoint (client credentials), managed identity, and ``/metadata/endpoints`` for ``az cloud register`` /
 ``ARM_CLOUD_METADATA_URL``.
 
-Any client id and secret are accepted. Access tokens are RS256 JWTs (``kid`` in the header, the key at
-``jwks_uri``) carrying ``aud``, ``iss``, ``tid``, ``oid``, ``appid`` and ``exp``; they are v1.0 tokens,
-as Entra issues for ARM. The issuer is on the authority's own host (msal-node refuses a discovery
+Any client id and secret are accepted, except for the principals whose secrets acrlink keeps
+(``secret_check``: those created through the Graph face). Access tokens are RS256 JWTs (``kid`` in the
+header, the key at ``jwks_uri``) carrying ``aud``, ``iss``, ``tid``, ``oid``, ``appid`` and ``exp``; they are
+v1.0 tokens, as Entra issues for ARM. The issuer is on the authority's own host (msal-node refuses a discovery
 document whose issuer is elsewhere): ``https://HOST/TENANT/v2.0`` in the v2 document,
 ``https://HOST/TENANT/`` (Entra's ``sts`` form) in the v1 document and in the tokens.
 """
@@ -19,13 +20,13 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import Response
 
-from acrlink import signing
+from acrlink import signing, unconfirmed
 from acrlink.arm import auth
 from acrlink.arm.wire import json_response
 from acrlink.clock import epoch
 from acrlink.domain import principals
 from acrlink.domain.cloud import CloudProfile
-from acrlink.domain.principals import Principal
+from acrlink.domain.principals import ManagedIdentity, Principal
 from acrlink.errors import MethodNotAllowed
 
 TOKEN_LIFETIME = 3600
@@ -47,6 +48,15 @@ def _base(request: Request) -> str:
 SecretCheck = Callable[[str, str, str], bool | None]
 """(tenant id, client id, secret) -> True/False for a principal whose secret acrlink knows, None for any other
 client id (any secret is accepted for those)."""
+HostIdentity = Callable[[str], ManagedIdentity | None]
+"""A host's name -> its managed identity (None for a host without one, or no such host)."""
+
+
+def graph_resource(base: str) -> str:
+    """Microsoft Graph's resource id (and endpoint) in the cloud metadata: the ARM face's own origin, where
+    ``/v1.0/...`` is served (``arm.graph``). Like ``https://microsoftgraph.chinacloudapi.cn``, no trailing
+    slash."""
+    return base.rstrip("/")
 
 
 class Identity:
@@ -56,13 +66,19 @@ class Identity:
         tenants: dict[str, str],
         cloud: CloudProfile,
         secret_check: SecretCheck | None = None,
+        host_identity: HostIdentity | None = None,
+        host_key: bytes | None = None,
     ) -> None:
-        """``tenants``: every tenant id acrlink hosts -> its default domain, the home tenant first."""
+        """``tenants``: every tenant id acrlink hosts -> its default domain, the home tenant first.
+        ``host_identity`` and ``host_key`` (the data dir's secret) let the managed-identity endpoint tell
+        which host asks (``signing.host_credential``) and issue that host's identity's token."""
         self._key = key
         self.tenants = dict(tenants)
         self.tenant_id = next(iter(self.tenants))
         self.cloud = cloud
         self._secret_check = secret_check
+        self._host_identity = host_identity
+        self._host_key = host_key
         self._verified = signing.Verified(key.verify)
         self._tenant_ids = frozenset(t.lower() for t in self.tenants)
 
@@ -220,8 +236,11 @@ class Identity:
             )
         tenant_id = self.resolve_tenant(tenant) or self.tenant_id
         secret = form.get("client_secret")
-        check = self._secret_check
-        if secret is not None and check is not None and check(tenant_id, app_id, secret) is False:
+        if (
+            secret is not None
+            and self._secret_check is not None
+            and self._secret_check(tenant_id, app_id, secret) is False
+        ):
             return _oauth_error(
                 401,
                 "invalid_client",
@@ -244,27 +263,26 @@ class Identity:
         )
 
     def managed_identity(self, request: Request) -> Response:
-        """App Service style (``IDENTITY_ENDPOINT`` + ``X-IDENTITY-HEADER``) and IMDS style
-        (``Metadata: true``) managed identity tokens."""
-        if not (request.headers.get("x-identity-header") or request.headers.get("metadata") == "true"):
-            return json_response(
-                400,
-                {
-                    "error": "invalid_request",
-                    "error_description": "Required header X-IDENTITY-HEADER or Metadata is missing.",
-                },
-            )
+        """The managed-identity endpoint, App Service style (``IDENTITY_ENDPOINT`` + ``X-IDENTITY-HEADER``,
+        what ``acrlink exec --from VM`` sets): the header names the host in a way no client can forge for
+        another, and the token is that host's system-assigned identity's (client id, ``oid`` = its
+        principalId, ``tid`` = its tenant). A missing or forged header is refused (400), and so is a host
+        without an identity (the internet, on-premises hosts) or a ``client_id``/``object_id`` that is not
+        the host's, as Azure answers for an identity the machine does not have."""
+        header = request.headers.get("x-identity-header")
+        host = signing.credential_host(self._host_key, header) if header and self._host_key else None
+        if host is None:
+            return _mi_error(unconfirmed.MI_BAD_HEADER)
         resource = request.query_params.get("resource")
         if not resource:
-            return json_response(
-                400,
-                {
-                    "error": "invalid_request",
-                    "error_description": "Required query parameter resource is missing.",
-                },
-            )
-        client_id = request.query_params.get("client_id") or "acrlink-managed-identity"
-        token, expires = self.issue(client_id, resource.removesuffix("/.default"), _base(request))
+            return _mi_error("Required query parameter resource is missing.")
+        identity = self._host_identity(host) if self._host_identity else None
+        asked = {request.query_params.get(k, "").lower() for k in ("client_id", "object_id", "principal_id")} - {""}
+        if identity is None or not asked <= {identity.client_id.lower(), identity.principal_id.lower()}:
+            return _mi_error(unconfirmed.MI_NOT_FOUND)
+        token, expires = self.issue(
+            identity.client_id, resource.removesuffix("/.default"), _base(request), identity.tenant_id
+        )
         return json_response(
             200,
             {
@@ -273,7 +291,7 @@ class Identity:
                 "expires_in": str(TOKEN_LIFETIME),
                 "resource": resource,
                 "token_type": "Bearer",
-                "client_id": client_id,
+                "client_id": identity.client_id,
             },
         )
 
@@ -293,9 +311,9 @@ class Identity:
                 "identityProvider": "AAD",
             },
             "gallery": f"{base}/",
-            "graph": f"{base}/",
-            "graphAudience": f"{base}/",
-            "microsoftGraphResourceId": f"{base}/",
+            "graph": f"{graph_resource(base)}/",
+            "graphAudience": f"{graph_resource(base)}/",
+            "microsoftGraphResourceId": graph_resource(base),
             "media": f"{base}/",
             "batch": f"{base}/",
             "sqlManagement": f"{base}/",
@@ -311,6 +329,10 @@ class Identity:
         if (api_version or "") >= "2022-09-01":
             return json_response(200, cloud)
         return json_response(200, [cloud])
+
+
+def _mi_error(description: str) -> Response:
+    return json_response(400, {"error": "invalid_request", "error_description": description})
 
 
 def _unknown_tenant(tenant: str) -> Response:

@@ -21,7 +21,14 @@ INSTALL_HINT = (
 
 
 def config_dir(data_dir: Path) -> Path:
+    """The default principal's az config dir."""
     return data_dir / "azure"
+
+
+def host_config_dir(data_dir: Path, host: str) -> Path:
+    """The az config dir of the default principal acting from ``host`` (not the internet): its own, so an
+    ``az login --identity`` there leaves the default principal's login alone."""
+    return data_dir / "hosts" / host.lower() / "azure"
 
 
 def environment(data_dir: Path, endpoints: dict[str, Any]) -> dict[str, str]:
@@ -76,11 +83,15 @@ def _quiet_update_check(directory: Path) -> None:
 
 
 def ensure_login(az: str, data_dir: Path, endpoints: dict[str, Any], env: dict[str, str]) -> None:
-    """Log az in as the service principal, once per running process (ports change between runs, so a
-    config dir from an earlier run is reset)."""
-    directory = config_dir(data_dir)
+    """Log az in, in the config dir ``env`` names (the default one when it names none), as the service
+    principal ``env`` names (``AZURE_CLIENT_ID``/``AZURE_CLIENT_SECRET``/``AZURE_TENANT_ID``), once per
+    running process (ports change between runs, so a config dir from an earlier run is reset). A principal
+    other than the default one may have no subscription: it logs in with ``--allow-no-subscriptions``."""
+    directory = Path(env.get("AZURE_CONFIG_DIR") or config_dir(data_dir))
     marker = directory / "acrlink-login.json"
-    wanted = {"arm": endpoints["arm"], "tenantId": endpoints["tenantId"]}
+    client_id = env.get("AZURE_CLIENT_ID") or str(endpoints["clientId"])
+    tenant = env.get("AZURE_TENANT_ID") or str(endpoints["tenantId"])
+    wanted = {"arm": endpoints["arm"], "tenantId": tenant, "clientId": client_id}
     if marker.exists() and json.loads(marker.read_text()) == wanted:
         _quiet_update_check(directory)
         return
@@ -88,24 +99,22 @@ def ensure_login(az: str, data_dir: Path, endpoints: dict[str, Any], env: dict[s
         shutil.rmtree(directory)
     directory.mkdir(parents=True, mode=0o700)
     _quiet_update_check(directory)
-    result = subprocess.run(
-        [
-            az,
-            "login",
-            "--service-principal",
-            "-u",
-            env["AZURE_CLIENT_ID"],
-            "-p",
-            CLIENT_SECRET,
-            "--tenant",
-            endpoints["tenantId"],
-            "--output",
-            "none",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    command = [
+        az,
+        "login",
+        "--service-principal",
+        "-u",
+        client_id,
+        "-p",
+        env.get("AZURE_CLIENT_SECRET") or CLIENT_SECRET,
+        "--tenant",
+        tenant,
+        "--output",
+        "none",
+    ]
+    if client_id != str(endpoints["clientId"]):
+        command.append("--allow-no-subscriptions")
+    result = subprocess.run(command, env={**env, "AZURE_CONFIG_DIR": str(directory)}, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"az login against acrlink failed:\n{result.stderr}")
     marker.write_text(json.dumps(wanted))

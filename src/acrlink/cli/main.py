@@ -1,8 +1,9 @@
-"""``acrlink``: up, down, env, az, check (and check --what-if)."""
+"""``acrlink``: up, down, env, az, exec, hosts, principal, check (and check --what-if)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import shlex
@@ -15,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from acrlink import datadir
-from acrlink.cli import azure, deployment_parameters, network, process, whatif
+from acrlink.cli import azure, deployment_parameters, network, principals, process, whatif
 from acrlink.domain import diagnosis
 from acrlink.domain.cloud import find_cloud
 from acrlink.settings import Ports, Settings, default_data_dir
@@ -183,15 +184,29 @@ def _host(directory: Path, endpoints: dict[str, object], name: str) -> network.H
     return found
 
 
+AsPrincipal = Annotated[str | None, typer.Option("--as", help="Act as this principal (see 'acrlink principal create')")]
+
+
+def _as_principal(directory: Path, name: str) -> dict[str, str]:
+    try:
+        return principals.environment(directory, name)
+    except principals.PrincipalError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
-def env(data_dir: DataDir = None, from_host: FromHost = None) -> None:
+def env(data_dir: DataDir = None, from_host: FromHost = None, as_principal: AsPrincipal = None) -> None:
     """Print export lines that point az and the Azure SDK for Python at this acrlink, logged in. With
-    --from HOST, container clients and Python programs also act as that host (proxy, DNS view)."""
+    --from HOST, container clients and Python programs also act as that host (proxy, DNS view); with
+    --as NAME, az and the SDKs are that principal (its own az config dir)."""
     directory = _data_dir(data_dir)
     endpoints = _running(directory)
     variables = azure.environment(directory, endpoints)
     if from_host:
         variables.update(network.host_environment(directory, endpoints, _host(directory, endpoints, from_host)))
+    if as_principal:
+        variables.update(_as_principal(directory, as_principal))
     az = azure.find_az()
     lines = [azure.export_lines(variables)]
     if az:
@@ -227,9 +242,11 @@ def az(ctx: typer.Context, data_dir: DataDir = None) -> None:
 def exec(  # noqa: A001 - the command's name
     ctx: typer.Context,
     from_host: Annotated[str, typer.Option("--from", help="The host to act as")] = "internet",
+    as_principal: AsPrincipal = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Run a command as a host: acrlink exec --from myVM -- skopeo inspect docker://NAME.azurecr.cn/hello-world:v1"""
+    """Run a command as a host: acrlink exec --from myVM -- skopeo inspect docker://NAME.azurecr.cn/hello-world:v1;
+    with --as NAME, also as that principal."""
     directory = _data_dir(data_dir)
     endpoints = _running(directory)
     command = [a for a in ctx.args if a != "--"] if ctx.args[:1] == ["--"] else list(ctx.args)
@@ -238,9 +255,15 @@ def exec(  # noqa: A001 - the command's name
         raise typer.Exit(2)
     variables = {**os.environ, **azure.environment(directory, endpoints)}
     variables.update(network.host_environment(directory, endpoints, _host(directory, endpoints, from_host)))
+    if as_principal:
+        variables.update(_as_principal(directory, as_principal))
     az_path = azure.find_az()
     if az_path and os.path.basename(command[0]) == "az":
-        azure.ensure_login(az_path, directory, endpoints, variables)
+        try:
+            azure.ensure_login(az_path, directory, endpoints, variables)
+        except RuntimeError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from None
         command[0] = az_path
     try:
         raise typer.Exit(subprocess.run(command, env=variables).returncode)
@@ -250,11 +273,43 @@ def exec(  # noqa: A001 - the command's name
 
 
 @app.command()
-def hosts(data_dir: DataDir = None) -> None:
-    """List the hosts you can act as: the internet, VMs, the trusted Azure service."""
+def hosts(
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array, with each host's identity")] = False,
+) -> None:
+    """List the hosts you can act as: the internet, VMs (with their managed identity), the trusted Azure
+    service, on-premises hosts."""
     directory = _data_dir(data_dir)
     endpoints = _running(directory)
-    typer.echo(network.hosts_table(network.graph(directory, endpoints), network.dns_ports(directory)))
+    g, ports = network.graph(directory, endpoints), network.dns_ports(directory)
+    if as_json:
+        typer.echo(json.dumps(network.host_rows(g, ports), indent=2))
+        return
+    typer.echo(network.hosts_table(g, ports))
+
+
+principal_app = typer.Typer(help="Service principals you can create and act as.", no_args_is_help=True)
+app.add_typer(principal_app, name="principal")
+
+
+@principal_app.command("create")
+def principal_create(
+    name: str,
+    tenant: Annotated[
+        str | None, typer.Option("--tenant", help="Its tenant (id or domain; default: the home one)")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Create a service principal with a client secret and no roles; prints one JSON object (name, clientId,
+    clientSecret, objectId, tenantId). Act as it with --as NAME."""
+    directory = _data_dir(data_dir)
+    endpoints = _running(directory)
+    try:
+        created = principals.create(directory, endpoints, name, tenant)
+    except principals.PrincipalError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(created, indent=2))
 
 
 vm_app = typer.Typer(help="VMs: a NIC in a subnet that clients can act from.", no_args_is_help=True)

@@ -15,8 +15,10 @@ import dns.rcode
 import dns.rdatatype
 import httpx
 
+from acrlink import signing
+from acrlink.cli.azure import host_config_dir
 from acrlink.domain.cloud import find_cloud
-from acrlink.domain.netgraph import Graph, Host
+from acrlink.domain.netgraph import INTERNET_HOST, Graph, Host
 from acrlink.resources.hostnames import VM_TAG
 from acrlink.resources.network.nic import DNS_FORWARDER_TAG
 from acrlink.services.netgraph import build
@@ -42,7 +44,10 @@ def dns_ports(data_dir: Path) -> dict[str, int]:
 
 def host_environment(data_dir: Path, endpoints: dict[str, Any], host: Host) -> dict[str, str]:
     """Acting as ``host``: the proxy with the host as its user (common clients read either casing), the
-    emulator's control endpoints direct, and Python name resolution through the host's DNS view."""
+    emulator's control endpoints direct, and Python name resolution through the host's DNS view. A host other
+    than the internet has its own az config dir; a VM also has its managed identity, App Service style
+    (``IDENTITY_ENDPOINT`` + ``IDENTITY_HEADER``, which MSAL, az's ``login --identity`` and azure-identity's
+    ``ManagedIdentityCredential`` read first), the header proving the host to the endpoint."""
     # "HOST:@" rather than "HOST@": Python's requests sends no proxy credentials without the colon.
     proxy = str(endpoints["proxy"]).replace("://", f"://{quote(host.name)}:@", 1)
     direct = "127.0.0.1,localhost"
@@ -54,6 +59,12 @@ def host_environment(data_dir: Path, endpoints: dict[str, Any], host: Host) -> d
         "no_proxy": direct,
         "ACRLINK_HOST": host.name,
     }
+    if host.name.lower() != INTERNET_HOST:
+        variables["AZURE_CONFIG_DIR"] = str(host_config_dir(data_dir, host.name))
+    if host.identity is not None:
+        key = signing.load_key(data_dir / signing.SECRET_FILE)
+        variables["IDENTITY_ENDPOINT"] = f"{endpoints['arm']}/msi/token"
+        variables["IDENTITY_HEADER"] = signing.host_credential(key, host.name)
     if port is not None:
         cloud = find_cloud(str(endpoints["cloud"]))
         variables["ACRLINK_DNS"] = f"127.0.0.1:{port}"
@@ -62,21 +73,35 @@ def host_environment(data_dir: Path, endpoints: dict[str, Any], host: Host) -> d
     return variables
 
 
-def hosts_table(g: Graph, ports: dict[str, int]) -> str:
-    rows = [("NAME", "KIND", "PRIVATE IP", "PUBLIC IP", "VNET", "REGION", "DNS PORT")]
+def host_rows(g: Graph, ports: dict[str, int]) -> list[dict[str, Any]]:
+    """Every host as ``acrlink hosts --json`` lists it, with its managed identity (null ids for a host
+    without one)."""
+    rows = []
     for host in g.hosts.values():
         vnet = g.vnets.get((host.vnet_id or "").lower())
+        identity = host.identity
         rows.append(
-            (
-                host.name,
-                host.kind,
-                host.private_ip or "-",
-                host.public_ip,
-                vnet.name if vnet else "-",
-                host.region or (vnet.location if vnet else "-"),
-                str(ports.get(host.name.lower(), "-")),
-            )
+            {
+                "name": host.name,
+                "kind": host.kind,
+                "privateIp": host.private_ip,
+                "publicIp": host.public_ip,
+                "vnet": vnet.name if vnet else None,
+                "region": host.region or (vnet.location if vnet else None),
+                "dnsPort": ports.get(host.name.lower()),
+                "principalId": identity.principal_id if identity else None,
+                "clientId": identity.client_id if identity else None,
+                "tenantId": identity.tenant_id if identity else None,
+            }
         )
+    return rows
+
+
+def hosts_table(g: Graph, ports: dict[str, int]) -> str:
+    columns = ("name", "kind", "privateIp", "publicIp", "vnet", "region", "dnsPort", "principalId")
+    rows = [("NAME", "KIND", "PRIVATE IP", "PUBLIC IP", "VNET", "REGION", "DNS PORT", "PRINCIPAL ID")]
+    for row in host_rows(g, ports):
+        rows.append(tuple("-" if row[c] is None else str(row[c]) for c in columns))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 

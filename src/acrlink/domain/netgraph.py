@@ -9,6 +9,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from acrlink.domain.cloud import CloudProfile
+from acrlink.domain.principals import ManagedIdentity
 
 AZURE_DNS = "168.63.129.16"
 """Azure-provided DNS, reachable only from inside a virtual network."""
@@ -105,6 +106,9 @@ class Host:
     """On-premises hosts: the DNS server they ask."""
     dns_forwarder: bool = False
     """The host runs a DNS server that forwards to its upstream (168.63.129.16 for a VM)."""
+    identity: ManagedIdentity | None = None
+    """A VM's system-assigned managed identity; the internet, the trusted service and on-premises hosts have
+    none."""
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from acrlink.domain.privatelink import DISCONNECTED
 from acrlink.ids import parse_resource_id
 from acrlink.resources.hostnames import VM_TAG
 from acrlink.resources.network.common import NIC_TYPE, PE_TYPE, PEERING_TYPE, VNET_TYPE
-from acrlink.resources.network.nic import DNS_FORWARDER_TAG
+from acrlink.resources.network.nic import DNS_FORWARDER_TAG, vm_identity
 from acrlink.resources.onprem import TYPE as ONPREM_TYPE
 from acrlink.resources.privatedns.link import TYPE as LINK_TYPE
 from acrlink.resources.privatedns.recordset import RECORD_TYPES, RECORDS_KEY, ZONE_TYPE
@@ -202,7 +202,7 @@ def _hosts(tx: Transaction, vnets: dict[str, VnetNode], internet_ip: str) -> dic
         TRUSTED_HOST: Host(TRUSTED_HOST, TRUSTED, TRUSTED_IP),
     }
     for record in tx.query(type=NIC_TYPE):
-        hosts.update(_vm(record, vnets))
+        hosts.update(_vm(tx, record, vnets))
     for record in tx.query(type=ONPREM_TYPE):
         props = record.body["properties"]
         servers = props.get("dnsServers") or []
@@ -220,7 +220,7 @@ def _hosts(tx: Transaction, vnets: dict[str, VnetNode], internet_ip: str) -> dic
     return hosts
 
 
-def _vm(record: Record, vnets: dict[str, VnetNode]) -> dict[str, Host]:
+def _vm(tx: Transaction, record: Record, vnets: dict[str, VnetNode]) -> dict[str, Host]:
     name = (record.body.get("tags") or {}).get(VM_TAG)
     configs = record.body["properties"]["ipConfigurations"]
     if not name or not configs:
@@ -239,5 +239,6 @@ def _vm(record: Record, vnets: dict[str, VnetNode]) -> dict[str, Host]:
             primary["properties"]["privateIPAddress"],
             vnet.location if vnet else None,
             dns_forwarder=forwarder,
+            identity=vm_identity(tx, record.body),
         )
     }

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from acrlink import unconfirmed
-from acrlink.domain import ipam
+from acrlink.domain import ipam, principals
 from acrlink.domain.naming import check_network_name
+from acrlink.domain.principals import ManagedIdentity
 from acrlink.errors import BadRequest
-from acrlink.ids import ResourceRef, new_guid
+from acrlink.ids import ResourceRef, new_guid, parse_resource_id
 from acrlink.resources import common, hostnames
 from acrlink.resources.base import Context, Doc, ResourceType
 from acrlink.resources.hostnames import VM_TAG
@@ -27,7 +28,9 @@ from acrlink.resources.network.common import (
     resource_guid,
     subnet_uses,
 )
+from acrlink.resources.tenants import tenant_of_subscription
 from acrlink.resources.validation import Body, one_of, parse
+from acrlink.store.base import Transaction
 
 AllocationMethod = Annotated[str, one_of("Dynamic", "Static")]
 
@@ -39,6 +42,14 @@ def vm_name(nic: Doc) -> str | None:
     """The VM a NIC belongs to, if it is a VM's NIC."""
     name = (nic.get("tags") or {}).get(VM_TAG)
     return str(name) if name else None
+
+
+def vm_identity(tx: Transaction, nic: Doc) -> ManagedIdentity | None:
+    """The system-assigned identity of the VM a NIC belongs to, derived from the NIC's ``resourceGuid`` and
+    its subscription's tenant; None for a NIC that is no VM's."""
+    ref = parse_resource_id(nic["id"]) if vm_name(nic) else None
+    tenant = tenant_of_subscription(tx, ref.subscription) if ref is not None else None
+    return principals.managed_identity(tenant, nic["properties"]["resourceGuid"]) if tenant else None
 
 
 class IpConfigurationProperties(Body):

@@ -1,14 +1,19 @@
 """How a network interface reads: the stored document plus the read-only properties Azure always shows on
 one (the REST examples' ``NetworkInterfaceGet``): whether it is its VM's primary NIC, TCP state tracking,
-VNet encryption support and the VNet's internal DNS suffix."""
+VNet encryption support and the VNet's internal DNS suffix. A VM's NIC also shows the VM's system-assigned
+managed identity, read-only, in the shape a VM resource shows it (top-level ``identity``: ``type``,
+``principalId``, ``tenantId``): acrlink has no VM resource, so its NIC carries it (an Azure NIC has no such
+property; clients ignore it, and a PUT that sends it back changes nothing)."""
 
 from __future__ import annotations
 
 import hashlib
 
 from acrlink import unconfirmed
+from acrlink.domain.principals import SYSTEM_ASSIGNED
 from acrlink.ids import ResourceRef
 from acrlink.resources.base import Context, Doc
+from acrlink.resources.network.nic import vm_identity
 
 
 def internal_domain_name_suffix(ctx: Context, subnet_id: str) -> str:
@@ -32,4 +37,12 @@ def render(ctx: Context, _ref: ResourceRef, doc: Doc) -> Doc:
     props.setdefault("primary", True)
     props.setdefault("disableTcpStateTracking", False)
     props.setdefault("vnetEncryptionSupported", False)
-    return {**doc, "properties": props}
+    rendered = {**doc, "properties": props}
+    identity = vm_identity(ctx.tx, doc)
+    if identity is not None:
+        rendered["identity"] = {
+            "type": SYSTEM_ASSIGNED,
+            "principalId": identity.principal_id,
+            "tenantId": identity.tenant_id,
+        }
+    return rendered
