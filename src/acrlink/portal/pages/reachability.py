@@ -185,9 +185,10 @@ def body_rows(page: Page, shown: dict[str, Any]) -> Markup:
                 out.append('<td class="cell"></td>')
                 continue
             key = verdict_key(cell.get("verdict"))
-            pulls = cell.get("identityPull")
+            # The identity matters where the network lets the connection through (elsewhere the details say).
+            pulls = cell.get("identityPull") if key == "reachable" else None
             mark = marks[pulls]
-            if key == "reachable" and pulls is False:
+            if pulls is False:
                 key, mark = "noidentity", ""
             path = paths.get(cell.get("path")) or str(escape(cell.get("path")))
             out.append(
