@@ -90,6 +90,8 @@ class ArmWorld:
     arm: ArmFace
     engine: Engine
     settings: Settings
+    rights: RegistryRights
+    """Principals' data-plane rights: the registry's token service and ``acrlink check``'s view share it."""
 
     def graph(self) -> Graph:
         with self.store.transaction() as tx:
@@ -129,7 +131,11 @@ def arm_world(
         delete_ranks=catalog.delete_ranks,
     )
     answers = Answers(service, settings.arm_async if forkable else False)
-    views = Views(store, engine.live_graph)
+    rights = RegistryRights(authorization)
+    graph_face = directory(tenancy) if directory is not None else None
+    views = Views(
+        store, engine.live_graph, rights, tenancy.world, graph_face.principals if graph_face is not None else None
+    )
     face = ArmFace(
         service,
         tenancy,
@@ -140,9 +146,9 @@ def arm_world(
         DeploymentFace(engine),
         views,
         AccessAdmin(service, changes),
-        directory(tenancy) if directory is not None else None,
+        graph_face,
     )
-    world = ArmWorld(store, tenancy, service, face, engine, settings)
+    world = ArmWorld(store, tenancy, service, face, engine, settings, rights)
     holder.append(world)
     return world
 
@@ -187,7 +193,7 @@ def build(settings: Settings) -> Application:
     tenancy, service, arm = world.tenancy, world.service, world.arm
     identity = arm.identity
     registry = build_registry_face(
-        settings, store, keys, tenancy, service.authorization, firewall(graphs.current, settings.internet_ip)
+        settings, store, keys, tenancy, world.rights, firewall(graphs.current, settings.internet_ip)
     )
     dns_answers = DnsAnswers(graphs.current, changes)
     return Application(settings, store, tenancy, service, identity, arm, registry, graphs, dns_answers)
@@ -203,17 +209,18 @@ def build_registry_face(
     store: SqliteStore,
     keys: signing.Keys,
     tenancy: Tenancy,
-    authorization: Authorization,
+    rights: RegistryRights,
     registry_firewall: Firewall,
 ) -> RegistryApp:
-    """Content, uploads, tokens (with the principals' rights from ``authorization``, the one ARM uses) and the
+    """Content, uploads, tokens (with the principals' rights over the authorization ARM uses, shared with the
+    network views' identity step) and the
     ``mcr.microsoft.com`` sample behind the registry face."""
     key = keys.secret
     content = Content(store, BlobStore(settings.data_dir / "blobs"))
     samples.install(content)
     uploads = Uploads(content, key)
     uploads.sweep()
-    tokens = TokenService(key, tenancy.world, keys.entra, RegistryRights(authorization))
+    tokens = TokenService(key, tenancy.world, keys.entra, rights)
     face = Face(Registries(store, settings.cloud), content, uploads, tokens, settings.cloud, key, registry_firewall)
     return RegistryApp(face, settings.log_requests)
 

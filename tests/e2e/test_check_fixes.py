@@ -54,7 +54,8 @@ def _fix_and_verify(net: Running, tmp_path: Path, host: str, expected: str) -> s
 def test_every_fix_check_prints_makes_it_pass(net: Running, tmp_path: Path) -> None:
     private_registry(net, RG, REG, "fixvnet")
     net.cli("vm", "create", "fixVM", "-g", RG, "--vnet-name", "fixvnet", "--subnet", "default")
-    _passes(net, "fixVM")
+    # A new VM's managed identity has no role: the identity step's fix gives it AcrPull.
+    _fix_and_verify(net, tmp_path, "fixVM", "az role assignment create")
 
     # Closed by az: it also sets the default action to Deny, so reopening alone would not do.
     net.azs(f"acr update -n {REG} --public-network-enabled false")

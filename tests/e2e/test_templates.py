@@ -73,7 +73,8 @@ def test_seed_template_with_az(deployments: Running) -> None:
 
     assert deploy(net, group, "disable-public", f"registryName={registry}") == {"publicNetworkAccess": "Disabled"}
     assert net.cli("check", registry, "--from", "internet", check=False).returncode != 0
-    assert net.cli("check", registry, "--from", "tplAzVM", check=False).returncode == 0
+    # The VM pulls as the default principal here (``acrlink exec --from``), not as its own identity.
+    assert net.cli("check", registry, "--from", "tplAzVM", "--as", "acrlink", check=False).returncode == 0
 
 
 def test_seed_v2_template_with_az(deployments: Running) -> None:

@@ -27,8 +27,9 @@ async def view(face: ArmFace, request: Request, r: routes.Route, body: Any, p: P
             "MethodNotAllowed", f"The requested resource does not support http method '{request.method}'."
         )
     if r.name == "reachability":
-        host, name = request.query_params.get("host"), request.query_params.get("name")
-        return json_response(200, {"value": face.views.reachability(host, name)})
+        query = request.query_params
+        value = face.views.reachability(query.get("host"), query.get("name"), query.get("principal"))
+        return json_response(200, {"value": value})
     if r.name == "networkgraph":
         return json_response(200, face.views.network_graph())
     requests = parse_requests(body)

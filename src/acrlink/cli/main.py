@@ -408,10 +408,15 @@ def check(
     name: Annotated[
         str | None, typer.Option("--name", "-n", help="With --what-if: the deployment name (default: the file name)")
     ] = None,
+    as_principal: Annotated[
+        str | None,
+        typer.Option("--as", help="Who would pull: a principal's name, client id or object id (default: VM identity)"),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Explain whether a registry is reachable from a host, step by step, and name the fix; with
-    --what-if, what deploying a template would change in who reaches which registry name."""
+    """Explain whether a registry is reachable from a host, step by step, and whether the identity that would
+    pull may pull (--as, or the VM's managed identity), and name the fix; with --what-if, what deploying a
+    template would change in who reaches which registry name."""
     directory = _data_dir(data_dir)
     if what_if is not None:
         registry, given = _az_parameters(registry, ctx.args, parameters or [])
@@ -428,15 +433,41 @@ def check(
     host = _host(directory, endpoints, from_host or "internet")
     registry_name = registry.lower().split(".")[0]
     result = diagnosis.diagnose(g, host, registry_name)
-    for step in result.steps:
-        typer.echo(f"[{'ok' if step.ok else 'FAIL'}] {step.title}")
-        for detail in step.details:
+    identity = _identity_step(endpoints, host.name, g, registry_name, as_principal)
+    steps = [(s.ok, s.title, s.details) for s in result.steps]
+    if identity and identity["step"]:
+        steps.append((identity["step"]["ok"], identity["step"]["title"], tuple(identity["step"]["details"])))
+    for ok, title, details in steps:
+        typer.echo(f"[{'ok' if ok else 'FAIL'}] {title}")
+        for detail in details:
             typer.echo(f"    {detail}")
-    if result.reachable:
+    if identity and identity["note"]:
+        typer.echo(f"[--] {identity['note']}")
+    pulls = identity is None or identity["ok"]
+    if result.reachable and pulls:
         typer.echo(f"{registry} is reachable from {host.name}.")
         return
-    typer.echo(f"fix: {result.fix}" if result.fix else f"hint: {result.hint}")
+    fixes = [f for f in (result.fix, None if pulls or identity is None else identity["fix"]) if f]
+    hints = [h for h in (result.hint, None if pulls or identity is None else identity["hint"]) if h]
+    if fixes:
+        typer.echo("fix: " + " && ".join(fixes))
+    for hint in hints:
+        typer.echo(f"hint: {hint}")
     raise typer.Exit(1)
+
+
+def _identity_step(
+    endpoints: dict[str, object], host: str, g: network.Graph, registry: str, principal: str | None
+) -> dict[str, Any] | None:
+    """The identity step from the running acrlink, None when the registry does not exist (the network steps
+    say so)."""
+    if registry not in g.registries:
+        return None
+    try:
+        return network.identity_step(dict(endpoints), host, g.cloud.login_server(registry), principal)
+    except network.ViewError as exc:
+        typer.echo(f"check: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _az_parameters(registry: str | None, extra: list[str], parameters: list[str]) -> tuple[str | None, list[str]]:

@@ -212,3 +212,29 @@ def dig(port: int, name: str, qtype: str, tcp: bool) -> str:
             lines += ["", f";; {title} SECTION:", *(rrset.to_text() for rrset in section)]
     lines += ["", f";; SERVER: 127.0.0.1#{port}({'TCP' if tcp else 'UDP'})"]
     return "\n".join(lines)
+
+
+VIEW_API = "2026-01-01"
+
+
+class ViewError(RuntimeError):
+    """The reachability view refused the question (an unknown principal, say); the message is ARM's."""
+
+
+def identity_step(
+    endpoints: dict[str, Any], host: str, login_server: str, principal: str | None
+) -> dict[str, Any] | None:
+    """``check``'s identity step, asked of the running acrlink's ``Acrlink.Network/reachability`` view (the
+    server holds the role assignments and computes the rights with the registry's own code), for ``principal``
+    or else the host's managed identity; None when the view has no cell for that host and name."""
+    path = f"/subscriptions/{endpoints['subscriptionId']}/providers/Acrlink.Network/reachability"
+    params = {"api-version": VIEW_API, "host": host, "name": login_server}
+    if principal:
+        params["principal"] = principal
+    with arm_client(endpoints) as client:
+        answer = client.get(path, params=params)
+    if answer.status_code != 200:
+        raise ViewError(str(answer.json().get("error", {}).get("message") or answer.text))
+    cells = answer.json().get("value") or []
+    found: dict[str, Any] | None = cells[0].get("identity") if cells else None
+    return found

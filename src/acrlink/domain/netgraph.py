@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
+from acrlink.domain.builtin_roles import LEGACY_MODE
 from acrlink.domain.cloud import CloudProfile
 from acrlink.domain.principals import ManagedIdentity
 
@@ -37,6 +38,12 @@ class RegistryNode:
     data_endpoints: bool
     """Whether ``NAME.REGION.data`` names exist: dedicated data endpoints on, or a private endpoint."""
     has_private_endpoint: bool
+    id: str = ""
+    """The registry's ARM id: the scope its role assignments are read at."""
+    role_assignment_mode: str = LEGACY_MODE
+    """``roleAssignmentMode``: which roles give pull (``builtin_roles.token_actions``)."""
+    anonymous_pull: bool = False
+    """``anonymousPullEnabled``: anyone may pull, with or without a role."""
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,9 @@ def _registries(tx: Transaction) -> dict[str, RegistryNode]:
             bypass_azure_services=props.get("networkRuleBypassOptions") == "AzureServices",
             data_endpoints=bool(props.get("dataEndpointEnabled")) or has_pe,
             has_private_endpoint=has_pe,
+            id=str(doc.get("id") or ""),
+            role_assignment_mode=str(props.get("roleAssignmentMode") or "LegacyRegistryPermissions"),
+            anonymous_pull=bool(props.get("anonymousPullEnabled")),
         )
     return found
 

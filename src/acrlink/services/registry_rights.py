@@ -71,6 +71,25 @@ class PrincipalRights:
                 self._repositories[name] = found
         return found
 
+    def granting(self, token_action: str) -> tuple[rbac.Assignment, ...]:
+        """The assignments each of which alone, before its condition, gives ``token_action`` on the registry
+        (``token_actions`` with the same rules as ``repository``): an unconditional one gives it on every
+        repository, one with a condition on those its condition allows. What ``acrlink check`` names."""
+        found = []
+        for assignment in self._assignments:
+
+            def allows(action: str, data: bool, one: rbac.Assignment = assignment) -> bool:
+                return rbac.decide((one,), self._roles, action, self._registry_id, data).allowed
+
+            if token_action in token_actions(allows, self._mode):
+                found.append(assignment)
+        return tuple(found)
+
+    def role_name(self, assignment: rbac.Assignment) -> str:
+        """The name of the assignment's role (its GUID when the role is not known)."""
+        role = self._roles.get(assignment.role)
+        return role.name if role is not None else assignment.role
+
     def catalog(self) -> bool:
         """Whether the principal may list the registry's repositories (a right no repository condition narrows)."""
         if self._registry is None:
@@ -86,6 +105,11 @@ class RegistryRights:
         self._lock = threading.Lock()
         self._version = -1
         self._cache: dict[tuple[str, str, str], PrincipalRights] = {}
+
+    @property
+    def version(self) -> int:
+        """The change signal's version the rights belong to (what caches built on them key by)."""
+        return self._authorization.version
 
     def of(self, object_id: str, registry_id: str, mode: str) -> PrincipalRights:
         """The principal's rights on the registry as its role assignments stand now."""

@@ -2,6 +2,9 @@
 from ARM's ``Acrlink.Network/reachability`` view (one engine with ``acrlink check``: the server computes
 it, the portal only renders it). Each cell: the address the name resolves to from that host, the path
 (private endpoint, public, none) and the verdict; a cell's details show the steps and the fixing command.
+A VM's cells also say whether its managed identity may pull from the registry (the view's ``identityPull``,
+the rights the registry's token service grants): reachable and allowed is green, reachable with no role that
+gives pull is a state of its own, whose details carry the ``az role assignment create`` that fixes it.
 ``?host=`` (and ``?registry=``) narrow the matrix."""
 
 from __future__ import annotations
@@ -44,6 +47,12 @@ register(
         "reach.verdict.dropped": ("Connection pending or rejected", "连接挂起或已拒绝"),
         "reach.verdict.unreachable": ("Unreachable", "无法访问"),
         "reach.verdict.other": ("Not reachable", "不可访问"),
+        "reach.verdict.noidentity": ("Reachable, identity cannot pull", "可访问,但标识无法拉取"),
+        "reach.identity": ("Identity", "标识"),
+        "reach.identity.ok": ("Identity may pull", "标识可以拉取"),
+        "reach.identity.no": ("Identity cannot pull", "标识无法拉取"),
+        "reach.identity.fix": ("Command that gives the identity pull", "授予标识拉取权限的命令"),
+        "reach.identity.none": ("Not checked: this host has no managed identity.", "未检查:此主机没有托管标识。"),
         "reach.details": ("Details", "详细信息"),
         "reach.cell_title": ("{host} to {name}", "{host} 到 {name}"),
         "reach.steps": ("Steps", "步骤"),
@@ -142,6 +151,7 @@ CSS = {
     "dropped": "warn",
     "unreachable": "bad",
     "other": "bad",
+    "noidentity": "noid",
 }
 
 
@@ -149,6 +159,11 @@ def body_rows(page: Page, shown: dict[str, Any]) -> Markup:
     """The matrix's rows as HTML, built here rather than in the template: with 50 hosts and 200 names the
     template engine's per-cell cost was most of the page's time."""
     verdicts = {key: str(escape(page.t(f"reach.verdict.{key}"))) for key in CSS}
+    marks = {
+        True: f'<br><span class="id-ok">{escape(page.t("reach.identity.ok"))}</span>',
+        False: f'<br><span class="id-no">{escape(page.t("reach.identity.no"))}</span>',
+        None: "",
+    }
     paths = {
         "private": page.t("reach.path.private"),
         "public": page.t("reach.path.public"),
@@ -170,11 +185,16 @@ def body_rows(page: Page, shown: dict[str, Any]) -> Markup:
                 out.append('<td class="cell"></td>')
                 continue
             key = verdict_key(cell.get("verdict"))
+            # The identity matters where the network lets the connection through (elsewhere the details say).
+            pulls = cell.get("identityPull") if key == "reachable" else None
+            mark = marks[pulls]
+            if pulls is False:
+                key, mark = "noidentity", ""
             path = paths.get(cell.get("path")) or str(escape(cell.get("path")))
             out.append(
                 f'<td class="cell {CSS[key]}"><a href="/reachability/cell?host={quoted_host}&amp;name={quoted}" '
                 f'title="{escape(cell.get("verdict") or "")}">{escape(cell.get("address") or "-")}<br>{path}<br>'
-                f"{verdicts[key]}</a></td>"
+                f"{verdicts[key]}{mark}</a></td>"
             )
         out.append("</tr>")
     return Markup("".join(out))
