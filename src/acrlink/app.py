@@ -58,6 +58,7 @@ from acrlink.services.principals import Principals
 from acrlink.services.registry import MCR_HOST, Registries
 from acrlink.services.registry_rights import RegistryRights
 from acrlink.services.tenancy import Tenancy
+from acrlink.services.token_logins import TokenLogins
 from acrlink.services.uploads import Uploads
 from acrlink.settings import Limits, Settings
 from acrlink.store.blobs import BlobStore
@@ -213,7 +214,7 @@ def build_registry_face(
     samples.install(content)
     uploads = Uploads(content, key)
     uploads.sweep()
-    tokens = TokenService(key, tenancy.world, keys.entra, RegistryRights(authorization))
+    tokens = TokenService(key, tenancy.world, keys.entra, RegistryRights(authorization), TokenLogins(store))
     face = Face(Registries(store, settings.cloud), content, uploads, tokens, settings.cloud, key, registry_firewall)
     return RegistryApp(face, settings.log_requests)
 
