@@ -434,3 +434,53 @@ def test_tokens_pass_the_firewall_like_every_credential(seeded: Arm) -> None:
     response = login(arm, "ci-token", password, "repository:team/app:pull")
     assert response.status_code == 403, response.text
     assert response.json()["errors"][0]["code"] == "DENIED"
+
+
+def test_certificates_are_kept_as_set_and_survive_password_changes(arm: Arm) -> None:
+    create_registry(arm, "myreg")
+    put_token(arm, "ci-token", "_repositories_pull")
+    certificate = {"name": "certificate1", "encodedPemCertificate": "LS0tLS1CRUdJTg=="}
+    body = {"properties": {"credentials": {"certificates": [certificate]}}}
+    assert arm.request("PATCH", tokens(arm, "ci-token"), body).json()["properties"]["credentials"] == {
+        "certificates": [certificate],
+        "passwords": [],
+    }
+    generate(arm, "ci-token")
+    credentials = arm.request("GET", tokens(arm, "ci-token")).json()["properties"]["credentials"]
+    assert credentials["certificates"] == [certificate]
+    assert [p["name"] for p in credentials["passwords"]] == ["password1", "password2"]
+    bad = {"properties": {"credentials": {"certificates": [{"name": "certificate3"}]}}}
+    assert error_code(arm.request("PATCH", tokens(arm, "ci-token"), bad)) == "InvalidRequestContent"
+
+
+def test_a_template_deploys_a_scope_map_and_a_token_and_complete_mode_keeps_the_system_maps(arm: Arm) -> None:
+    arm.group()
+    api = "2025-04-01"
+    registry = {"type": "Microsoft.ContainerRegistry/registries", "apiVersion": api, "name": "tplreg",
+                "location": "[resourceGroup().location]", "sku": {"name": "Basic"}}  # fmt: skip
+    scope_map = {
+        "type": "Microsoft.ContainerRegistry/registries/scopeMaps", "apiVersion": api, "name": "tplreg/ci-pull",
+        "dependsOn": ["[resourceId('Microsoft.ContainerRegistry/registries', 'tplreg')]"],
+        "properties": {"actions": ["repositories/team/*/content/read"]},
+    }  # fmt: skip
+    token = {
+        "type": "Microsoft.ContainerRegistry/registries/tokens", "apiVersion": api, "name": "tplreg/ci-token",
+        "dependsOn": ["[resourceId('Microsoft.ContainerRegistry/registries/scopeMaps', 'tplreg', 'ci-pull')]"],
+        "properties": {
+            "scopeMapId": "[resourceId('Microsoft.ContainerRegistry/registries/scopeMaps', 'tplreg', 'ci-pull')]"
+        },
+    }  # fmt: skip
+    template = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "resources": [registry, scope_map, token],
+    }
+    deployments = "/subscriptions/{sub}/resourcegroups/rg/providers/Microsoft.Resources/deployments"
+    for name, mode in (("first", "Incremental"), ("again", "Complete")):
+        body = {"properties": {"mode": mode, "template": template, "parameters": {}}}
+        answer = arm.request("PUT", f"{deployments}/{name}", body)
+        assert answer.json()["properties"]["provisioningState"] == "Succeeded", answer.text
+    shown = arm.request("GET", tokens(arm, "ci-token", "tplreg")).json()["properties"]
+    assert shown["scopeMapId"] == arm.sub_id(maps(arm, "ci-pull", "tplreg"))
+    listed = {m["name"] for m in arm.request("GET", maps(arm, registry="tplreg")).json()["value"]}
+    assert listed == {"ci-pull", *SYSTEM}

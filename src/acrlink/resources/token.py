@@ -33,6 +33,7 @@ PASSWORD_NAMES = ("password1", "password2")
 
 Status = Annotated[str, one_of("enabled", "disabled")]
 PasswordName = Annotated[str, one_of(*PASSWORD_NAMES)]
+CertificateName = Annotated[str, one_of("certificate1", "certificate2")]
 
 
 class Password(Body):
@@ -40,9 +41,16 @@ class Password(Body):
     expiry: str | None = None
 
 
+class Certificate(Body):
+    name: CertificateName
+    expiry: str | None = None
+    thumbprint: str | None = None
+    encodedPemCertificate: str | None = None  # noqa: N815 - wire name
+
+
 class Credentials(Body):
     passwords: list[Password] | None = None
-    certificates: list[dict[str, Any]] | None = None
+    certificates: list[Certificate] | None = None
 
 
 class Properties(Body):
@@ -120,6 +128,14 @@ def _kept(ctx: Context, ref: ResourceRef, stored: list[Doc], wanted: Credentials
     return kept
 
 
+def _certificates(before: Doc, wanted: Credentials | None) -> list[Doc]:
+    """The certificates as the request sets them (kept as given; acrlink's data plane takes passwords only), or as
+    they were."""
+    if wanted is None or wanted.certificates is None:
+        return list(before.get("credentials", {}).get("certificates", []))
+    return [c.model_dump(exclude_none=True) for c in wanted.certificates]
+
+
 def _document(ctx: Context, ref: ResourceRef, existing: Doc | None, props: Doc) -> Doc:
     return {**common.envelope(ref, TYPE), "systemData": common.system_data(ctx, existing), "properties": props}
 
@@ -140,7 +156,10 @@ def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> D
         "provisioningState": "Succeeded",
         "scopeMapId": scope_map,
         "status": request.status or "enabled",
-        "credentials": {"certificates": [], "passwords": _kept(ctx, ref, stored, request.credentials)},
+        "credentials": {
+            "certificates": _certificates(before, request.credentials),
+            "passwords": _kept(ctx, ref, stored, request.credentials),
+        },
     }
     return _document(ctx, ref, existing, props)
 
@@ -155,7 +174,10 @@ def update(ctx: Context, ref: ResourceRef, existing: Doc, body: Doc) -> Doc:
         if request.status is not None:
             props["status"] = request.status
         stored = props.get("credentials", {}).get("passwords", [])
-        props["credentials"] = {"certificates": [], "passwords": _kept(ctx, ref, stored, request.credentials)}
+        props["credentials"] = {
+            "certificates": _certificates(existing["properties"], request.credentials),
+            "passwords": _kept(ctx, ref, stored, request.credentials),
+        }
     return _document(ctx, ref, existing, props)
 
 
@@ -214,9 +236,13 @@ def generate_credentials(
         entries[name] = entry
         answered.append({**entry, "value": value})
     ctx.tx.kv_put(passwords_key(target.key), hashes)
+    credentials = token["properties"].get("credentials", {})
     props = {
         **token["properties"],
-        "credentials": {"certificates": [], "passwords": [entries[n] for n in PASSWORD_NAMES if n in entries]},
+        "credentials": {
+            "certificates": credentials.get("certificates", []),
+            "passwords": [entries[n] for n in PASSWORD_NAMES if n in entries],
+        },
     }
     ctx.save(target, {**token, "properties": props})
     return 200, {"username": token["name"], "passwords": answered}
