@@ -67,6 +67,10 @@ def test_a_team_token_pulls_only_team_repositories_until_disabled(net: Running, 
     assert pushed.returncode != 0, "content/read cannot push"
     assert "authentication required" in pushed.stderr, pushed.stderr
 
+    listed = net.az("acr", "repository", "list", "-n", REG, "-u", TOKEN, "-p", password1, check=False)
+    assert listed.returncode != 0, "the catalog needs a rule on every repository"
+    assert "authentication required" in listed.stderr, listed.stderr
+
     net.azs(f"acr token update -n {TOKEN} -r {REG} --status disabled")
     disabled = inspect(net, password1, "team/app:v1")
     assert disabled.returncode != 0, "a disabled token cannot pull at all"
