@@ -379,7 +379,8 @@ MI_NOT_FOUND = "Identity not found"
 # authentication message and the scope in detail (Azure/acr#675), the catalog only for maps with a rule on '*'
 # (Azure/acr#751). Guesses: the codes and messages below; that any action on '*' opens the catalog
 # (TOKEN_CATALOG_RULE); that SystemDefined maps do not count toward the ScopeMaps usage; that deleting a scope map
-# tokens use is allowed (az's prompt says it removes the tokens' permissions) and leaves them with none.
+# tokens use is allowed (az's prompt says it removes the tokens' permissions) and leaves them with none; that an
+# action naming a repository in upper case is refused (az lower-cases them before sending).
 TOKEN_CATALOG_RULE = "any repositories/*/ action"
 INVALID_SCOPE_MAP_ACTION_CODE = "InvalidScopeMapAction"
 INVALID_TOKEN_NAME_CODE = "InvalidResourceName"

@@ -484,3 +484,14 @@ def test_a_template_deploys_a_scope_map_and_a_token_and_complete_mode_keeps_the_
     assert shown["scopeMapId"] == arm.sub_id(maps(arm, "ci-pull", "tplreg"))
     listed = {m["name"] for m in arm.request("GET", maps(arm, registry="tplreg")).json()["value"]}
     assert listed == {"ci-pull", *SYSTEM}
+
+
+def test_a_registry_without_system_maps_gets_them_when_a_token_names_one(arm: Arm) -> None:
+    """A registry an older acrlink created has no SystemDefined maps until something under it is written."""
+    create_registry(arm, "myreg")
+    with arm.application.store.transaction() as tx:
+        for record in tx.query(type="Microsoft.ContainerRegistry/registries/scopeMaps"):
+            tx.delete(record.key)
+    assert arm.request("GET", maps(arm)).json()["value"] == []
+    assert put_token(arm, "ci-token", "_repositories_pull").status_code == 201
+    assert {m["name"] for m in arm.request("GET", maps(arm)).json()["value"]} == set(SYSTEM)

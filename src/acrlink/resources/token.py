@@ -22,7 +22,7 @@ from acrlink.ids import ResourceRef, parse_resource_id
 from acrlink.resources import common
 from acrlink.resources.base import Context, Doc, ResourceType
 from acrlink.resources.scope_map import TYPE as SCOPE_MAP_TYPE
-from acrlink.resources.scope_map import check_quota
+from acrlink.resources.scope_map import check_quota, ensure_system_maps
 from acrlink.resources.validation import Body, one_of, parse
 
 REGISTRY_TYPE = "Microsoft.ContainerRegistry/registries"
@@ -109,6 +109,9 @@ def _scope_map_id(ctx: Context, ref: ResourceRef, given: str | None) -> str:
             f"The scope map '{given}' is not a scope map of the registry '{registry.name}'.",
             "properties.scopeMapId",
         )
+    registry_doc = ctx.load(registry)
+    assert registry_doc is not None, "the service checks the parent exists"
+    ensure_system_maps(ctx, registry, registry_doc, False)  # a registry an older acrlink created has none yet
     found = ctx.load(target)
     if found is None:
         raise BadRequest(
