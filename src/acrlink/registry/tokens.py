@@ -69,7 +69,7 @@ def _unauthorized(message: str = AUTH_MESSAGE, scope: Scope | None = None) -> Un
 @dataclass(frozen=True)
 class Caller:
     subject: str
-    """``admin``, ``anonymous`` or an Entra ID object id."""
+    """``admin``, ``anonymous``, an Entra ID object id or a registry token's name (``scoped``)."""
     grant: Grant
     """What this caller may have of each scope it asks for."""
     tenant: str | None = None
@@ -288,8 +288,9 @@ class TokenService:
         """The claims of a bearer access token for this registry that grants ``needed``.
 
         No token, or an invalid or expired one, is ``UNAUTHORIZED`` (401). A valid token that lacks the
-        scope is, for an Entra ID principal, ``UNAUTHORIZED`` (401) too, with ACR's authentication message
-        and the scope in ``detail`` (what ACR answers a principal without the role); for the admin user or
+        scope is, for an Entra ID principal or a registry token, ``UNAUTHORIZED`` (401) too, with ACR's
+        authentication message and the scope in ``detail`` (what ACR answers a principal without the role, and a
+        token its scope map does not cover, Azure/acr#675); for the admin user or
         anonymous pull it is ``DENIED`` (403). All carry the scope the client should ask a token for, so
         clients that fetch a new token on either (docker, oras) recover.
         """

@@ -17,7 +17,8 @@ from acrlink.ids import ResourceRef
 from acrlink.registry.imports import drop_content, import_image
 from acrlink.resources import common
 from acrlink.resources.base import Action, Context, Doc, ResourceType
-from acrlink.resources.scope_map import ensure_system_maps
+from acrlink.resources.scope_map import ensure_system_maps, user_map_count
+from acrlink.resources.token import CHILD as TOKENS
 from acrlink.resources.token import generate_credentials
 from acrlink.resources.validation import Body, one_of, parse
 
@@ -322,10 +323,8 @@ def list_usages(ctx: Context, ref: ResourceRef, doc: Doc, _body: Any, _rest: tup
         doc["properties"],
         len(region_list(ctx, ref, doc)),
         len(ctx.children(ref, CONNECTIONS)),
-        scope_map_count=sum(
-            1 for m in ctx.children(ref, "scopeMaps") if m["properties"].get("type") != "SystemDefined"
-        ),
-        token_count=len(ctx.children(ref, "tokens")),
+        scope_map_count=user_map_count(ctx, ref),
+        token_count=len(ctx.children(ref, TOKENS)),
     )
     return 200, {"value": [u.to_json() for u in found]}
 
