@@ -102,3 +102,7 @@ def test_system_maps_and_usages(net: Running, registry: None) -> None:
     usages = {u["name"]: u for u in net.az_json("acr", "show-usage", "-n", REG)["value"]}
     assert (usages["Tokens"]["limit"], usages["ScopeMaps"]["limit"]) == (500, 500)
     assert usages["Tokens"]["currentValue"] >= 1 and usages["ScopeMaps"]["currentValue"] >= 1
+    refused = net.az("acr", "scope-map", "delete", "-n", "_repositories_pull", "-r", REG, "-y", check=False)
+    assert refused.returncode != 0 and "ScopeMapIsSystemDefined" in refused.stderr, refused.stderr
+    net.azs(f"acr token delete -n {TOKEN} -r {REG} -y")
+    assert TOKEN not in net.azs(f"acr token list -r {REG} --query [].name")
