@@ -58,6 +58,7 @@ from acrlink.services.principals import Principals
 from acrlink.services.registry import MCR_HOST, Registries
 from acrlink.services.registry_rights import RegistryRights
 from acrlink.services.tenancy import Tenancy
+from acrlink.services.token_logins import TokenLogins
 from acrlink.services.uploads import Uploads
 from acrlink.settings import Limits, Settings
 from acrlink.store.blobs import BlobStore
@@ -213,14 +214,14 @@ def build_registry_face(
     registry_firewall: Firewall,
 ) -> RegistryApp:
     """Content, uploads, tokens (with the principals' rights over the authorization ARM uses, shared with the
-    network views' identity step) and the
-    ``mcr.microsoft.com`` sample behind the registry face."""
+    network views' identity step; registry tokens' logins) and the ``mcr.microsoft.com`` sample behind the
+    registry face."""
     key = keys.secret
     content = Content(store, BlobStore(settings.data_dir / "blobs"))
     samples.install(content)
     uploads = Uploads(content, key)
     uploads.sweep()
-    tokens = TokenService(key, tenancy.world, keys.entra, rights)
+    tokens = TokenService(key, tenancy.world, keys.entra, rights, TokenLogins(store))
     face = Face(Registries(store, settings.cloud), content, uploads, tokens, settings.cloud, key, registry_firewall)
     return RegistryApp(face, settings.log_requests)
 

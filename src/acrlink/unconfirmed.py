@@ -372,3 +372,25 @@ GRAPH_SP_EXISTS = "Another object with the same value for property servicePrinci
 # message is a guess. IMDS asked for a host with no identity answers 400 'Identity not found'.
 MI_BAD_HEADER = "The X-IDENTITY-HEADER header is missing or not valid for this host."
 MI_NOT_FOUND = "Identity not found"
+
+# Tokens and scope maps (resources/scope_map.py, resources/token.py, services/token_logins.py). Confirmed: the
+# shapes, the SystemDefined maps' actions, password1/password2, the action grammar and wildcards, names of 5-50
+# letters, digits, '-' and '_', limits per SKU, a token lacking a scope answered 401 UNAUTHORIZED with ACR's
+# authentication message and the scope in detail (Azure/acr#675), the catalog only for maps with a rule on '*'
+# (Azure/acr#751). Guesses: the codes and messages below; that any action on '*' opens the catalog
+# (TOKEN_CATALOG_RULE); that SystemDefined maps do not count toward the ScopeMaps usage; that deleting a scope map
+# tokens use is allowed (az's prompt says it removes the tokens' permissions) and leaves them with none; that an
+# action naming a repository in upper case is refused (az lower-cases them before sending).
+TOKEN_CATALOG_RULE = "any repositories/*/ action"
+INVALID_SCOPE_MAP_ACTION_CODE = "InvalidScopeMapAction"
+INVALID_TOKEN_NAME_CODE = "InvalidResourceName"
+SYSTEM_SCOPE_MAP_CODE = "ScopeMapIsSystemDefined"
+SYSTEM_SCOPE_MAP_MESSAGE = "The scope map '{name}' is system defined and cannot be created, changed or deleted."
+INVALID_SCOPE_MAP_ID_CODE = "InvalidScopeMapId"
+TOKEN_NOT_FOUND_CODE = "TokenNotFound"
+QUOTA_EXCEEDED_CODE = "QuotaExceeded"
+QUOTA_EXCEEDED_MESSAGE = "The registry '{registry}' has reached its limit of {limit} {what} for the SKU {sku}."
+# A disabled token, or a password past its expiry, at the token service: 401 UNAUTHORIZED (the code ACR uses
+# for every refused login); the messages are acrlink's.
+TOKEN_DISABLED_MESSAGE = "the token {name} is disabled"
+TOKEN_PASSWORD_EXPIRED_MESSAGE = "the password of token {name} has expired"

@@ -38,6 +38,7 @@ _ACTION_NAMES = {
     "listcredentials": "listCredentials",
     "regeneratecredential": "regenerateCredential",
     "importimage": "importImage",
+    "generatecredentials": "generateCredentials",
     "checknameavailability": "checkNameAvailability",
 }
 """Action segments in the casing Azure names them in messages (routes match them in any casing)."""

@@ -13,6 +13,9 @@ SKUS = ("Basic", "Standard", "Premium")
 # Per-SKU quotas Azure documents (https://learn.microsoft.com/azure/container-registry/container-registry-skus).
 STORAGE_BYTES = {"Basic": 10 * 2**30, "Standard": 100 * 2**30, "Premium": 500 * 2**30}
 WEBHOOKS = {"Basic": 2, "Standard": 10, "Premium": 500}
+SCOPE_MAPS = {"Basic": 100, "Standard": 500, "Premium": 50_000}
+TOKENS = {"Basic": 100, "Standard": 500, "Premium": 50_000}
+ACTIONS_PER_SCOPE_MAP = 500
 IP_RULES_LIMIT = 200
 VNET_RULES_LIMIT = 100
 
@@ -122,8 +125,11 @@ def usages(
     region_count: int,
     connection_count: int,
     size_bytes: int = 0,
+    scope_map_count: int = 0,
+    token_count: int = 0,
 ) -> list[Usage]:
-    """What ``az acr show-usage`` lists. Non-Premium registries have no geo-replication quota (0)."""
+    """What ``az acr show-usage`` lists. Non-Premium registries have no geo-replication quota (0). Scope maps
+    (the user-defined ones) and tokens count against their SKU's limits."""
     names = unconfirmed.USAGE_NAMES
     rules = properties.get("networkRuleSet") or {}
     premium = is_premium(sku)
@@ -134,4 +140,6 @@ def usages(
         Usage(names[3], IP_RULES_LIMIT if premium else 0, len(rules.get("ipRules") or []), "Count"),
         Usage(names[4], VNET_RULES_LIMIT if premium else 0, 0, "Count"),
         Usage(names[5], private_endpoint_limit(creation_date) if premium else 0, connection_count, "Count"),
+        Usage("ScopeMaps", SCOPE_MAPS[sku], scope_map_count, "Count"),
+        Usage("Tokens", TOKENS[sku], token_count, "Count"),
     ]

@@ -9,7 +9,10 @@ Who may have what:
 - anyone, without credentials, gets ``pull`` on repositories while ``anonymousPullEnabled`` (an Entra
   principal too, on top of its roles);
 - the user ``00000000-0000-0000-0000-000000000000`` with a refresh token as password is the refresh
-  token's identity (what ``docker login`` after ``az acr login`` sends).
+  token's identity (what ``docker login`` after ``az acr login`` sends);
+- a registry token (``registries/tokens``: its name as user, one of its passwords) gets, per repository, what
+  its scope map gives (``services/token_logins.py``), the catalog only with a rule on every repository; a
+  disabled token or an expired password is refused at login.
 Refresh and access tokens are JWTs signed with the data dir's secret (HS256: only acrlink reads them back,
 clients read their claims without checking a signature), so they work across restarts and processes. The
 Entra ID tokens exchanged for them are verified against the Entra face's published RS256 key, so no
@@ -42,6 +45,7 @@ from acrlink.registry.scopes import (
 from acrlink.services.registry import RegistryView
 from acrlink.services.registry_rights import RegistryRights
 from acrlink.services.tenancy import World
+from acrlink.services.token_logins import TokenLogin, TokenLogins
 from acrlink.unconfirmed import (
     ENTRA_TOKEN_TENANT_MISMATCH_MESSAGE,
     MISSING_ROLE_IS_UNAUTHORIZED,
@@ -65,11 +69,13 @@ def _unauthorized(message: str = AUTH_MESSAGE, scope: Scope | None = None) -> Un
 @dataclass(frozen=True)
 class Caller:
     subject: str
-    """``admin``, ``anonymous`` or an Entra ID object id."""
+    """``admin``, ``anonymous``, an Entra ID object id or a registry token's name (``scoped``)."""
     grant: Grant
     """What this caller may have of each scope it asks for."""
     tenant: str | None = None
     """An Entra ID principal's tenant."""
+    scoped: bool = False
+    """A registry token: refused what it lacks the way an Entra principal is (401 with the scope)."""
 
 
 def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
@@ -84,11 +90,19 @@ def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
 
 
 class TokenService:
-    def __init__(self, key: bytes, world: World, entra: signing.RsaKey, rights: RegistryRights) -> None:
+    def __init__(
+        self,
+        key: bytes,
+        world: World,
+        entra: signing.RsaKey,
+        rights: RegistryRights,
+        logins: TokenLogins | None = None,
+    ) -> None:
         self._key = key
         self._world = world
         self._entra_key = entra
         self._rights = rights
+        self._logins = logins
         self._access = signing.Verified(lambda token: signing.decode(token, key))
 
     # Who is calling -----------------------------------------------------------------------------------
@@ -156,7 +170,24 @@ class TokenService:
             return self._from_refresh(password, registry)
         if registry.check_admin(username, password):
             return Caller("admin", everything)
+        found = self._logins.login(registry, username, password) if self._logins is not None else None
+        if found is not None:
+            return self._token(found, registry)
         raise _unauthorized("invalid username or password")
+
+    def _token(self, login: TokenLogin, registry: RegistryView) -> Caller:
+        """A registry token, whose grant its scope map's rules decide (read when it logged in)."""
+        rules = login.rules
+
+        def by_map(scope: Scope) -> Scope:
+            if scope.type == "repository":
+                return narrowed(scope, rules.actions_on(scope.name), False)
+            return narrowed(scope, frozenset(), rules.registry_wide)
+
+        grant: Grant = by_map
+        if registry.anonymous_pull:
+            grant = joined(grant, repository_actions(ANONYMOUS_ACTIONS))
+        return Caller(login.name, grant, scoped=True)
 
     def _anonymous(self, registry: RegistryView) -> Caller:
         if not registry.anonymous_pull:
@@ -236,13 +267,14 @@ class TokenService:
     def _access_token(self, caller: Caller, scopes: list[Scope], registry: RegistryView) -> str:
         now = epoch()
         access = [caller.grant(s).claim() for s in scopes]
+        by_password = not caller.scoped and caller.subject in ("admin", "anonymous")
         claims = {
             "kind": ACCESS,
             "jti": str(uuid.uuid4()),
             "sub": caller.subject,
             "aud": registry.login_server,
             "iss": "Azure Container Registry",
-            "grant_type": "access_token" if caller.subject not in ("admin", "anonymous") else "password",
+            "grant_type": "password" if by_password else "access_token",
             "access": access,
             "iat": now,
             "nbf": now,
@@ -256,8 +288,9 @@ class TokenService:
         """The claims of a bearer access token for this registry that grants ``needed``.
 
         No token, or an invalid or expired one, is ``UNAUTHORIZED`` (401). A valid token that lacks the
-        scope is, for an Entra ID principal, ``UNAUTHORIZED`` (401) too, with ACR's authentication message
-        and the scope in ``detail`` (what ACR answers a principal without the role); for the admin user or
+        scope is, for an Entra ID principal or a registry token, ``UNAUTHORIZED`` (401) too, with ACR's
+        authentication message and the scope in ``detail`` (what ACR answers a principal without the role, and a
+        token its scope map does not cover, Azure/acr#675); for the admin user or
         anonymous pull it is ``DENIED`` (403). All carry the scope the client should ask a token for, so
         clients that fetch a new token on either (docker, oras) recover.
         """

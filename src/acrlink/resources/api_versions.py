@@ -101,6 +101,8 @@ API_VERSIONS: Mapping[str, tuple[str, ...]] = {
     "microsoft.containerregistry/registries/privateendpointconnections": since(
         CONTAINER_REGISTRY, "2019-12-01-preview"
     ),
+    "microsoft.containerregistry/registries/scopemaps": since(CONTAINER_REGISTRY, "2019-12-01-preview"),
+    "microsoft.containerregistry/registries/tokens": since(CONTAINER_REGISTRY, "2019-12-01-preview"),
     "microsoft.containerregistry/checknameavailability": CONTAINER_REGISTRY,
     "microsoft.network/virtualnetworks": NETWORK,
     "microsoft.network/virtualnetworks/subnets": NETWORK,

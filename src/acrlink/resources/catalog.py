@@ -22,6 +22,8 @@ from acrlink.resources.privatedns.link import VIRTUAL_NETWORK_LINKS
 from acrlink.resources.privatedns.recordset import ALL_RECORD_SETS, RECORD_SET_TYPES
 from acrlink.resources.privatedns.zone import ZONES
 from acrlink.resources.replication import REPLICATIONS_TYPE
+from acrlink.resources.scope_map import SCOPE_MAPS_TYPE
+from acrlink.resources.token import TOKENS_TYPE
 
 PROVIDER_NAMESPACES = ("Microsoft.ContainerRegistry", "Microsoft.Network", "Microsoft.Resources", "Acrlink.Network")
 """Namespaces a subscription can register. Microsoft.Resources is always registered. Acrlink.Network holds
@@ -86,6 +88,8 @@ def build_catalog(extra: Iterable[ResourceType] = ()) -> Catalog:
         types=(
             registry.REGISTRIES,
             replications,
+            SCOPE_MAPS_TYPE,
+            TOKENS_TYPE,
             connections,
             VIRTUAL_NETWORKS,
             SUBNETS,

@@ -17,6 +17,9 @@ from acrlink.ids import ResourceRef
 from acrlink.registry.imports import drop_content, import_image
 from acrlink.resources import common
 from acrlink.resources.base import Action, Context, Doc, ResourceType
+from acrlink.resources.scope_map import ensure_system_maps, user_map_count
+from acrlink.resources.token import CHILD as TOKENS
+from acrlink.resources.token import generate_credentials
 from acrlink.resources.validation import Body, one_of, parse
 
 RuleAction = Annotated[str, one_of("Allow")]
@@ -320,6 +323,8 @@ def list_usages(ctx: Context, ref: ResourceRef, doc: Doc, _body: Any, _rest: tup
         doc["properties"],
         len(region_list(ctx, ref, doc)),
         len(ctx.children(ref, CONNECTIONS)),
+        scope_map_count=user_map_count(ctx, ref),
+        token_count=len(ctx.children(ref, TOKENS)),
     )
     return 200, {"value": [u.to_json() for u in found]}
 
@@ -425,6 +430,7 @@ REGISTRIES = ResourceType(
     render=render,
     shape=shape,
     on_delete=on_delete,
+    after_write=ensure_system_maps,
     listed_in_subscription=True,
     delete_rank=60,
     actions={
@@ -433,5 +439,6 @@ REGISTRIES = ResourceType(
         "listcredentials": Action("POST", list_credentials),
         "regeneratecredential": Action("POST", regenerate_credential),
         "importimage": Action("POST", import_image),
+        "generatecredentials": Action("POST", generate_credentials),
     },
 )

@@ -263,17 +263,22 @@ def test_basic_usages() -> None:
         ("IPRules", 0, 0, "Count"),
         ("VNetRules", 0, 0, "Count"),
         ("PrivateEndpointConnections", 0, 0, "Count"),
+        ("ScopeMaps", 100, 0, "Count"),
+        ("Tokens", 100, 0, "Count"),
     ]
 
 
 def test_standard_usages() -> None:
-    assert _as_tuples(usages("Standard", NEW, {}, region_count=1, connection_count=0)) == [
+    found = usages("Standard", NEW, {}, region_count=1, connection_count=0, scope_map_count=2, token_count=3)
+    assert _as_tuples(found) == [
         ("Size", 100 * GiB, 0, "Bytes"),
         ("Webhooks", 10, 0, "Count"),
         ("Geo-replications", 0, 0, "Count"),
         ("IPRules", 0, 0, "Count"),
         ("VNetRules", 0, 0, "Count"),
         ("PrivateEndpointConnections", 0, 0, "Count"),
+        ("ScopeMaps", 500, 2, "Count"),
+        ("Tokens", 500, 3, "Count"),
     ]
 
 
@@ -287,16 +292,19 @@ def test_premium_usages() -> None:
         ("IPRules", 200, 2, "Count"),
         ("VNetRules", 100, 0, "Count"),
         ("PrivateEndpointConnections", 200, 4, "Count"),
+        ("ScopeMaps", 50_000, 0, "Count"),
+        ("Tokens", 50_000, 0, "Count"),
     ]
 
 
 def test_premium_registry_created_before_the_limit_rose_keeps_10_private_endpoints() -> None:
-    [*_, endpoints] = usages("Premium", LEGACY, {}, region_count=1, connection_count=2)
+    endpoints = usages("Premium", LEGACY, {}, region_count=1, connection_count=2)[5]
     assert (endpoints.name, endpoints.limit, endpoints.current) == ("PrivateEndpointConnections", 10, 2)
 
 
 def test_usage_names_come_from_unconfirmed() -> None:
-    assert tuple(u.name for u in usages("Premium", NEW, {}, 1, 0)) == unconfirmed.USAGE_NAMES
+    names = tuple(u.name for u in usages("Premium", NEW, {}, 1, 0))
+    assert names == (*unconfirmed.USAGE_NAMES, "ScopeMaps", "Tokens")
 
 
 def test_null_ip_rules_count_zero() -> None:
