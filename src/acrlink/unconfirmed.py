@@ -372,3 +372,13 @@ GRAPH_SP_EXISTS = "Another object with the same value for property servicePrinci
 # message is a guess. IMDS asked for a host with no identity answers 400 'Identity not found'.
 MI_BAD_HEADER = "The X-IDENTITY-HEADER header is missing or not valid for this host."
 MI_NOT_FOUND = "Identity not found"
+
+# Webhooks (resources/webhook.py). Confirmed: the shapes, actions, scope forms and per-SKU limits (az 2.91,
+# Microsoft's webhook reference). Guesses: the error codes and messages for a bad service URI, scope or empty
+# action list, a bad name, and the SKU limit; that a ping's payload carries only id, timestamp and action; that
+# listEvents masks only Authorization; that a webhook hears pushes to every region of the registry (acrlink has
+# one content store per registry, Azure delivers from the webhook's replica); that a tag-scoped webhook hears the
+# delete of a manifest that carried that tag; that pending deliveries are not listed by listEvents.
+WEBHOOK_INVALID_CODE = "InvalidParameter"
+INVALID_WEBHOOK_NAME_CODE = "InvalidResourceName"
+WEBHOOK_LIMIT_CODE = "QuotaExceeded"

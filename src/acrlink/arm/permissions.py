@@ -39,6 +39,8 @@ _ACTION_NAMES = {
     "regeneratecredential": "regenerateCredential",
     "importimage": "importImage",
     "checknameavailability": "checkNameAvailability",
+    "listevents": "listEvents",
+    "getcallbackconfig": "getCallbackConfig",
 }
 """Action segments in the casing Azure names them in messages (routes match them in any casing)."""
 

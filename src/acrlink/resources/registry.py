@@ -320,6 +320,7 @@ def list_usages(ctx: Context, ref: ResourceRef, doc: Doc, _body: Any, _rest: tup
         doc["properties"],
         len(region_list(ctx, ref, doc)),
         len(ctx.children(ref, CONNECTIONS)),
+        webhook_count=len(ctx.children(ref, "webhooks")),
     )
     return 200, {"value": [u.to_json() for u in found]}
 
