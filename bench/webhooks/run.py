@@ -14,6 +14,7 @@ import argparse
 import hashlib
 import json
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -124,6 +125,19 @@ class Pusher:
         return elapsed
 
 
+def bootstrap(hooked: list[float], plain: list[float], draws: int = 2000) -> tuple[float, float]:
+    """A 95% interval of the ratio of medians, resampling whole rounds (seeded: the same data, the same
+    interval)."""
+    rng = random.Random(11)
+    pairs = list(zip(hooked, plain, strict=True))
+    found = []
+    for _ in range(draws):
+        sample = rng.choices(pairs, k=len(pairs))
+        found.append(statistics.median(h for h, _ in sample) / statistics.median(p for _, p in sample))
+    found.sort()
+    return found[int(draws * 0.025)], found[int(draws * 0.975)]
+
+
 def quartiles(values: list[float]) -> tuple[float, float, float]:
     q = statistics.quantiles(values, n=4)
     return q[0], statistics.median(values), q[2]
@@ -171,6 +185,8 @@ def main() -> None:
         f"ratio hooked/plain       median {median:.3f}  (quartiles {q1:.3f} .. {q3:.3f}; "
         f"ratio of medians {hooked_ms / plain_ms:.3f}; target < {TARGET:.2f})"
     )
+    low, high = bootstrap(times[HOOKED], times[PLAIN])
+    print(f"ratio of medians, 95% bootstrap interval {low:.3f} .. {high:.3f}")
     print(f"deliveries received      {receiver.count} of {expected} expected")
     receiver.server.shutdown()
 

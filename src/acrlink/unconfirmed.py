@@ -378,7 +378,8 @@ MI_NOT_FOUND = "Identity not found"
 # action list, a bad name, and the SKU limit; that a ping's payload carries only id, timestamp and action; that
 # listEvents masks only Authorization; that a webhook hears pushes to every region of the registry (acrlink has
 # one content store per registry, Azure delivers from the webhook's replica); that a tag-scoped webhook hears the
-# delete of a manifest that carried that tag; that pending deliveries are not listed by listEvents.
+# delete of a manifest that carried that tag; that pending deliveries are not listed by listEvents; that a
+# repository delete sends one delete event per manifest; that an imported image's push event has no request.
 WEBHOOK_INVALID_CODE = "InvalidParameter"
 INVALID_WEBHOOK_NAME_CODE = "InvalidResourceName"
 WEBHOOK_LIMIT_CODE = "QuotaExceeded"

@@ -14,6 +14,7 @@ import pytest
 
 from acrlink.app import build
 from acrlink.domain.webhooks import check_scope, check_service_uri, is_loopback, scope_matches
+from acrlink.services import webhook_events
 from acrlink.settings import Settings
 from tests.api.conftest import Arm, error_code, seed_entra_key
 from tests.api.registry_client import RegistryClient, create_registry
@@ -163,6 +164,15 @@ def test_bad_inputs_change_nothing(arm: Arm, reg: RegistryClient) -> None:
     assert config["serviceUri"] == "http://127.0.0.1/x"
 
 
+def test_a_webhook_belongs_to_a_replica_region(arm: Arm, reg: RegistryClient) -> None:
+    body = {"location": "chinaeast2", "properties": {"serviceUri": "http://127.0.0.1/x", "actions": ["push"]}}
+    assert arm.request("PUT", hook_path(arm, "hookeast"), body).status_code == 400
+    replica = arm.request("PUT", arm.registry_path("hookreg") + "/replications/chinaeast2", {"location": "chinaeast2"})
+    assert replica.status_code in (200, 201), replica.text
+    created = arm.request("PUT", hook_path(arm, "hookeast"), body)
+    assert created.status_code in (200, 201) and created.json()["location"] == "chinaeast2"
+
+
 def test_basic_sku_limit(arm: Arm) -> None:
     arm.group()
     body = {"location": "chinanorth2", "sku": {"name": "Basic"}}
@@ -291,3 +301,13 @@ def test_queue_survives_a_restart(tmp_path: Path, receiver: Receiver) -> None:
         second.application.webhooks.stop()
         second.application.store.close()
     assert [r["body"]["target"]["tag"] for r in receiver.received] == ["v1"]
+
+
+def test_events_kept_are_bounded(arm: Arm, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(webhook_events, "KEPT_EVENTS", 2)
+    with arm.application.store.transaction() as tx:
+        for n in range(5):
+            webhook_events.record(tx, "/x/hook", {"id": str(n)})
+        assert [e["id"] for e in webhook_events.events(tx, "/x/hook")] == ["4", "3"]
+        webhook_events.forget(tx, "/x/hook")
+        assert webhook_events.events(tx, "/x/hook") == []

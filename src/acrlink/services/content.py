@@ -320,9 +320,7 @@ class Content:
         with self.store.transaction() as tx:
             return _content(tx).tags_of(registry, repo, digest)
 
-    def delete_repository(
-        self, registry: str, repo: str, origin: Origin | None = None
-    ) -> tuple[list[str], list[str]]:
+    def delete_repository(self, registry: str, repo: str, origin: Origin | None = None) -> tuple[list[str], list[str]]:
         """Delete a repository; the manifests and tags it held (a webhook delete event for each manifest).
         Refused, changing nothing, while the repository or any tag or manifest in it is locked against
         deletion."""

@@ -7,7 +7,8 @@ matching webhook, one kv write; nothing is sent from the request. ``services/web
 queue; what happened to each delivery is kept per webhook for ``listEvents``.
 
 kv keys: ``webhookConfig/{webhook key}`` (service URI and custom headers, which GET never shows),
-``webhookPending/{order}`` (queued deliveries), ``webhookEvent/{webhook key}/{order}`` (delivered or failed).
+``webhookPending/{order}`` (queued deliveries), ``webhookEvent/{webhook key}/{number}`` (delivered or failed,
+numbered by ``webhookEventSeq/{webhook key}``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ WEBHOOK_TYPE = "Microsoft.ContainerRegistry/registries/webhooks"
 CONFIG = "webhookConfig/"
 PENDING = "webhookPending/"
 EVENTS = "webhookEvent/"
+SEQUENCE = "webhookEventSeq/"
 KEPT_EVENTS = 200
 """Events kept per webhook (older ones are dropped as new ones are recorded)."""
 
@@ -52,6 +54,7 @@ def forget(tx: Transaction, webhook_key: str) -> None:
     """A deleted webhook's configuration, queue entries and events go with it."""
     key = webhook_key.lower()
     tx.kv_delete(CONFIG + key)
+    tx.kv_delete(SEQUENCE + key)
     for found, _ in list(tx.kv_items(f"{EVENTS}{key}/")):
         tx.kv_delete(found)
     for found, item in list(tx.kv_items(PENDING)):
@@ -95,13 +98,15 @@ def enqueue(tx: Transaction, webhook_key: str, event_id: str, body: dict[str, An
 
 
 def record(tx: Transaction, webhook_key: str, entry: dict[str, Any]) -> None:
-    """Keep a finished delivery (the listEvents entry), dropping the oldest beyond ``KEPT_EVENTS``."""
+    """Keep a finished delivery (the listEvents entry) under the webhook's next sequence number, dropping the
+    one ``KEPT_EVENTS`` before it: constant work per delivery, whatever the history."""
     key = webhook_key.lower()
-    prefix = f"{EVENTS}{key}/"
-    tx.kv_put(prefix + _order(), entry)
-    kept = [k for k, _ in tx.kv_items(prefix)]
-    for old in kept[: max(0, len(kept) - KEPT_EVENTS)]:
-        tx.kv_delete(old)
+    counter = f"{SEQUENCE}{key}"
+    number = int(tx.kv_get(counter) or 0) + 1
+    tx.kv_put(counter, number)
+    tx.kv_put(f"{EVENTS}{key}/{number:012d}", entry)
+    if number > KEPT_EVENTS:
+        tx.kv_delete(f"{EVENTS}{key}/{number - KEPT_EVENTS:012d}")
 
 
 def events(tx: Transaction, webhook_key: str) -> list[dict[str, Any]]:
