@@ -154,9 +154,6 @@ def test_webhooks_end_to_end(acrlink: Running, registry: str, receiver: Receiver
         *hook, "create", "-r", NAME, "-n", "hookbad", "--uri", "not-a-url", "--actions", "push", check=False
     )
     assert bad.returncode != 0 and "not a valid absolute" in bad.stderr
-    listed = acrlink.az_json(*hook, "list", "-r", NAME)
-    assert sorted(w["name"] for w in listed) == ["hookall", "hookoff", "hookvone"]
-    assert all("serviceUri" not in w.get("properties", w) for w in listed)
     config = acrlink.az_json(*hook, "get-config", "-r", NAME, "-n", "hookall")
     assert config == {"serviceUri": f"{receiver.base}/all", "customHeaders": {"X-Team": "web"}}
 
@@ -180,8 +177,8 @@ def test_webhooks_end_to_end(acrlink: Running, registry: str, receiver: Receiver
     assert all(e["eventResponseMessage"]["statusCode"] == "200" for e in events)
     assert {e["id"] for e in events} == {b["id"] for b in by_path["/all"]}
 
-    acrlink.az(*hook, "update", "-r", NAME, "-n", "hookvone", "--status", "disabled", "-o", "none")
-    assert acrlink.az_json(*hook, "show", "-r", NAME, "-n", "hookvone")["status"] == "disabled"
+    updated = acrlink.az_json(*hook, "update", "-r", NAME, "-n", "hookvone", "--status", "disabled")
+    assert updated["status"] == "disabled" and updated["scope"] == "app:v1"
     receiver.received.clear()
     ping = acrlink.az_json(*hook, "ping", "-r", NAME, "-n", "hookall")
     acrlink.az("acr", "repository", "delete", "-n", NAME, "--repository", "app", "--yes", "-o", "none")
@@ -192,4 +189,8 @@ def test_webhooks_end_to_end(acrlink: Running, registry: str, receiver: Receiver
     assert [(d["target"]["repository"], d["target"]["digest"]) for d in deletes] == [("app", digest)]
     assert [p for p, _, b in received if p != "/all"] == []
     acrlink.az(*hook, "delete", "-r", NAME, "-n", "hookoff", "-o", "none")
-    assert sorted(w["name"] for w in acrlink.az_json(*hook, "list", "-r", NAME)) == ["hookall", "hookvone"]
+    listed = acrlink.az_json(*hook, "list", "-r", NAME)
+    assert sorted(w["name"] for w in listed) == ["hookall", "hookvone"]
+    assert all("serviceUri" not in json.dumps(w) and "customHeaders" not in json.dumps(w) for w in listed)
+    shown = acrlink.az_json(*hook, "show", "-r", NAME, "-n", "hookall")
+    assert shown["actions"] == ["push", "delete"] and "serviceUri" not in json.dumps(shown)

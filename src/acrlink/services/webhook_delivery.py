@@ -18,7 +18,7 @@ import httpx
 
 from acrlink.domain.webhooks import is_loopback, masked_headers
 from acrlink.services import webhook_events as events
-from acrlink.store.base import Store
+from acrlink.store.base import Store, Transaction
 
 log = logging.getLogger("acrlink.webhooks")
 
@@ -27,6 +27,8 @@ BACKOFF = 0.5
 TIMEOUT = 3.0
 POLL = 1.0
 """Seconds between looks at the queue when nothing wakes the worker (retries that come due)."""
+GATHER = 0.02
+"""Seconds the worker waits once woken, so a burst of pushes is sent (and recorded) in one pass."""
 SNIPPET = 1024
 """Bytes of a response body kept in the event record."""
 
@@ -52,6 +54,7 @@ class WebhookDelivery:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._stop.wait(GATHER)
             events.WAKE.clear()
             try:
                 self.run_once()
@@ -60,21 +63,26 @@ class WebhookDelivery:
             events.WAKE.wait(POLL)
 
     def run_once(self, now: float | None = None) -> int:
-        """Send every queued delivery that is due; how many were attempted."""
+        """Send every queued delivery that is due; how many were attempted. One transaction reads the queue,
+        one records every outcome (a push waits on the store's lock for at most those two)."""
         moment = time.time() if now is None else now
         with self.store.transaction() as tx:
             due = [(k, v) for k, v in tx.kv_items(events.PENDING) if v.get("notBefore", 0) <= moment]
+            configs = {item["webhook"]: events.config(tx, item["webhook"]) for _, item in due}
+        outcomes = []
         for key, item in due:
             if self._stop.is_set():
                 break
-            self._attempt(key, item)
+            outcomes.append((key, item, self._attempt(item, configs[item["webhook"]])))
+        if outcomes:
+            with self.store.transaction() as tx:
+                for key, item, (request, response, final) in outcomes:
+                    self._settle(tx, key, item, request, response, final)
         return len(due)
 
-    def _attempt(self, key: str, item: dict[str, Any]) -> None:
-        with self.store.transaction() as tx:
-            if tx.kv_get(key) is None:
-                return  # the webhook was deleted meanwhile
-            config = events.config(tx, item["webhook"])
+    def _attempt(self, item: dict[str, Any], config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], bool]:
+        """POST one delivery: (the request as listEvents shows it, the response or failure, whether no retry
+        should follow)."""
         uri = str(config.get("serviceUri") or "")
         headers = {"Content-Type": "application/json", **(config.get("customHeaders") or {})}
         body = json.dumps(item["payload"], separators=(",", ":")).encode()
@@ -87,23 +95,32 @@ class WebhookDelivery:
             "version": "1.1",
         }
         response, reason = self._post(uri, headers, body)
+        if response is None:
+            return request, {"content": reason, "headers": {}, "reasonPhrase": reason or ""}, True
+        return request, response, 200 <= int(response["statusCode"]) < 300
+
+    @staticmethod
+    def _settle(
+        tx: Transaction,
+        key: str,
+        item: dict[str, Any],
+        request: dict[str, Any],
+        response: dict[str, Any],
+        final: bool,
+    ) -> None:
+        """Record the delivery, or queue its retry while attempts are left (not if the webhook went meanwhile)."""
+        if tx.kv_get(key) is None:
+            return
         attempts = int(item.get("attempts", 0)) + 1
-        ok = response is not None and 200 <= int(response["statusCode"]) < 300
-        with self.store.transaction() as tx:
-            if tx.kv_get(key) is None:
-                return
-            if not ok and reason is None and attempts < ATTEMPTS:
-                retry = {**item, "attempts": attempts, "notBefore": time.time() + BACKOFF * 2 ** (attempts - 1)}
-                tx.kv_put(key, retry)
-                return
-            tx.kv_delete(key)
-            entry: dict[str, Any] = {"id": item["id"], "eventRequestMessage": request}
-            if response is not None:
-                entry["eventResponseMessage"] = response
-            else:
-                entry["eventResponseMessage"] = {"content": reason, "headers": {}, "reasonPhrase": reason or ""}
-            entry["attempts"] = attempts
-            events.record(tx, item["webhook"], entry)
+        if not final and attempts < ATTEMPTS:
+            tx.kv_put(key, {**item, "attempts": attempts, "notBefore": time.time() + BACKOFF * 2 ** (attempts - 1)})
+            return
+        tx.kv_delete(key)
+        events.record(
+            tx,
+            item["webhook"],
+            {"id": item["id"], "eventRequestMessage": request, "eventResponseMessage": response, "attempts": attempts},
+        )
 
     def _post(self, uri: str, headers: dict[str, str], body: bytes) -> tuple[dict[str, Any] | None, str | None]:
         """(the response as listEvents shows it or None, a reason not to retry or None)."""
