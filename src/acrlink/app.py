@@ -60,6 +60,7 @@ from acrlink.services.registry_rights import RegistryRights
 from acrlink.services.tenancy import Tenancy
 from acrlink.services.token_logins import TokenLogins
 from acrlink.services.uploads import Uploads
+from acrlink.services.webhook_delivery import WebhookDelivery
 from acrlink.settings import Limits, Settings
 from acrlink.store.blobs import BlobStore
 from acrlink.store.sqlite import SqliteStore
@@ -78,6 +79,8 @@ class Application:
     registry: RegistryApp
     graphs: NetworkGraphs
     dns: DnsAnswers
+    webhooks: WebhookDelivery
+    """Posts queued webhook events; started by ``serve`` (tests call ``run_once``)."""
 
 
 @dataclass
@@ -197,7 +200,8 @@ def build(settings: Settings) -> Application:
         settings, store, keys, tenancy, world.rights, firewall(graphs.current, settings.internet_ip)
     )
     dns_answers = DnsAnswers(graphs.current, changes)
-    return Application(settings, store, tenancy, service, identity, arm, registry, graphs, dns_answers)
+    webhooks = WebhookDelivery(store)
+    return Application(settings, store, tenancy, service, identity, arm, registry, graphs, dns_answers, webhooks)
 
 
 def _vm_identities(graphs: NetworkGraphs) -> list[tuple[str, ManagedIdentity]]:
@@ -414,6 +418,7 @@ async def _serve_locked(settings: Settings) -> None:
         "internetIp": settings.internet_ip,
         "pid": os.getpid(),
     }
+    application.webhooks.start()
     write_endpoints(settings.endpoints_path, endpoints)
     log.info("acrlink ready: ARM %s (data dir %s)", endpoints["arm"], settings.data_dir)
     stop = asyncio.create_task(stopping.wait())
@@ -433,6 +438,7 @@ async def _serve_locked(settings: Settings) -> None:
         registry.internal.close()
         server.close()
         registry.public.close()
+        application.webhooks.stop()
         with contextlib.suppress(FileNotFoundError):
             current = json.loads(settings.endpoints_path.read_text())
             if current.get("pid") == os.getpid():

@@ -394,3 +394,13 @@ QUOTA_EXCEEDED_MESSAGE = "The registry '{registry}' has reached its limit of {li
 # for every refused login); the messages are acrlink's.
 TOKEN_DISABLED_MESSAGE = "the token {name} is disabled"
 TOKEN_PASSWORD_EXPIRED_MESSAGE = "the password of token {name} has expired"
+# Webhooks (resources/webhook.py). Confirmed: the shapes, actions, scope forms and per-SKU limits (az 2.91,
+# Microsoft's webhook reference). Guesses: the error codes and messages for a bad service URI, scope or empty
+# action list, a bad name, and the SKU limit; that a ping's payload carries only id, timestamp and action; that
+# listEvents masks only Authorization; that a webhook hears pushes to every region of the registry (acrlink has
+# one content store per registry, Azure delivers from the webhook's replica); that a tag-scoped webhook hears the
+# delete of a manifest that carried that tag; that pending deliveries are not listed by listEvents; that a
+# repository delete sends one delete event per manifest; that an imported image's push event has no request.
+WEBHOOK_INVALID_CODE = "InvalidParameter"
+INVALID_WEBHOOK_NAME_CODE = "InvalidResourceName"
+WEBHOOK_LIMIT_CODE = "QuotaExceeded"

@@ -40,6 +40,8 @@ _ACTION_NAMES = {
     "importimage": "importImage",
     "generatecredentials": "generateCredentials",
     "checknameavailability": "checkNameAvailability",
+    "listevents": "listEvents",
+    "getcallbackconfig": "getCallbackConfig",
 }
 """Action segments in the casing Azure names them in messages (routes match them in any casing)."""
 

@@ -127,6 +127,7 @@ def usages(
     size_bytes: int = 0,
     scope_map_count: int = 0,
     token_count: int = 0,
+    webhook_count: int = 0,
 ) -> list[Usage]:
     """What ``az acr show-usage`` lists. Non-Premium registries have no geo-replication quota (0). Scope maps
     (the user-defined ones) and tokens count against their SKU's limits."""
@@ -135,7 +136,7 @@ def usages(
     premium = is_premium(sku)
     return [
         Usage(names[0], STORAGE_BYTES[sku], size_bytes, "Bytes"),
-        Usage(names[1], WEBHOOKS[sku], 0, "Count"),
+        Usage(names[1], WEBHOOKS[sku], webhook_count, "Count"),
         Usage(names[2], -1 if premium else 0, region_count if premium else 0, "Count"),
         Usage(names[3], IP_RULES_LIMIT if premium else 0, len(rules.get("ipRules") or []), "Count"),
         Usage(names[4], VNET_RULES_LIMIT if premium else 0, 0, "Count"),

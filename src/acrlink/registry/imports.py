@@ -11,11 +11,13 @@ from typing import Any
 
 from acrlink.clock import iso
 from acrlink.domain.oci import check_name, check_reference, check_tag, is_digest_like
+from acrlink.domain.webhooks import Event, Target
 from acrlink.errors import BadRequest, Conflict
 from acrlink.ids import ResourceRef, parse_resource_id
 from acrlink.registry.manifests import parse_manifest
 from acrlink.resources.base import Context, Doc
 from acrlink.resources.validation import Body, parse
+from acrlink.services import webhook_events
 from acrlink.services.registry import MCR_HOST
 from acrlink.store.content import ContentTx, Manifest
 from acrlink.store.sqlite import SqliteTransaction
@@ -122,6 +124,10 @@ def import_image(ctx: Context, ref: ResourceRef, doc: Doc, body: Any, _rest: tup
         _copy(content, source_registry, repo, target_registry, target_repo, manifests, now)
     for target_repo, target_tag in targets:
         content.put_tag(target_registry, target_repo, target_tag, top.digest, now)
+    pushed: list[tuple[str, str | None]] = [*targets, *((r, None) for r in untagged)]
+    for pushed_repo, pushed_tag in pushed:
+        imported = Target(pushed_repo, top.digest, top.media_type, top.size, pushed_tag)
+        webhook_events.emit(ctx.tx, target_registry, Event("push", imported))
     return 200, None
 
 

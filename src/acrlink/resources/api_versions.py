@@ -104,6 +104,7 @@ API_VERSIONS: Mapping[str, tuple[str, ...]] = {
     "microsoft.containerregistry/registries/scopemaps": since(CONTAINER_REGISTRY, "2019-12-01-preview"),
     "microsoft.containerregistry/registries/tokens": since(CONTAINER_REGISTRY, "2019-12-01-preview"),
     "microsoft.containerregistry/checknameavailability": CONTAINER_REGISTRY,
+    "microsoft.containerregistry/registries/webhooks": since(CONTAINER_REGISTRY, "2017-10-01"),
     "microsoft.network/virtualnetworks": NETWORK,
     "microsoft.network/virtualnetworks/subnets": NETWORK,
     "microsoft.network/virtualnetworks/virtualnetworkpeerings": since(NETWORK, "2016-06-01"),

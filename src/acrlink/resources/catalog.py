@@ -24,6 +24,7 @@ from acrlink.resources.privatedns.zone import ZONES
 from acrlink.resources.replication import REPLICATIONS_TYPE
 from acrlink.resources.scope_map import SCOPE_MAPS_TYPE
 from acrlink.resources.token import TOKENS_TYPE
+from acrlink.resources.webhook import WEBHOOKS_TYPE
 
 PROVIDER_NAMESPACES = ("Microsoft.ContainerRegistry", "Microsoft.Network", "Microsoft.Resources", "Acrlink.Network")
 """Namespaces a subscription can register. Microsoft.Resources is always registered. Acrlink.Network holds
@@ -102,6 +103,7 @@ def build_catalog(extra: Iterable[ResourceType] = ()) -> Catalog:
             *RECORD_SET_TYPES,
             ALL_RECORD_SETS,
             ON_PREMISES_HOSTS,
+            WEBHOOKS_TYPE,
             *extra,
         ),
         namespace_actions={

@@ -325,6 +325,7 @@ def list_usages(ctx: Context, ref: ResourceRef, doc: Doc, _body: Any, _rest: tup
         len(ctx.children(ref, CONNECTIONS)),
         scope_map_count=user_map_count(ctx, ref),
         token_count=len(ctx.children(ref, TOKENS)),
+        webhook_count=len(ctx.children(ref, "webhooks")),
     )
     return 200, {"value": [u.to_json() for u in found]}
 

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from acrlink.clock import iso
 from acrlink.clock import now as clock_now
 from acrlink.domain.oci import check_tag, digest_of, is_digest_like, is_tag, parse_digest
+from acrlink.domain.webhooks import Event, Origin, Target
 from acrlink.errors import BadRequest, MethodNotAllowed, NotFound, TooLarge
 from acrlink.registry.manifests import MAX_MANIFEST_BYTES, OCI_INDEX, ParsedManifest, parse_manifest
-from acrlink.store.base import Store
+from acrlink.services import webhook_events
+from acrlink.store.base import Store, Transaction
 from acrlink.store.blobs import BlobStore
 from acrlink.store.content import (
     MANIFEST,
@@ -136,11 +138,21 @@ class Content:
             raise manifest_unknown(reference)
         return found
 
-    def put_manifest(self, registry: str, repo: str, reference: str, body: bytes, content_type: str | None) -> Pushed:
+    def put_manifest(
+        self,
+        registry: str,
+        repo: str,
+        reference: str,
+        body: bytes,
+        content_type: str | None,
+        origin: Origin | None = None,
+    ) -> Pushed:
         """Store a manifest under its digest (and tag). Pushing by digest verifies that digest with its
         own algorithm; every blob and child manifest it references must already be in the repository.
         A write-locked repository takes no pushes, a write-locked tag is not moved, and a write-locked
-        manifest is not pushed over by digest (a new tag for it is a new tag, not a write to it)."""
+        manifest is not pushed over by digest (a new tag for it is a new tag, not a write to it).
+        The push event for webhooks is queued in the same transaction (``origin``: the request's host,
+        method and user agent)."""
         if len(body) > MAX_MANIFEST_BYTES:
             raise TooLarge("SIZE_INVALID", f"manifest exceeds the {MAX_MANIFEST_BYTES} byte limit")
         if is_digest_like(reference):
@@ -166,6 +178,8 @@ class Content:
             content.put_manifest(registry, repo, self._row(digest, body, parsed, now))
             if tag is not None:
                 content.put_tag(registry, repo, tag, digest, now)
+            pushed = Target(repo, digest, parsed.media_type, len(body), tag)
+            webhook_events.emit(tx, registry, Event("push", pushed, origin))
         return Pushed(digest, parsed.subject)
 
     @staticmethod
@@ -187,9 +201,10 @@ class Content:
         if missing:
             raise NotFound("MANIFEST_BLOB_UNKNOWN", f"manifest references unknown blobs: {', '.join(missing)}")
 
-    def delete_manifest(self, registry: str, repo: str, reference: str) -> None:
-        """By digest: the manifest and its tags. By tag: only the tag (OCI 1.1). Refused, changing
-        nothing, when the repository or anything that would go is locked against deletion."""
+    def delete_manifest(self, registry: str, repo: str, reference: str, origin: Origin | None = None) -> None:
+        """By digest: the manifest and its tags (a webhook delete event). By tag: only the tag (OCI 1.1; no
+        event). Refused, changing nothing, when the repository or anything that would go is locked against
+        deletion."""
         with self.store.transaction() as tx:
             content = _content(tx)
             if is_digest_like(reference):
@@ -197,7 +212,11 @@ class Content:
                 if content.manifest(registry, repo, reference) is None:
                     raise manifest_unknown(reference)
                 self._check_manifest_delete(content, registry, repo, reference)
+                found = content.manifest(registry, repo, reference)
+                tags = tuple(content.tags_of(registry, repo, reference))
                 content.delete_manifest(registry, repo, reference)
+                if found is not None:
+                    _deleted(tx, registry, repo, found, tags, origin)
             else:
                 tag = check_tag(reference)
                 if content.tag(registry, repo, tag) is None:
@@ -301,18 +320,23 @@ class Content:
         with self.store.transaction() as tx:
             return _content(tx).tags_of(registry, repo, digest)
 
-    def delete_repository(self, registry: str, repo: str) -> tuple[list[str], list[str]]:
-        """Delete a repository; the manifests and tags it held. Refused, changing nothing, while the
-        repository or any tag or manifest in it is locked against deletion."""
+    def delete_repository(self, registry: str, repo: str, origin: Origin | None = None) -> tuple[list[str], list[str]]:
+        """Delete a repository; the manifests and tags it held (a webhook delete event for each manifest).
+        Refused, changing nothing, while the repository or any tag or manifest in it is locked against
+        deletion."""
         with self.store.transaction() as tx:
             content = _content(tx)
             if content.repository(registry, repo) is None:
                 raise name_unknown(repo)
             locks = [a for (r, _, _), a in content.all_attributes(registry).items() if r == repo]
             _check(_may_delete, *locks)
-            digests = [m.digest for m in content.manifests(registry, repo)]
+            manifests = content.manifests(registry, repo)
+            digests = [m.digest for m in manifests]
             tag_names = [t.name for t in content.tags(registry, repo)]
+            tags_by_digest = {m.digest: tuple(content.tags_of(registry, repo, m.digest)) for m in manifests}
             content.delete_repository(registry, repo)
+            for manifest in manifests:
+                _deleted(tx, registry, repo, manifest, tags_by_digest[manifest.digest], origin)
         return digests, tag_names
 
     def delete_tag(self, registry: str, repo: str, tag: str) -> None:
@@ -374,3 +398,11 @@ def _attribute_changes(body: object) -> dict[str, bool]:
                 raise BadRequest(ATTRIBUTES_INVALID_CODE, f"{name} must be true or false")
             changes[attribute] = value
     return changes
+
+
+def _deleted(
+    tx: Transaction, registry: str, repo: str, manifest: Manifest, tags: tuple[str, ...], origin: Origin | None
+) -> None:
+    """Queue the webhook delete event of a manifest that is gone (with the tags it had, for scope matching)."""
+    target = Target(repo, manifest.digest, manifest.media_type, manifest.size, tags=tags)
+    webhook_events.emit(tx, registry, Event("delete", target, origin))

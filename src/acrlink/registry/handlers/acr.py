@@ -134,7 +134,7 @@ async def update_repository(call: Call) -> Response:
 
 
 async def delete_repository(call: Call) -> Response:
-    manifests, tags = call.face.content.delete_repository(call.registry.name, call.name)
+    manifests, tags = call.face.content.delete_repository(call.registry.name, call.name, call.origin)
     return json_response(202, {"manifestsDeleted": manifests, "tagsDeleted": tags})
 
 
@@ -239,5 +239,5 @@ async def update_manifest(call: Call) -> Response:
 
 
 async def delete_manifest(call: Call) -> Response:
-    call.face.content.delete_manifest(call.registry.name, call.name, call.params["digest"])
+    call.face.content.delete_manifest(call.registry.name, call.name, call.params["digest"], call.origin)
     return Response(b"", 202, headers={"Content-Length": "0"})

@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from acrlink.domain.cloud import CloudProfile
 from acrlink.domain.oci import parse_page_size
+from acrlink.domain.webhooks import Origin
 from acrlink.errors import BadRequest
 from acrlink.registry.readcache import ReadCache
 from acrlink.registry.tokens import TokenService
@@ -62,6 +63,12 @@ class Call:
     @property
     def name(self) -> str:
         return self.params["name"]
+
+    @property
+    def origin(self) -> Origin:
+        """The request as a webhook event names it: login server, method, user agent."""
+        agent = self.request.headers.get("user-agent", "")
+        return Origin(self.registry.login_server, self.request.method, agent)
 
     def chunks(self) -> AsyncIterator[bytes]:
         return self.request.stream()

@@ -36,7 +36,7 @@ async def put_manifest(call: Call) -> Response:
             raise TooLarge("SIZE_INVALID", f"manifest exceeds the {MAX_MANIFEST_BYTES} byte limit")
     reference = call.params["reference"]
     pushed = call.face.content.put_manifest(
-        call.registry.name, call.name, reference, body, call.request.headers.get("content-type")
+        call.registry.name, call.name, reference, body, call.request.headers.get("content-type"), call.origin
     )
     headers = {"Location": f"/v2/{call.name}/manifests/{pushed.digest}", "Docker-Content-Digest": pushed.digest}
     if pushed.subject:
@@ -46,7 +46,7 @@ async def put_manifest(call: Call) -> Response:
 
 async def delete_manifest(call: Call) -> Response:
     _writable(call)
-    call.face.content.delete_manifest(call.registry.name, call.name, call.params["reference"])
+    call.face.content.delete_manifest(call.registry.name, call.name, call.params["reference"], call.origin)
     return _empty(202, {})
 
 
