@@ -372,3 +372,11 @@ GRAPH_SP_EXISTS = "Another object with the same value for property servicePrinci
 # message is a guess. IMDS asked for a host with no identity answers 400 'Identity not found'.
 MI_BAD_HEADER = "The X-IDENTITY-HEADER header is missing or not valid for this host."
 MI_NOT_FOUND = "Identity not found"
+
+# ACR Tasks (quick builds, tasks/agent.py). Guesses: that a quick build's agent passes the registry's network rules
+# only when networkRuleBypassAllowedForTasks is true AND networkRuleBypassOptions is AzureServices (docs: tasks
+# "transitioned from" the trusted-services list, and the flag opts back in); otherwise the agent is a public client
+# with its egress IP (IP rules apply to it). The SAS refusal wording of the blob face (Storage's AuthenticationFailed
+# and AuthorizationPermissionMismatch codes are real; the detail text is acrlink's). The run ids ca1, ca2... per
+# registry, and that a run's log says "Queued a run with ID"/"Waiting for an agent..." before the build's output.
+TASKS_BYPASS_NEEDS_AZURE_SERVICES = True

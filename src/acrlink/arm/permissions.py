@@ -39,6 +39,9 @@ _ACTION_NAMES = {
     "regeneratecredential": "regenerateCredential",
     "importimage": "importImage",
     "checknameavailability": "checkNameAvailability",
+    "listbuildsourceuploadurl": "listBuildSourceUploadUrl",
+    "schedulerun": "scheduleRun",
+    "listlogsasurl": "listLogSasUrl",
 }
 """Action segments in the casing Azure names them in messages (routes match them in any casing)."""
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from acrlink.resources import registry
+from acrlink.resources import registry, runs
 from acrlink.resources.base import CollectionActionHandler, ResourceType
 from acrlink.resources.connection import CONNECTIONS_TYPE
 from acrlink.resources.network import nic_render, registry_link
@@ -86,6 +86,7 @@ def build_catalog(extra: Iterable[ResourceType] = ()) -> Catalog:
         types=(
             registry.REGISTRIES,
             replications,
+            runs.RUNS,
             connections,
             VIRTUAL_NETWORKS,
             SUBNETS,

@@ -15,7 +15,7 @@ from acrlink.domain.naming import check_registry_name, registry_name_problem
 from acrlink.errors import BadRequest, Conflict, ErrorDetail, NotFound
 from acrlink.ids import ResourceRef
 from acrlink.registry.imports import drop_content, import_image
-from acrlink.resources import common
+from acrlink.resources import common, runs
 from acrlink.resources.base import Action, Context, Doc, ResourceType
 from acrlink.resources.validation import Body, one_of, parse
 
@@ -433,5 +433,6 @@ REGISTRIES = ResourceType(
         "listcredentials": Action("POST", list_credentials),
         "regeneratecredential": Action("POST", regenerate_credential),
         "importimage": Action("POST", import_image),
+        **runs.REGISTRY_ACTIONS,
     },
 )

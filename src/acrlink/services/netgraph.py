@@ -13,6 +13,8 @@ from acrlink.domain.netgraph import (
     INTERNET,
     INTERNET_HOST,
     ONPREM,
+    TASKS,
+    TASKS_HOST,
     TRUSTED,
     TRUSTED_HOST,
     VM,
@@ -39,6 +41,8 @@ from acrlink.resources.registry import TYPE as REGISTRY_TYPE
 from acrlink.store.base import Record, Store, Transaction
 
 TRUSTED_IP = "52.130.1.10"
+TASKS_IP = "52.130.1.20"
+"""The Tasks agents' public egress address: data the firewall's IP rules see, never a destination."""
 
 
 def egress_ip(seed: str) -> str:
@@ -115,6 +119,7 @@ def _registries(tx: Transaction) -> dict[str, RegistryNode]:
             bypass_azure_services=props.get("networkRuleBypassOptions") == "AzureServices",
             data_endpoints=bool(props.get("dataEndpointEnabled")) or has_pe,
             has_private_endpoint=has_pe,
+            bypass_tasks=props.get("networkRuleBypassAllowedForTasks") is True,
         )
     return found
 
@@ -200,6 +205,7 @@ def _hosts(tx: Transaction, vnets: dict[str, VnetNode], internet_ip: str) -> dic
     hosts = {
         INTERNET_HOST: Host(INTERNET_HOST, INTERNET, internet_ip),
         TRUSTED_HOST: Host(TRUSTED_HOST, TRUSTED, TRUSTED_IP),
+        TASKS_HOST: Host(TASKS_HOST, TASKS, TASKS_IP),
     }
     for record in tx.query(type=NIC_TYPE):
         hosts.update(_vm(tx, record, vnets))
