@@ -3,8 +3,10 @@ reads them (TASKS-REFERENCE §1, §3), bad input, and the build agent's failures
 
 from __future__ import annotations
 
+import base64
 import io
 import tarfile
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -264,3 +266,36 @@ def test_a_run_a_restart_interrupted_ends_failed(arm: Arm, tmp_path: Path) -> No
     assert props["status"] == "Failed" and props["finishTime"]
     log_text = files.path(runs.log_blob(registry_ref(arm), run_id)).read_text()
     assert "acrlink restarted while this run was going" in log_text
+
+
+def test_runs_beyond_the_concurrency_wait_queued(arm: Arm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reg = arm.registry_path("buildreg")
+    for _ in range(3):
+        post(arm, f"{reg}/scheduleRun", docker_build("source/x.tar.gz"))
+    release = threading.Event()
+    monkeypatch.setattr(Agent, "_run", lambda self, record: release.wait(5))
+    settings = AgentSettings("http://127.0.0.1:9", tmp_path / "ca.pem", tmp_path / "work", concurrency=2)
+    agent = Agent(
+        arm.application.store, BlobFiles(tmp_path / "b"), settings, lambda *_: "", arm.application.service.changes
+    )
+    agent._dispatch()
+    agent._dispatch()
+    statuses = {
+        r["name"]: r["properties"]["status"] for r in arm.request("GET", f"{reg}/runs", api=TASKS_API).json()["value"]
+    }
+    release.set()
+    assert statuses == {"ca1": "Started", "ca2": "Started", "ca3": "Queued"}
+
+
+def test_no_push_and_quick_run_requests(arm: Arm) -> None:
+    reg = arm.registry_path("buildreg")
+    no_push = post(arm, f"{reg}/scheduleRun", docker_build("source/x.tar.gz", isPushEnabled=False)).json()
+    assert "outputImages" not in no_push["properties"]
+    yaml = (
+        "version: v1.1.0\nsteps: \n  - cmd: mcr.microsoft.com/hello-world\n    disableWorkingDirectoryOverride: true\n"
+    )
+    body = {"type": "EncodedTaskRunRequest", "encodedTaskContent": base64.b64encode(yaml.encode()).decode(),
+            "values": [], "platform": {"os": "linux", "architecture": "amd64"}, "credentials": {}}  # fmt: skip
+    run = post(arm, f"{reg}/scheduleRun", body).json()
+    assert run["properties"]["runType"] == "QuickRun" and run["properties"]["status"] == "Queued"
+    assert error_code(post(arm, f"{reg}/scheduleRun", {**body, "encodedTaskContent": ""})) == "InvalidTaskContent"

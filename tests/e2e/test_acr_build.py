@@ -1,7 +1,8 @@
 """ACR Tasks quick builds with the real az: ``az acr build`` uploads the context to acrlink's blob face, schedules
 the run, streams its log while buildah builds (a Dockerfile FROM the mcr stand-in's busybox, with a RUN step)
 and pushes; skopeo then pulls the image. A failing Dockerfile fails the run with buildah's output; with public
-access disabled the agent's push meets the firewall and the run fails with the DENIED message, pushing nothing.
+access disabled the agent's push meets the firewall and the run fails with the DENIED message, pushing nothing;
+``az acr run --cmd`` runs the built image.
 """
 
 from __future__ import annotations
@@ -120,3 +121,14 @@ def test_with_public_access_disabled_the_push_is_denied(net: Running, registry: 
     assert "Run ID: ca3 failed after" in output
     missing = skopeo_inspect(net, f"docker://{SERVER}/blocked:v1")
     assert missing.returncode != 0 and "manifest unknown" in missing.stderr.lower(), missing.stderr
+
+
+def test_az_acr_run_cmd_runs_the_built_image(net: Running, registry: str) -> None:
+    """``az acr run --cmd "$Registry/app:v1 cat /built.txt" /dev/null``: an EncodedTaskRunRequest whose cmd step
+    runs the image the first test pushed (pulled back through the proxy), its output streamed."""
+    result = net.az("acr", "run", "-r", REG, "--cmd", "$Registry/app:v1 cat /built.txt", "/dev/null", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "built for acrlink" in output and "Run ID: ca4 was successful after" in output
+    run = net.az_json("acr", "task", "show-run", "-r", REG, "--run-id", "ca4")
+    assert run["runType"] == "QuickRun" and run["status"] == "Succeeded"
