@@ -299,3 +299,35 @@ def test_no_push_and_quick_run_requests(arm: Arm) -> None:
     run = post(arm, f"{reg}/scheduleRun", body).json()
     assert run["properties"]["runType"] == "QuickRun" and run["properties"]["status"] == "Queued"
     assert error_code(post(arm, f"{reg}/scheduleRun", {**body, "encodedTaskContent": ""})) == "InvalidTaskContent"
+
+
+def test_agent_pools_are_premium_in_an_existing_subnet_and_a_host_there(arm: Arm, tmp_path: Path) -> None:
+    reg = arm.registry_path("buildreg")
+    refused = arm.request(
+        "PUT", f"{reg}/agentPools/pool1", {"location": "chinanorth2", "properties": {}}, api=TASKS_API
+    )
+    assert refused.status_code == 400 and "Premium" in refused.json()["error"]["message"]
+    premium = arm.registry_path("premreg")
+    arm.request("PUT", premium, {"location": "chinanorth2", "sku": {"name": "Premium"}})
+    vnet = "/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v1"
+    body = {"location": "chinanorth2", "properties": {"addressSpace": {"addressPrefixes": ["10.1.0.0/16"]},
+            "subnets": [{"name": "agents", "properties": {"addressPrefix": "10.1.2.0/24"}}]}}  # fmt: skip
+    assert arm.request("PUT", vnet, body).status_code in (200, 201)
+    subnet = arm.sub_id(f"{vnet}/subnets/agents")
+    missing = {"location": "chinanorth2", "properties": {"virtualNetworkSubnetResourceId": subnet + "x"}}
+    assert error_code(arm.request("PUT", f"{premium}/agentPools/pool1", missing, api=TASKS_API)) == "InvalidSubnet"
+    good = {"location": "chinanorth2", "properties": {"tier": "s2", "virtualNetworkSubnetResourceId": subnet}}
+    made = arm.request("PUT", f"{premium}/agentPools/pool1", good, api=TASKS_API)
+    assert made.status_code in (200, 201)
+    props = made.json()["properties"]
+    assert props == {"count": 1, "tier": "S2", "os": "Linux", "provisioningState": "Succeeded",
+                     "virtualNetworkSubnetResourceId": subnet}  # fmt: skip
+    host = arm.application.graphs.current().hosts["agentpool-premreg-pool1"]
+    assert host.private_ip == "10.1.2.254" and (host.vnet_id or "").endswith("/virtualnetworks/v1")
+    queue = post(arm, f"{premium}/agentPools/pool1/listQueueStatus")
+    assert queue.status_code == 200 and queue.json() == {"count": 0}
+    unknown = post(arm, f"{premium}/scheduleRun", docker_build("source/x.tar.gz", agentPoolName="nope"))
+    assert error_code(unknown) == "AgentPoolNotFound"
+    queued = post(arm, f"{premium}/scheduleRun", docker_build("source/x.tar.gz", agentPoolName="pool1")).json()
+    assert queued["properties"]["agentPoolName"] == "pool1"
+    assert post(arm, f"{premium}/agentPools/pool1/listQueueStatus").json() == {"count": 1}

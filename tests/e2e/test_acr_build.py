@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Running
+from tests.e2e.conftest import Running, private_registry
 
 pytestmark = [pytest.mark.slow, pytest.mark.az]
 REG = "buildreg"
@@ -132,3 +132,24 @@ def test_az_acr_run_cmd_runs_the_built_image(net: Running, registry: str) -> Non
     assert "built for acrlink" in output and "Run ID: ca4 was successful after" in output
     run = net.az_json("acr", "task", "show-run", "-r", REG, "--run-id", "ca4")
     assert run["runType"] == "QuickRun" and run["status"] == "Succeeded"
+
+
+def test_an_agent_pool_in_the_vnet_pushes_over_the_private_endpoint(
+    net: Running, registry: str, tmp_path: Path
+) -> None:
+    """A Premium registry reachable only through its private endpoint: a quick build is denied, a build on an
+    agent pool in a subnet of the endpoint's VNet pushes over the private path."""
+    private_registry(net, "poolrg", "poolreg", "poolvnet")
+    net.azs("acr update -n poolreg --public-network-enabled false")
+    net.azs("network vnet subnet create -g poolrg --vnet-name poolvnet -n agents --address-prefixes 10.0.1.0/24")
+    subnet = net.azs("network vnet subnet show -g poolrg --vnet-name poolvnet -n agents --query id")
+    pool = net.az_json("acr", "agentpool", "create", "-r", "poolreg", "-n", "pool1", "--subnet-id", subnet)
+    assert pool["provisioningState"] == "Succeeded" and pool["virtualNetworkSubnetResourceId"] == subnet
+    directory = context(tmp_path, "FROM mcr.microsoft.com/busybox:latest\nRUN echo on the pool\n")
+    result = net.az("acr", "build", "-r", "poolreg", "--agent-pool", "pool1", "-t", "app:pool", str(directory),
+                    check=False)  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "on the pool" in output and "poolreg.azurecr.cn/app:pool: digest: sha256:" in output
+    run = net.az_json("acr", "task", "show-run", "-r", "poolreg", "--run-id", "ca1")
+    assert run["agentPoolName"] == "pool1" and run["status"] == "Succeeded"

@@ -42,6 +42,7 @@ _ACTION_NAMES = {
     "listbuildsourceuploadurl": "listBuildSourceUploadUrl",
     "schedulerun": "scheduleRun",
     "listlogsasurl": "listLogSasUrl",
+    "listqueuestatus": "listQueueStatus",
 }
 """Action segments in the casing Azure names them in messages (routes match them in any casing)."""
 

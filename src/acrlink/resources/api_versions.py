@@ -103,6 +103,7 @@ API_VERSIONS: Mapping[str, tuple[str, ...]] = {
     ),
     "microsoft.containerregistry/checknameavailability": CONTAINER_REGISTRY,
     "microsoft.containerregistry/registries/runs": since(CONTAINER_REGISTRY, "2019-06-01-preview"),
+    "microsoft.containerregistry/registries/agentpools": since(CONTAINER_REGISTRY, "2019-06-01-preview"),
     "microsoft.network/virtualnetworks": NETWORK,
     "microsoft.network/virtualnetworks/subnets": NETWORK,
     "microsoft.network/virtualnetworks/virtualnetworkpeerings": since(NETWORK, "2016-06-01"),

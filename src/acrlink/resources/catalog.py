@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from acrlink.resources import registry, runs
+from acrlink.resources.agent_pools import AGENT_POOLS
 from acrlink.resources.base import CollectionActionHandler, ResourceType
 from acrlink.resources.connection import CONNECTIONS_TYPE
 from acrlink.resources.network import nic_render, registry_link
@@ -87,6 +88,7 @@ def build_catalog(extra: Iterable[ResourceType] = ()) -> Catalog:
             registry.REGISTRIES,
             replications,
             runs.RUNS,
+            AGENT_POOLS,
             connections,
             VIRTUAL_NETWORKS,
             SUBNETS,

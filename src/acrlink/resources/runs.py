@@ -103,6 +103,9 @@ def _next_id(ctx: Context, registry: ResourceRef) -> str:
 def schedule_run(ctx: Context, ref: ResourceRef, doc: Doc, body: Any, _rest: tuple[str, ...]) -> tuple[int, Any]:
     """A Queued run; the answer is the Run (200, as az 2.91 requires)."""
     kind = _check_request(body)
+    pool = body.get("agentPoolName")
+    if pool and ctx.load(ref.child("agentPools", str(pool))) is None:
+        raise BadRequest("AgentPoolNotFound", f"The agent pool '{pool}' was not found in registry '{ref.name}'.")
     run_id = _next_id(ctx, ref)
     run_ref = ref.child("runs", run_id)
     now = iso(ctx.now)

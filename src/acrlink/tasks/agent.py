@@ -32,8 +32,10 @@ from urllib.parse import urlencode, urlsplit
 
 from acrlink.changes import ChangeFeed
 from acrlink.clock import iso
+from acrlink.domain.netgraph import TASKS_HOST
 from acrlink.ids import parse_resource_id
 from acrlink.resources import runs
+from acrlink.resources.agent_pools import agent_host
 from acrlink.store.base import Record, Store
 from acrlink.tasks import config, taskfile
 from acrlink.tasks.blobs import BlobFiles
@@ -41,7 +43,6 @@ from acrlink.tasks.sas import BlobName
 
 log = logging.getLogger("acrlink.tasks")
 
-TASKS_HOST = "acr-tasks-agent"
 NULL_USER = "00000000-0000-0000-0000-000000000000"
 INSTALL_HINT = (
     "buildah is not installed on this machine: install it (apt-get install -y buildah) and schedule the run again."
@@ -321,8 +322,10 @@ class Agent:
             raise Failure("buildah is not installed")
         login_server = str(private["loginServer"])
         refresh = self._credentials(registry, str(private.get("objectId", "")), str(private.get("tenantId", "")))
-        self._login(login_server, refresh, run_log)
-        env = self._environment(work)
+        pool = (private.get("request") or {}).get("agentPoolName")
+        host = agent_host(registry, str(pool)) if pool else TASKS_HOST
+        self._login(login_server, refresh, run_log, host)
+        env = self._environment(work, host)
         auth = base64.b64encode(f"{NULL_USER}:{refresh}".encode()).decode()
         Path(env["REGISTRY_AUTH_FILE"]).write_text(json.dumps({"auths": {login_server: {"auth": auth}}}))
         return env
@@ -375,14 +378,14 @@ class Agent:
             return []
         return [*(image_config.get("Entrypoint") or []), *(image_config.get("Cmd") or [])]
 
-    def _login(self, login_server: str, refresh: str, run_log: Log) -> None:
+    def _login(self, login_server: str, refresh: str, run_log: Log, host: str) -> None:
         """Log in to the run's registry first, as ACR's agent does: through the proxy as the Tasks host, the
         token endpoint with the run's credentials. A refusal (the firewall's DENIED) ends the run with the
         registry's own words; buildah would only say 403."""
         proxy = urlsplit(self._settings.proxy)
         context = ssl.create_default_context(cafile=str(self._settings.ca))
         connection = http.client.HTTPSConnection(proxy.hostname or "127.0.0.1", proxy.port, timeout=30, context=context)
-        who = base64.b64encode(f"{TASKS_HOST}:".encode()).decode()
+        who = base64.b64encode(f"{host}:".encode()).decode()
         connection.set_tunnel(login_server, 443, headers={"Proxy-Authorization": f"Basic {who}"})
         basic = base64.b64encode(f"{NULL_USER}:{refresh}".encode()).decode()
         query = urlencode({"service": login_server, "scope": "registry:catalog:*"})
@@ -408,12 +411,12 @@ class Agent:
     def _storage(self, work: Path) -> list[str]:
         return ["--root", str(work / "storage"), "--runroot", str(work / "runroot"), "--storage-driver", "vfs"]
 
-    def _environment(self, work: Path) -> dict[str, str]:
+    def _environment(self, work: Path, host: str) -> dict[str, str]:
         certs = work / "certs"
         certs.mkdir()
         shutil.copy(self._settings.ca, certs / "ca.crt")
         (work / "policy.json").write_text(json.dumps({"default": [{"type": "insecureAcceptAnything"}]}))
-        proxy = self._settings.proxy.replace("http://", f"http://{TASKS_HOST}@", 1)
+        proxy = self._settings.proxy.replace("http://", f"http://{host}@", 1)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(work),
