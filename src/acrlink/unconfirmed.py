@@ -378,5 +378,6 @@ MI_NOT_FOUND = "Identity not found"
 # "transitioned from" the trusted-services list, and the flag opts back in); otherwise the agent is a public client
 # with its egress IP (IP rules apply to it). The SAS refusal wording of the blob face (Storage's AuthenticationFailed
 # and AuthorizationPermissionMismatch codes are real; the detail text is acrlink's). The run ids ca1, ca2... per
-# registry, and that a run's log says "Queued a run with ID"/"Waiting for an agent..." before the build's output.
+# registry; the wording of the log's lines other than the closing "Run ID: X was successful after Ns" / "failed after
+# Ns. Error: ..." (ACR's own, from the docs) and the firewall's "failed to login, ran out of retries" line.
 TASKS_BYPASS_NEEDS_AZURE_SERVICES = True

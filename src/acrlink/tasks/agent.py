@@ -220,8 +220,9 @@ class Agent:
         try:
             with self._store.transaction() as tx:
                 private = tx.kv_get(runs.private_key(_ref_of(record))) or {}
-            run_log.line(f"Queued a run with ID: {run_id}")
-            run_log.line("Waiting for an agent...")
+            run_log.line(
+                f"{datetime.now(UTC):%Y/%m/%d %H:%M:%S} Run {run_id} started on acrlink's build agent (buildah)"
+            )
             self._set(record.key, None, status="Running")
             timings = self._build(record, registry.name, private, run_log, work)
             self._finish(record.key, "Succeeded", run_log, **timings)
