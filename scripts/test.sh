@@ -2,6 +2,7 @@
 # Install every test dependency (system packages included) and run the whole suite
 # (lint, types, unit, contract, api, e2e).
 #   system    curl skopeo podman dig docker.io (dockerd + docker for the docker e2e) node/npm (the JS SDK e2e)
+#             buildah busybox-static (ACR Tasks builds and their busybox base image)
 #             chromium + CJK fonts (the portal's browser tests drive Debian's Chromium through Playwright)
 #   .venv     acrlink + the Azure SDKs + pytest + hypothesis
 #   .venv-az  the real Azure CLI (its pinned SDK versions would clash with the SDKs under test)
@@ -14,8 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
-SYSTEM_PACKAGES=(ca-certificates python3-venv curl skopeo podman dnsutils docker.io nodejs npm chromium fonts-noto-cjk)
-SYSTEM_COMMANDS=(curl skopeo podman dig dockerd docker node npm chromium)
+SYSTEM_PACKAGES=(ca-certificates python3-venv curl skopeo podman dnsutils docker.io nodejs npm chromium fonts-noto-cjk buildah busybox-static)
+SYSTEM_COMMANDS=(curl skopeo podman dig dockerd docker node npm chromium buildah busybox)
 missing=()
 for cmd in "${SYSTEM_COMMANDS[@]}"; do command -v "$cmd" >/dev/null || missing+=("$cmd"); done
 if [ ${#missing[@]} -gt 0 ]; then

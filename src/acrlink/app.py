@@ -38,7 +38,7 @@ from acrlink.portal.app import World as PortalWorld
 from acrlink.portal.armclient import ArmClient
 from acrlink.portal.armclient import Principal as PortalPrincipal
 from acrlink.portal.routes import portal_routes
-from acrlink.registry import samples
+from acrlink.registry import busybox_sample, samples
 from acrlink.registry.app import RegistryApp
 from acrlink.registry.handlers.base import Face
 from acrlink.registry.server import InternalListener, server_context
@@ -64,6 +64,10 @@ from acrlink.services.webhook_delivery import WebhookDelivery
 from acrlink.settings import Limits, Settings
 from acrlink.store.blobs import BlobStore
 from acrlink.store.sqlite import SqliteStore
+from acrlink.tasks import config as tasks_config
+from acrlink.tasks.agent import Agent, AgentSettings
+from acrlink.tasks.blobface import BlobFace
+from acrlink.tasks.blobs import BlobFiles
 
 log = logging.getLogger("acrlink")
 
@@ -223,6 +227,7 @@ def build_registry_face(
     key = keys.secret
     content = Content(store, BlobStore(settings.data_dir / "blobs"))
     samples.install(content)
+    busybox_sample.install(content)
     uploads = Uploads(content, key)
     uploads.sweep()
     tokens = TokenService(key, tenancy.world, keys.entra, rights, TokenLogins(store))
@@ -328,6 +333,25 @@ def registry_face_servers(application: Application, tls: TlsFiles) -> RegistryFa
     return RegistryFaceServers(public, internal, internal_sock, proxy)
 
 
+def build_tasks(application: Application, blob_url: str, proxy_url: str, tls: TlsFiles) -> tuple[BlobFace, Agent]:
+    """ACR Tasks: the blob face at ``blob_url`` (contexts and logs, SAS-checked) and the build agent, which
+    reaches registries through the proxy at ``proxy_url``."""
+    settings = application.settings
+    files = BlobFiles(settings.data_dir / "tasks" / "blobs")
+    key = tasks_config.ensure(application.store, blob_url)
+    face = application.registry.face
+
+    def credentials(registry: str, object_id: str, tenant: str) -> str:
+        view = face.registries.find(registry)
+        if view is None:
+            return ""
+        return face.tokens.task_refresh_token(object_id, tenant or None, view)
+
+    agent_settings = AgentSettings(proxy_url, tls.ca, settings.data_dir / "tasks" / "work", settings.tasks_concurrency)
+    agent = Agent(application.store, files, agent_settings, credentials, application.service.changes)
+    return BlobFace(files, key), agent
+
+
 def build_portal(application: Application, arm_url: str, registry_url: str, tls: TlsFiles) -> PortalFace:
     """The portal, a client of the ARM face at ``arm_url``, signed in as the default principal."""
     world = application.tenancy.world
@@ -365,6 +389,7 @@ async def _serve_locked(settings: Settings) -> None:
     registry_sock = _tcp_socket(host, ports.registry)
     proxy_sock = _tcp_socket(host, ports.proxy)
     portal_sock = _tcp_socket(host, ports.portal)
+    blob_sock = _tcp_socket(host, ports.blob)
     dns_udp = _udp_socket(host, ports.dns)
     dns_tcp = _tcp_socket(host, dns_udp.getsockname()[1])
     raise_descriptor_limit()
@@ -375,7 +400,7 @@ async def _serve_locked(settings: Settings) -> None:
     stopping = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
-    for listener in (arm_sock, registry_sock, registry.internal_sock, proxy_sock, portal_sock):
+    for listener in (arm_sock, registry_sock, registry.internal_sock, proxy_sock, portal_sock, blob_sock):
         listener.listen(BACKLOG)
     arm_url = f"https://{host}:{arm_sock.getsockname()[1]}"
     registry_url = f"https://{host}:{registry_sock.getsockname()[1]}"
@@ -397,6 +422,11 @@ async def _serve_locked(settings: Settings) -> None:
     await dns_face.start(dns_udp, dns_tcp)
     tasks.append(asyncio.create_task(registry.proxy.serve(proxy_sock)))
     tasks.append(asyncio.create_task(portal_server.serve(portal_sock)))
+    blob_url = f"https://{host}:{blob_sock.getsockname()[1]}"
+    blob_face, agent = build_tasks(application, blob_url, f"http://{host}:{proxy_sock.getsockname()[1]}", tls)
+    blob_server = _https_server(blob_face.app(), tls.arm_cert, tls.arm_key, settings.limits, "blob")
+    tasks.append(asyncio.create_task(blob_server.serve(blob_sock)))
+    agent.start()
     port = arm_sock.getsockname()[1]
     endpoints = {
         "arm": f"https://{host}:{port}",
@@ -404,6 +434,7 @@ async def _serve_locked(settings: Settings) -> None:
         "dns": {"host": host, "port": dns_udp.getsockname()[1]},
         "proxy": f"http://{host}:{proxy_sock.getsockname()[1]}",
         "portal": f"https://{host}:{portal_sock.getsockname()[1]}/",
+        "blob": blob_url,
         "ca": str(tls.ca.resolve()),
         "caBundle": str(tls.bundle.resolve()),
         "subscriptionId": application.tenancy.world.default_subscription,
@@ -433,6 +464,8 @@ async def _serve_locked(settings: Settings) -> None:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         dns_face.close()
+        agent.stop()
+        blob_server.close()
         portal_server.close()
         await portal.arm.close()
         registry.internal.close()

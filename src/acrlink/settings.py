@@ -22,6 +22,7 @@ class Ports:
     dns: int = 0
     proxy: int = 0
     portal: int = 0
+    blob: int = 0
 
 
 def _env_number(name: str, default: float) -> float:
@@ -78,6 +79,8 @@ class Settings:
     """Items per page of an ARM collection; the rest follows through ``nextLink``. ``ACRLINK_PAGE_SIZE``
     sets it (tests page over a few items)."""
     log_requests: bool = True
+    tasks_concurrency: int = field(default_factory=lambda: int(os.environ.get("ACRLINK_TASKS_CONCURRENCY", "2")))
+    """ACR Tasks runs built at once (``ACRLINK_TASKS_CONCURRENCY``); further runs wait Queued."""
     limits: Limits = field(default_factory=Limits.from_env)
     proxy_handoff: bool = field(default_factory=lambda: os.environ.get("ACRLINK_PROXY_HANDOFF", "1") != "0")
     """The proxy serves TLS itself on a CONNECT to acrlink's own registry face (no byte relayed); ``0``

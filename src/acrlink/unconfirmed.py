@@ -404,3 +404,12 @@ TOKEN_PASSWORD_EXPIRED_MESSAGE = "the password of token {name} has expired"
 WEBHOOK_INVALID_CODE = "InvalidParameter"
 INVALID_WEBHOOK_NAME_CODE = "InvalidResourceName"
 WEBHOOK_LIMIT_CODE = "QuotaExceeded"
+
+# ACR Tasks (quick builds, tasks/agent.py). Guesses: that a quick build's agent passes the registry's network rules
+# only when networkRuleBypassAllowedForTasks is true AND networkRuleBypassOptions is AzureServices (docs: tasks
+# "transitioned from" the trusted-services list, and the flag opts back in); otherwise the agent is a public client
+# with its egress IP (IP rules apply to it). The SAS refusal wording of the blob face (Storage's AuthenticationFailed
+# and AuthorizationPermissionMismatch codes are real; the detail text is acrlink's). The run ids ca1, ca2... per
+# registry; the wording of the log's lines other than the closing "Run ID: X was successful after Ns" / "failed after
+# Ns. Error: ..." (ACR's own, from the docs) and the firewall's "failed to login, ran out of retries" line.
+TASKS_BYPASS_NEEDS_AZURE_SERVICES = True

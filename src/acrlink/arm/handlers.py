@@ -20,11 +20,19 @@ from starlette.routing import Route as StarletteRoute
 from acrlink.arm import authorization_handlers, deployment_handlers, edge, network_views, permissions, routes
 from acrlink.arm.auth import challenge
 from acrlink.arm.deployment_handlers import DeploymentFace
+from acrlink.arm.edge import parse_count, query_param
 from acrlink.arm.graph import GraphFace
 from acrlink.arm.headers import TracingHeaders
 from acrlink.arm.identity import Identity, Principal
 from acrlink.arm.lro import Answers
-from acrlink.arm.wire import error_response, internal_request, json_response, page, read_json, read_lenient_json
+from acrlink.arm.wire import (
+    error_response,
+    internal_request,
+    json_response,
+    page,
+    read_json,
+    read_lenient_json,
+)
 from acrlink.errors import AcrlinkError, BadRequest, MethodNotAllowed, NotFound, Unauthorized
 from acrlink.services.access_admin import AccessAdmin
 from acrlink.services.arm import ResourceService, parse_filter
@@ -268,6 +276,11 @@ class ArmFace:
             )
         docs = _visible(request, self.service.list(r.rtype, r.subscription, r.resource_group, r.ref))
         docs = [edge.shaped(r.rtype, d, request) for d in docs]
+        if r.rtype.list_view is not None:
+            docs = r.rtype.list_view(docs, query_param(request, "$filter"))
+            top = query_param(request, "$top")
+            if top is not None:
+                return json_response(200, {"value": docs[: parse_count("$top", top)]})
         return json_response(200, page(request, docs, self.page_size))
 
     async def get_resource(self, request: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
@@ -287,6 +300,8 @@ class ArmFace:
         assert r.rtype and r.ref
         doc = self.service.patch(r.rtype, r.ref, body, p, request.headers.get("if-match"))
         doc = edge.shaped(r.rtype, doc, request)
+        if r.rtype.synchronous:
+            return json_response(200, doc)
         return self.answers.written(request, doc, False, r.subscription, r.rtype.namespace, "Updating")
 
     async def delete_resource(self, request: Request, r: routes.Route, _b: Any, p: Principal) -> Response:

@@ -42,6 +42,10 @@ _ACTION_NAMES = {
     "checknameavailability": "checkNameAvailability",
     "listevents": "listEvents",
     "getcallbackconfig": "getCallbackConfig",
+    "listbuildsourceuploadurl": "listBuildSourceUploadUrl",
+    "schedulerun": "scheduleRun",
+    "listlogsasurl": "listLogSasUrl",
+    "listqueuestatus": "listQueueStatus",
 }
 """Action segments in the casing Azure names them in messages (routes match them in any casing)."""
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from acrlink import unconfirmed
 from acrlink.domain import dnsview
-from acrlink.domain.netgraph import ONPREM, TRUSTED, VM, EndpointNode, Graph, Host, RegistryNode, is_public
+from acrlink.domain.netgraph import ONPREM, TASKS, TRUSTED, VM, EndpointNode, Graph, Host, RegistryNode, is_public
 from acrlink.domain.privatelink import carries_traffic
 
 FIREWALL_HELP = "Refer https://aka.ms/acr/firewall to grant access."
@@ -168,6 +169,9 @@ def refusal(
                 return f"private endpoint connection {endpoint.status}"
         return "private endpoint of another registry"
     if host_kind == TRUSTED and registry.bypass_azure_services:
+        return None
+    needs_bypass = unconfirmed.TASKS_BYPASS_NEEDS_AZURE_SERVICES
+    if host_kind == TASKS and registry.bypass_tasks and (registry.bypass_azure_services or not needs_bypass):
         return None
     if not registry.public_network_access:
         return "public network access disabled"

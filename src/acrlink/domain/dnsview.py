@@ -15,7 +15,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from acrlink.domain.cloud import CloudProfile
-from acrlink.domain.netgraph import AZURE_DNS, INTERNET, ONPREM, TRUSTED, Graph, Host, ZoneNode, region_frontend_ip
+from acrlink.domain.netgraph import (
+    AZURE_DNS,
+    INTERNET,
+    ONPREM,
+    TASKS,
+    TRUSTED,
+    Graph,
+    Host,
+    ZoneNode,
+    region_frontend_ip,
+)
 
 NOERROR, SERVFAIL, NXDOMAIN, REFUSED = 0, 2, 3, 5
 MAX_CHAIN = 12
@@ -61,7 +71,7 @@ class Answer:
 
 def view_of(graph: Graph, host: Host) -> View:
     """The DNS view a host's resolver gives it."""
-    if host.kind in (INTERNET, TRUSTED):
+    if host.kind in (INTERNET, TRUSTED, TASKS):
         return View("public", region=host.region)
     if host.kind == ONPREM:
         return _server_view(graph, host.dns_server or "", None, set())

@@ -15,13 +15,16 @@ from acrlink.domain.principals import ManagedIdentity
 AZURE_DNS = "168.63.129.16"
 """Azure-provided DNS, reachable only from inside a virtual network."""
 
-INTERNET, VM, TRUSTED, ONPREM = "internet", "vm", "trusted", "onprem"
+INTERNET, VM, TRUSTED, ONPREM, TASKS = "internet", "vm", "trusted", "onprem", "tasks"
 
 INTERNET_HOST = "internet"
 """The built-in host every unproxied client is: the machine itself on the public internet."""
 TRUSTED_HOST = "azure-trusted-service"
 """The built-in host that stands for a trusted Azure service (the firewall's bypass, S20)."""
-BUILT_IN_HOSTS = frozenset({INTERNET_HOST, TRUSTED_HOST})
+TASKS_HOST = "acr-tasks-agent"
+"""The built-in host ACR Tasks' agents build on: Azure's public side, with a public egress address (quick
+builds and runs; not an agent pool's, which sits in the pool's subnet)."""
+BUILT_IN_HOSTS = frozenset({INTERNET_HOST, TRUSTED_HOST, TASKS_HOST})
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class RegistryNode:
     """``roleAssignmentMode``: which roles give pull (``builtin_roles.token_actions``)."""
     anonymous_pull: bool = False
     """``anonymousPullEnabled``: anyone may pull, with or without a role."""
+    bypass_tasks: bool = False
+    """``networkRuleBypassAllowedForTasks``: Tasks' agents pass the network rules (see ``access.refusal``)."""
 
 
 @dataclass(frozen=True)

@@ -245,6 +245,11 @@ class TokenService:
         if service and service.lower() != registry.login_server:
             raise BadRequest("UNSUPPORTED", f"service {service!r} does not match {registry.login_server}")
 
+    def task_refresh_token(self, subject: str, tenant: str | None, registry: RegistryView) -> str:
+        """A refresh token for an ACR Tasks run acting as ``subject`` (who scheduled it): the build agent logs
+        in with it as the null user, and each access token it gets carries what that principal's roles allow."""
+        return self._refresh_token(subject, tenant, registry)
+
     # Tokens -------------------------------------------------------------------------------------------
 
     def _refresh_token(self, subject: str, tenant: str | None, registry: RegistryView) -> str:

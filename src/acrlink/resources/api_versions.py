@@ -105,6 +105,8 @@ API_VERSIONS: Mapping[str, tuple[str, ...]] = {
     "microsoft.containerregistry/registries/tokens": since(CONTAINER_REGISTRY, "2019-12-01-preview"),
     "microsoft.containerregistry/checknameavailability": CONTAINER_REGISTRY,
     "microsoft.containerregistry/registries/webhooks": since(CONTAINER_REGISTRY, "2017-10-01"),
+    "microsoft.containerregistry/registries/runs": since(CONTAINER_REGISTRY, "2019-06-01-preview"),
+    "microsoft.containerregistry/registries/agentpools": since(CONTAINER_REGISTRY, "2019-06-01-preview"),
     "microsoft.network/virtualnetworks": NETWORK,
     "microsoft.network/virtualnetworks/subnets": NETWORK,
     "microsoft.network/virtualnetworks/virtualnetworkpeerings": since(NETWORK, "2016-06-01"),

@@ -156,6 +156,11 @@ class ResourceType:
     shape: Callable[[Doc, str], Doc] | None = None
     """(rendered doc, api-version) -> the doc as that api-version shows it, for types whose answers differ
     between api-versions; None when every version answers alike."""
+    list_view: Callable[[list[Doc], str | None], list[Doc]] | None = None
+    """(listed docs, ``$filter``) -> the docs in the order and selection the type lists them; with it, ``$top``
+    ends the list (no ``nextLink``), as the runs list az pages through needs. None: the generic list."""
+    synchronous: bool = False
+    """PATCH answers 200 with the resource even when ARM answers asynchronously (runs: az takes 200 only)."""
     consumed_properties: frozenset[str] = frozenset()
     """Request properties the type turns into something else (a VNet's inline ``subnets`` become child
     resources): never kept as sent (see ``passthrough.py``)."""

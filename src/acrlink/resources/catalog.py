@@ -6,7 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from acrlink.resources import registry
+from acrlink.resources import registry, runs
+from acrlink.resources.agent_pools import AGENT_POOLS
 from acrlink.resources.base import CollectionActionHandler, ResourceType
 from acrlink.resources.connection import CONNECTIONS_TYPE
 from acrlink.resources.network import nic_render, registry_link
@@ -91,6 +92,8 @@ def build_catalog(extra: Iterable[ResourceType] = ()) -> Catalog:
             replications,
             SCOPE_MAPS_TYPE,
             TOKENS_TYPE,
+            runs.RUNS,
+            AGENT_POOLS,
             connections,
             VIRTUAL_NETWORKS,
             SUBNETS,

@@ -15,7 +15,7 @@ from acrlink.domain.naming import check_registry_name, registry_name_problem
 from acrlink.errors import BadRequest, Conflict, ErrorDetail, NotFound
 from acrlink.ids import ResourceRef
 from acrlink.registry.imports import drop_content, import_image
-from acrlink.resources import common
+from acrlink.resources import common, runs
 from acrlink.resources.base import Action, Context, Doc, ResourceType
 from acrlink.resources.scope_map import ensure_system_maps, user_map_count
 from acrlink.resources.token import CHILD as TOKENS
@@ -441,5 +441,6 @@ REGISTRIES = ResourceType(
         "regeneratecredential": Action("POST", regenerate_credential),
         "importimage": Action("POST", import_image),
         "generatecredentials": Action("POST", generate_credentials),
+        **runs.REGISTRY_ACTIONS,
     },
 )

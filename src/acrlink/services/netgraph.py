@@ -13,6 +13,8 @@ from acrlink.domain.netgraph import (
     INTERNET,
     INTERNET_HOST,
     ONPREM,
+    TASKS,
+    TASKS_HOST,
     TRUSTED,
     TRUSTED_HOST,
     VM,
@@ -28,6 +30,8 @@ from acrlink.domain.netgraph import (
 )
 from acrlink.domain.privatelink import DISCONNECTED
 from acrlink.ids import parse_resource_id
+from acrlink.resources.agent_pools import TYPE as AGENT_POOL_TYPE
+from acrlink.resources.agent_pools import agent_address, agent_host
 from acrlink.resources.hostnames import VM_TAG
 from acrlink.resources.network.common import NIC_TYPE, PE_TYPE, PEERING_TYPE, VNET_TYPE
 from acrlink.resources.network.nic import DNS_FORWARDER_TAG, vm_identity
@@ -39,6 +43,8 @@ from acrlink.resources.registry import TYPE as REGISTRY_TYPE
 from acrlink.store.base import Record, Store, Transaction
 
 TRUSTED_IP = "52.130.1.10"
+TASKS_IP = "52.130.1.20"
+"""The Tasks agents' public egress address: data the firewall's IP rules see, never a destination."""
 
 
 def egress_ip(seed: str) -> str:
@@ -118,6 +124,7 @@ def _registries(tx: Transaction) -> dict[str, RegistryNode]:
             id=str(doc.get("id") or ""),
             role_assignment_mode=str(props.get("roleAssignmentMode") or "LegacyRegistryPermissions"),
             anonymous_pull=bool(props.get("anonymousPullEnabled")),
+            bypass_tasks=props.get("networkRuleBypassAllowedForTasks") is True,
         )
     return found
 
@@ -203,9 +210,11 @@ def _hosts(tx: Transaction, vnets: dict[str, VnetNode], internet_ip: str) -> dic
     hosts = {
         INTERNET_HOST: Host(INTERNET_HOST, INTERNET, internet_ip),
         TRUSTED_HOST: Host(TRUSTED_HOST, TRUSTED, TRUSTED_IP),
+        TASKS_HOST: Host(TASKS_HOST, TASKS, TASKS_IP),
     }
     for record in tx.query(type=NIC_TYPE):
         hosts.update(_vm(tx, record, vnets))
+    hosts.update(_agent_pools(tx, vnets))
     for record in tx.query(type=ONPREM_TYPE):
         props = record.body["properties"]
         servers = props.get("dnsServers") or []
@@ -219,6 +228,35 @@ def _hosts(tx: Transaction, vnets: dict[str, VnetNode], internet_ip: str) -> dic
             vnet.location if vnet else None,
             servers[0] if servers else None,
             bool(props.get("dnsForwarder")),
+        )
+    return hosts
+
+
+def _agent_pools(tx: Transaction, vnets: dict[str, VnetNode]) -> dict[str, Host]:
+    """Each agent pool with a subnet is a host there (its agents): the VNet's DNS and routes, a private address."""
+    hosts = {}
+    for record in tx.query(type=AGENT_POOL_TYPE.lower()):
+        subnet_id = str(record.body["properties"].get("virtualNetworkSubnetResourceId") or "")
+        subnet = parse_resource_id(subnet_id) if subnet_id else None
+        subnet_doc = tx.get(subnet.key) if subnet else None
+        registry = parse_resource_id(record.body["id"])
+        if subnet is None or subnet.parent is None or subnet_doc is None or registry is None or registry.parent is None:
+            continue
+        prefix = (
+            subnet_doc.body["properties"].get("addressPrefix")
+            or (subnet_doc.body["properties"].get("addressPrefixes") or [""])[0]
+        )
+        if not prefix:
+            continue
+        name = agent_host(registry.parent.name, registry.name)
+        vnet = vnets.get(subnet.parent.key)
+        hosts[name] = Host(
+            name,
+            VM,
+            egress_ip(record.body["id"]),
+            subnet.parent.key,
+            agent_address(prefix),
+            vnet.location if vnet else None,
         )
     return hosts
 
