@@ -413,3 +413,8 @@ WEBHOOK_LIMIT_CODE = "QuotaExceeded"
 # registry; the wording of the log's lines other than the closing "Run ID: X was successful after Ns" / "failed after
 # Ns. Error: ..." (ACR's own, from the docs) and the firewall's "failed to login, ran out of retries" line.
 TASKS_BYPASS_NEEDS_AZURE_SERVICES = True
+
+# How long a deleted agent pool stays readable as provisioningState 'Deleting' (Azure deletes pools
+# asynchronously; az's delete polls the pool every 30 s until the GET answers 404). The duration is a guess, short
+# enough that az's first poll after 30 s finds the pool gone.
+AGENT_POOL_DELETING_SECONDS = 10

@@ -331,3 +331,28 @@ def test_agent_pools_are_premium_in_an_existing_subnet_and_a_host_there(arm: Arm
     queued = post(arm, f"{premium}/scheduleRun", docker_build("source/x.tar.gz", agentPoolName="pool1")).json()
     assert queued["properties"]["agentPoolName"] == "pool1"
     assert post(arm, f"{premium}/agentPools/pool1/listQueueStatus").json() == {"count": 1}
+
+
+def test_a_deleted_agent_pool_reads_as_deleting_then_is_gone(arm: Arm, monkeypatch: pytest.MonkeyPatch) -> None:
+    """az's ``agentpool delete`` GETs the pool right after its DELETE and polls until 404: the pool stays
+    readable as ``Deleting`` for a while, then is gone; creating it again starts afresh."""
+    from acrlink import unconfirmed
+
+    premium = arm.registry_path("delpoolreg")
+    arm.request("PUT", premium, {"location": "chinanorth2", "sku": {"name": "Premium"}})
+    pool = f"{premium}/agentPools/pool1"
+    assert arm.request("PUT", pool, {"location": "chinanorth2", "properties": {}}, api=TASKS_API).status_code in (
+        200,
+        201,
+    )
+    assert arm.request("DELETE", pool, api=TASKS_API).status_code in (200, 202, 204)
+    shown = arm.request("GET", pool, api=TASKS_API)
+    assert shown.status_code == 200 and shown.json()["properties"]["provisioningState"] == "Deleting"
+    assert arm.request("PUT", pool, {"location": "chinanorth2", "properties": {}}, api=TASKS_API).status_code in (
+        200,
+        201,
+    )
+    assert arm.request("GET", pool, api=TASKS_API).json()["properties"]["provisioningState"] == "Succeeded"
+    monkeypatch.setattr(unconfirmed, "AGENT_POOL_DELETING_SECONDS", 0)
+    assert arm.request("DELETE", pool, api=TASKS_API).status_code in (200, 202, 204)
+    assert arm.request("GET", pool, api=TASKS_API).status_code == 404

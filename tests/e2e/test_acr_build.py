@@ -153,3 +153,7 @@ def test_an_agent_pool_in_the_vnet_pushes_over_the_private_endpoint(
     assert "on the pool" in output and "poolreg.azurecr.cn/app:pool: digest: sha256:" in output
     run = net.az_json("acr", "task", "show-run", "-r", "poolreg", "--run-id", "ca1")
     assert run["agentPoolName"] == "pool1" and run["status"] == "Succeeded"
+    # az's delete reads the pool (Deleting), polls it 30 s later and takes the 404 as done.
+    net.az("acr", "agentpool", "delete", "-r", "poolreg", "-n", "pool1", "--yes")
+    gone = net.az("acr", "agentpool", "show", "-r", "poolreg", "-n", "pool1", check=False)
+    assert gone.returncode != 0 and "ResourceNotFound" in gone.stderr, gone.stderr

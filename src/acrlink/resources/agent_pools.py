@@ -111,6 +111,30 @@ def queue_status(ctx: Context, ref: ResourceRef, _doc: Doc, _body: Any, _rest: t
     return 200, {"count": len(queued)}
 
 
+_DELETING_PREFIX = "agentPoolDeleting/"
+
+
+def _remember_deleting(ctx: Context, ref: ResourceRef, doc: Doc) -> None:
+    """Azure deletes a pool asynchronously and shows it ``Deleting`` meanwhile; az's delete reads the pool right
+    after its DELETE and polls until the GET answers 404 (``_agentpool_polling``), so the pool stays readable as
+    ``Deleting`` for ``unconfirmed.AGENT_POOL_DELETING_SECONDS``."""
+    until = ctx.now.timestamp() + unconfirmed.AGENT_POOL_DELETING_SECONDS
+    shown = {**doc, "properties": {**doc["properties"], "provisioningState": "Deleting"}}
+    ctx.tx.kv_put(_DELETING_PREFIX + ref.key, {"until": until, "doc": shown})
+
+
+def _deleting(ctx: Context, ref: ResourceRef) -> Doc | None:
+    entry = ctx.tx.kv_get(_DELETING_PREFIX + ref.key)
+    if not isinstance(entry, dict) or ctx.now.timestamp() >= float(entry.get("until", 0)):
+        return None
+    doc: Doc = entry["doc"]
+    return doc
+
+
+def _forget_deleting(ctx: Context, ref: ResourceRef, _existing: Doc, _created: bool) -> None:
+    ctx.tx.kv_delete(_DELETING_PREFIX + ref.key)
+
+
 AGENT_POOLS = ResourceType(
     type=TYPE,
     check_name=check_pool_name,
@@ -119,4 +143,7 @@ AGENT_POOLS = ResourceType(
     actions={"listqueuestatus": Action("POST", queue_status)},
     location="inherited",
     delete_rank=35,
+    on_delete=_remember_deleting,
+    lingering=_deleting,
+    after_write=_forget_deleting,
 )

@@ -143,6 +143,9 @@ class ResourceType:
     """Among resources of one group, lower ranks are deleted first (dependents before what they use)."""
     location: str = "regional"
     """``regional`` (a region of the cloud, required), ``global`` or ``inherited`` (child resources)."""
+    lingering: Callable[[Context, ResourceRef], Doc | None] | None = None
+    """For a type Azure deletes asynchronously: the document a GET shows for a while after its DELETE
+    (``provisioningState: Deleting``), or None once it is gone."""
     not_found: Callable[[ResourceRef], AcrlinkError] | None = None
     """The error a GET of a missing resource gets; ARM's ``ResourceNotFound`` when None."""
     absent_delete_warning: str = ""

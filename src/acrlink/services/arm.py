@@ -322,6 +322,10 @@ class ResourceService:
 
     def get(self, rtype: ResourceType, ref: ResourceRef) -> Doc:
         with self.store.transaction() as tx:
+            if rtype.lingering is not None and tx.get(ref.key) is None:
+                gone = rtype.lingering(self._context(tx, READER), ref)
+                if gone is not None:
+                    return passthrough.public(gone)
             ctx, ref, doc = self._existing(tx, rtype, ref, READER)
             return passthrough.public(rtype.render(ctx, ref, doc))
 
