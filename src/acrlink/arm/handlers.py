@@ -307,7 +307,9 @@ class ArmFace:
     async def delete_resource(self, request: Request, r: routes.Route, _b: Any, p: Principal) -> Response:
         assert r.rtype and r.ref
         existed = self.service.delete(r.rtype, r.ref, p, request.headers.get("if-match"))
-        response = self.answers.deleted(request, existed, r.subscription, r.rtype.namespace, "global")
+        response = self.answers.deleted(
+            request, existed, r.subscription, r.rtype.namespace, "global", always_accepted=r.rtype.lingering is not None
+        )
         if not existed and r.rtype.absent_delete_warning:
             response.headers["x-ms-warning"] = r.rtype.absent_delete_warning.format(name=r.ref.name)
         return response

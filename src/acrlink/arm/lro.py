@@ -62,8 +62,18 @@ class Answers:
             shown["properties"] = {**doc["properties"], "provisioningState": in_progress}
         return json_response(201, shown, {"Azure-AsyncOperation": url, "Retry-After": "1"})
 
-    def deleted(self, request: Request, existed: bool, subscription: str, namespace: str, location: str) -> Response:
-        if not self.asynchronous:
+    def deleted(
+        self,
+        request: Request,
+        existed: bool,
+        subscription: str,
+        namespace: str,
+        location: str,
+        always_accepted: bool = False,
+    ) -> Response:
+        """200/204, or 202 with a ``Location`` to poll when answering like real ARM; ``always_accepted`` for a type
+        whose SDK takes only 202 or 204 (a type Azure deletes asynchronously)."""
+        if not self.asynchronous and not (always_accepted and existed):
             return json_response(200 if existed else 204)
         if not existed:
             return json_response(204)
