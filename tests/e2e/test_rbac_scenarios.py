@@ -161,10 +161,14 @@ def _push(net: Running, creds: str, repository: str) -> subprocess.CompletedProc
 
 
 def test_vm_identity_needs_acrpull_then_acrpush(net: Running, vm_world: dict[str, str]) -> None:
-    # The network is not the reason: every step of the check passes and the admin user pulls from the VM.
+    # The network is not the reason: every network step of the check passes, only the identity step fails (with
+    # the role assignment that fixes it), and the admin user pulls from the VM.
     checked = net.cli("check", REG, "--from", VM, check=False)
-    assert checked.returncode == 0, checked.stdout
-    assert "fix:" not in checked.stdout
+    assert checked.returncode == 1, checked.stdout
+    verdicts = [line for line in checked.stdout.splitlines() if line.startswith("[")]
+    assert [v.startswith("[ok]") for v in verdicts] == [True] * (len(verdicts) - 1) + [False], checked.stdout
+    assert "managed identity" in verdicts[-1] and "may not pull" in verdicts[-1], checked.stdout
+    assert f"--assignee-object-id {vm_world['principal']}" in checked.stdout and "--role AcrPull" in checked.stdout
     admin = _pull(net, f"{REG}:{vm_world['password']}")
     assert admin.returncode == 0, admin.stderr
 
@@ -201,6 +205,7 @@ def test_vm_identity_needs_acrpull_then_acrpush(net: Running, vm_world: dict[str
 
     made = grant(net, vm_world["principal"], "AcrPull", vm_world["registry"])
     assert made["principalId"] == vm_world["principal"] and made["scope"] == vm_world["registry"]
+    assert net.cli("check", REG, "--from", VM, check=False).returncode == 0, "the check agrees with the registry"
     creds = f"{NULL_USER}:{_vm_token(net)}"
     pulled = _pull(net, creds)
     assert pulled.returncode == 0, pulled.stderr
