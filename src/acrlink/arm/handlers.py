@@ -41,6 +41,8 @@ from acrlink.services.network_views import Views
 from acrlink.services.tenancy import Tenancy
 
 log = logging.getLogger("acrlink.arm")
+ALLOWED_CACHE = 100_000
+"""Requests remembered as allowed per change-signal version (the memo empties when it reaches this many)."""
 ALL_METHODS = ["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS"]
 
 
@@ -72,6 +74,8 @@ class ArmFace:
     ) -> None:
         self.access = access
         self.graph = graph
+        self._allowed: dict[tuple[str, str, str, str], bool] = {}
+        self._allowed_version = -1
         self.authorization = authorization
         self.deployments = deployments
         self.views = views
@@ -162,10 +166,24 @@ class ArmFace:
         """Azure RBAC in front of every handler: the token's tenant must own the subscription addressed
         (``InvalidAuthenticationTokenTenant``), then the caller needs the route's permission at its scope
         (``AuthorizationFailed``). A list the caller cannot read whole is answered filtered to what it can read,
-        when it has some role inside the list's scope."""
+        when it has some role inside the list's scope. A request allowed whole is remembered per (principal,
+        method, path) until the change signal moves, so a repeated request costs one look-up."""
         request.state.visible = None
         if route.kind in permissions.NO_PERMISSION or route.kind == "subscriptions":
             return
+        version = self.authorization.version
+        if self._allowed_version != version:
+            self._allowed = {}
+            self._allowed_version = version
+        seen = (principal.object_id, principal.tenant_id, request.method, request.url.path)
+        if seen in self._allowed:
+            return
+        self._check(request, route, principal)
+        if request.state.visible is None and len(self._allowed) < ALLOWED_CACHE:
+            self._allowed[seen] = True
+
+    def _check(self, request: Request, route: routes.Route, principal: Principal) -> None:
+        """``_authorize``'s decision, made afresh."""
         try:
             subscription = self.tenancy.canonical_subscription(route.subscription)
         except NotFound:
