@@ -324,6 +324,9 @@ def test_agent_pools_are_premium_in_an_existing_subnet_and_a_host_there(arm: Arm
                      "virtualNetworkSubnetResourceId": subnet}  # fmt: skip
     host = arm.application.graphs.current().hosts["agentpool-premreg-pool1"]
     assert host.private_ip == "10.1.2.254" and (host.vnet_id or "").endswith("/virtualnetworks/v1")
+    assert host.identity is not None and host.identity.tenant_id == arm.application.tenancy.world.tenant_id
+    again = arm.application.graphs.current().hosts["agentpool-premreg-pool1"].identity
+    assert again == host.identity, "the same for the pool's life"
     queue = post(arm, f"{premium}/agentPools/pool1/listQueueStatus")
     assert queue.status_code == 200 and queue.json() == {"count": 0}
     unknown = post(arm, f"{premium}/scheduleRun", docker_build("source/x.tar.gz", agentPoolName="nope"))
@@ -356,3 +359,17 @@ def test_a_deleted_agent_pool_reads_as_deleting_then_is_gone(arm: Arm, monkeypat
     monkeypatch.setattr(unconfirmed, "AGENT_POOL_DELETING_SECONDS", 0)
     assert arm.request("DELETE", pool, api=TASKS_API).status_code == 202
     assert arm.request("GET", pool, api=TASKS_API).status_code == 404
+
+
+def test_an_agent_pool_created_again_has_a_new_identity(arm: Arm) -> None:
+    """As a VM created again gets a new system-assigned identity, so does a pool (its agents' identity)."""
+    from acrlink.resources.agent_pools import pool_identity
+
+    pool = {"id": arm.sub_id(arm.registry_path("idreg")) + "/agentPools/pool1",
+            "systemData": {"createdAt": "2026-12-01T10:00:00.0000000Z"}}  # fmt: skip
+    with arm.application.store.transaction() as tx:
+        first = pool_identity(tx, pool)
+        same = pool_identity(tx, dict(pool))
+        again = pool_identity(tx, {**pool, "systemData": {"createdAt": "2026-12-01T11:00:00.0000000Z"}})
+    assert first is not None and first == same
+    assert again is not None and again.principal_id != first.principal_id

@@ -119,7 +119,8 @@ class Host:
     dns_forwarder: bool = False
     """The host runs a DNS server that forwards to its upstream (168.63.129.16 for a VM)."""
     identity: ManagedIdentity | None = None
-    """A VM's system-assigned managed identity; the internet, the trusted service and on-premises hosts have
+    """A VM's (or an agent pool's agents') system-assigned managed identity; the internet, the trusted service and
+    on-premises hosts have
     none."""
 
 

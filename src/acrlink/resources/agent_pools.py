@@ -12,10 +12,14 @@ import re
 from typing import Any
 
 from acrlink import unconfirmed
+from acrlink.domain import principals
+from acrlink.domain.principals import ManagedIdentity
 from acrlink.errors import BadRequest
-from acrlink.ids import ResourceRef
+from acrlink.ids import ResourceRef, parse_resource_id
 from acrlink.resources import common
 from acrlink.resources.base import Action, Context, Doc, ResourceType
+from acrlink.resources.tenants import tenant_of_subscription
+from acrlink.store.base import Transaction
 
 TYPE = "Microsoft.ContainerRegistry/registries/agentPools"
 TIERS = ("S1", "S2", "S3", "I6")
@@ -24,6 +28,16 @@ TIERS = ("S1", "S2", "S3", "I6")
 def agent_host(registry: str, pool: str) -> str:
     """The network host a pool's agents are (what the build agent acts as through the proxy)."""
     return f"agentpool-{registry.lower()}-{pool.lower()}"
+
+
+def pool_identity(tx: Transaction, pool: Doc) -> ManagedIdentity | None:
+    """The system-assigned identity of a pool's agents (issue 13: VMs and agent pools have one), in the tenant of
+    the pool's subscription: the same for the pool's life and new for a pool created again (its creation time is
+    part of the key)."""
+    ref = parse_resource_id(pool["id"])
+    tenant = tenant_of_subscription(tx, ref.subscription) if ref is not None else None
+    created = str((pool.get("systemData") or {}).get("createdAt") or "")
+    return principals.managed_identity(tenant, f"{pool['id'].lower()}|{created}") if tenant else None
 
 
 def agent_address(prefix: str) -> str:

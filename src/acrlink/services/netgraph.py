@@ -31,7 +31,7 @@ from acrlink.domain.netgraph import (
 from acrlink.domain.privatelink import DISCONNECTED
 from acrlink.ids import parse_resource_id
 from acrlink.resources.agent_pools import TYPE as AGENT_POOL_TYPE
-from acrlink.resources.agent_pools import agent_address, agent_host
+from acrlink.resources.agent_pools import agent_address, agent_host, pool_identity
 from acrlink.resources.hostnames import VM_TAG
 from acrlink.resources.network.common import NIC_TYPE, PE_TYPE, PEERING_TYPE, VNET_TYPE
 from acrlink.resources.network.nic import DNS_FORWARDER_TAG, vm_identity
@@ -257,6 +257,7 @@ def _agent_pools(tx: Transaction, vnets: dict[str, VnetNode]) -> dict[str, Host]
             subnet.parent.key,
             agent_address(prefix),
             vnet.location if vnet else None,
+            identity=pool_identity(tx, record.body),
         )
     return hosts
 
