@@ -153,6 +153,19 @@ def test_an_agent_pool_in_the_vnet_pushes_over_the_private_endpoint(
     assert "on the pool" in output and "poolreg.azurecr.cn/app:pool: digest: sha256:" in output
     run = net.az_json("acr", "task", "show-run", "-r", "poolreg", "--run-id", "ca1")
     assert run["agentPoolName"] == "pool1" and run["status"] == "Succeeded"
+    # The built image is pullable from a VM in the VNet (the only place the registry answers now).
+    net.cli("vm", "create", "poolvm", "-g", "poolrg", "--vnet-name", "poolvnet", "--subnet", "default")
+    on_vm = [sys.executable, "-m", "acrlink", "exec", "--from", "poolvm", "--"]
+    environment = {**os.environ, "ACRLINK_DATA_DIR": str(net.data_dir)}
+    login = subprocess.run([*on_vm, "az", "acr", "login", "-n", "poolreg", "--expose-token", "-o", "json"],
+                           capture_output=True, text=True, timeout=120, env=environment)  # fmt: skip
+    assert login.returncode == 0, login.stderr
+    creds = f"{NULL_USER}:{json.loads(login.stdout)['refreshToken']}"
+    inspected = subprocess.run([*on_vm, "skopeo", "inspect", "--retry-times", "0", "--creds", creds,
+                                "docker://poolreg.azurecr.cn/app:pool"],
+                               capture_output=True, text=True, timeout=120, env=environment)  # fmt: skip
+    assert inspected.returncode == 0, inspected.stderr
+    assert json.loads(inspected.stdout)["Os"] == "linux"
     # az's delete reads the pool (Deleting), polls it 30 s later and takes the 404 as done.
     net.az("acr", "agentpool", "delete", "-r", "poolreg", "-n", "pool1", "--yes")
     gone = net.az("acr", "agentpool", "show", "-r", "poolreg", "-n", "pool1", check=False)
