@@ -54,14 +54,6 @@ def check_pool_name(name: str) -> None:
         )
 
 
-def _registry(ctx: Context, ref: ResourceRef) -> Doc:
-    parent = ref.parent
-    assert parent is not None
-    doc = ctx.load(parent)
-    assert doc is not None, "the service checks the parent exists"
-    return doc
-
-
 def _properties(ctx: Context, given: Any, existing: Doc) -> Doc:
     if given is not None and not isinstance(given, dict):
         raise BadRequest("InvalidRequestContent", "properties must be an object.")
@@ -87,7 +79,7 @@ def _properties(ctx: Context, given: Any, existing: Doc) -> Doc:
 
 
 def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> Doc:
-    registry = _registry(ctx, ref)
+    registry = ctx.parent(ref)[1]
     sku = registry["sku"]["name"]
     if sku != "Premium":
         raise BadRequest(

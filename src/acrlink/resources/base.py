@@ -63,6 +63,14 @@ class Context:
         record = self.tx.get(ref.key)
         return record.body if record else None
 
+    def parent(self, ref: ResourceRef) -> tuple[ResourceRef, Doc]:
+        """A child resource's parent and its stored document (the service has checked it exists)."""
+        parent = ref.parent
+        assert parent is not None, f"{ref.id} has no parent"
+        doc = self.load(parent)
+        assert doc is not None, "the service checks the parent exists"
+        return parent, doc
+
     def load_id(self, resource_id: str) -> tuple[ResourceRef, Doc] | None:
         """The resource a full id names, or None (malformed id or nothing there)."""
         ref = parse_resource_id(resource_id)

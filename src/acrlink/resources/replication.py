@@ -32,21 +32,13 @@ class UpdateBody(Body):
     properties: Properties | None = None
 
 
-def _registry(ctx: Context, ref: ResourceRef) -> Doc:
-    parent = ref.parent
-    assert parent is not None
-    doc = ctx.load(parent)
-    assert doc is not None, "the service checks the parent exists"
-    return doc
-
-
 def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> Doc:
     """A replica lives in one region that is neither the home region nor another replica's region.
 
     The first replica also makes the home region's replication visible, as Azure lists it.
     """
     request = parse(CreateBody, body)
-    registry = _registry(ctx, ref)
+    registry = ctx.parent(ref)[1]
     location = common.region(ctx, request.location, TYPE)
     common.same_location(existing, location, ref)
     sku = registry["sku"]["name"]
@@ -112,7 +104,7 @@ def update(ctx: Context, ref: ResourceRef, existing: Doc, body: Doc) -> Doc:
 
 def before_delete(ctx: Context, ref: ResourceRef, doc: Doc) -> None:
     """The home replication goes only with the registry, or when the last replica goes."""
-    registry = _registry(ctx, ref)
+    registry = ctx.parent(ref)[1]
     parent = ref.parent
     assert parent is not None
     others = [r for r in ctx.children(parent, REPLICATIONS) if r["location"] != registry["location"]]

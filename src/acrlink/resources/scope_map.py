@@ -79,14 +79,6 @@ def _check_actions(actions: list[str]) -> list[str]:
     return list(dict.fromkeys(actions))
 
 
-def _registry(ctx: Context, ref: ResourceRef) -> tuple[ResourceRef, Doc]:
-    parent = ref.parent
-    assert parent is not None
-    doc = ctx.load(parent)
-    assert doc is not None, "the service checks the parent exists"
-    return parent, doc
-
-
 def user_map_count(ctx: Context, registry: ResourceRef) -> int:
     """The registry's UserDefined scope maps (what the ScopeMaps usage counts)."""
     return sum(1 for m in ctx.children(registry, CHILD) if m["properties"].get("type") != scope_maps.SYSTEM_DEFINED)
@@ -129,7 +121,7 @@ def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> D
     _refuse_system(ref, existing)
     request = parse(CreateBody, body)
     actions = _check_actions(request.properties.actions)
-    registry, registry_doc = _registry(ctx, ref)
+    registry, registry_doc = ctx.parent(ref)
     if existing is None:
         check_quota(registry, registry_doc, "scope maps", user_map_count(ctx, registry))
     created = existing["properties"]["creationDate"] if existing else iso(ctx.now)

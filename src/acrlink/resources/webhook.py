@@ -66,14 +66,6 @@ def check_webhook_name(name: str) -> None:
         )
 
 
-def _registry(ctx: Context, ref: ResourceRef) -> tuple[ResourceRef, Doc]:
-    parent = ref.parent
-    assert parent is not None
-    doc = ctx.load(parent)
-    assert doc is not None, "the service checks the parent exists"
-    return parent, doc
-
-
 def _invalid(message: str, target: str) -> BadRequest:
     return BadRequest(unconfirmed.WEBHOOK_INVALID_CODE, message, target=target)
 
@@ -94,7 +86,7 @@ def _check(uri: str | None, actions: list[str] | None, scope: str | None) -> Non
 def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> Doc:
     """A webhook in one of the registry's regions, within the SKU's webhook limit."""
     request = parse(CreateBody, body)
-    parent, registry = _registry(ctx, ref)
+    parent, registry = ctx.parent(ref)
     location = common.region(ctx, request.location, TYPE)
     common.same_location(existing, location, ref)
     regions = region_list(ctx, parent, registry)

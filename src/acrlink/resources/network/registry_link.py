@@ -14,19 +14,11 @@ from acrlink.resources.network import private_endpoint as endpoints
 from acrlink.resources.network import zone_group
 
 
-def _registry(ctx: Context, replica_ref: ResourceRef) -> tuple[ResourceRef, Doc]:
-    registry_ref = replica_ref.parent
-    assert registry_ref is not None
-    registry = ctx.load(registry_ref)
-    assert registry is not None
-    return registry_ref, registry
-
-
 def replica_written(ctx: Context, ref: ResourceRef, doc: Doc, created: bool) -> None:
     """A new replica adds its data member to every endpoint's NIC (an address from the endpoint's
     subnet; no free address fails the whole replica creation) and puts each connection back to
     ``Pending`` until approved again."""
-    registry_ref, registry = _registry(ctx, ref)
+    registry_ref, registry = ctx.parent(ref)
     if not created or doc["location"] == registry["location"]:
         return
     member = f"registry_data_{doc['location']}"
