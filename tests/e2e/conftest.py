@@ -66,6 +66,14 @@ class Running:
         return json.loads(self.az(*args, "-o", "json").stdout)
 
 
+def required_tool(name: str) -> str:
+    """The path of a system command the test drives; a clear failure (not a skip) when it is missing."""
+    found = shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} is required for these tests: apt-get install {name} (see scripts/test.sh)")
+    return found
+
+
 def start(
     data_dir: Path, *extra: str, ca_from: Path | None = None, env: dict[str, str] | None = None
 ) -> Running:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Running, private_registry
+from tests.e2e.conftest import Running, private_registry, required_tool
 
 pytestmark = [pytest.mark.slow, pytest.mark.az]
 REG = "buildreg"
@@ -26,17 +25,11 @@ NULL_USER = "00000000-0000-0000-0000-000000000000"
 TASKS_IP = "52.130.1.20"
 
 
-def _need(name: str) -> str:
-    found = shutil.which(name)
-    if not found:
-        pytest.fail(f"{name} is required for the ACR build tests: apt-get install {name} (see scripts/test.sh)")
-    return found
-
 
 @pytest.fixture(scope="module")
 def registry(net: Running) -> str:
-    _need("buildah")
-    _need("skopeo")
+    required_tool("buildah")
+    required_tool("skopeo")
     net.azs("group create -n buildrg -l chinanorth2")
     net.azs(f"acr create -n {REG} -g buildrg --sku Premium")
     return REG

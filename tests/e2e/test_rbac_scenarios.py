@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -22,7 +21,7 @@ from acrlink.cli import azure
 from acrlink.domain.builtin_roles import by_name
 from acrlink.domain.principals import object_id
 
-from .conftest import Running, private_registry
+from .conftest import Running, private_registry, required_tool
 
 pytestmark = [pytest.mark.slow, pytest.mark.az]
 
@@ -49,12 +48,6 @@ CATALOG_SNIPPET = (
     "    sys.exit(3)\n"
 )
 
-
-def _tool(name: str) -> str:
-    found = shutil.which(name)
-    if not found:
-        pytest.fail(f"{name} is required for these tests: apt-get install {name} (see .ci/run)")
-    return found
 
 
 def acting(net: Running, *options_and_command: str) -> subprocess.CompletedProcess[str]:
@@ -133,7 +126,7 @@ def _pull(
         net,
         *(via or ("--from", VM)),
         "--",
-        _tool("skopeo"),
+        required_tool("skopeo"),
         "copy",
         "--retry-times",
         "0",
@@ -147,7 +140,7 @@ def _pull(
 def _push(net: Running, creds: str, repository: str) -> subprocess.CompletedProcess[str]:
     return on_vm(
         net,
-        _tool("skopeo"),
+        required_tool("skopeo"),
         "copy",
         "--retry-times",
         "0",

@@ -15,18 +15,12 @@ import pytest
 import requests
 from azure.containerregistry import ContainerRegistryClient
 
-from tests.e2e.conftest import Running, credential
+from tests.e2e.conftest import Running, credential, required_tool
 
 pytestmark = [pytest.mark.slow, pytest.mark.az]
 NAME = "clientsreg"
 SERVER = f"{NAME}.azurecr.cn"
 
-
-def _tool(name: str) -> str:
-    found = shutil.which(name)
-    if not found:
-        pytest.fail(f"{name} is required for the registry tests: apt-get install {name} (see .ci/run)")
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +79,7 @@ def test_az_import_list_and_show_tags(acrlink: Running, registry: str) -> None:
 
 
 def test_skopeo_push_and_pull_with_admin_credentials(registry: str, client_env: dict[str, str], tmp_path: Path) -> None:
-    skopeo = _tool("skopeo")
+    skopeo = required_tool("skopeo")
     creds = f"{NAME}:{registry}"
     _run(
         skopeo,
@@ -118,7 +112,7 @@ def test_skopeo_push_and_pull_with_admin_credentials(registry: str, client_env: 
 
 
 def test_skopeo_with_the_token_from_az_acr_login(acrlink: Running, registry: str, client_env: dict[str, str]) -> None:
-    skopeo = _tool("skopeo")
+    skopeo = required_tool("skopeo")
     login = acrlink.az_json("acr", "login", "--name", NAME, "--expose-token")
     assert login["loginServer"] == SERVER and login["username"] == "00000000-0000-0000-0000-000000000000"
     creds = f"{login['username']}:{login['accessToken']}"
@@ -139,7 +133,7 @@ def test_skopeo_with_the_token_from_az_acr_login(acrlink: Running, registry: str
 
 
 def test_podman_pull(registry: str, client_env: dict[str, str], tmp_path: Path, acrlink: Running) -> None:
-    podman = _tool("podman")
+    podman = required_tool("podman")
     cert_dir = tmp_path / "certs"
     cert_dir.mkdir()
     shutil.copy(acrlink.endpoints["ca"], cert_dir / "ca.crt")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -21,7 +20,7 @@ import pytest
 
 from acrlink.domain import builtin_roles
 from acrlink.domain.principals import object_id
-from tests.e2e.conftest import Running, arm_client
+from tests.e2e.conftest import Running, arm_client, required_tool
 
 pytestmark = [pytest.mark.slow, pytest.mark.az]
 REG = "rbacreg"
@@ -30,12 +29,6 @@ IMAGE = f"docker://{SERVER}/hello-world:v1"
 NULL_USER = "00000000-0000-0000-0000-000000000000"
 ASSIGNMENTS_API = "2022-04-01"
 
-
-def _tool(name: str) -> str:
-    found = shutil.which(name)
-    if not found:
-        pytest.fail(f"{name} is required for the registry tests: apt-get install {name} (see .ci/run)")
-    return found
 
 
 def acting(net: Running, *command: str) -> subprocess.CompletedProcess[str]:
@@ -116,7 +109,7 @@ def grant(net: Running, role: str, scope: str, principal_id: str) -> None:
 
 
 def skopeo(net: Running, *args: str) -> subprocess.CompletedProcess[str]:
-    return acting(net, _tool("skopeo"), *args)
+    return acting(net, required_tool("skopeo"), *args)
 
 
 def test_a_principal_pulls_only_once_it_has_acrpull(net: Running, registry: str, principal: ServicePrincipal,
@@ -131,7 +124,7 @@ def test_a_principal_pulls_only_once_it_has_acrpull(net: Running, registry: str,
     inspected = skopeo(net, "inspect", "--creds", creds, IMAGE)
     assert inspected.returncode == 0, inspected.stderr
     assert json.loads(inspected.stdout)["Os"] == "linux"
-    podman = _tool("podman")
+    podman = required_tool("podman")
     pulled = acting(net, podman, "pull", "--tls-verify=true", "--cert-dir", str(tmp_path / "no-certs"),
                     "--creds", creds, f"{SERVER}/hello-world:v1")
     assert pulled.returncode == 0, pulled.stderr
