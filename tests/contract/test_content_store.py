@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from acrlink.store.content import MANIFEST, REPOSITORY, TAG, UNLOCKED, Attributes, ContentTx, Manifest, create_tables
+from acrlink.domain.content import MANIFEST, REPOSITORY, TAG, UNLOCKED, Attributes, Manifest
+from acrlink.store.content import ContentTx, create_tables
 from acrlink.store.sqlite import SqliteStore
 
 D1, D2 = "sha256:" + "1" * 64, "sha256:" + "2" * 64

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import sqlite3
 
+from acrlink.domain.content import Attributes, Manifest
 from acrlink.services.content import Content
 from acrlink.services.registry import Registries, Target
-from acrlink.store.content import Attributes, Manifest
 
 MAX_HOSTS = 1024
 """Host names are client input: the host cache is emptied when it reaches this many entries."""

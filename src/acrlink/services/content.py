@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from acrlink.clock import iso
 from acrlink.clock import now as clock_now
+from acrlink.domain.content import MANIFEST, REPOSITORY, TAG, Attributes, Manifest, Tag
 from acrlink.domain.oci import check_tag, digest_of, is_digest_like, is_tag, parse_digest
 from acrlink.domain.webhooks import Event, Origin, Target
 from acrlink.errors import BadRequest, MethodNotAllowed, NotFound, TooLarge
@@ -19,16 +20,7 @@ from acrlink.registry.manifests import MAX_MANIFEST_BYTES, OCI_INDEX, ParsedMani
 from acrlink.services import webhook_events
 from acrlink.store.base import Store, Transaction
 from acrlink.store.blobs import BlobStore
-from acrlink.store.content import (
-    MANIFEST,
-    REPOSITORY,
-    TAG,
-    Attributes,
-    ContentTx,
-    Manifest,
-    Tag,
-    create_tables,
-)
+from acrlink.store.content import ContentTx, create_tables
 from acrlink.store.sqlite import SqliteTransaction
 from acrlink.unconfirmed import ATTRIBUTES_INVALID_CODE
 

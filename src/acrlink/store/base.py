@@ -1,8 +1,16 @@
-"""The store contract every backend meets (see ``tests/contract``).
+"""The ports every backend meets (see ``tests/contract``): the store and the blob store.
 
-Resources are JSON documents indexed by their lower-cased id plus a few columns for listing.
+The store: resources are JSON documents indexed by their lower-cased id plus a few columns for listing.
 A small key/value space holds everything that is not an ARM resource (subscriptions, provider
-registration, operation records, secrets). A transaction is all or nothing.
+registration, operation records, secrets). Registry content (repositories, manifests, tags, blob links,
+upload sessions, changeable attributes) is reached inside the same transaction through ``tx.content``.
+A transaction is all or nothing. Backends: ``store/sqlite.py`` (embedded) and ``store/postgres.py``.
+
+The blob store: content-addressed bytes and staged uploads, by key and digest, never by path, so an
+object store can stand behind it. Backends: ``store/blobs.py`` (files) and ``store/azure_blobs.py``.
+
+Both raise ``StoreUnavailable`` when their server cannot be reached; the faces answer 503 with
+``Retry-After`` and nothing is half written (a transaction that did not commit changed nothing).
 """
 
 from __future__ import annotations
@@ -10,7 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
+
+from acrlink.domain.content import Attributes, Manifest, Tag
+from acrlink.domain.oci import Digest
 
 
 @dataclass(frozen=True)
@@ -25,7 +36,89 @@ class Record:
     body: dict[str, Any]
 
 
+class StoreUnavailable(Exception):
+    """The store's or the blob store's server cannot be reached (or broke off mid-request); retry later."""
+
+    retry_after = 1
+
+
+WORLD = "world"
+"""Change topic: ARM resources and the key/value space (the network graph, DNS answers, authorisation)."""
+CONTENT = "content"
+"""Change topic: registry content (manifests, tags, blob links, attributes: the registry read cache)."""
+
+
+class ContentTransaction(Protocol):
+    """Registry content inside an open store transaction. Holds no rules: ``services/content.py`` decides
+    what may be written. Every method is keyed by the registry's lower-case name (unique per cloud)."""
+
+    def touch_repository(self, registry: str, name: str, now: str) -> None: ...
+
+    def repository(self, registry: str, name: str) -> dict[str, str] | None: ...
+
+    def repository_names(
+        self, registry: str, last: str | None = None, n: int | None = None, *, listed_only: bool = False
+    ) -> list[str]: ...
+
+    def delete_repository(self, registry: str, name: str) -> bool: ...
+
+    def drop_registry(self, registry: str) -> None: ...
+
+    def put_manifest(self, registry: str, repo: str, manifest: Manifest) -> None: ...
+
+    def manifest(self, registry: str, repo: str, digest: str) -> Manifest | None: ...
+
+    def manifests(self, registry: str, repo: str) -> list[Manifest]: ...
+
+    def referrers(self, registry: str, repo: str, subject: str) -> list[Manifest]: ...
+
+    def delete_manifest(self, registry: str, repo: str, digest: str) -> bool: ...
+
+    def put_tag(self, registry: str, repo: str, tag: str, digest: str, now: str) -> None: ...
+
+    def tag(self, registry: str, repo: str, tag: str) -> Tag | None: ...
+
+    def tags(
+        self, registry: str, repo: str, last: str | None = None, n: int | None = None, *, listed_only: bool = False
+    ) -> list[Tag]: ...
+
+    def tags_of(self, registry: str, repo: str, digest: str) -> list[str]: ...
+
+    def delete_tag(self, registry: str, repo: str, tag: str) -> bool: ...
+
+    def attributes(self, registry: str, repo: str, kind: str, ref: str = "") -> Attributes: ...
+
+    def all_attributes(self, registry: str) -> dict[tuple[str, str, str], Attributes]: ...
+
+    def put_attributes(self, registry: str, repo: str, kind: str, ref: str, value: Attributes) -> None: ...
+
+    def link_blob(self, registry: str, repo: str, digest: str, size: int) -> None: ...
+
+    def blob_size(self, registry: str, repo: str, digest: str) -> int | None: ...
+
+    def unlink_blob(self, registry: str, repo: str, digest: str) -> bool: ...
+
+    def put_upload(self, upload_id: str, registry: str, repo: str, now: int) -> None: ...
+
+    def upload(self, upload_id: str) -> dict[str, Any] | None: ...
+
+    def update_upload(self, upload_id: str, expected: dict[str, Any], values: dict[str, Any]) -> bool:
+        """Compare and set on an upload session row; whether it was written."""
+
+    def delete_upload(self, upload_id: str, expected: dict[str, Any] | None = None) -> bool: ...
+
+    def uploads_touched_before(self, moment: int) -> list[dict[str, Any]]: ...
+
+
 class Transaction(Protocol):
+    @property
+    def content(self) -> ContentTransaction:
+        """Registry content, inside this transaction."""
+
+    def changed(self, topic: str) -> None:
+        """This transaction changes what caches of ``topic`` (``WORLD`` or ``CONTENT``) hold: when it commits,
+        the store's change counter of that topic moves, and every process sharing the store sees it."""
+
     def get(self, key: str) -> Record | None: ...
 
     def put(self, record: Record) -> None:
@@ -67,3 +160,69 @@ class Store(Protocol):
         """A unit of work: committed when the block ends normally, rolled back when it raises."""
 
     def close(self) -> None: ...
+
+
+# The blob store -----------------------------------------------------------------------------------------
+
+
+class StagedWriter(Protocol):
+    """Writes into a staged upload from the offset it was opened at. ``close`` keeps what was written
+    (durably); ``rewind`` first forgets it."""
+
+    start: int
+    offset: int
+
+    def write(self, data: bytes | memoryview) -> None: ...
+
+    def rewind(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class BlobRange(Protocol):
+    """Bytes ``first..last`` (inclusive) of a stored blob, open for reading. ``file`` is an open file
+    positioned nowhere in particular when the backend has one (the HTTPS server then writes it from an
+    mmap); otherwise ``chunks`` yields the bytes (blocking: the server's connection thread reads it)."""
+
+    first: int
+    last: int
+    file: BinaryIO | None
+
+    def chunks(self) -> Iterator[bytes]: ...
+
+    def close(self) -> None: ...
+
+
+class BlobStore(Protocol):
+    """Content-addressed blobs and staged uploads. Holds no rules: callers decide what to verify."""
+
+    def size(self, digest: Digest) -> int | None:
+        """The size of a stored blob; ``None`` when it is not stored."""
+
+    def open_range(self, digest: Digest, first: int, last: int) -> BlobRange:
+        """Bytes ``first..last`` of a stored blob; ``FileNotFoundError`` when it is not stored."""
+
+    def write(self, digest: Digest, data: bytes) -> bool:
+        """Store small content under its digest (verified here); False when it was already stored."""
+
+    def stage(self, key: str) -> None:
+        """Create an empty staged object; ``FileExistsError`` if the key is taken."""
+
+    def writer(self, key: str, offset: int) -> StagedWriter:
+        """Write into a staged object from ``offset`` (bytes after it are dropped); ``FileNotFoundError``
+        when the key is not staged."""
+
+    def read_staged(self, key: str, length: int) -> Iterator[bytes]:
+        """The first ``length`` bytes of a staged object; ``ValueError`` if it holds fewer."""
+
+    def commit(self, key: str, length: int, digest: Digest) -> bool:
+        """Store the first ``length`` bytes of a staged object under ``digest`` (verified by the caller)
+        and drop the staged object; False when the digest was already stored (that copy is kept)."""
+
+    def drop_staged(self, key: str) -> None: ...
+
+    def sweep_staged(self, older_than_seconds: float) -> list[str]:
+        """Delete staged objects untouched for longer than the given age; their keys."""
+
+    def delete(self, digest: Digest) -> bool:
+        """Remove a stored blob; False when it was not stored."""

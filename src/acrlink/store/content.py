@@ -9,7 +9,6 @@ in the cloud (``NAME.azurecr.cn``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -30,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.sqlite import insert
 
+from acrlink.domain.content import MANIFEST, REPOSITORY, TAG, UNLOCKED, Attributes, Manifest, Tag
 from acrlink.store.sqlite import SqliteTransaction
 
 _metadata = MetaData()
@@ -112,40 +112,6 @@ attributes = Table(
 )
 """ACR's changeable attributes. ``kind`` is ``repository`` (``ref`` empty), ``tag`` (the tag) or ``manifest``
 (the digest). No row means every attribute is true."""
-
-REPOSITORY, TAG, MANIFEST = "repository", "tag", "manifest"
-
-
-@dataclass(frozen=True)
-class Attributes:
-    delete_enabled: bool = True
-    write_enabled: bool = True
-    read_enabled: bool = True
-    list_enabled: bool = True
-
-
-UNLOCKED = Attributes()
-
-
-@dataclass(frozen=True)
-class Manifest:
-    digest: str
-    media_type: str
-    size: int
-    body: bytes
-    created: str
-    artifact_type: str | None = None
-    subject: str | None = None
-    annotations: str | None = None
-    """The manifest's ``annotations`` as JSON text (for referrers' descriptors), or None."""
-
-
-@dataclass(frozen=True)
-class Tag:
-    name: str
-    digest: str
-    created: str
-    updated: str
 
 
 def create_tables(tx: SqliteTransaction) -> None:

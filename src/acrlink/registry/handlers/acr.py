@@ -7,11 +7,11 @@ from urllib.parse import urlencode
 
 from starlette.responses import Response
 
+from acrlink.domain.content import MANIFEST, REPOSITORY, TAG, UNLOCKED, Attributes, Manifest, Tag
 from acrlink.errors import BadRequest
 from acrlink.registry.handlers.base import Call, page
 from acrlink.registry.wire import json_response
 from acrlink.services.content import tag_unknown
-from acrlink.store.content import MANIFEST, REPOSITORY, TAG, UNLOCKED, Attributes, Manifest, Tag
 from acrlink.unconfirmed import ATTRIBUTES_INVALID_CODE
 
 PATCH_LIMIT = 64 * 1024

@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from acrlink import signing
 from acrlink.clock import epoch
+from acrlink.domain.content import MANIFEST, REPOSITORY, TAG
 from acrlink.domain.oci import is_digest_like, parse_byte_range, parse_digest
 from acrlink.errors import Forbidden, MethodNotAllowed, NotFound
 from acrlink.registry.blobserve import BlobResponse
@@ -15,7 +16,6 @@ from acrlink.registry.handlers.base import Call, page
 from acrlink.registry.manifests import OCI_INDEX, acceptable
 from acrlink.registry.wire import API_VERSION, json_response
 from acrlink.services.content import DISALLOWED_MESSAGE
-from acrlink.store.content import MANIFEST, REPOSITORY, TAG
 from acrlink.unconfirmed import READ_DISABLED_CODE
 
 REDIRECT_LIFETIME = 10 * 60
