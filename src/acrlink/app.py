@@ -62,8 +62,8 @@ from acrlink.services.token_logins import TokenLogins
 from acrlink.services.uploads import Uploads
 from acrlink.services.webhook_delivery import WebhookDelivery
 from acrlink.settings import Limits, Settings
-from acrlink.store.blobs import BlobStore
-from acrlink.store.sqlite import SqliteStore
+from acrlink.store.base import Store
+from acrlink.store.urls import open_blob_store, open_store
 from acrlink.tasks import config as tasks_config
 from acrlink.tasks.agent import Agent, AgentSettings
 from acrlink.tasks.blobface import BlobFace
@@ -75,7 +75,7 @@ log = logging.getLogger("acrlink")
 @dataclass
 class Application:
     settings: Settings
-    store: SqliteStore
+    store: Store
     tenancy: Tenancy
     service: ResourceService
     identity: Identity
@@ -92,7 +92,7 @@ class ArmWorld:
     """The ARM face over one store, with its resource service and deployment engine. The application has
     one over its store; validation and what-if make throwaway ones over a snapshot (``Fork``)."""
 
-    store: SqliteStore
+    store: Store
     tenancy: Tenancy
     service: ResourceService
     arm: ArmFace
@@ -108,7 +108,7 @@ class ArmWorld:
 
 def arm_world(
     settings: Settings,
-    store: SqliteStore,
+    store: Store,
     identity_for: Callable[[Tenancy], Identity],
     changes: ChangeFeed,
     graph: Callable[[], Graph] | None,
@@ -164,7 +164,7 @@ def arm_world(
 def build(settings: Settings) -> Application:
     """Everything but sockets: usable in-process by tests."""
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    store = SqliteStore(settings.database_path)
+    store = open_store(settings.store)
     changes = ChangeFeed()
     keys = signing.load_keys(settings.data_dir)
     graphs = NetworkGraphs(store, settings.cloud, changes, settings.internet_ip)
@@ -215,7 +215,7 @@ def _vm_identities(graphs: NetworkGraphs) -> list[tuple[str, ManagedIdentity]]:
 
 def build_registry_face(
     settings: Settings,
-    store: SqliteStore,
+    store: Store,
     keys: signing.Keys,
     tenancy: Tenancy,
     rights: RegistryRights,
@@ -225,7 +225,7 @@ def build_registry_face(
     network views' identity step; registry tokens' logins) and the ``mcr.microsoft.com`` sample behind the
     registry face."""
     key = keys.secret
-    content = Content(store, BlobStore(settings.data_dir / "blobs"))
+    content = Content(store, open_blob_store(settings.blob_store))
     samples.install(content)
     busybox_sample.install(content)
     uploads = Uploads(content, key)

@@ -86,9 +86,25 @@ class Settings:
     """The proxy serves TLS itself on a CONNECT to acrlink's own registry face (no byte relayed); ``0``
     relays to the internal listener with a signed PROXY header instead (bench/proxy compares both)."""
 
+    store_url: str | None = None
+    """The store (``store/urls.py``): ``None`` is the embedded default, ``sqlite:///DATA_DIR/acrlink.db``.
+    Processes that share one store (and one blob store) serve one world (examples/cluster)."""
+    blob_store_url: str | None = None
+    """The blob store: ``None`` is the embedded default, ``file:///DATA_DIR/blobs``."""
+
     @property
     def database_path(self) -> Path:
         return self.data_dir / "acrlink.db"
+
+    @property
+    def store(self) -> str:
+        """The store URL in effect."""
+        return self.store_url or f"sqlite://{self.database_path.resolve()}"
+
+    @property
+    def blob_store(self) -> str:
+        """The blob store URL in effect."""
+        return self.blob_store_url or f"file://{(self.data_dir / 'blobs').resolve()}"
 
     @property
     def endpoints_path(self) -> Path:

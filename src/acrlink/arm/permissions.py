@@ -93,8 +93,12 @@ def needed(route: Route, method: str) -> Needed | None:
     if kind == "group":
         return Needed(f"{GROUP_TYPE}/{verb}", group_scope(route))
     if kind == "resources":
-        return Needed(f"{GROUP_TYPE}/resources/read" if route.resource_group else
-                      "Microsoft.Resources/subscriptions/resources/read", list_scope(route))
+        return Needed(
+            f"{GROUP_TYPE}/resources/read"
+            if route.resource_group
+            else "Microsoft.Resources/subscriptions/resources/read",
+            list_scope(route),
+        )
     if kind == "collection":
         assert route.rtype is not None
         return Needed(f"{route.rtype.type}/read", list_scope(route))
@@ -106,8 +110,9 @@ def needed(route: Route, method: str) -> Needed | None:
         suffix = "read" if route.rtype.actions[route.name].method == "GET" else "action"
         return Needed(f"{route.rtype.type}/{_ACTION_NAMES.get(route.name, route.name)}/{suffix}", route.ref.id)
     if kind == "namespace_action":
-        return Needed(f"{route.namespace}/{_ACTION_NAMES.get(route.name.lower(), route.name)}/action",
-                      subscription_scope(route))
+        return Needed(
+            f"{route.namespace}/{_ACTION_NAMES.get(route.name.lower(), route.name)}/action", subscription_scope(route)
+        )
     if kind == "acrlink_view":
         return Needed(f"{route.namespace}/{route.name}/read", subscription_scope(route))
     return _deployment(route, verb)

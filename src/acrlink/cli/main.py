@@ -68,6 +68,20 @@ def up(
         float, typer.Option("--blackhole-seconds", help="How long dropped connections hang before 504")
     ] = 3.0,
     internet_ip: Annotated[str, typer.Option("--internet-ip", help="The internet host's public IP")] = "203.0.113.50",
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store", help="Store URL: sqlite:///PATH or postgresql://USER@HOST:PORT/DB [default: the data dir's]"
+        ),
+    ] = None,
+    blob_store: Annotated[
+        str | None,
+        typer.Option(
+            "--blob-store",
+            help="Blob store URL: file:///PATH or azure-blob://CONTAINER (AZURE_STORAGE_CONNECTION_STRING) "
+            "[default: the data dir's]",
+        ),
+    ] = None,
     detach: Annotated[bool, typer.Option("--detach", help="Run in the background; return once ready")] = False,
 ) -> None:
     """Start acrlink. In the foreground it logs a line per request; Ctrl-C stops it."""
@@ -106,6 +120,9 @@ def up(
         if legacy_pe_network_policies:
             arguments.append("--legacy-pe-network-policies")
         arguments += ["--blackhole-seconds", str(blackhole_seconds), "--internet-ip", internet_ip]
+        for option, value in (("--store", store), ("--blob-store", blob_store)):
+            if value:
+                arguments += [option, value]
         try:
             endpoints = process.start_detached(directory, arguments)
         except RuntimeError as exc:
@@ -126,6 +143,8 @@ def up(
         legacy_pe_network_policies=legacy_pe_network_policies,
         blackhole_seconds=blackhole_seconds,
         internet_ip=internet_ip,
+        store_url=store,
+        blob_store_url=blob_store,
     )
     try:
         run(_serve(settings))

@@ -1,5 +1,6 @@
-"""Serving blob bytes: the file itself through ``http.response.zerocopysend`` when the server offers it,
-else raw ASGI body messages of 1 MiB read straight from the file.
+"""Serving blob bytes: an open range of a stored blob (``store.base.BlobRange``); its file through
+``http.response.zerocopysend`` when it has one and the server offers it, else raw ASGI body messages of its
+chunks.
 
 Not Starlette's ``FileResponse`` (64 KiB chunks through a thread pool cost 4x) and not
 ``loop.sendfile`` (over TLS it falls back to 16 KiB blocks); see PERFORMANCE-NOTES.
@@ -7,10 +8,10 @@ Not Starlette's ``FileResponse`` (64 KiB chunks through a thread pool cost 4x) a
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
+
+from acrlink.store.base import BlobRange
 
 CHUNK = 1 << 20
 ZEROCOPY = "http.response.zerocopysend"
@@ -18,30 +19,33 @@ ZEROCOPY = "http.response.zerocopysend"
 
 
 class BlobResponse(Response):
-    """Bytes ``first..last`` (inclusive) of a file; HEAD requests get the headers only."""
+    """Bytes ``first..last`` (inclusive) of an open blob range; HEAD requests get the headers only. The range
+    is closed once sent (or not sent)."""
 
-    def __init__(self, path: Path, first: int, last: int, status: int, headers: dict[str, str]) -> None:
-        super().__init__(status_code=status, headers={**headers, "Content-Length": str(last - first + 1)})
-        self.path, self.first, self.last = path, first, last
+    def __init__(self, opened: BlobRange, status: int, headers: dict[str, str]) -> None:
+        length = opened.last - opened.first + 1
+        super().__init__(status_code=status, headers={**headers, "Content-Length": str(length)})
+        self.opened = opened
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self._send(scope, send)
+        finally:
+            self.opened.close()
+
+    async def _send(self, scope: Scope, send: Send) -> None:
+        opened = self.opened
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-        if scope.get("method") == "HEAD" or self.last < self.first:
+        if scope.get("method") == "HEAD" or opened.last < opened.first:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return
-        remaining = self.last - self.first + 1
-        if ZEROCOPY in scope.get("extensions", {}):
-            with open(self.path, "rb", buffering=0) as handle:
-                message = {"type": ZEROCOPY, "file": handle, "offset": self.first, "count": remaining}
-                await send({**message, "more_body": False})
+        remaining = opened.last - opened.first + 1
+        if opened.file is not None and ZEROCOPY in scope.get("extensions", {}):
+            message = {"type": ZEROCOPY, "file": opened.file, "offset": opened.first, "count": remaining}
+            await send({**message, "more_body": False})
             return
-        with open(self.path, "rb", buffering=0) as handle:
-            handle.seek(self.first)
-            while remaining > 0:
-                chunk = handle.read(min(CHUNK, remaining))
-                if not chunk:
-                    break
-                remaining -= len(chunk)
-                await send({"type": "http.response.body", "body": chunk, "more_body": remaining > 0})
+        for chunk in opened.chunks():
+            remaining -= len(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": remaining > 0})
         if remaining > 0:
             await send({"type": "http.response.body", "body": b"", "more_body": False})

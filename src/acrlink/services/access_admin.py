@@ -336,9 +336,7 @@ class AccessAdmin:
             scope_id = self._scope_id(tx, scope)
             docs = list(role_assignments.stored(tx))
         return [
-            d
-            for d in docs
-            if wanted.admits(scope_id, d["properties"]["scope"], str(d["properties"]["principalId"]))
+            d for d in docs if wanted.admits(scope_id, d["properties"]["scope"], str(d["properties"]["principalId"]))
         ]
 
     # Role definitions --------------------------------------------------------------------------------------

@@ -18,8 +18,7 @@ from acrlink.domain.webhooks import Event, Origin, Target
 from acrlink.errors import BadRequest, MethodNotAllowed, NotFound, TooLarge
 from acrlink.registry.manifests import MAX_MANIFEST_BYTES, OCI_INDEX, ParsedManifest, parse_manifest
 from acrlink.services import webhook_events
-from acrlink.store.base import Store, Transaction
-from acrlink.store.blobs import BlobStore
+from acrlink.store.base import BlobRange, BlobStore, Store, Transaction
 from acrlink.store.content import ContentTx, create_tables
 from acrlink.store.sqlite import SqliteTransaction
 from acrlink.unconfirmed import ATTRIBUTES_INVALID_CODE
@@ -273,6 +272,13 @@ class Content:
         if size is None or self.blobs.size(parsed) is None:
             raise blob_unknown(digest)
         return size
+
+    def open_blob(self, registry: str, repo: str, digest: str, first: int, last: int) -> BlobRange:
+        """Bytes ``first..last`` of a blob the repository holds, open; ``BLOB_UNKNOWN`` when its bytes are gone."""
+        try:
+            return self.blobs.open_range(parse_digest(digest), first, last)
+        except FileNotFoundError:
+            raise blob_unknown(digest) from None
 
     def link_blob(self, registry: str, repo: str, digest: str, size: int) -> None:
         with self.store.transaction() as tx:

@@ -54,8 +54,13 @@ class PrincipalRights:
 
         def allows(action: str, data: bool) -> bool:
             decision = rbac.allowing(
-                self._assignments, self._roles, action, self._registry_id,
-                data=data, request=attributes, resource=attributes,
+                self._assignments,
+                self._roles,
+                action,
+                self._registry_id,
+                data=data,
+                request=attributes,
+                resource=attributes,
             )
             return decision.allowed
 

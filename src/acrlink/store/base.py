@@ -159,6 +159,13 @@ class Store(Protocol):
     def transaction(self) -> AbstractContextManager[Transaction]:
         """A unit of work: committed when the block ends normally, rolled back when it raises."""
 
+    def snapshot(self) -> Store:
+        """A private copy of everything stored now, consistent, that writes nothing back (what-if and
+        validation rehearse deployments on one)."""
+
+    def versions(self) -> dict[str, int]:
+        """The committed change counter of every topic that ever changed (absent topics are 0)."""
+
     def close(self) -> None: ...
 
 

@@ -1,9 +1,9 @@
-"""Content-addressed blob files: ``DATA_DIR/blobs/<algorithm>/<2 hex>/<hex>``, plus staged uploads.
+"""Content-addressed blob files (``base.BlobStore``): ``ROOT/<algorithm>/<2 hex>/<hex>``, plus staged uploads.
 
-The port is byte operations by key, never paths handed to callers, so an object store can stand
-behind it: ``stage`` a key, ``writer`` bytes into it at an explicit offset, ``read_staged`` them back,
-``commit`` the first N bytes under a digest the caller verified, ``drop_staged``. Served blobs are read
-through ``open_blob`` (an open file) and ``size``.
+Byte operations by key, never paths handed to callers: ``stage`` a key, ``writer`` bytes into it at an
+explicit offset, ``read_staged`` them back, ``commit`` the first N bytes under a digest the caller verified,
+``drop_staged``. Served blobs are read through ``open_range`` (an open file the server writes from an mmap)
+and ``size``.
 
 A blob file appears only complete: staged bytes are truncated to the committed length, fsynced and
 hard-linked onto their digest path. A digest path that exists is never replaced (a stored blob was
@@ -52,27 +52,58 @@ class StagedWriter:
         os.close(self._fd)
 
 
-class BlobStore:
+class FileRange:
+    """A range of a stored blob's file, open (``base.BlobRange``): the server writes ``file`` from an mmap."""
+
+    def __init__(self, handle: BinaryIO, first: int, last: int) -> None:
+        self.file: BinaryIO | None = handle
+        self._handle = handle
+        self.first, self.last = first, last
+
+    def chunks(self) -> Iterator[bytes]:
+        """The range's bytes in 1 MiB reads (for servers without zero-copy)."""
+        self._handle.seek(self.first)
+        remaining = self.last - self.first + 1
+        while remaining > 0:
+            chunk = self._handle.read(min(READ_CHUNK, remaining))
+            if not chunk:
+                return
+            remaining -= len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+class FileBlobStore:
+    """The files backend of ``base.BlobStore`` (the embedded default)."""
+
     def __init__(self, root: Path) -> None:
         self._root = root
         self._staging = root / "_uploads"
         self._staging.mkdir(parents=True, exist_ok=True, mode=0o700)
 
-    def path(self, digest: Digest) -> Path:
-        """Where a stored blob's file is: for serving it from this filesystem backend only (zero-copy
-        senders need a file); content goes in and out through the byte operations."""
+    def _path(self, digest: Digest) -> Path:
         return self._root / digest.algorithm / digest.encoded[:2] / digest.encoded
 
     def size(self, digest: Digest) -> int | None:
         """The size of a stored blob; ``None`` when it is not stored."""
         try:
-            return self.path(digest).stat().st_size
+            return self._path(digest).stat().st_size
         except FileNotFoundError:
             return None
 
-    def open_blob(self, digest: Digest) -> BinaryIO:
-        """A stored blob, open for reading (unbuffered); ``FileNotFoundError`` when it is not stored."""
-        return open(self.path(digest), "rb", buffering=0)
+    def open_range(self, digest: Digest, first: int, last: int) -> FileRange:
+        """Bytes ``first..last`` of a stored blob; ``FileNotFoundError`` when it is not stored."""
+        return FileRange(open(self._path(digest), "rb", buffering=0), first, last)
+
+    def delete(self, digest: Digest) -> bool:
+        """Remove a stored blob's file; False when there was none."""
+        try:
+            self._path(digest).unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
     def write(self, digest: Digest, data: bytes) -> bool:
         """Store small content (manifests, generated samples) under its digest, verified here; False when
@@ -129,7 +160,7 @@ class BlobStore:
             os.fsync(fd)
         finally:
             os.close(fd)
-        target = self.path(digest)
+        target = self._path(digest)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.link(staged, target)

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Column,
@@ -28,6 +28,9 @@ from sqlalchemy import (
 )
 
 from acrlink.store.base import Record
+
+if TYPE_CHECKING:
+    from acrlink.store.content import ContentTx
 
 _metadata = MetaData()
 
@@ -48,6 +51,19 @@ kv = Table(
     _metadata,
     Column("key", String, primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+changes = Table(
+    "changes",
+    _metadata,
+    Column("topic", String, primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+"""The change counters (``base.WORLD``, ``base.CONTENT``): a transaction that marked a topic ``changed``
+moves its counter as it commits, so every process sharing the file sees the change by reading one row."""
+
+_BUMP = (
+    "INSERT INTO changes (topic, version) VALUES (?, 1) ON CONFLICT(topic) DO UPDATE SET version = changes.version + 1"
 )
 
 
@@ -76,6 +92,23 @@ class SqliteTransaction:
         raw = conn.connection.dbapi_connection
         assert raw is not None
         self._raw = raw
+        self.topics: set[str] = set()
+        """The change topics this transaction marked (``changed``); the store moves their counters."""
+
+    @property
+    def content(self) -> ContentTx:
+        """Registry content in this transaction (the content tables share the file)."""
+        from acrlink.store.content import ContentTx
+
+        return ContentTx(self)
+
+    def changed(self, topic: str) -> None:
+        self.topics.add(topic)
+
+    def bump_marked(self) -> None:
+        """Move the counter of every topic this transaction marked (just before it commits)."""
+        for topic in sorted(self.topics):
+            self._raw.execute(_BUMP, (topic,))
 
     @property
     def connection(self) -> Connection:
@@ -168,11 +201,19 @@ class SqliteStore:
         with self._lock:
             self._conn.exec_driver_sql("BEGIN IMMEDIATE")
             try:
-                yield SqliteTransaction(self._conn)
+                tx = SqliteTransaction(self._conn)
+                yield tx
+                tx.bump_marked()
             except BaseException:
                 self._conn.exec_driver_sql("ROLLBACK")
                 raise
             self._conn.exec_driver_sql("COMMIT")
+
+    def versions(self) -> dict[str, int]:
+        """Every change counter as committed now (one small read, outside any transaction)."""
+        with self._lock:
+            rows = self._conn.exec_driver_sql("SELECT topic, version FROM changes").fetchall()
+        return {str(topic): int(version) for topic, version in rows}
 
     def snapshot(self) -> SqliteStore:
         """A private in-memory copy of everything stored now (a what-if rehearses on one): consistent, since

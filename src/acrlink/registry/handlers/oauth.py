@@ -25,8 +25,9 @@ async def realm(call: Call) -> Response:
     credentials or none."""
     query = call.request.query_params
     offline = query.get("offline_token", "").lower() == "true"
-    token, refresh = call.face.tokens.realm(call.request.headers.get("authorization"), query.getlist("scope"),
-                                            call.registry, offline)
+    token, refresh = call.face.tokens.realm(
+        call.request.headers.get("authorization"), query.getlist("scope"), call.registry, offline
+    )
     body = {"access_token": token, "token": token}
     if refresh is not None:
         body["refresh_token"] = refresh

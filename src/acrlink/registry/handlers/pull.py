@@ -9,7 +9,7 @@ from starlette.responses import Response
 from acrlink import signing
 from acrlink.clock import epoch
 from acrlink.domain.content import MANIFEST, REPOSITORY, TAG
-from acrlink.domain.oci import is_digest_like, parse_byte_range, parse_digest
+from acrlink.domain.oci import is_digest_like, parse_byte_range
 from acrlink.errors import Forbidden, MethodNotAllowed, NotFound
 from acrlink.registry.blobserve import BlobResponse
 from acrlink.registry.handlers.base import Call, page
@@ -97,7 +97,6 @@ async def referrers(call: Call) -> Response:
 
 def _serve_blob(call: Call, digest: str) -> Response:
     size = call.face.content.blob_size(call.registry.name, call.name, digest)
-    path = call.face.content.blobs.path(parse_digest(digest))
     headers = {
         **API_VERSION,
         "Docker-Content-Digest": digest,
@@ -108,9 +107,12 @@ def _serve_blob(call: Call, digest: str) -> Response:
     wanted = call.request.headers.get("range")
     span = parse_byte_range(wanted, size) if wanted else None
     if span is None:
-        return BlobResponse(path, 0, size - 1, 200, headers)
+        return BlobResponse(
+            call.face.content.open_blob(call.registry.name, call.name, digest, 0, size - 1), 200, headers
+        )
     first, last = span
-    return BlobResponse(path, first, last, 206, {**headers, "Content-Range": f"bytes {first}-{last}/{size}"})
+    opened = call.face.content.open_blob(call.registry.name, call.name, digest, first, last)
+    return BlobResponse(opened, 206, {**headers, "Content-Range": f"bytes {first}-{last}/{size}"})
 
 
 async def get_blob(call: Call) -> Response:

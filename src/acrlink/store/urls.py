@@ -1,0 +1,62 @@
+"""Which store and blob store a URL names: the one place a backend is chosen.
+
+- store: ``sqlite:///PATH`` (the embedded default: ``DATA_DIR/acrlink.db``) or ``postgresql://USER@HOST:PORT/DB``;
+- blob store: ``file:///PATH`` (the embedded default: ``DATA_DIR/blobs``) or ``azure-blob://CONTAINER``, the
+  account taken from ``AZURE_STORAGE_CONNECTION_STRING`` (the variable the Azure SDKs read).
+
+A URL this module does not know is a ``ValueError`` that says which forms it knows.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from acrlink.store.base import BlobStore, Store
+
+STORE_FORMS = "sqlite:///PATH or postgresql://USER@HOST:PORT/DB"
+BLOB_FORMS = "file:///PATH or azure-blob://CONTAINER (account from AZURE_STORAGE_CONNECTION_STRING)"
+CONNECTION_STRING = "AZURE_STORAGE_CONNECTION_STRING"
+
+
+def _local_path(url: str, scheme: str) -> Path:
+    """The absolute path of a ``scheme:///PATH`` URL."""
+    parts = urlsplit(url)
+    if parts.scheme != scheme or parts.netloc or not parts.path.startswith("/"):
+        raise ValueError(f"{url!r} is not a {scheme}:///ABSOLUTE/PATH URL")
+    return Path(unquote(parts.path))
+
+
+def open_store(url: str) -> Store:
+    """The store a URL names, open (its schema created); ``ValueError`` for an unknown form."""
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        from acrlink.store.sqlite import SqliteStore
+
+        path = _local_path(url, "sqlite")
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return SqliteStore(path)
+    if scheme in ("postgresql", "postgres"):
+        from acrlink.store.postgres import PostgresStore  # type: ignore[import-not-found,unused-ignore]
+
+        return PostgresStore(url)  # type: ignore[no-any-return,unused-ignore]
+    raise ValueError(f"unknown store URL {url!r}: use {STORE_FORMS}")
+
+
+def open_blob_store(url: str) -> BlobStore:
+    """The blob store a URL names, open; ``ValueError`` for an unknown form or a missing connection string."""
+    scheme = urlsplit(url).scheme
+    if scheme == "file":
+        from acrlink.store.blobs import FileBlobStore
+
+        return FileBlobStore(_local_path(url, "file"))
+    if scheme == "azure-blob":
+        container = urlsplit(url).netloc
+        connection = os.environ.get(CONNECTION_STRING)
+        if not container or not connection:
+            raise ValueError(f"{url!r} needs a container name and {CONNECTION_STRING} set: use {BLOB_FORMS}")
+        from acrlink.store.azure_blobs import AzureBlobStore  # type: ignore[import-not-found,unused-ignore]
+
+        return AzureBlobStore(connection, container)  # type: ignore[no-any-return,unused-ignore]
+    raise ValueError(f"unknown blob store URL {url!r}: use {BLOB_FORMS}")
