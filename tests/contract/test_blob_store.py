@@ -1,23 +1,55 @@
-"""The blob store contract (acrlink.store.blobs): byte operations by key, commits that never replace."""
+"""The blob store contract (acrlink.store.base.BlobStore), run against every backend: files and Azure Blob
+Storage (a real Azurite). Byte operations by key, commits that never replace, ranges read back exactly."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
 
-from acrlink.domain.oci import parse_digest
-from acrlink.store.blobs import FileBlobStore as BlobStore
+from acrlink.domain.oci import Digest, parse_digest
+from acrlink.store.azure_blobs import AzureBlobStore
+from acrlink.store.base import BlobStore
+from acrlink.store.blobs import FileBlobStore
+
+MiB = 1 << 20
 
 
-def _digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+def _digest(data: bytes) -> Digest:
+    return parse_digest("sha256:" + hashlib.sha256(data).hexdigest())
 
 
-@pytest.fixture
-def blobs(tmp_path: Path) -> BlobStore:
-    return BlobStore(tmp_path / "blobs")
+@pytest.fixture(params=["files", "azurite"])
+def blobs(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+    if request.param == "files":
+        return FileBlobStore(tmp_path / "blobs")
+    container = request.getfixturevalue("azurite_container")
+    return AzureBlobStore(container.connection_string, container.name)
+
+
+def _staged(blobs: BlobStore, key: str, *parts: bytes) -> None:
+    """Stage ``key`` and write ``parts`` into it, one writer (one request) per part."""
+    blobs.stage(key)
+    offset = 0
+    for part in parts:
+        writer = blobs.writer(key, offset)
+        writer.write(part)
+        writer.close()
+        offset = writer.offset
+
+
+def _read(blobs: BlobStore, digest: Digest, first: int, last: int) -> bytes:
+    opened = blobs.open_range(digest, first, last)
+    try:
+        assert (opened.first, opened.last) == (first, last)
+        if opened.file is not None:
+            opened.file.seek(first)
+            return opened.file.read(last - first + 1)
+        return b"".join(opened.chunks())
+    finally:
+        opened.close()
 
 
 def test_writes_go_at_explicit_offsets_not_at_the_end(blobs: BlobStore) -> None:
@@ -35,51 +67,179 @@ def test_writes_go_at_explicit_offsets_not_at_the_end(blobs: BlobStore) -> None:
     writer = blobs.writer("u.0", 6)
     writer.write(b"junk")
     writer.rewind()
+    assert writer.offset == 6
     writer.close()
     with pytest.raises(ValueError):
         b"".join(blobs.read_staged("u.0", 7))
 
 
+def test_a_writer_needs_a_staged_key(blobs: BlobStore) -> None:
+    with pytest.raises(FileNotFoundError):
+        blobs.writer("never.0", 0)
+    with pytest.raises(FileNotFoundError):
+        b"".join(blobs.read_staged("never.0", 1))
+
+
+def test_read_staged_after_close_gives_every_byte_written(blobs: BlobStore) -> None:
+    data = os.urandom(9 * MiB + 5)
+    pieces = [data[i : i + 64 * 1024] for i in range(0, len(data), 64 * 1024)]
+    blobs.stage("big.0")
+    writer = blobs.writer("big.0", 0)
+    for piece in pieces:
+        writer.write(piece)
+    assert writer.offset == len(data)
+    writer.close()
+    assert b"".join(blobs.read_staged("big.0", len(data))) == data
+    assert b"".join(blobs.read_staged("big.0", 1000)) == data[:1000], "a prefix reads as such"
+    assert b"".join(blobs.read_staged("big.0", 0)) == b""
+    with pytest.raises(ValueError):
+        b"".join(blobs.read_staged("big.0", len(data) + 1))
+
+
+@pytest.mark.parametrize("cut", [0, 4 * MiB, 4 * MiB + 10, 9 * MiB + 4, 9 * MiB + 5])
+def test_a_writer_reopened_at_a_lower_offset_keeps_exactly_the_bytes_before_it(blobs: BlobStore, cut: int) -> None:
+    data = os.urandom(9 * MiB + 5)
+    _staged(blobs, "r.0", data)
+    writer = blobs.writer("r.0", cut)
+    assert (writer.start, writer.offset) == (cut, cut)
+    writer.write(b"tail")
+    writer.close()
+    expected = data[:cut] + b"tail"
+    assert b"".join(blobs.read_staged("r.0", len(expected))) == expected
+    with pytest.raises(ValueError):
+        b"".join(blobs.read_staged("r.0", len(expected) + 1))
+
+
+def test_a_rewound_writer_at_a_lower_offset_still_drops_what_follows(blobs: BlobStore) -> None:
+    _staged(blobs, "w.0", b"0123456789")
+    writer = blobs.writer("w.0", 4)
+    writer.write(b"XYZ")
+    writer.rewind()
+    writer.close()
+    assert b"".join(blobs.read_staged("w.0", 4)) == b"0123"
+    with pytest.raises(ValueError):
+        b"".join(blobs.read_staged("w.0", 5))
+
+
+def test_many_small_requests_add_up(blobs: BlobStore) -> None:
+    parts = [bytes([i]) * (100 + i) for i in range(40)]
+    _staged(blobs, "s.0", *parts)
+    data = b"".join(parts)
+    assert b"".join(blobs.read_staged("s.0", len(data))) == data
+    digest = _digest(data)
+    assert blobs.commit("s.0", len(data), digest)
+    assert _read(blobs, digest, 0, len(data) - 1) == data
+
+
 def test_commit_stores_exactly_length_bytes_and_never_replaces(blobs: BlobStore) -> None:
     good = b"verified bytes"
-    digest = parse_digest(_digest(good))
-    blobs.stage("a.0")
-    writer = blobs.writer("a.0", 0)
-    writer.write(good + b"trailing")
-    writer.close()
+    digest = _digest(good)
+    _staged(blobs, "a.0", good + b"trailing")
     assert blobs.commit("a.0", len(good), digest)
     assert blobs.size(digest) == len(good)
-    blobs.stage("b.0")
-    writer = blobs.writer("b.0", 0)
-    writer.write(b"EVIL" * 4)
-    writer.close()
+    _staged(blobs, "b.0", b"EVIL" * 4)
     assert not blobs.commit("b.0", len(good), digest), "an existing blob is kept"
-    opened = blobs.open_range(digest, 0, len(good) - 1)
-    assert b"".join(opened.chunks()) == good
-    opened.close()
+    assert _read(blobs, digest, 0, len(good) - 1) == good
     with pytest.raises(FileNotFoundError):
         b"".join(blobs.read_staged("b.0", 1))
 
 
+def test_a_commit_never_replaces_a_blob_stored_by_a_direct_write(blobs: BlobStore) -> None:
+    data = b'{"schemaVersion": 2}'
+    digest = _digest(data)
+    assert blobs.write(digest, data)
+    _staged(blobs, "c.0", b"X" * len(data))
+    assert not blobs.commit("c.0", len(data), digest)
+    assert _read(blobs, digest, 0, len(data) - 1) == data
+    with pytest.raises(FileNotFoundError):
+        blobs.writer("c.0", 0)
+
+
+def test_commit_refuses_more_bytes_than_staged_and_keeps_them(blobs: BlobStore) -> None:
+    _staged(blobs, "short.0", b"abc")
+    digest = _digest(b"abcd")
+    with pytest.raises(ValueError):
+        blobs.commit("short.0", 4, digest)
+    assert blobs.size(digest) is None
+    assert b"".join(blobs.read_staged("short.0", 3)) == b"abc"
+    with pytest.raises(FileNotFoundError):
+        blobs.commit("absent.0", 0, _digest(b""))
+
+
+def test_an_empty_blob_commits(blobs: BlobStore) -> None:
+    digest = _digest(b"")
+    blobs.stage("e.0")
+    assert blobs.commit("e.0", 0, digest)
+    assert blobs.size(digest) == 0
+
+
+def test_a_large_commit_reads_back_in_every_range(blobs: BlobStore) -> None:
+    data = os.urandom(9 * MiB + 5)
+    digest = _digest(data)
+    _staged(blobs, "l.0", data[: 3 * MiB], data[3 * MiB :])
+    assert blobs.commit("l.0", len(data), digest)
+    assert blobs.size(digest) == len(data)
+    assert _read(blobs, digest, 0, len(data) - 1) == data, "the whole blob"
+    middle = (4 * MiB - 7, 8 * MiB + 3)
+    assert _read(blobs, digest, *middle) == data[middle[0] : middle[1] + 1], "a middle range across chunks"
+    assert _read(blobs, digest, len(data) - 1, len(data) - 1) == data[-1:], "the last byte"
+    assert _read(blobs, digest, 0, 0) == data[:1], "the first byte"
+
+
+def test_open_range_of_an_absent_blob_is_file_not_found(blobs: BlobStore) -> None:
+    with pytest.raises(FileNotFoundError):
+        blobs.open_range(_digest(b"absent"), 0, 0)
+    assert blobs.size(_digest(b"absent")) is None
+
+
+def test_delete_removes_a_stored_blob_once(blobs: BlobStore) -> None:
+    data = b"to be collected"
+    digest = _digest(data)
+    assert blobs.write(digest, data)
+    assert blobs.delete(digest)
+    assert blobs.size(digest) is None
+    with pytest.raises(FileNotFoundError):
+        blobs.open_range(digest, 0, 0)
+    assert not blobs.delete(digest)
+    assert blobs.write(digest, data), "a deleted digest can be stored again"
+
+
 def test_direct_writes_are_verified(blobs: BlobStore) -> None:
     data = b"{}"
-    digest = parse_digest(_digest(data))
+    digest = _digest(data)
     with pytest.raises(ValueError):
         blobs.write(digest, b"not it")
     assert blobs.size(digest) is None
     assert blobs.write(digest, data)
     assert not blobs.write(digest, data)
-    with pytest.raises(FileNotFoundError):
-        blobs.open_range(parse_digest(_digest(b"absent")), 0, 0)
+    assert _read(blobs, digest, 0, 1) == data
 
 
 def test_keys_cannot_leave_the_staging_area(blobs: BlobStore) -> None:
     for key in ("../x", ".hidden", "", "a/b"):
         with pytest.raises(ValueError):
             blobs.stage(key)
+        with pytest.raises(ValueError):
+            blobs.writer(key, 0)
+
+
+def test_drop_staged_forgets_a_key_and_tolerates_an_absent_one(blobs: BlobStore) -> None:
+    _staged(blobs, "d.0", b"bytes")
+    blobs.drop_staged("d.0")
+    blobs.drop_staged("d.0")
+    with pytest.raises(FileNotFoundError):
+        blobs.writer("d.0", 0)
+    blobs.stage("d.0")
 
 
 def test_sweep_drops_only_old_staged_objects(blobs: BlobStore) -> None:
-    blobs.stage("fresh.0")
+    stored = b"a stored blob is not staged"
+    assert blobs.write(_digest(stored), stored)
+    _staged(blobs, "fresh.0", b"some bytes")
+    blobs.stage("fresh.1")
     assert blobs.sweep_staged(3600) == []
-    assert blobs.sweep_staged(-1) == ["fresh.0"]
+    assert sorted(blobs.sweep_staged(-1)) == ["fresh.0", "fresh.1"]
+    with pytest.raises(FileNotFoundError):
+        blobs.writer("fresh.0", 0)
+    assert blobs.size(_digest(stored)) == len(stored), "sweeping never touches stored blobs"
+    assert blobs.sweep_staged(-1) == []

@@ -1,0 +1,487 @@
+"""The Azure Blob Storage backend of ``base.BlobStore``, through azure-storage-blob (Azure, or Azurite in tests).
+
+Layout, in one container (created when absent):
+
+- ``blobs/<algorithm>/<hex>``: stored blobs. Each appears whole or not at all, and is never replaced.
+- ``uploads/<key>``: staged uploads, block blobs whose committed bytes are the staged bytes.
+
+Staged uploads. ``stage`` commits an empty block list under If-None-Match ``*`` (a taken key is
+``FileExistsError``). ``writer(key, offset)`` reads the committed block list and its ETag, keeps the blocks
+that end at or before ``offset``, buffers what is written and stages it in ``BLOCK_SIZE`` blocks (staged
+blocks are invisible until committed). ``close`` commits the kept blocks and the new ones under If-Match
+(the ETag read at open: a key dropped or rewritten meanwhile is ``FileNotFoundError``, never resurrected);
+``rewind`` forgets the new blocks (the service discards uncommitted blocks at the next commit, or after a
+week). ``read_staged`` reads the committed bytes. A block's id is its start offset (16 hex digits) and the
+writer's nonce (12 hex digits): every id of a blob has one length, as the service requires; the offset
+records the order, the nonce keeps one writer's blocks apart from another's.
+
+Restaging. When ``offset`` falls inside a committed block (the service recorded a shorter upload than was
+staged, e.g. after a crash), or when the kept blocks end in two or more blocks shorter than ``BLOCK_SIZE``
+(a client sending many small chunks), the bytes from the first of those blocks up to ``offset`` are staged
+again as one block, copied by the service from the committed bytes (Put Block From URL): no byte passes
+through this process, and an upload holds at most about size / ``BLOCK_SIZE`` + 2 blocks (the service allows
+50,000 committed blocks: 195 GiB at 4 MiB).
+
+Commit. The first ``length`` bytes of the staged blob are copied by the service into uncommitted blocks of
+the digest blob (Put Block From URL, ``COPY_BLOCK`` per block, If-Match on the staged blob's ETag), which are
+then committed with If-None-Match ``*``: the digest blob appears complete at once, or the commit reports
+that the digest was already stored (that copy, verified when it was stored, is kept). The staged blob is
+then deleted. The service reads the source by URL: a read-only SAS signed with the account key of the
+connection string, or the connection string's own SAS.
+
+Reads. ``open_range`` checks that the blob is there (``FileNotFoundError`` otherwise) and ``chunks`` streams
+the range in ``READ_CHUNK`` GETs pinned to the blob's ETag.
+
+Errors. The client retries briefly (``RETRIES`` times, ``RETRY_BACKOFF`` seconds apart), then a connection
+failure, a broken response or a 5xx answer is ``StoreUnavailable`` (the faces answer 503 with Retry-After).
+A 501 is a server that lacks an operation this backend needs (Azurite before 3.37 lacks Put Block From URL).
+Holds no rules: callers decide what to verify.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.storage.blob import (
+    BlobBlock,
+    BlobClient,
+    BlobSasPermissions,
+    BlobServiceClient,
+    BlockState,
+    LinearRetry,
+    generate_blob_sas,
+)
+
+from acrlink.domain.oci import Digest
+from acrlink.store.base import StoreUnavailable
+
+BLOBS = "blobs/"
+UPLOADS = "uploads/"
+BLOCK_SIZE = 4 << 20
+"""4 MiB: the size of a staged block (a writer buffers this much before sending it)."""
+READ_CHUNK = 4 << 20
+"""4 MiB: one GET while a range streams (smaller chunks cost a round trip each; see the module tests)."""
+COPY_BLOCK = 100 << 20
+"""100 MiB: the largest block copied in one Put Block From URL (the limit of the oldest service versions)."""
+RETRIES = 2
+RETRY_BACKOFF = 1
+CONNECT_TIMEOUT = 5
+READ_TIMEOUT = 60
+SAS_LIFETIME = timedelta(hours=1)
+CONTAINER_NAME = re.compile(r"[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]")
+"""Azure's container names: 3-63 lower-case letters, digits and single hyphens, starting and ending alike."""
+
+
+def _error_code(error: HttpResponseError) -> str | None:
+    """The storage error code azure-storage-blob attaches to an error (``BlobAlreadyExists``, ...)."""
+    code = getattr(error, "error_code", None)
+    if isinstance(code, Enum):
+        return str(code.value)
+    return None if code is None else str(code)
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """Map the client's transport failures and the service's 5xx answers to ``StoreUnavailable``."""
+    try:
+        yield
+    except (ServiceRequestError, ServiceResponseError) as error:
+        raise StoreUnavailable(f"Azure Blob Storage cannot be reached: {error}") from error
+    except HttpResponseError as error:
+        code = _error_code(error)
+        if error.status_code == 501:
+            raise NotImplementedError(
+                f"this Azure Blob Storage endpoint lacks an operation acrlink needs ({code}); "
+                "Azurite needs version 3.37 or newer"
+            ) from error
+        if error.status_code is not None and error.status_code >= 500:
+            raise StoreUnavailable(f"Azure Blob Storage answered {error.status_code}: {code}") from error
+        raise
+
+
+def _exists(blob: BlobClient) -> bool:
+    """Whether a blob is there (committed)."""
+    with _reachable():
+        try:
+            blob.get_blob_properties()
+        except ResourceNotFoundError:
+            return False
+    return True
+
+
+def _block_id(start: int, nonce: str) -> str:
+    """A block's id: its start offset then the writer's nonce (one length for every block of a blob)."""
+    return f"{start:016x}{nonce}"
+
+
+def _nonce() -> str:
+    return secrets.token_hex(6)
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """How a writer opened at ``offset`` keeps the committed bytes before it: the first ``kept`` committed
+    blocks as they are, and bytes ``restage_from..offset`` staged again as one block (none when equal)."""
+
+    kept: int
+    restage_from: int
+    offset: int
+
+
+def plan_prefix(sizes: list[int], offset: int, *, merge: bool) -> Prefix:
+    """Which committed blocks (of these sizes, in order) a writer at ``offset`` keeps whole and which range it
+    stages again: the block ``offset`` falls inside, and with ``merge`` also a tail of two or more blocks
+    shorter than ``BLOCK_SIZE`` (with the block ``offset`` falls inside, any such tail goes too).
+    ``ValueError`` when ``offset`` is beyond the committed bytes."""
+    if offset < 0 or offset > sum(sizes):
+        raise ValueError(f"offset {offset} is beyond the {sum(sizes)} staged bytes")
+    starts, end, kept = [], 0, 0
+    for size in sizes:
+        starts.append(end)
+        if end + size <= offset:
+            kept += 1
+        end += size
+    partial = kept < len(sizes) and starts[kept] < offset
+    first_small = kept
+    while first_small > 0 and sizes[first_small - 1] < BLOCK_SIZE:
+        first_small -= 1
+    if partial or (merge and kept - first_small >= 2):
+        return Prefix(first_small, starts[first_small] if first_small < len(starts) else offset, offset)
+    return Prefix(kept, offset, offset)
+
+
+class AzureRange:
+    """Bytes ``first..last`` of a stored blob (``base.BlobRange``): no file; ``chunks`` streams them."""
+
+    file = None
+
+    def __init__(self, blob: BlobClient, first: int, last: int, etag: str) -> None:
+        self._blob = blob
+        self._etag = etag
+        self.first, self.last = first, last
+
+    def chunks(self) -> Iterator[bytes]:
+        """The range's bytes in ``READ_CHUNK`` GETs; ``FileNotFoundError`` if the blob went meanwhile."""
+        if self.last < self.first:
+            return
+        with _reachable():
+            try:
+                downloader = self._blob.download_blob(
+                    offset=self.first,
+                    length=self.last - self.first + 1,
+                    etag=self._etag,
+                    match_condition=MatchConditions.IfNotModified,
+                )
+                yield from downloader.chunks()
+            except (ResourceNotFoundError, ResourceModifiedError):
+                raise FileNotFoundError(f"blob {self._blob.blob_name} is gone") from None
+
+    def close(self) -> None:
+        """Nothing is held open between chunks."""
+
+
+class AzureStagedWriter:
+    """Writes into a staged upload from the offset it was opened at (``base.StagedWriter``); see the module
+    docstring for the blocks it stages and commits."""
+
+    def __init__(self, store: AzureBlobStore, blob: BlobClient, offset: int, committed: list[BlobBlock], etag: str):
+        self._store, self._blob = store, blob
+        self._committed, self._etag = committed, etag
+        self._sizes = [int(block.size) for block in committed]
+        plan_prefix(self._sizes, offset, merge=False)
+        self.start = offset
+        self.offset = offset
+        self._buffer = bytearray()
+        self._buffered_from = offset
+        self._new: list[str] = []
+        self._nonce = _nonce()
+        self._closed = False
+
+    def write(self, data: bytes | memoryview) -> None:
+        """Buffer ``data``; every full ``BLOCK_SIZE`` goes to the service as an uncommitted block."""
+        self._buffer += data
+        self.offset += len(data)
+        while len(self._buffer) >= BLOCK_SIZE:
+            self._stage(bytes(self._buffer[:BLOCK_SIZE]))
+            del self._buffer[:BLOCK_SIZE]
+
+    def _stage(self, data: bytes) -> None:
+        block = _block_id(self._buffered_from, self._nonce)
+        with _reachable():
+            self._blob.stage_block(block, data, length=len(data))
+        self._new.append(block)
+        self._buffered_from += len(data)
+
+    def rewind(self) -> None:
+        """Forget what this writer wrote (its staged blocks are never committed)."""
+        self._buffer.clear()
+        self._new = []
+        self._nonce = _nonce()
+        self.offset = self._buffered_from = self.start
+
+    def close(self) -> None:
+        """Commit the kept blocks and the new ones (nothing when neither the bytes nor their length change);
+        ``FileNotFoundError`` when the staged object was dropped or rewritten since this writer opened."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._buffer:
+            self._stage(bytes(self._buffer))
+            self._buffer.clear()
+        prefix = plan_prefix(self._sizes, self.start, merge=bool(self._new))
+        if not self._new and prefix.kept == len(self._committed):
+            return
+        blocks = [BlobBlock(block.id, BlockState.COMMITTED) for block in self._committed[: prefix.kept]]
+        if prefix.restage_from < prefix.offset:
+            source = self._store.source_url(self._blob)
+            restaged = self._store.copy_blocks(self._blob, source, prefix.restage_from, prefix.offset, self._etag)
+            blocks += [BlobBlock(block, BlockState.UNCOMMITTED) for block in restaged]
+        blocks += [BlobBlock(block, BlockState.UNCOMMITTED) for block in self._new]
+        with _reachable():
+            try:
+                self._blob.commit_block_list(blocks, etag=self._etag, match_condition=MatchConditions.IfNotModified)
+            except (ResourceModifiedError, ResourceNotFoundError):
+                raise FileNotFoundError(
+                    f"staged object {self._blob.blob_name} was dropped or rewritten while written"
+                ) from None
+
+
+class AzureBlobStore:
+    """The Azure Blob Storage backend of ``base.BlobStore``: ``AzureBlobStore(connection_string, container)``.
+    ``ValueError`` for a malformed connection string or container name; ``StoreUnavailable`` when the service
+    cannot be reached (after ``retries`` retries of each request)."""
+
+    def __init__(self, connection_string: str, container: str, *, retries: int = RETRIES) -> None:
+        if not CONTAINER_NAME.fullmatch(container):
+            raise ValueError(
+                f"invalid container name {container!r}: 3-63 lower-case letters, digits and single hyphens"
+            )
+        try:
+            self._service = BlobServiceClient.from_connection_string(
+                connection_string,
+                retry_policy=LinearRetry(backoff=RETRY_BACKOFF, retry_total=retries, random_jitter_range=0),
+                connection_timeout=CONNECT_TIMEOUT,
+                read_timeout=READ_TIMEOUT,
+                max_single_get_size=READ_CHUNK,
+                max_chunk_get_size=READ_CHUNK,
+            )
+        except ValueError as error:
+            raise ValueError(f"invalid Azure Storage connection string: {error}") from None
+        self._container_name = container
+        self._container = self._service.get_container_client(container)
+        with _reachable():
+            try:
+                self._container.create_container()
+            except ResourceExistsError:
+                pass
+            except HttpResponseError as error:
+                # A SAS scoped to the container may not create it: it exists, or every later call says so.
+                if error.status_code != 403:
+                    raise
+
+    def _blob(self, digest: Digest) -> BlobClient:
+        return self._container.get_blob_client(f"{BLOBS}{digest.algorithm}/{digest.encoded}")
+
+    def _staged(self, key: str) -> BlobClient:
+        if not key or "/" in key or "\\" in key or key.startswith("."):
+            raise ValueError(f"invalid staging key {key!r}")
+        return self._container.get_blob_client(UPLOADS + key)
+
+    # Service-side copies --------------------------------------------------------------------------------
+
+    def source_url(self, blob: BlobClient) -> str:
+        """A URL the service can read ``blob`` through: signed for reading with the account key, else the
+        client's own URL (which carries the connection string's SAS, if it has one)."""
+        credential: Any = self._service.credential
+        key = getattr(credential, "account_key", None)
+        if not key:
+            return blob.url
+        now = datetime.now(UTC)
+        sas = generate_blob_sas(
+            self._service.account_name or "",
+            self._container_name,
+            blob.blob_name,
+            account_key=key,
+            permission=BlobSasPermissions(read=True),
+            start=now - timedelta(minutes=5),
+            expiry=now + SAS_LIFETIME,
+        )
+        return f"{blob.url}?{sas}"
+
+    def copy_blocks(self, target: BlobClient, source: str, first: int, end: int, etag: str) -> list[str]:
+        """Stage bytes ``first..end-1`` of the blob at ``source`` (as long as its ETag is ``etag``) as
+        uncommitted blocks of ``target``; their ids, in order. ``FileNotFoundError`` if the source changed."""
+        nonce, blocks = _nonce(), []
+        with _reachable():
+            for start in range(first, end, COPY_BLOCK):
+                block = _block_id(start, nonce)
+                try:
+                    target.stage_block_from_url(
+                        block,
+                        source,
+                        source_offset=start,
+                        source_length=min(COPY_BLOCK, end - start),
+                        headers={"x-ms-source-if-match": etag},
+                    )
+                except HttpResponseError as error:
+                    if error.status_code in (404, 412):  # the source went, or its ETag moved (SourceConditionNotMet)
+                        raise FileNotFoundError(f"staged object {source.split('?')[0]} changed while copied") from None
+                    raise
+                blocks.append(block)
+        return blocks
+
+    # Stored blobs ----------------------------------------------------------------------------------------
+
+    def size(self, digest: Digest) -> int | None:
+        """The size of a stored blob; ``None`` when it is not stored."""
+        with _reachable():
+            try:
+                return int(self._blob(digest).get_blob_properties().size)
+            except ResourceNotFoundError:
+                return None
+
+    def open_range(self, digest: Digest, first: int, last: int) -> AzureRange:
+        """Bytes ``first..last`` of a stored blob; ``FileNotFoundError`` when it is not stored."""
+        blob = self._blob(digest)
+        with _reachable():
+            try:
+                etag = blob.get_blob_properties().etag
+            except ResourceNotFoundError:
+                raise FileNotFoundError(f"blob {digest} is not stored") from None
+        return AzureRange(blob, first, last, etag)
+
+    def delete(self, digest: Digest) -> bool:
+        """Remove a stored blob; False when it was not stored."""
+        with _reachable():
+            try:
+                self._blob(digest).delete_blob()
+            except ResourceNotFoundError:
+                return False
+        return True
+
+    def write(self, digest: Digest, data: bytes) -> bool:
+        """Store small content (manifests, generated samples) under its digest, verified here, in one Put
+        Blob under If-None-Match ``*``; False when the digest was already stored (the stored blob is kept)."""
+        if hashlib.new(digest.algorithm, data).hexdigest() != digest.encoded:
+            raise ValueError(f"content does not match {digest}")
+        with _reachable():
+            try:
+                self._blob(digest).upload_blob(data, length=len(data), overwrite=False)
+            except ResourceExistsError:
+                return False
+        return True
+
+    # Staged uploads ----------------------------------------------------------------------------------
+
+    def stage(self, key: str) -> None:
+        """Create an empty staged object; ``FileExistsError`` if the key is taken."""
+        blob = self._staged(key)
+        with _reachable():
+            try:
+                blob.commit_block_list([], if_none_match="*")
+            except (ResourceExistsError, ResourceModifiedError):
+                raise FileExistsError(f"staging key {key!r} is taken") from None
+
+    def writer(self, key: str, offset: int) -> AzureStagedWriter:
+        """Write into a staged object from ``offset``; bytes after ``offset`` are dropped when the writer
+        closes. ``FileNotFoundError`` when the key is not staged, ``ValueError`` when it holds fewer than
+        ``offset`` bytes."""
+        blob = self._staged(key)
+        with _reachable():
+            try:
+                # The properties first: a key dropped while a late writer staged blocks into it has a block
+                # list (uncommitted blocks only) but no properties, and is not staged.
+                etag = blob.get_blob_properties().etag
+                committed, _ = blob.get_block_list(
+                    "committed", etag=etag, match_condition=MatchConditions.IfNotModified
+                )
+            except (ResourceNotFoundError, ResourceModifiedError):
+                raise FileNotFoundError(f"staging key {key!r} is not staged") from None
+        return AzureStagedWriter(self, blob, offset, committed, etag)
+
+    def read_staged(self, key: str, length: int) -> Iterator[bytes]:
+        """The first ``length`` bytes of a staged object, in chunks; ``ValueError`` if it holds fewer."""
+        blob = self._staged(key)
+        with _reachable():
+            try:
+                if length == 0:
+                    blob.get_blob_properties()
+                    return
+                downloader = blob.download_blob(offset=0, length=length)
+                if downloader.size < length:
+                    raise ValueError(f"staged object {key} holds fewer than {length} bytes")
+                yield from downloader.chunks()
+            except ResourceNotFoundError:
+                raise FileNotFoundError(f"staging key {key!r} is not staged") from None
+
+    def commit(self, key: str, length: int, digest: Digest) -> bool:
+        """Store the first ``length`` bytes of a staged object under ``digest`` (which the caller verified
+        against exactly those bytes) and drop the staged object. True when stored; False when the digest
+        was already stored: the existing blob is kept and the staged bytes dropped."""
+        staged, target = self._staged(key), self._blob(digest)
+        with _reachable():
+            try:
+                properties = staged.get_blob_properties()
+            except ResourceNotFoundError:
+                raise FileNotFoundError(f"staging key {key!r} is not staged") from None
+            if properties.size < length:
+                raise ValueError(f"staged object {key} holds fewer than {length} bytes")
+            stored = not _exists(target) and self._copy(staged, target, length, properties.etag)
+            with suppress(ResourceNotFoundError):
+                staged.delete_blob()
+        return stored
+
+    def _copy(self, staged: BlobClient, target: BlobClient, length: int, etag: str) -> bool:
+        """Copy the staged blob's first ``length`` bytes into ``target`` and commit it unless it exists."""
+        blocks = self.copy_blocks(target, self.source_url(staged), 0, length, etag)
+        try:
+            target.commit_block_list([BlobBlock(block, BlockState.UNCOMMITTED) for block in blocks], if_none_match="*")
+        except (ResourceExistsError, ResourceModifiedError):
+            return False
+        except HttpResponseError as error:
+            # A concurrent commit of the same digest won and discarded this commit's uncommitted blocks.
+            if _error_code(error) == "InvalidBlockList" and _exists(target):
+                return False
+            raise
+        return True
+
+    def drop_staged(self, key: str) -> None:
+        """Delete a staged object (nothing when it is not staged)."""
+        blob = self._staged(key)
+        with _reachable(), suppress(ResourceNotFoundError):
+            blob.delete_blob()
+
+    def sweep_staged(self, older_than_seconds: float) -> list[str]:
+        """Delete staged objects whose last commit is older than the given age (each unless it changed since
+        it was listed); their keys."""
+        limit = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
+        dropped = []
+        with _reachable():
+            for item in self._container.list_blobs(name_starts_with=UPLOADS):
+                if item.last_modified is None or item.last_modified >= limit:
+                    continue
+                try:
+                    self._container.delete_blob(
+                        item.name, etag=item.etag, match_condition=MatchConditions.IfNotModified
+                    )
+                except (ResourceNotFoundError, ResourceModifiedError):
+                    continue
+                dropped.append(item.name[len(UPLOADS) :])
+        return dropped
