@@ -7,6 +7,8 @@
 #   .venv     acrlink + the Azure SDKs + pytest + hypothesis
 #   .venv-az  the real Azure CLI (its pinned SDK versions would clash with the SDKs under test)
 #   tests/js  the Azure SDK for JavaScript (npm ci from its lock file)
+#   tests/servers  Azurite, the Azure Blob Storage emulator the blob store contract runs against (npm ci from
+#             its lock file; the tests start it in memory on a free 127.0.0.1 port and stop it)
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -m "not slow"`. The suite runs on two workers
 # (pytest-xdist, a module's tests on one worker): most e2e time is spent waiting on real clients.
 # System packages are installed with apt-get when running as root (CI and these machines); as another
@@ -50,6 +52,9 @@ if [ ! -x .venv-az/bin/az ]; then
 fi
 if [ -f tests/js/package-lock.json ]; then
   (cd tests/js && npm ci --silent --no-audit --no-fund)
+fi
+if [ -f tests/servers/package-lock.json ]; then
+  (cd tests/servers && npm ci --silent --no-audit --no-fund)
 fi
 export ACRLINK_AZ="$PWD/.venv-az/bin/az"
 export PATH="$PWD/.venv/bin:$PATH"

@@ -56,7 +56,7 @@ def open_blob_store(url: str) -> BlobStore:
         connection = os.environ.get(CONNECTION_STRING)
         if not container or not connection:
             raise ValueError(f"{url!r} needs a container name and {CONNECTION_STRING} set: use {BLOB_FORMS}")
-        from acrlink.store.azure_blobs import AzureBlobStore  # type: ignore[import-not-found,unused-ignore]
+        from acrlink.store.azure_blobs import AzureBlobStore
 
-        return AzureBlobStore(connection, container)  # type: ignore[no-any-return,unused-ignore]
+        return AzureBlobStore(connection, container)
     raise ValueError(f"unknown blob store URL {url!r}: use {BLOB_FORMS}")
