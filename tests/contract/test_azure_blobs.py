@@ -136,6 +136,19 @@ def test_a_digest_blob_is_invisible_until_its_commit_and_never_replaced(
     assert target.download_blob().readall() == data
 
 
+def test_a_range_whose_blob_goes_before_it_is_read_is_file_not_found(store: AzureBlobStore) -> None:
+    data = b"short-lived"
+    digest = _digest(data)
+    assert store.write(digest, data)
+    opened = store.open_range(digest, 0, len(data) - 1)
+    assert store.delete(digest)
+    with pytest.raises(FileNotFoundError):
+        b"".join(opened.chunks())
+    assert store.write(digest, data)
+    with pytest.raises(FileNotFoundError):  # a new blob under the digest is another version than the range's
+        b"".join(opened.chunks())
+
+
 def test_a_copy_of_a_staged_object_that_changed_meanwhile_is_refused(
     store: AzureBlobStore, service: BlobServiceClient, azurite_container: Container
 ) -> None:

@@ -78,6 +78,10 @@ def test_a_writer_needs_a_staged_key(blobs: BlobStore) -> None:
         blobs.writer("never.0", 0)
     with pytest.raises(FileNotFoundError):
         b"".join(blobs.read_staged("never.0", 1))
+    blobs.stage("empty.0")
+    with pytest.raises(ValueError):
+        b"".join(blobs.read_staged("empty.0", 1))
+    assert b"".join(blobs.read_staged("empty.0", 0)) == b""
 
 
 def test_read_staged_after_close_gives_every_byte_written(blobs: BlobStore) -> None:
