@@ -244,6 +244,16 @@ def test_a_server_gone_mid_use_is_store_unavailable(tmp_path_factory: pytest.Tem
             operation()
 
 
+def test_a_missing_azurite_fails_with_the_install_hint(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from tests.servers import azurite as servers
+
+    monkeypatch.setattr(servers, "BINARY", servers.HERE / "node_modules" / ".bin" / "absent")
+    with pytest.raises(pytest.fail.Exception, match="npm ci"):
+        servers.start(tmp_path_factory.mktemp("no-azurite"))
+
+
 # The writer's plan (pure) ----------------------------------------------------------------------------------
 
 B = BLOCK_SIZE

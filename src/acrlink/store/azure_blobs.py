@@ -6,8 +6,9 @@ Layout, in one container (created when absent):
 - ``uploads/<key>``: staged uploads, block blobs whose committed bytes are the staged bytes.
 
 Staged uploads. ``stage`` commits an empty block list under If-None-Match ``*`` (a taken key is
-``FileExistsError``). ``writer(key, offset)`` reads the committed block list and its ETag, keeps the blocks
-that end at or before ``offset``, buffers what is written and stages it in ``BLOCK_SIZE`` blocks (staged
+``FileExistsError``). ``writer(key, offset)`` reads the blob's ETag (a key dropped while a late writer staged
+blocks into it has blocks but no properties: not staged) and its committed block list under If-Match, keeps
+the blocks that end at or before ``offset``, buffers what is written and stages it in ``BLOCK_SIZE`` blocks (staged
 blocks are invisible until committed). ``close`` commits the kept blocks and the new ones under If-Match
 (the ETag read at open: a key dropped or rewritten meanwhile is ``FileNotFoundError``, never resurrected);
 ``rewind`` forgets the new blocks (the service discards uncommitted blocks at the next commit, or after a
@@ -27,7 +28,8 @@ the digest blob (Put Block From URL, ``COPY_BLOCK`` per block, If-Match on the s
 then committed with If-None-Match ``*``: the digest blob appears complete at once, or the commit reports
 that the digest was already stored (that copy, verified when it was stored, is kept). The staged blob is
 then deleted. The service reads the source by URL: a read-only SAS signed with the account key of the
-connection string, or the connection string's own SAS.
+connection string, or the connection string's own SAS (Azurite 3.37 answers 500 to an account SAS there:
+give it the account key or a container SAS).
 
 Reads. ``open_range`` checks that the blob is there (``FileNotFoundError`` otherwise); ``chunks`` streams the
 range from one GET (through urllib3, on the same read SAS), pinned to the blob's ETag. Not the SDK's
@@ -38,7 +40,8 @@ GET, on this 2-core machine under load). ``read_staged`` streams the same way.
 Errors. The client retries briefly (``RETRIES`` times, ``RETRY_BACKOFF`` seconds apart), then a connection
 failure, a broken response or a 5xx answer is ``StoreUnavailable`` (the faces answer 503 with Retry-After).
 A 501 is a server that lacks an operation this backend needs (Azurite before 3.37 lacks Put Block From URL).
-Holds no rules: callers decide what to verify.
+Azurite must run with ``--skipApiVersionCheck`` when azure-storage-blob speaks a newer API version than it
+knows (12.31 does). Holds no rules: callers decide what to verify.
 """
 
 from __future__ import annotations
