@@ -4,6 +4,7 @@ same data directory), played deterministically."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Iterator
@@ -15,7 +16,6 @@ import pytest
 from acrlink.app import Application, build
 from acrlink.domain import gc as gc_rule
 from acrlink.domain.oci import parse_digest
-from acrlink.services.content import content_tx
 from acrlink.settings import Settings
 from tests.api.conftest import Arm, error_code, make_arm
 from tests.api.registry_client import RegistryClient, create_registry
@@ -131,7 +131,7 @@ def test_gc_sweeps_abandoned_upload_sessions(arm: Arm) -> None:
     upload_id = opened.headers["Docker-Upload-UUID"]
     store = arm.application.store
     with store.transaction() as tx:
-        assert content_tx(tx).update_upload(upload_id, {}, {"touched": 0})  # abandoned in 1970
+        assert tx.content.update_upload(upload_id, {}, {"touched": 0})  # abandoned in 1970
     assert _collect(arm, dryRun=True)["uploadsRemoved"] == 1
     assert _collect(arm)["uploadsRemoved"] == 1
     assert reg.request("GET", opened.headers["Location"]).status_code == 404
@@ -218,3 +218,31 @@ def test_a_link_a_manifest_push_holds_is_not_removed(
     assert reg.request("GET", "/v2/app/manifests/v1").status_code == 200
     monkeypatch.setattr(gc_rule, "is_stale", real_is_stale)
     assert arm.application.collector.collect(grace_seconds=0).blobs == (), "now the manifest references them"
+
+
+def test_the_periodic_run_outlives_failed_collections() -> None:
+    """``periodically`` keeps collecting after the store was unavailable or a collection failed."""
+    from acrlink.services import gc as gc_service
+    from acrlink.store.base import StoreUnavailable
+
+    outcomes: list[BaseException | None] = [StoreUnavailable("down"), RuntimeError("bug"), None]
+    calls: list[int] = []
+
+    class Flaky:
+        def collect(self) -> gc_service.Report:
+            calls.append(1)
+            outcome = outcomes.pop(0) if outcomes else None
+            if outcome is not None:
+                raise outcome
+            return gc_service.Report(1, 10, 1, 0, 0.0, blobs=("sha256:" + "a" * 64,))
+
+    async def run() -> None:
+        task = asyncio.create_task(gc_service.periodically(Flaky(), 0.001))  # type: ignore[arg-type]
+        while len(calls) < 4:
+            await asyncio.sleep(0.001)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(run())
+    assert len(calls) >= 4 and outcomes == []

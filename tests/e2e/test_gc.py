@@ -11,6 +11,7 @@ import os
 import ssl
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,3 +147,30 @@ def test_acrlink_gc_needs_a_running_process(tmp_path: Path) -> None:
         text=True,
     )
     assert negative.returncode == 2 and "grace-seconds" in negative.stderr, negative.stderr
+
+
+def test_acrlink_up_collects_on_its_own(tmp_path: Path) -> None:
+    running = start(tmp_path / "acrlink", env={"ACRLINK_GC_INTERVAL_SECONDS": "0.2", "ACRLINK_GC_GRACE_SECONDS": "0"})
+    try:
+        password = _registry(running)
+        verify = ssl.create_default_context(cafile=running.endpoints["ca"])
+        orphan = os.urandom(1024)
+        with httpx.Client(base_url=running.endpoints["registry"], verify=verify, headers={"Host": SERVER}) as client:
+            token = client.get(
+                "/oauth2/token", params={"service": SERVER, "scope": "repository:app:pull,push"}, auth=(NAME, password)
+            ).json()["access_token"]
+            pushed = client.post(
+                "/v2/app/blobs/uploads/",
+                params={"digest": _sha(orphan)},
+                content=orphan,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        assert pushed.status_code == 201, pushed.text
+        path = running.data_dir / "blobs" / "sha256" / _sha(orphan)[7:9] / _sha(orphan)[7:]
+        deadline = time.monotonic() + 60  # a bound on waiting, not a speed requirement
+        while path.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not path.exists(), "the periodic collection removed the orphan blob"
+        assert _blob_status(running, password, _sha(orphan)) == (404, "BLOB_UNKNOWN")
+    finally:
+        stop(running)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from acrlink.domain import gc
-from acrlink.services.content import Content, content_tx
+from acrlink.services.content import Content
 from acrlink.services.uploads import Uploads
 from acrlink.store.base import CONTENT, StoreUnavailable
 
@@ -97,7 +97,7 @@ class Collector:
         with self._lock:
             store, blobs = self._content.store, self._content.blobs
             with store.transaction() as tx:
-                content = content_tx(tx)
+                content = tx.content
                 refs = gc.referenced(content.manifest_bodies())
                 links = content.blob_links()
             stale = [link for link in links if gc.is_stale(link, refs, before)]
@@ -107,7 +107,7 @@ class Collector:
                 linked = {x.digest for x in links if (x.registry, x.repo, x.digest) not in stale_keys}
             else:
                 with store.transaction() as tx:
-                    content = content_tx(tx)
+                    content = tx.content
                     removed_links = sum(content.unlink_blob_before(s.registry, s.repo, s.digest, before) for s in stale)
                     if removed_links:
                         tx.changed(CONTENT)
