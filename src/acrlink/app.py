@@ -51,6 +51,7 @@ from acrlink.services.authorization import Authorization
 from acrlink.services.content import Content
 from acrlink.services.deployment_engine import Engine
 from acrlink.services.deployments import History
+from acrlink.services.gc import Collector, periodically
 from acrlink.services.netgraph import NetworkGraphs
 from acrlink.services.netgraph import build as build_graph
 from acrlink.services.network_views import Views
@@ -85,6 +86,8 @@ class Application:
     dns: DnsAnswers
     webhooks: WebhookDelivery
     """Posts queued webhook events; started by ``serve`` (tests call ``run_once``)."""
+    collector: Collector
+    """Garbage collection (``acrlink gc`` through the ARM face; ``serve`` runs it periodically)."""
 
 
 @dataclass
@@ -205,7 +208,11 @@ def build(settings: Settings) -> Application:
     )
     dns_answers = DnsAnswers(graphs.current, changes)
     webhooks = WebhookDelivery(store)
-    return Application(settings, store, tenancy, service, identity, arm, registry, graphs, dns_answers, webhooks)
+    collector = Collector(registry.face.content, registry.face.uploads, settings.gc_grace_seconds)
+    arm.collector = collector
+    return Application(
+        settings, store, tenancy, service, identity, arm, registry, graphs, dns_answers, webhooks, collector
+    )
 
 
 def _vm_identities(graphs: NetworkGraphs) -> list[tuple[str, ManagedIdentity]]:
@@ -427,6 +434,8 @@ async def _serve_locked(settings: Settings) -> None:
     blob_server = _https_server(blob_face.app(), tls.arm_cert, tls.arm_key, settings.limits, "blob")
     tasks.append(asyncio.create_task(blob_server.serve(blob_sock)))
     agent.start()
+    if settings.gc_interval_seconds > 0:
+        tasks.append(asyncio.create_task(periodically(application.collector, settings.gc_interval_seconds)))
     port = arm_sock.getsockname()[1]
     endpoints = {
         "arm": f"https://{host}:{port}",

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from acrlink.domain import gc
 from acrlink.domain.cloud import AZURE_CHINA, CloudProfile
 
 
@@ -85,6 +86,16 @@ class Settings:
     proxy_handoff: bool = field(default_factory=lambda: os.environ.get("ACRLINK_PROXY_HANDOFF", "1") != "0")
     """The proxy serves TLS itself on a CONNECT to acrlink's own registry face (no byte relayed); ``0``
     relays to the internal listener with a signed PROXY header instead (bench/proxy compares both)."""
+
+    gc_grace_seconds: float = field(
+        default_factory=lambda: _env_number("ACRLINK_GC_GRACE_SECONDS", gc.DEFAULT_GRACE_SECONDS)
+    )
+    """Garbage collection removes unreferenced blobs and links only once they are this old (``acrlink gc
+    --grace-seconds`` overrides it for one run)."""
+    gc_interval_seconds: float = field(
+        default_factory=lambda: _env_number("ACRLINK_GC_INTERVAL_SECONDS", gc.DEFAULT_INTERVAL_SECONDS)
+    )
+    """``acrlink up`` collects garbage this often; 0 never (``acrlink gc`` still does)."""
 
     store_url: str | None = None
     """The store (``store/urls.py``): ``None`` is the embedded default, ``sqlite:///DATA_DIR/acrlink.db``.

@@ -247,3 +247,77 @@ def test_sweep_drops_only_old_staged_objects(blobs: BlobStore) -> None:
         blobs.writer("fresh.0", 0)
     assert blobs.size(_digest(stored)) == len(stored), "sweeping never touches stored blobs"
     assert blobs.sweep_staged(-1) == []
+
+
+# Garbage collection: listing, touching, conditional deletes ---------------------------------------------
+
+
+def _commit(blobs: BlobStore, key: str, data: bytes) -> bool:
+    blobs.stage(key)
+    writer = blobs.writer(key, 0)
+    writer.write(data)
+    writer.close()
+    return blobs.commit(key, len(data), parse_digest(_digest(data)))
+
+
+def _listed(blobs: BlobStore) -> dict[str, tuple[int, float, str]]:
+    return {str(b.digest): (b.size, b.modified, b.version) for b in blobs.stored()}
+
+
+def test_stored_lists_committed_blobs_not_staged_uploads(blobs: BlobStore) -> None:
+    import time
+
+    started = time.time()
+    assert _listed(blobs) == {}
+    assert _commit(blobs, "a.0", b"first blob")
+    assert blobs.write(parse_digest(_digest(b"{}")), b"{}")
+    blobs.stage("pending.0")
+    listed = _listed(blobs)
+    assert set(listed) == {_digest(b"first blob"), _digest(b"{}")}
+    size, modified, _ = listed[_digest(b"first blob")]
+    assert size == len(b"first blob")
+    assert started - 2 <= modified <= time.time() + 2, "modified is epoch seconds"
+
+
+def test_committing_an_existing_digest_touches_it(blobs: BlobStore) -> None:
+    data = b"shared layer"
+    assert _commit(blobs, "a.0", data)
+    (_, modified, version) = _listed(blobs)[_digest(data)]
+    assert not _commit(blobs, "b.0", data), "already stored"
+    (_, again, touched) = _listed(blobs)[_digest(data)]
+    assert touched != version and again >= modified
+    assert not blobs.write(parse_digest(_digest(data)), data)
+    assert _listed(blobs)[_digest(data)][2] != touched, "a direct write of a stored digest touches it too"
+
+
+def test_touch_changes_the_version_and_only_of_stored_blobs(blobs: BlobStore) -> None:
+    data = b"touched"
+    digest = parse_digest(_digest(data))
+    assert not blobs.touch(digest)
+    assert _commit(blobs, "a.0", data)
+    versions = {_listed(blobs)[str(digest)][2]}
+    for _ in range(3):
+        assert blobs.touch(digest)
+        versions.add(_listed(blobs)[str(digest)][2])
+    assert len(versions) == 4, "every touch is a new version, however quickly they follow"
+    opened = blobs.open_range(digest, 0, len(data) - 1)
+    assert b"".join(opened.chunks()) == data, "a touch leaves the bytes alone"
+    opened.close()
+
+
+def test_delete_if_unchanged_removes_only_the_version_listed(blobs: BlobStore) -> None:
+    data = b"candidate"
+    digest = parse_digest(_digest(data))
+    assert _commit(blobs, "a.0", data)
+    (_, _, listed) = _listed(blobs)[str(digest)]
+    assert blobs.touch(digest), "a push on another process commits the same digest"
+    assert not blobs.delete_if_unchanged(digest, listed), "touched after the listing: kept"
+    assert blobs.size(digest) == len(data)
+    (_, _, current) = _listed(blobs)[str(digest)]
+    assert blobs.delete_if_unchanged(digest, current)
+    assert blobs.size(digest) is None and _listed(blobs) == {}
+    assert not blobs.delete_if_unchanged(digest, current), "nothing left to delete"
+    assert _commit(blobs, "b.0", data), "a commit after the delete stores it again"
+    opened = blobs.open_range(digest, 0, len(data) - 1)
+    assert b"".join(opened.chunks()) == data
+    opened.close()

@@ -160,3 +160,79 @@ def test_attributes_default_set_and_go_with_their_target(store: SqliteStore) -> 
         content.put_attributes("reg", "repo", REPOSITORY, "", locked)
         content.drop_registry("reg")
         assert content.all_attributes("reg") == {}
+
+
+# Garbage collection's queries --------------------------------------------------------------------------
+
+
+def test_links_have_a_time_that_pushes_hold_and_collection_compares(store: SqliteStore) -> None:
+    with store.transaction() as tx:
+        content = ContentTx(tx)
+        content.link_blob("reg", "repo", D1, 5, now=100.0)
+        content.link_blob("reg", "repo", D2, 6, now=100.0)
+        content.link_blob("reg", "other", D1, 5, now=100.0)
+        content.link_blob("reg2", "repo", D1, 5, now=100.0)
+    with store.transaction() as tx:
+        content = ContentTx(tx)
+        assert sorted((x.registry, x.repo, x.digest, x.linked) for x in content.blob_links()) == [
+            ("reg", "other", D1, 100.0),
+            ("reg", "repo", D1, 100.0),
+            ("reg", "repo", D2, 100.0),
+            ("reg2", "repo", D1, 100.0),
+        ]
+        absent = "sha256:" + "3" * 64
+        assert content.hold_links("reg", "repo", [D1, absent], now=200.0) == {D1}, "only links that exist"
+        assert content.hold_links("reg", "repo", []) == set()
+        content.link_blob("reg", "repo", D2, 6, now=150.0)  # linked again
+    with store.transaction() as tx:
+        content = ContentTx(tx)
+        times = {(x.registry, x.repo, x.digest): x.linked for x in content.blob_links()}
+        assert times[("reg", "repo", D1)] == 200.0, "held by a push"
+        assert times[("reg", "other", D1)] == 100.0 and times[("reg2", "repo", D1)] == 100.0, "only that repository's"
+        assert times[("reg", "repo", D2)] == 150.0
+        assert not content.unlink_blob_before("reg", "repo", D1, 200.0), "not older than the moment"
+        assert content.unlink_blob_before("reg", "repo", D1, 200.5)
+        assert not content.unlink_blob_before("reg", "repo", D1, 300.0), "already gone"
+        assert content.blob_size("reg", "repo", D1) is None
+        assert content.blob_size("reg", "other", D1) == 5
+
+
+def test_manifest_bodies_span_every_registry(store: SqliteStore) -> None:
+    with store.transaction() as tx:
+        content = ContentTx(tx)
+        content.put_manifest("reg", "repo", _manifest(D1))
+        content.put_manifest("reg2", "web", _manifest(D2))
+    with store.transaction() as tx:
+        found = sorted((m.registry, m.repo, m.media_type, m.body) for m in ContentTx(tx).manifest_bodies())
+    media = "application/vnd.oci.image.manifest.v1+json"
+    assert found == [("reg", "repo", media, b"{}\n"), ("reg2", "web", media, b"{}\n")]
+
+
+def test_links_stored_before_they_had_a_time_count_as_linked_at_the_upgrade(tmp_path: Path) -> None:
+    import time
+
+    path = tmp_path / "old.db"
+    old = SqliteStore(path)
+    with old.transaction() as tx:
+        tx.connection.exec_driver_sql(  # type: ignore[attr-defined]
+            "CREATE TABLE oci_blob_links (registry VARCHAR NOT NULL, repo VARCHAR NOT NULL, digest VARCHAR NOT NULL,"
+            " size INTEGER NOT NULL, PRIMARY KEY (registry, repo, digest))"
+        )
+        tx.connection.exec_driver_sql(  # type: ignore[attr-defined]
+            f"INSERT INTO oci_blob_links VALUES ('reg', 'repo', '{D1}', 5)"
+        )
+    old.close()
+    upgraded = SqliteStore(path)
+    started = time.time()
+    with upgraded.transaction() as tx:
+        create_tables(tx)
+    with upgraded.transaction() as tx:
+        content = ContentTx(tx)
+        (link,) = content.blob_links()
+        assert link.digest == D1 and link.linked >= started - 1
+        assert content.blob_size("reg", "repo", D1) == 5
+        content.link_blob("reg", "repo", D2, 6)
+    with upgraded.transaction() as tx:
+        create_tables(tx)  # a second start changes nothing
+        assert len(ContentTx(tx).blob_links()) == 2
+    upgraded.close()

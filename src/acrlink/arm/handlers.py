@@ -37,6 +37,7 @@ from acrlink.errors import AcrlinkError, BadRequest, MethodNotAllowed, NotFound,
 from acrlink.services.access_admin import AccessAdmin
 from acrlink.services.arm import ResourceService, parse_filter
 from acrlink.services.authorization import Authorization, authorization_failed
+from acrlink.services.gc import Collector
 from acrlink.services.network_views import Views
 from acrlink.services.tenancy import Tenancy
 
@@ -79,6 +80,8 @@ class ArmFace:
         self.authorization = authorization
         self.deployments = deployments
         self.views = views
+        self.collector: Collector | None = None
+        """Garbage collection (the ``Acrlink.Network/garbageCollection`` view); set by the composition root."""
         self.service = service
         self.tenancy = tenancy
         self.identity = identity

@@ -114,6 +114,8 @@ def needed(route: Route, method: str) -> Needed | None:
             f"{route.namespace}/{_ACTION_NAMES.get(route.name.lower(), route.name)}/action", subscription_scope(route)
         )
     if kind == "acrlink_view":
+        if route.name == "garbagecollection":
+            return Needed(f"{route.namespace}/garbageCollection/action", subscription_scope(route))
         return Needed(f"{route.namespace}/{route.name}/read", subscription_scope(route))
     return _deployment(route, verb)
 

@@ -61,8 +61,10 @@ _SCOPE_KINDS = ("subscription", "group", "resource")
 
 _DEPLOYMENT_ACTIONS = ("validate", "whatif", "cancel", "exporttemplate")
 
-ACRLINK_VIEWS = ("reachability", "networkgraph", "whatif")
-"""acrlink's own subscription-level views (``Acrlink.Network/{view}``, kind ``acrlink_view``)."""
+ACRLINK_VIEWS = ("reachability", "networkgraph", "whatif", "garbagecollection")
+"""acrlink's own subscription-level views (``Acrlink.Network/{view}``, kind ``acrlink_view``).
+``garbageCollection`` (POST) is not a view of the network but the running process's one door for
+``acrlink gc``."""
 
 
 def _unknown_path(path: str) -> NotFound:

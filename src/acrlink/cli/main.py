@@ -1,4 +1,4 @@
-"""``acrlink``: up, down, env, az, exec, hosts, principal, check (and check --what-if)."""
+"""``acrlink``: up, down, env, az, exec, hosts, principal, check (and check --what-if), gc."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import typer
 
 from acrlink import datadir
 from acrlink.cli import azure, deployment_parameters, network, principals, process, whatif
+from acrlink.cli import gc as gc_command
 from acrlink.domain import diagnosis
 from acrlink.domain.cloud import find_cloud
 from acrlink.settings import Ports, Settings, default_data_dir
@@ -405,6 +406,31 @@ def dig(
         typer.echo(f"no host called {from_host!r}; 'acrlink hosts' lists them", err=True)
         raise typer.Exit(2)
     typer.echo(network.dig(port, name, qtype.upper(), tcp))
+
+
+@app.command()
+def gc(
+    grace_seconds: Annotated[
+        float | None,
+        typer.Option(
+            "--grace-seconds",
+            min=0,
+            help="Collect unreferenced blobs and links older than this [default: $ACRLINK_GC_GRACE_SECONDS or 3600]",
+        ),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be removed; remove nothing")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Remove blobs no manifest references, their stale links and abandoned uploads, through the running process
+    (safe while pushes run; the process also collects every $ACRLINK_GC_INTERVAL_SECONDS, default 600)."""
+    endpoints = _running(_data_dir(data_dir))
+    try:
+        report = gc_command.collect(dict(endpoints), grace_seconds, dry_run)
+    except network.ViewError as exc:
+        typer.echo(f"gc: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for line in gc_command.render(report):
+        typer.echo(line)
 
 
 @app.command(context_settings={"allow_extra_args": True})

@@ -143,7 +143,7 @@ def _copy(
     for manifest in manifests:
         for blob in parse_manifest(manifest.body, manifest.media_type).blobs:
             size = content.blob_size(source, repo, blob.digest)
-            if size is None:
+            if size is None or not content.hold_links(source, repo, [blob.digest]):
                 raise _invalid(f"The source blob {blob.digest} is missing in the source registry.")
             content.link_blob(target, target_repo, blob.digest, size)
         copied = Manifest(**{**manifest.__dict__, "created": now})

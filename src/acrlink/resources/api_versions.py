@@ -120,6 +120,7 @@ API_VERSIONS: Mapping[str, tuple[str, ...]] = {
     "acrlink.network/reachability": ACRLINK_NETWORK,
     "acrlink.network/networkgraph": ACRLINK_NETWORK,
     "acrlink.network/whatif": ACRLINK_NETWORK,
+    "acrlink.network/garbagecollection": ACRLINK_NETWORK,
 }
 """Lower-case full type -> the api-versions it answers, oldest first. Every catalog type has an entry."""
 

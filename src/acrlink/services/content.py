@@ -187,7 +187,10 @@ class Content:
         )
 
     def _check_references(self, content: ContentTx, registry: str, repo: str, parsed: ParsedManifest) -> None:
-        missing = [d.digest for d in parsed.blobs if content.blob_size(registry, repo, d.digest) is None]
+        """Every referenced blob linked in the repository (held: garbage collection keeps what a push relies on)
+        and every child manifest in it."""
+        held = content.hold_links(registry, repo, [d.digest for d in parsed.blobs])
+        missing = [d.digest for d in parsed.blobs if d.digest not in held]
         missing += [d.digest for d in parsed.children if content.manifest(registry, repo, d.digest) is None]
         if missing:
             raise NotFound("MANIFEST_BLOB_UNKNOWN", f"manifest references unknown blobs: {', '.join(missing)}")
@@ -290,7 +293,7 @@ class Content:
         with self.store.transaction() as tx:
             content = _content(tx)
             size = content.blob_size(registry, source, digest)
-            if size is None or self.blobs.size(parsed) is None:
+            if size is None or not content.hold_links(registry, source, [digest]) or self.blobs.size(parsed) is None:
                 return False
             content.link_blob(registry, repo, digest, size)
         return True

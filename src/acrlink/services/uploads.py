@@ -35,7 +35,7 @@ from acrlink.clock import epoch
 from acrlink.domain.oci import Digest, parse_chunk_range, parse_digest
 from acrlink.errors import BadRequest, Conflict, NotFound, RangeInvalid
 from acrlink.services.content import Content, content_tx
-from acrlink.store.blobs import StagedWriter
+from acrlink.store.base import StagedWriter
 
 SESSION_LIFETIME = 24 * 3600
 """Sessions untouched for a day are abandoned; their rows and staged bytes are swept."""
@@ -389,19 +389,24 @@ class Uploads:
             self._blobs.drop_staged(claim.key)
             raise
 
-    def sweep(self) -> int:
+    def sweep(self, *, dry_run: bool = False) -> int:
         """Drop sessions untouched for ``SESSION_LIFETIME`` that no live request holds (rows and staged
-        bytes), and staged bytes as old that no session names; how many sessions."""
+        bytes), and staged bytes as old that no session names; how many sessions (``dry_run``: how many
+        would go, nothing removed)."""
         now = self.clock()
-        self._next_sweep = now + SWEEP_INTERVAL
         dropped = []
         with self._store.transaction() as tx:
             content = content_tx(tx)
             for row in content.uploads_touched_before(epoch() - SESSION_LIFETIME):
                 if row["holder"] is not None and (row["lease_until"] or 0) > now:
                     continue
-                if content.delete_upload(row["id"], {"holder": row["holder"], "generation": row["generation"]}):
+                if dry_run:
+                    dropped.append(row["id"])
+                elif content.delete_upload(row["id"], {"holder": row["holder"], "generation": row["generation"]}):
                     dropped.append(staged_key(row["id"], int(row["generation"])))
+        if dry_run:
+            return len(dropped)
+        self._next_sweep = now + SWEEP_INTERVAL
         for key in dropped:
             self._forget(key.rsplit(".", 1)[0])
             self._blobs.drop_staged(key)

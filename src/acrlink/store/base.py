@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, NamedTuple, Protocol
 
 from acrlink.domain.content import Attributes, Manifest, Tag
+from acrlink.domain.gc import Link, StoredManifest
 from acrlink.domain.oci import Digest
 
 
@@ -92,7 +93,8 @@ class ContentTransaction(Protocol):
 
     def put_attributes(self, registry: str, repo: str, kind: str, ref: str, value: Attributes) -> None: ...
 
-    def link_blob(self, registry: str, repo: str, digest: str, size: int) -> None: ...
+    def link_blob(self, registry: str, repo: str, digest: str, size: int, now: float | None = None) -> None:
+        """Link a blob into a repository (again), as of ``now`` (epoch seconds; default: the clock)."""
 
     def blob_size(self, registry: str, repo: str, digest: str) -> int | None: ...
 
@@ -108,6 +110,22 @@ class ContentTransaction(Protocol):
     def delete_upload(self, upload_id: str, expected: dict[str, Any] | None = None) -> bool: ...
 
     def uploads_touched_before(self, moment: int) -> list[dict[str, Any]]: ...
+
+    # Garbage collection (``services/gc.py``) ----------------------------------------------------------
+
+    def hold_links(self, registry: str, repo: str, digests: list[str], now: float | None = None) -> set[str]:
+        """Refresh the link time of the repository's links to ``digests`` and return those that exist. A
+        manifest push holds the blobs it references this way: on PostgreSQL the rows stay locked until the
+        transaction ends, so garbage collection cannot remove a link that a push is about to depend on."""
+
+    def blob_links(self) -> list[Link]:
+        """Every blob link of every registry."""
+
+    def manifest_bodies(self) -> Iterator[StoredManifest]:
+        """Every manifest of every registry (what references blobs)."""
+
+    def unlink_blob_before(self, registry: str, repo: str, digest: str, moment: float) -> bool:
+        """Remove a link only if it was last made or held before ``moment``; whether it was removed."""
 
 
 class Transaction(Protocol):
@@ -200,8 +218,24 @@ class BlobRange(Protocol):
     def close(self) -> None: ...
 
 
+class StoredBlob(NamedTuple):
+    """A stored blob as garbage collection lists it. ``modified`` is when its bytes were last written or
+    touched (epoch seconds); ``version`` is an opaque token that changes whenever they are written or touched
+    (files: inode and mtime; Azure: the ETag)."""
+
+    digest: Digest
+    size: int
+    modified: float
+    version: str
+
+
 class BlobStore(Protocol):
-    """Content-addressed blobs and staged uploads. Holds no rules: callers decide what to verify."""
+    """Content-addressed blobs and staged uploads. Holds no rules: callers decide what to verify.
+
+    Garbage collection's part (``stored``, ``touch``, ``delete_if_unchanged``, and ``commit`` touching): a
+    process committing or linking a digest touches its bytes *before* it links them; a collector deletes only
+    bytes whose version is still the one it listed. So bytes a push touched after the listing are kept, and
+    bytes deleted before the touch are stored again by the commit."""
 
     def size(self, digest: Digest) -> int | None:
         """The size of a stored blob; ``None`` when it is not stored."""
@@ -224,7 +258,9 @@ class BlobStore(Protocol):
 
     def commit(self, key: str, length: int, digest: Digest) -> bool:
         """Store the first ``length`` bytes of a staged object under ``digest`` (verified by the caller)
-        and drop the staged object; False when the digest was already stored (that copy is kept)."""
+        and drop the staged object; False when the digest was already stored (that copy is kept). Either
+        way the stored blob is modified *now* when this returns: an existing digest is touched (``touch``), and
+        one deleted between the check and the touch is stored again from the staged bytes."""
 
     def drop_staged(self, key: str) -> None: ...
 
@@ -233,3 +269,13 @@ class BlobStore(Protocol):
 
     def delete(self, digest: Digest) -> bool:
         """Remove a stored blob; False when it was not stored."""
+
+    def touch(self, digest: Digest) -> bool:
+        """Mark a stored blob modified now (a new ``version``, bytes unchanged); False when it is not stored."""
+
+    def stored(self) -> Iterator[StoredBlob]:
+        """Every stored blob (staged uploads are not blobs)."""
+
+    def delete_if_unchanged(self, digest: Digest, version: str) -> bool:
+        """Remove a stored blob only if it is still at ``version`` (conditionally, against a concurrent
+        ``touch`` or ``commit`` on any process); whether the listed copy was removed."""

@@ -7,8 +7,24 @@ and ``size``.
 
 A blob file appears only complete: staged bytes are truncated to the committed length, fsynced and
 hard-linked onto their digest path. A digest path that exists is never replaced (a stored blob was
-verified when it was stored; a second commit of the same digest keeps the first file). Holds no rules:
-callers decide what to verify.
+verified when it was stored; a second commit of the same digest keeps the first file, and touches it).
+Holds no rules: callers decide what to verify.
+
+Garbage collection against pushes on other processes (``delete_if_unchanged``): a blob's version is its
+inode and mtime, and every commit leaves the digest's mtime *now*, before the caller links it (a new file
+gets the time set before it is linked into place; an existing one is touched, with an mtime that always
+moves). The collector renames the file it listed to a tombstone ``_gc/<algorithm>-<hex>-<unique>`` (an
+atomic step: from then on the digest path is free), stats the tombstone, and
+
+- if the version is still the one it listed, nobody touched the file before the rename, so no push has
+  relied on it since the listing: the tombstone is deleted. A commit after the rename finds no file at the
+  digest path and links its own verified copy there (``commit``'s touch of a missing file retries the link).
+- otherwise a commit touched it in between: the tombstone is linked back (``os.link`` never replaces: if a
+  commit recreated the digest path meanwhile, that verified copy stays and the tombstone goes).
+
+So bytes a push committed (touched) after the collector listed them are never deleted. Readers that opened
+the file before the rename keep reading it. A tombstone a collector left when it died is put back by the
+next listing (``stored``); bytes put back are judged again by the next collection.
 """
 
 from __future__ import annotations
@@ -17,11 +33,14 @@ import contextlib
 import hashlib
 import os
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from acrlink.domain.oci import Digest
+from acrlink.domain.oci import Digest, parse_digest
+from acrlink.errors import BadRequest
+from acrlink.store.base import StoredBlob
 
 READ_CHUNK = 1 << 20
 """1 MiB: the read and write size that serves blobs at full speed (PERFORMANCE-NOTES)."""
@@ -82,6 +101,7 @@ class FileBlobStore:
         self._root = root
         self._staging = root / "_uploads"
         self._staging.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._tombstones = root / "_gc"
 
     def _path(self, digest: Digest) -> Path:
         return self._root / digest.algorithm / digest.encoded[:2] / digest.encoded
@@ -157,16 +177,22 @@ class FileBlobStore:
             if os.fstat(fd).st_size < length:
                 raise ValueError(f"staged object {key} holds fewer than {length} bytes")
             os.ftruncate(fd, length)
+            os.utime(fd, ns=_moved(os.fstat(fd).st_mtime_ns))
             os.fsync(fd)
         finally:
             os.close(fd)
         target = self._path(digest)
         target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(staged, target)
-            stored = True
-        except FileExistsError:
-            stored = False
+        while True:
+            try:
+                os.link(staged, target)
+                stored = True
+                break
+            except FileExistsError:
+                if self.touch(digest):
+                    stored = False
+                    break
+                # Collected between the link and the touch: link the staged copy after all.
         staged.unlink(missing_ok=True)
         return stored
 
@@ -186,3 +212,98 @@ class FileBlobStore:
             except FileNotFoundError:
                 continue
         return dropped
+
+    # Garbage collection -----------------------------------------------------------------------------
+
+    def touch(self, digest: Digest) -> bool:
+        """Set a stored blob's mtime to now (always later than it was); False when it is not stored."""
+        path = self._path(digest)
+        try:
+            os.utime(path, ns=_moved(path.stat().st_mtime_ns))
+        except FileNotFoundError:
+            return False
+        return True
+
+    def stored(self) -> Iterator[StoredBlob]:
+        """Every stored blob with its size, mtime and version (``<inode>-<mtime ns>``). Tombstones a collector
+        left behind are put back first."""
+        self._restore_tombstones()
+        for algorithm in sorted(_subdirectories(self._root)):
+            if algorithm.name.startswith(("_", ".")):
+                continue
+            for prefix in sorted(_subdirectories(algorithm)):
+                for entry in sorted(_files(prefix)):
+                    digest = _digest(algorithm.name, entry.name)
+                    if digest is None or digest.encoded[:2] != prefix.name:
+                        continue
+                    try:
+                        st = entry.stat()
+                    except FileNotFoundError:
+                        continue
+                    yield StoredBlob(digest, st.st_size, st.st_mtime_ns / 1e9, _version(st))
+
+    def delete_if_unchanged(self, digest: Digest, version: str) -> bool:
+        """Remove a stored blob only if it is still at ``version`` (see the module docstring); whether the
+        listed copy was removed."""
+        path = self._path(digest)
+        self._tombstones.mkdir(exist_ok=True, mode=0o700)
+        tombstone = self._tombstones / f"{digest.algorithm}-{digest.encoded}-{uuid.uuid4().hex}"
+        try:
+            os.rename(path, tombstone)
+        except FileNotFoundError:
+            return False
+        try:
+            unchanged = _version(tombstone.stat()) == version
+            if unchanged:
+                tombstone.unlink()
+                return True
+            with contextlib.suppress(FileExistsError):
+                os.link(tombstone, path)
+            tombstone.unlink()
+        except FileNotFoundError:
+            pass  # another collector's listing put it back meanwhile
+        return False
+
+    def _restore_tombstones(self) -> None:
+        """Link every tombstone back to its digest path (unless that exists again) and drop it."""
+        for tombstone in _files(self._tombstones):
+            algorithm, _, rest = tombstone.name.partition("-")
+            digest = _digest(algorithm, rest.partition("-")[0])
+            if digest is not None:
+                path = self._path(digest)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with contextlib.suppress(FileExistsError, FileNotFoundError):
+                    os.link(tombstone, path)
+            tombstone.unlink(missing_ok=True)
+
+
+def _moved(mtime_ns: int) -> tuple[int, int]:
+    """(atime, mtime) for a touch: now, or just after the current mtime if the clock has not moved past it
+    (file times are coarse), so a touch always changes the version."""
+    moment = max(time.time_ns(), mtime_ns + 1)
+    return moment, moment
+
+
+def _version(st: os.stat_result) -> str:
+    return f"{st.st_ino}-{st.st_mtime_ns}"
+
+
+def _digest(algorithm: str, encoded: str) -> Digest | None:
+    try:
+        return parse_digest(f"{algorithm}:{encoded}")
+    except BadRequest:
+        return None
+
+
+def _subdirectories(path: Path) -> list[Path]:
+    try:
+        return [entry for entry in path.iterdir() if entry.is_dir()]
+    except FileNotFoundError:
+        return []
+
+
+def _files(path: Path) -> list[Path]:
+    try:
+        return [entry for entry in path.iterdir() if entry.is_file()]
+    except FileNotFoundError:
+        return []

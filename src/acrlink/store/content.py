@@ -9,6 +9,8 @@ in the cloud (``NAME.azurecr.cn``).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import (
@@ -24,12 +26,15 @@ from sqlalchemy import (
     Table,
     and_,
     delete,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.sqlite import insert
 
 from acrlink.domain.content import MANIFEST, REPOSITORY, TAG, UNLOCKED, Attributes, Manifest, Tag
+from acrlink.domain.gc import Link, StoredManifest
 from acrlink.store.sqlite import SqliteTransaction
 
 _metadata = MetaData()
@@ -78,7 +83,10 @@ blob_links = Table(
     Column("repo", String, primary_key=True),
     Column("digest", String, primary_key=True),
     Column("size", Integer, nullable=False),
+    Column("linked", Float, nullable=False),
 )
+"""``linked``: when the link was last made or held by a manifest push (epoch seconds; garbage collection
+removes unreferenced links only once they are older than its grace period)."""
 
 uploads = Table(
     "oci_upload_sessions",
@@ -118,6 +126,15 @@ def create_tables(tx: SqliteTransaction) -> None:
     _metadata.create_all(tx.connection)
     # Sessions of the table before offsets were stored (their bytes are swept by age).
     tx.connection.exec_driver_sql("DROP TABLE IF EXISTS oci_uploads")
+    _add_link_times(tx.connection)
+
+
+def _add_link_times(conn: Connection) -> None:
+    """Links stored before they had a time count as linked now (a grace period from the upgrade on)."""
+    if "linked" in {c["name"] for c in inspect(conn).get_columns(blob_links.name)}:
+        return
+    conn.execute(text(f"ALTER TABLE {blob_links.name} ADD COLUMN linked FLOAT"))
+    conn.execute(update(blob_links).values(linked=time.time()))
 
 
 def _page(statement: Any, column: Any, last: str | None, n: int | None) -> Any:
@@ -268,8 +285,10 @@ class ContentTx:
 
     # Blob links: which blobs a repository holds -------------------------------------------------------
 
-    def link_blob(self, registry: str, repo: str, digest: str, size: int) -> None:
-        values = {"registry": registry, "repo": repo, "digest": digest, "size": size}
+    def link_blob(self, registry: str, repo: str, digest: str, size: int, now: float | None = None) -> None:
+        """Link a blob into a repository (again), as of ``now`` (epoch seconds; default: the clock)."""
+        linked = time.time() if now is None else now
+        values = {"registry": registry, "repo": repo, "digest": digest, "size": size, "linked": linked}
         self._conn.execute(_upsert(blob_links, ["registry", "repo", "digest"], values))
 
     def blob_size(self, registry: str, repo: str, digest: str) -> int | None:
@@ -323,6 +342,37 @@ class ContentTx:
     def _in(table: Table, registry: str, repo: str, *, digest: str | None = None) -> Any:
         condition = and_(table.c.registry == registry, table.c.repo == repo)
         return and_(condition, table.c.digest == digest) if digest is not None else condition
+
+    # Garbage collection -------------------------------------------------------------------------------
+
+    def hold_links(self, registry: str, repo: str, digests: list[str], now: float | None = None) -> set[str]:
+        """Refresh the repository's links to ``digests`` and return those that exist (the rows stay locked
+        until the transaction ends, on backends with row locks)."""
+        if not digests:
+            return set()
+        statement = (
+            update(blob_links)
+            .where(and_(self._in(blob_links, registry, repo), blob_links.c.digest.in_(set(digests))))
+            .values(linked=time.time() if now is None else now)
+            .returning(blob_links.c.digest)
+        )
+        return {r[0] for r in self._conn.execute(statement)}
+
+    def blob_links(self) -> list[Link]:
+        """Every blob link of every registry."""
+        columns = (blob_links.c.registry, blob_links.c.repo, blob_links.c.digest, blob_links.c.linked)
+        return [Link(r[0], r[1], r[2], float(r[3])) for r in self._conn.execute(select(*columns))]
+
+    def manifest_bodies(self) -> Iterator[StoredManifest]:
+        """Every manifest of every registry."""
+        columns = (manifests.c.registry, manifests.c.repo, manifests.c.media_type, manifests.c.body)
+        for row in self._conn.execute(select(*columns)):
+            yield StoredManifest(row[0], row[1], row[2], bytes(row[3]))
+
+    def unlink_blob_before(self, registry: str, repo: str, digest: str, moment: float) -> bool:
+        """Remove a link only if it was last made or held before ``moment``."""
+        condition = and_(self._in(blob_links, registry, repo, digest=digest), blob_links.c.linked < moment)
+        return bool(self._conn.execute(delete(blob_links).where(condition)).rowcount)
 
 
 def _attribute_key(registry: str, repo: str, kind: str, ref: str) -> Any:
