@@ -18,7 +18,7 @@ import tarfile
 from pathlib import Path
 
 from acrlink.domain.oci import digest_of, parse_digest
-from acrlink.registry.manifests import OCI_MANIFEST
+from acrlink.domain.manifests import OCI_MANIFEST
 from acrlink.services.content import Content
 from acrlink.services.registry import MCR_HOST
 

@@ -14,7 +14,7 @@ from acrlink.domain.oci import check_name, check_reference, check_tag, is_digest
 from acrlink.domain.webhooks import Event, Target
 from acrlink.errors import BadRequest, Conflict
 from acrlink.ids import ResourceRef, parse_resource_id
-from acrlink.registry.manifests import parse_manifest
+from acrlink.domain.manifests import parse_manifest
 from acrlink.resources.base import Context, Doc
 from acrlink.resources.validation import Body, parse
 from acrlink.services import webhook_events

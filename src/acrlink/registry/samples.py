@@ -15,7 +15,7 @@ import struct
 import tarfile
 
 from acrlink.domain.oci import digest_of, parse_digest
-from acrlink.registry.manifests import OCI_INDEX, OCI_MANIFEST
+from acrlink.domain.manifests import OCI_INDEX, OCI_MANIFEST
 from acrlink.services.content import Content
 from acrlink.services.registry import MCR_HOST
 

@@ -16,7 +16,7 @@ from acrlink.domain.content import MANIFEST, REPOSITORY, TAG, Attributes, Manife
 from acrlink.domain.oci import check_tag, digest_of, is_digest_like, is_tag, parse_digest
 from acrlink.domain.webhooks import Event, Origin, Target
 from acrlink.errors import BadRequest, MethodNotAllowed, NotFound, TooLarge
-from acrlink.registry.manifests import MAX_MANIFEST_BYTES, OCI_INDEX, ParsedManifest, parse_manifest
+from acrlink.domain.manifests import MAX_MANIFEST_BYTES, OCI_INDEX, ParsedManifest, parse_manifest
 from acrlink.services import webhook_events
 from acrlink.store.base import BlobRange, BlobStore, Store, Transaction
 from acrlink.store.content import ContentTx, create_tables

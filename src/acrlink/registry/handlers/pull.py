@@ -13,7 +13,7 @@ from acrlink.domain.oci import is_digest_like, parse_byte_range
 from acrlink.errors import Forbidden, MethodNotAllowed, NotFound
 from acrlink.registry.blobserve import BlobResponse
 from acrlink.registry.handlers.base import Call, page
-from acrlink.registry.manifests import OCI_INDEX, acceptable
+from acrlink.domain.manifests import OCI_INDEX, acceptable
 from acrlink.registry.wire import API_VERSION, json_response
 from acrlink.services.content import DISALLOWED_MESSAGE
 from acrlink.unconfirmed import READ_DISABLED_CODE

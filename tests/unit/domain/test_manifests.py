@@ -1,4 +1,4 @@
-"""Manifest parsing (acrlink.registry.manifests)."""
+"""Manifest parsing (acrlink.domain.manifests)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 
 from acrlink.errors import AcrlinkError
-from acrlink.registry.manifests import (
+from acrlink.domain.manifests import (
     DOCKER_LIST,
     DOCKER_MANIFEST,
     OCI_INDEX,
