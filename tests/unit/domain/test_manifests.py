@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from acrlink.errors import AcrlinkError
 from acrlink.domain.manifests import (
     DOCKER_LIST,
     DOCKER_MANIFEST,
@@ -15,6 +14,7 @@ from acrlink.domain.manifests import (
     acceptable,
     parse_manifest,
 )
+from acrlink.errors import AcrlinkError
 
 D1, D2 = "sha256:" + "1" * 64, "sha256:" + "2" * 64
 
