@@ -24,7 +24,7 @@ from acrlink.domain.manifests import MAX_MANIFEST_BYTES, OCI_INDEX, ParsedManife
 from acrlink.domain.oci import check_tag, digest_of, is_digest_like, is_tag, parse_digest
 from acrlink.domain.webhooks import Event, Origin, Target
 from acrlink.errors import BadRequest, NotFound, TooLarge
-from acrlink.services import webhook_events
+from acrlink.resources import webhook_events
 from acrlink.store.base import CONTENT, BlobStore, ContentTransaction, Store, Transaction
 from acrlink.store.base import BlobRange as BlobRange  # what ``open_blob`` gives the faces
 

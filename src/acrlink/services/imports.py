@@ -22,8 +22,8 @@ from acrlink.domain.manifests import parse_manifest
 from acrlink.domain.oci import is_digest_like
 from acrlink.domain.webhooks import Event, Target
 from acrlink.errors import Conflict, MethodNotAllowed
+from acrlink.resources import webhook_events
 from acrlink.services import content as registry_content
-from acrlink.services import webhook_events
 from acrlink.store.base import ContentTransaction, Transaction
 
 
