@@ -95,8 +95,9 @@ def prepare(world: World) -> str:
     returns the admin password."""
     with world.owner() as arm:
         sub = world.endpoints["subscriptionId"]
-        arm.put(f"/subscriptions/{sub}/resourceGroups/{GROUP}?api-version=2022-09-01",
-                json={"location": "chinanorth2"}).raise_for_status()
+        arm.put(
+            f"/subscriptions/{sub}/resourceGroups/{GROUP}?api-version=2022-09-01", json={"location": "chinanorth2"}
+        ).raise_for_status()
         body = {"location": "chinanorth2", "sku": {"name": "Premium"}, "properties": {"adminUserEnabled": True}}
         arm.put(f"{world.registry_id}?api-version={ACR_API}", json=body).raise_for_status()
         answer = arm.post(f"{world.registry_id}/listCredentials?api-version={ACR_API}")
@@ -128,18 +129,23 @@ def push_image(world: World, password: str) -> None:
             start.raise_for_status()
             location = start.headers["location"]
             glue = "&" if "?" in location else "?"
-            done = registry.put(f"{location}{glue}digest={digest}", content=content,
-                                headers={"Content-Type": "application/octet-stream"})
+            done = registry.put(
+                f"{location}{glue}digest={digest}",
+                content=content,
+                headers={"Content-Type": "application/octet-stream"},
+            )
             done.raise_for_status()
-            descriptors.append({"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": digest,
-                                "size": len(content)})
+            descriptors.append(
+                {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": digest, "size": len(content)}
+            )
         manifest = {
             "schemaVersion": 2, "mediaType": OCI_MANIFEST,
             "config": {**descriptors[0], "mediaType": "application/vnd.oci.image.config.v1+json"},
             "layers": [descriptors[1]],
         }  # fmt: skip
-        registry.put(f"/v2/{REPOSITORY}/manifests/v1", content=json.dumps(manifest),
-                     headers={"Content-Type": OCI_MANIFEST}).raise_for_status()
+        registry.put(
+            f"/v2/{REPOSITORY}/manifests/v1", content=json.dumps(manifest), headers={"Content-Type": OCI_MANIFEST}
+        ).raise_for_status()
 
 
 def seed_assignments(world: World, count: int) -> None:
@@ -167,8 +173,9 @@ def assign(arm: httpx.Client, scope: str, principal: str, role: str, sub: str) -
     body = {"properties": {
         "roleDefinitionId": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role}",
         "principalId": principal, "principalType": "ServicePrincipal"}}  # fmt: skip
-    answer = arm.put(f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}?api-version={AUTH_API}",
-                     json=body)
+    answer = arm.put(
+        f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}?api-version={AUTH_API}", json=body
+    )
     if answer.status_code not in (200, 201, 409):
         raise RuntimeError(f"role assignment refused: {answer.status_code} {answer.text}")
 
@@ -186,8 +193,9 @@ def pull_token(world: World) -> str:
             "scope": f"repository:{REPOSITORY}:pull"})  # fmt: skip
         access.raise_for_status()
         token = str(access.json()["access_token"])
-        check = registry.get(f"/v2/{REPOSITORY}/manifests/v1", headers={"Authorization": f"Bearer {token}",
-                                                                         "Accept": OCI_MANIFEST})
+        check = registry.get(
+            f"/v2/{REPOSITORY}/manifests/v1", headers={"Authorization": f"Bearer {token}", "Accept": OCI_MANIFEST}
+        )
         if check.status_code != 200:
             raise RuntimeError(f"{world.label}: the pull token does not pull ({check.status_code} {check.text})")
         return token
@@ -217,8 +225,11 @@ def measure(world: World, arm_token: str, pull: str, seconds: int, connections: 
 
 def baseline_tree(work: Path, revision: str) -> Path:
     tree = work / "baseline-tree"
-    subprocess.run(["git", "-C", str(REPO_ROOT), "worktree", "add", "--detach", str(tree), revision],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "worktree", "add", "--detach", str(tree), revision],
+        check=True,
+        capture_output=True,
+    )
     return tree
 
 
@@ -272,8 +283,9 @@ def main() -> int:
         for world in worlds:
             stop(world.process)
         if tree is not None:
-            subprocess.run(["git", "-C", str(REPO_ROOT), "worktree", "remove", "--force", str(tree)],
-                           capture_output=True)
+            subprocess.run(
+                ["git", "-C", str(REPO_ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True
+            )
         subprocess.run(["rm", "-rf", str(work)], check=False)
 
 

@@ -27,6 +27,7 @@ from acrlink.changes import ChangeFeed
 from acrlink.cli.azure import CLIENT_SECRET
 from acrlink.dns.server import Answers as DnsAnswers
 from acrlink.dns.server import DnsFace
+from acrlink.domain.acr import MCR_HOST
 from acrlink.domain.netgraph import Graph
 from acrlink.domain.principals import ManagedIdentity
 from acrlink.httpserver import HttpsServer, raise_descriptor_limit
@@ -38,13 +39,13 @@ from acrlink.portal.app import World as PortalWorld
 from acrlink.portal.armclient import ArmClient
 from acrlink.portal.armclient import Principal as PortalPrincipal
 from acrlink.portal.routes import portal_routes
-from acrlink.registry import busybox_sample, samples
 from acrlink.registry.app import RegistryApp
 from acrlink.registry.handlers.base import Face
 from acrlink.registry.server import InternalListener, server_context
 from acrlink.registry.tokens import TokenService
 from acrlink.resources.base import Options
 from acrlink.resources.catalog import build_catalog
+from acrlink.services import busybox_sample, samples
 from acrlink.services.access_admin import AccessAdmin
 from acrlink.services.arm import ResourceService
 from acrlink.services.authorization import Authorization
@@ -56,7 +57,7 @@ from acrlink.services.netgraph import NetworkGraphs
 from acrlink.services.netgraph import build as build_graph
 from acrlink.services.network_views import Views
 from acrlink.services.principals import Principals
-from acrlink.services.registry import MCR_HOST, Registries
+from acrlink.services.registry import Registries
 from acrlink.services.registry_rights import RegistryRights
 from acrlink.services.tenancy import Tenancy
 from acrlink.services.token_logins import TokenLogins

@@ -5,6 +5,9 @@ pipelined request waits its turn. ``Exchange`` is one request: the app's ``recei
 next body chunk (up to ``BODY_CHUNK``), its ``send`` hands response messages to the thread, which frames and
 writes them. ``http.response.zerocopysend`` (a file, offset, count) is written from an mmap in ``SLICE``
 memoryview slices, so blob bytes are never copied into Python objects (PERFORMANCE-NOTES).
+``acrlink.response.chunks`` (an iterator of bytes and their count) is consumed here, in the connection's
+thread, so an iterator whose reads block (an object store's download) never blocks the event loop; one that
+fails or yields other than ``count`` bytes ends the connection (the body already announced its length).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ SMALL = 64 * 1024
 HEAD_LIMIT = 64 * 1024
 """Bytes of a request line and headers; more is answered 431."""
 ZEROCOPY = "http.response.zerocopysend"
+CHUNKS = "acrlink.response.chunks"
 _MAP_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
 """Pages mapped up front: no page fault per 4 KiB inside the TLS write."""
 _END = object()
@@ -80,7 +84,7 @@ class Head:
             "client": client,
             "server": server,
             "state": dict(state),
-            "extensions": {ZEROCOPY: {}},
+            "extensions": {ZEROCOPY: {}, CHUNKS: {}},
         }
 
 
@@ -256,6 +260,9 @@ class Exchange:
         elif kind in (ZEROCOPY, "http.response.pathsend"):
             future = self.loop.create_future()
             self.items.put(("file", start, message, future))
+        elif kind == CHUNKS:
+            future = self.loop.create_future()
+            self.items.put(("chunks", start, message, future))
         else:
             raise RuntimeError(f"unsupported ASGI message {kind!r}")
         if future is not None:
@@ -290,6 +297,9 @@ class Exchange:
             elif kind == "file":
                 _, start, message, future = item
                 self._settle(future, error=self._guard(self._write_file, start, message))
+            elif kind == "chunks":
+                _, start, message, future = item
+                self._settle(future, error=self._guard(self._write_chunks, start, message))
             else:
                 break
             if self.finished:
@@ -405,6 +415,42 @@ class Exchange:
                 self._send_file(start, descriptor, None, None, more)
             finally:
                 os.close(descriptor)
+
+    def _write_chunks(self, start: dict[str, Any] | None, message: dict[str, Any]) -> None:
+        """Write the bytes an iterator yields, ``count`` in all, consuming it here. The head is written
+        before the first read; a read that fails, or a count that is not met, ends the connection."""
+        more = bool(message.get("more_body", False))
+        count = int(message["count"])
+        head = self._head(start, None if more else count)
+        if head:
+            self.sock.sendall(head)
+        if self.bodyless:
+            if not more:
+                self.finished = True
+            return
+        if self.chunked and count:
+            self.sock.sendall(b"%x\r\n" % count)
+        sent = 0
+        chunks = iter(message["chunks"])
+        while sent < count:
+            try:
+                chunk = next(chunks, None)
+            except Exception as exc:  # noqa: BLE001 - any failure of the source ends this response alike
+                log.warning("a response body's source failed after %d of %d bytes: %s", sent, count, exc)
+                raise ConnectionAbortedError(f"the response body's source failed: {exc}") from exc
+            if chunk is None:
+                break
+            piece = memoryview(chunk)[: count - sent]
+            self.sock.sendall(piece)
+            sent += len(piece)
+        if sent != count:
+            raise ConnectionAbortedError(f"the response body's source gave {sent} of {count} bytes")
+        if self.chunked and count:
+            self.sock.sendall(b"\r\n")
+        if not more:
+            if self.chunked:
+                self.sock.sendall(b"0\r\n\r\n")
+            self.finished = True
 
     def _send_file(
         self, start: dict[str, Any] | None, fd: int, offset: int | None, count: int | None, more: bool

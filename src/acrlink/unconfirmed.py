@@ -46,6 +46,12 @@ SKU_DOWNGRADE_CODE = "SkuDowngradeNotAllowed"
 # (observed behaviour, not re-verified).
 HOME_REPLICATION_LISTED_WHEN_GEO_REPLICATED = True
 
+# importImage onto a write-locked tag, into a write-locked repository or over a write-locked manifest by
+# digest. Neither the ACR docs nor az's import command (which only re-raises the service's error) show what
+# ARM answers; acrlink refuses with 409 and this code, the data plane's disallowed-operation words in the
+# message.
+IMPORT_LOCKED_CODE = "OperationNotAllowed"
+
 # Registry data plane ----------------------------------------------------------------------------------
 
 # A pull (manifest or blob GET/HEAD) of a repository, tag or manifest whose readEnabled is false. The

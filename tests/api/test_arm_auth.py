@@ -19,6 +19,8 @@ APP = "00000000-0000-0000-0000-0000000000aa"
 def _app(arm: Arm) -> str:
     """The default principal's client id: Owner of the subscriptions, so only the token is on trial."""
     return arm.application.tenancy.world.default_client_id
+
+
 HOST = "myreg.azurecr.cn"
 ALLOWED = (
     "'https://management.core.chinacloudapi.cn/','https://management.core.chinacloudapi.cn',"
@@ -38,7 +40,9 @@ def _challenge(response: httpx.Response) -> str:
 def _registry_tokens(arm: Arm) -> dict[str, str]:
     """A registry's refresh and access tokens, and the mcr stand-in's anonymous token."""
     arm.group()
-    assert arm.request("PUT", arm.registry_path("myreg"), {"location": "chinanorth2", "sku": {"name": "Premium"}}).status_code in (200, 201)
+    assert arm.request(
+        "PUT", arm.registry_path("myreg"), {"location": "chinanorth2", "sku": {"name": "Premium"}}
+    ).status_code in (200, 201)
     client = RegistryClient(arm.application, HOST)
     entra, _ = arm.application.identity.issue(_app(arm), "https://containerregistry.azure.net")
     refresh = client.request(
@@ -68,7 +72,8 @@ def test_registry_tokens_are_not_arm_tokens(arm: Arm, kind: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "audience", ["https://containerregistry.azure.net", "https://graph.chinacloudapi.cn/", "https://management.azure.com/"]
+    "audience",
+    ["https://containerregistry.azure.net", "https://graph.chinacloudapi.cn/", "https://management.azure.com/"],
 )
 def test_entra_token_for_another_audience_is_refused_as_azure_words_it(arm: Arm, audience: str) -> None:
     token, _ = arm.application.identity.issue(_app(arm), audience)
@@ -123,7 +128,11 @@ def test_expired_token_is_refused_with_both_times(arm: Arm) -> None:
 
 @pytest.mark.parametrize(
     ("authorization", "code"),
-    [("", "AuthenticationFailed"), ("Basic abc", "AuthenticationFailed"), ("Bearer not.a.jwt", "InvalidAuthenticationToken")],
+    [
+        ("", "AuthenticationFailed"),
+        ("Basic abc", "AuthenticationFailed"),
+        ("Bearer not.a.jwt", "InvalidAuthenticationToken"),
+    ],
 )
 def test_missing_or_malformed_authorization(arm: Arm, authorization: str, code: str) -> None:
     response = arm.client.get(

@@ -31,8 +31,21 @@ def _junk(rng: random.Random, depth: int = 0) -> Any:
     kinds = ["str", "int", "bool", "none", "float", "list", "dict"] if depth < 3 else ["str", "int", "none"]
     kind = rng.choice(kinds)
     if kind == "str":
-        return rng.choice(["", "x", "10.0.0.0/24", "chinanorth2", "Premium", "Enabled", "/subscriptions/x", "é" * 3,
-                           "10.0.0.300", "*", "registry"])
+        return rng.choice(
+            [
+                "",
+                "x",
+                "10.0.0.0/24",
+                "chinanorth2",
+                "Premium",
+                "Enabled",
+                "/subscriptions/x",
+                "é" * 3,
+                "10.0.0.300",
+                "*",
+                "registry",
+            ]
+        )
     if kind == "int":
         return rng.choice([0, -1, 2**40, 7])
     if kind == "bool":
@@ -43,10 +56,35 @@ def _junk(rng: random.Random, depth: int = 0) -> Any:
         return None
     if kind == "list":
         return [_junk(rng, depth + 1) for _ in range(rng.randint(0, 3))]
-    keys = ["location", "sku", "name", "properties", "tags", "addressSpace", "addressPrefixes", "subnet", "id",
-            "privateLinkServiceConnections", "ipConfigurations", "aRecords", "ttl", "virtualNetwork", "groupIds",
-            "privateLinkServiceId", "addressPrefix", "privateIPAddress", "remoteVirtualNetwork", "privateDnsZoneConfigs",
-            "privateDnsZoneId", "dnsServers", "networkRuleSet", "ipRules", "value", "cname", "cnameRecord"]
+    keys = [
+        "location",
+        "sku",
+        "name",
+        "properties",
+        "tags",
+        "addressSpace",
+        "addressPrefixes",
+        "subnet",
+        "id",
+        "privateLinkServiceConnections",
+        "ipConfigurations",
+        "aRecords",
+        "ttl",
+        "virtualNetwork",
+        "groupIds",
+        "privateLinkServiceId",
+        "addressPrefix",
+        "privateIPAddress",
+        "remoteVirtualNetwork",
+        "privateDnsZoneConfigs",
+        "privateDnsZoneId",
+        "dnsServers",
+        "networkRuleSet",
+        "ipRules",
+        "value",
+        "cname",
+        "cnameRecord",
+    ]
     return {rng.choice(keys): _junk(rng, depth + 1) for _ in range(rng.randint(0, 5))}
 
 
@@ -65,18 +103,51 @@ def test_random_bodies_get_client_errors_only(arm: Arm) -> None:
 
 
 VALID: dict[str, Any] = {
-    PATHS[0]: {"location": "chinanorth2", "sku": {"name": "Premium"},
-               "properties": {"networkRuleSet": {"defaultAction": "Deny", "ipRules": [{"value": "1.2.3.4"}]}}},
-    PATHS[3]: {"location": "chinanorth2", "properties": {"addressSpace": {"addressPrefixes": ["10.5.0.0/16"]},
-                                                         "subnets": [{"name": "s", "properties": {"addressPrefix": "10.5.0.0/24"}}]}},
+    PATHS[0]: {
+        "location": "chinanorth2",
+        "sku": {"name": "Premium"},
+        "properties": {"networkRuleSet": {"defaultAction": "Deny", "ipRules": [{"value": "1.2.3.4"}]}},
+    },
+    PATHS[3]: {
+        "location": "chinanorth2",
+        "properties": {
+            "addressSpace": {"addressPrefixes": ["10.5.0.0/16"]},
+            "subnets": [{"name": "s", "properties": {"addressPrefix": "10.5.0.0/24"}}],
+        },
+    },
     PATHS[4]: {"properties": {"addressPrefix": "10.0.9.0/24"}},
-    PATHS[6]: {"location": "chinanorth2", "properties": {"ipConfigurations": [{"name": "c", "properties": {
-        "subnet": {"id": "/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/myvnet/subnets/mysubnet"}}}]}},
-    PATHS[7]: {"location": "chinanorth2", "properties": {
-        "subnet": {"id": "/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/myvnet/subnets/mysubnet"},
-        "privateLinkServiceConnections": [{"name": "c", "properties": {
-            "privateLinkServiceId": "/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/myregistry",
-            "groupIds": ["registry"]}}]}},
+    PATHS[6]: {
+        "location": "chinanorth2",
+        "properties": {
+            "ipConfigurations": [
+                {
+                    "name": "c",
+                    "properties": {
+                        "subnet": {
+                            "id": "/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/myvnet/subnets/mysubnet"
+                        }
+                    },
+                }
+            ]
+        },
+    },
+    PATHS[7]: {
+        "location": "chinanorth2",
+        "properties": {
+            "subnet": {
+                "id": "/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/myvnet/subnets/mysubnet"
+            },
+            "privateLinkServiceConnections": [
+                {
+                    "name": "c",
+                    "properties": {
+                        "privateLinkServiceId": "/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/myregistry",
+                        "groupIds": ["registry"],
+                    },
+                }
+            ],
+        },
+    },
     PATHS[11]: {"properties": {"ttl": 10, "aRecords": [{"ipv4Address": "10.0.0.4"}]}},
 }
 
@@ -88,7 +159,7 @@ def _mutate(rng: random.Random, value: Any) -> Any:
         return {**value, key: _mutate(rng, value[key]) if rng.random() < 0.7 else _junk(rng)}
     if isinstance(value, list) and value:
         index = rng.randrange(len(value))
-        return [*value[:index], _mutate(rng, value[index]), *value[index + 1:]]
+        return [*value[:index], _mutate(rng, value[index]), *value[index + 1 :]]
     return _junk(rng)
 
 

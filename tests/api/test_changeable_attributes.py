@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import Arm
+from acrlink import unconfirmed
+from tests.api.conftest import Arm, error_code
 from tests.api.registry_client import RegistryClient, create_registry
 
 HOST = "lockreg.azurecr.cn"
@@ -198,3 +199,61 @@ def test_attributes_go_with_what_they_lock(reg: RegistryClient) -> None:
     assert reg.request("GET", "/v2/_catalog").json()["repositories"] == ["app"]
     assert reg.request("GET", "/v2/app/manifests/v1").status_code == 200
     assert reg.request("GET", "/acr/v1/app").json()["changeableAttributes"]["readEnabled"] is True
+
+
+# importImage (the ARM face) takes the push path: the same locks hold ------------------------------------
+
+
+def import_image(
+    arm: Arm, source: str, *, tags: list[str] | None = None, untagged: list[str] | None = None
+) -> httpx.Response:
+    """``importImage`` into lockreg from lockreg itself (``Force``: a lock, not ``TagAlreadyExists``, refuses)."""
+    body: dict[str, Any] = {"source": {"registryUri": HOST, "sourceImage": source}, "mode": "Force"}
+    if tags is not None:
+        body["targetTags"] = tags
+    if untagged is not None:
+        body["untaggedTargetRepositories"] = untagged
+    return arm.request("POST", arm.registry_path("lockreg") + "/importImage", body)
+
+
+def import_refused(response: httpx.Response) -> bool:
+    return response.status_code == 409 and error_code(response) == unconfirmed.IMPORT_LOCKED_CODE
+
+
+def test_import_onto_a_write_locked_tag_is_refused_and_changes_nothing(arm: Arm, reg: RegistryClient) -> None:
+    kept = pushed(reg, "v1")
+    source = pushed(reg, "v1", layer=b"imported", repo="other")
+    layer = reg.image("other", layer=b"imported")["layers"][0]["digest"]
+    patch(reg, "app/_tags/v1", writeEnabled=False)
+    refusal = import_image(arm, "other:v1", tags=["app:v1"])
+    assert import_refused(refusal), refusal.text
+    assert "app:v1" in refusal.json()["error"]["message"]
+    assert reg.request("GET", "/v2/app/manifests/v1").headers["docker-content-digest"] == kept
+    assert reg.request("GET", f"/v2/app/manifests/{source}").status_code == 404, "no manifest copied"
+    assert reg.request("HEAD", f"/v2/app/blobs/{layer}").status_code == 404, "no blob linked: rolled back whole"
+    allowed = import_image(arm, "other:v1", tags=["app:v2"])
+    assert allowed.status_code == 200, allowed.text
+    assert reg.request("GET", "/v2/app/manifests/v2").headers["docker-content-digest"] == source
+    patch(reg, "app/_tags/v1", writeEnabled=True)
+    assert import_image(arm, "other:v1", tags=["app:v1"]).status_code == 200, "unlocked, the tag moves"
+    assert reg.request("GET", "/v2/app/manifests/v1").headers["docker-content-digest"] == source
+
+
+def test_import_into_a_write_locked_repository_is_refused(arm: Arm, reg: RegistryClient) -> None:
+    pushed(reg, "v1")
+    pushed(reg, "v1", layer=b"imported", repo="other")
+    patch(reg, "app", writeEnabled=False)
+    assert import_refused(import_image(arm, "other:v1", tags=["app:new"]))
+    assert import_refused(import_image(arm, "other:v1", untagged=["app"]))
+    assert reg.request("GET", "/v2/app/tags/list").json()["tags"] == ["v1"]
+    assert import_image(arm, "other:v1", tags=["fresh:v1"]).status_code == 200, "other repositories are not locked"
+    patch(reg, "app", writeEnabled=True)
+    assert import_image(arm, "other:v1", tags=["app:new"]).status_code == 200
+
+
+def test_untagged_import_over_a_write_locked_manifest_is_refused(arm: Arm, reg: RegistryClient) -> None:
+    digest = pushed(reg, "v1", layer=b"imported", repo="other")
+    assert import_image(arm, "other:v1", untagged=["app"]).status_code == 200
+    patch(reg, f"app/_manifests/{digest}", writeEnabled=False)
+    assert import_refused(import_image(arm, "other:v1", untagged=["app"])), "by digest over the locked manifest"
+    assert import_image(arm, "other:v1", tags=["app:v9"]).status_code == 200, "a new tag for it is allowed"

@@ -28,8 +28,12 @@ LONG = "".join(chr(ord("a") + i % 26) for i in range(300))
 def _world(arm: Arm, records: dict[str, dict[str, Any]]) -> None:
     """A VNet with a VM (a NIC tagged acrlink-vm), the zone linked to it, and record sets (path -> body)."""
     arm.group()
-    assert arm.request("PUT", f"{NET}/virtualNetworks/myvnet", vnet_body(subnets=[("default", "10.0.0.0/24")])).is_success
-    subnet = f"/subscriptions/{arm.sub}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/myvnet/subnets/default"
+    assert arm.request(
+        "PUT", f"{NET}/virtualNetworks/myvnet", vnet_body(subnets=[("default", "10.0.0.0/24")])
+    ).is_success
+    subnet = (
+        f"/subscriptions/{arm.sub}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/myvnet/subnets/default"
+    )
     nic = {
         "location": "chinanorth2",
         "tags": {"acrlink-vm": "myVM"},
@@ -78,7 +82,11 @@ def test_the_apex_answers_its_soa_and_nodata_for_other_types(server: tuple[Arm, 
     stored = arm.request("GET", f"{ZONE_PATH}/SOA/@").json()["properties"]["soaRecord"]
     assert (record.mname.to_text(), record.rname.to_text()) == (f"{stored['host']}.", f"{stored['email']}.")
     assert (record.serial, record.refresh, record.retry, record.expire, record.minimum) == (
-        stored["serialNumber"], stored["refreshTime"], stored["retryTime"], stored["expireTime"], stored["minimumTtl"]
+        stored["serialNumber"],
+        stored["refreshTime"],
+        stored["retryTime"],
+        stored["expireTime"],
+        stored["minimumTtl"],
     )
     for qtype in ("A", "NS", "AAAA", "TXT"):
         nodata = dns_server.ask("myVM", f"{ZONE}.", qtype)
@@ -99,7 +107,9 @@ def test_an_empty_non_terminal_exists_and_a_missing_name_does_not(server: tuple[
 def test_a_wildcard_record_set_answers_the_names_below_it(server: tuple[Arm, DnsServer]) -> None:
     _, dns_server = server
     response = dns_server.ask("myVM", f"anything.apps.{ZONE}.")
-    assert [(r.name.to_text(), r.ttl, r[0].address) for r in response.answer] == [(f"anything.apps.{ZONE}.", 30, "10.0.0.9")]
+    assert [(r.name.to_text(), r.ttl, r[0].address) for r in response.answer] == [
+        (f"anything.apps.{ZONE}.", 30, "10.0.0.9")
+    ]
 
 
 def test_txt_values_are_served_as_arm_stored_them(server: tuple[Arm, DnsServer]) -> None:

@@ -91,9 +91,7 @@ def test_secrets_are_checked_by_the_token_endpoint(arm: Arm) -> None:
     bad = sign_in(arm, app["appId"], secret + "x")
     assert bad.status_code == 401 and "AADSTS7000215" in bad.json()["error_description"]
     assert sign_in(arm, "11111111-2222-3333-4444-555555555555", "anything").status_code == 200
-    removed = graph(
-        arm, "POST", f"/v1.0/applications/{app['id']}/removePassword", {"keyId": _key_id(arm, app["id"])}
-    )
+    removed = graph(arm, "POST", f"/v1.0/applications/{app['id']}/removePassword", {"keyId": _key_id(arm, app["id"])})
     assert removed.status_code == 204
     assert sign_in(arm, app["appId"], secret).status_code == 401
 
@@ -135,7 +133,11 @@ def test_tenants_have_their_own_directories(arm: Arm) -> None:
     created = graph(arm, "POST", "/v1.0/applications", {"displayName": "away"}, bearer=token(arm, BASE, tenant=second))
     assert created.status_code == 201
     sp = graph(
-        arm, "POST", "/v1.0/servicePrincipals", {"appId": created.json()["appId"]}, bearer=token(arm, BASE, tenant=second)
+        arm,
+        "POST",
+        "/v1.0/servicePrincipals",
+        {"appId": created.json()["appId"]},
+        bearer=token(arm, BASE, tenant=second),
     )
     assert sp.json()["id"] == principals.object_id(second, created.json()["appId"])
 

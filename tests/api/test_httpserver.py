@@ -85,6 +85,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Running]:
     https = HttpsServer(app, server_context(directory / "s.pem", directory / "s.key"), limits, "test")
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
+    listener.listen()  # connections wait in the backlog until the loop accepts: no race with the first request
     loop = asyncio.new_event_loop()
     serving = loop.create_task(https.serve(listener))
 

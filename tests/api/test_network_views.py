@@ -64,7 +64,9 @@ def test_what_if_of_requests_says_who_loses_access_and_changes_nothing(arm: Arm)
 
 
 def _identity_cell(arm: Arm, host: str, principal: str | None = None) -> dict[str, Any]:
-    query = f"{VIEWS}/reachability?host={host}&name=myregistry.azurecr.cn" + (f"&principal={principal}" if principal else "")
+    query = f"{VIEWS}/reachability?host={host}&name=myregistry.azurecr.cn" + (
+        f"&principal={principal}" if principal else ""
+    )
     answer = arm.client.get(arm.sub_id(query) + "&api-version=2026-01-01")
     assert answer.status_code == 200, answer.text
     [cell] = answer.json()["value"]
@@ -108,7 +110,9 @@ def test_a_principal_by_name_client_id_or_object_id(arm: Arm) -> None:
     stranger = Caller(arm)
     refused = _identity_cell(arm, "internet", stranger.client_id)["identity"]
     assert refused["principalId"] == stranger.object_id and not refused["ok"] and refused["fix"]
-    unknown = arm.client.get(arm.sub_id(f"{VIEWS}/reachability?host=internet&principal=nobody") + "&api-version=2026-01-01")
+    unknown = arm.client.get(
+        arm.sub_id(f"{VIEWS}/reachability?host=internet&principal=nobody") + "&api-version=2026-01-01"
+    )
     assert unknown.status_code == 404 and error_code(unknown) == "PrincipalNotFound"
     alone = arm.client.get(arm.sub_id(f"{VIEWS}/reachability?principal=acrlink") + "&api-version=2026-01-01")
     assert alone.status_code == 400

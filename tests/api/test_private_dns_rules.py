@@ -222,8 +222,15 @@ def test_registration_enabled_links_register_vms(arm: Arm) -> None:
     world(arm)
     corp = f"{NET}/privateDnsZones/corp.example"
     _zone(arm, corp)
-    nic = {"location": "chinanorth2", "tags": {"acrlink-vm": "BuildVM"}, "properties": {"ipConfigurations": [
-        {"name": "ipconfig1", "properties": {"subnet": {"id": f"{_vnet_id(arm)}/subnets/mysubnet"}}}]}}
+    nic = {
+        "location": "chinanorth2",
+        "tags": {"acrlink-vm": "BuildVM"},
+        "properties": {
+            "ipConfigurations": [
+                {"name": "ipconfig1", "properties": {"subnet": {"id": f"{_vnet_id(arm)}/subnets/mysubnet"}}}
+            ]
+        },
+    }
     arm.request("PUT", f"{NET}/networkInterfaces/BuildVMVMNic", nic)
     assert _link(arm, corp, "reg", _vnet_id(arm), registration=True).status_code == 201
     record = arm.request("GET", f"{corp}/A/buildvm").json()

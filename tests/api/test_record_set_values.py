@@ -26,15 +26,25 @@ def _put(arm: Arm, path: str, props: dict[str, Any]) -> Any:
 
 REFUSED = [
     ("CNAME/alias", {"ttl": 60, "cnameRecord": {"cname": "a..b"}}, "The domain name 'a..b' is invalid."),
-    ("CNAME/alias", {"ttl": 60, "cnameRecord": {"cname": '"x.example"'}}, "The domain name '\"x.example\"' is invalid."),
+    (
+        "CNAME/alias",
+        {"ttl": 60, "cnameRecord": {"cname": '"x.example"'}},
+        "The domain name '\"x.example\"' is invalid.",
+    ),
     ("CNAME/alias", {"ttl": 60, "cnameRecord": {"cname": "x" * 64 + ".example"}}, "is invalid."),
     ("CNAME/alias", {"ttl": 60, "cnameRecord": {"cname": "."}}, "The domain name '.' is invalid."),
     ("MX/@", {"ttl": 60, "mxRecords": [{"preference": 10, "exchange": "mail..corp"}]}, "is invalid."),
     ("MX/@", {"ttl": 60, "mxRecords": [{"preference": 70000, "exchange": "mail.corp"}]}, "between 0 and 65535"),
-    ("SRV/_sip._tcp", {"ttl": 60, "srvRecords": [{"priority": 1, "weight": 1, "port": -1, "target": "s.corp"}]},
-     "between 0 and 65535"),
-    ("SRV/_sip._tcp", {"ttl": 60, "srvRecords": [{"priority": 1, "weight": 1, "port": 5060, "target": "s corp"}]},
-     "is invalid."),
+    (
+        "SRV/_sip._tcp",
+        {"ttl": 60, "srvRecords": [{"priority": 1, "weight": 1, "port": -1, "target": "s.corp"}]},
+        "between 0 and 65535",
+    ),
+    (
+        "SRV/_sip._tcp",
+        {"ttl": 60, "srvRecords": [{"priority": 1, "weight": 1, "port": 5060, "target": "s corp"}]},
+        "is invalid.",
+    ),
     ("PTR/4", {"ttl": 60, "ptrRecords": [{"ptrdname": "host..corp"}]}, "is invalid."),
     ("TXT/big", {"ttl": 60, "txtRecords": [{"value": ["x" * 1025]}]}, "may not exceed 1024 characters"),
     ("TXT/big", {"ttl": 60, "txtRecords": [{"value": ["x" * 600, "y" * 600]}]}, "may not exceed 1024 characters"),
@@ -62,16 +72,25 @@ def test_what_azure_refuses_is_refused(zone: Arm, path: str, props: dict[str, An
 
 
 def test_every_bad_record_is_named_once(zone: Arm) -> None:
-    response = _put(zone, "MX/@", {"ttl": 60, "mxRecords": [
-        {"preference": 10, "exchange": "ok.corp"},
-        {"preference": 99999, "exchange": "a..b"},
-        {"preference": 20, "exchange": "c..d"},
-    ]})
+    response = _put(
+        zone,
+        "MX/@",
+        {
+            "ttl": 60,
+            "mxRecords": [
+                {"preference": 10, "exchange": "ok.corp"},
+                {"preference": 99999, "exchange": "a..b"},
+                {"preference": 20, "exchange": "c..d"},
+            ],
+        },
+    )
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["message"] == "The value '99999' of 'preference' must be between 0 and 65535."
     assert [d["target"] for d in error["details"]] == [
-        "properties.mxRecords[1].preference", "properties.mxRecords[1].exchange", "properties.mxRecords[2].exchange"
+        "properties.mxRecords[1].preference",
+        "properties.mxRecords[1].exchange",
+        "properties.mxRecords[2].exchange",
     ]
 
 

@@ -67,7 +67,9 @@ def registry_scope(arm: Arm, name: str = "myreg", group: str = "rg") -> str:
 
 def make_registry(arm: Arm, name: str = "myreg", group: str = "rg") -> None:
     arm.group(group)
-    response = arm.request("PUT", registry_scope(arm, name, group), {"location": "chinanorth2", "sku": {"name": "Premium"}})
+    response = arm.request(
+        "PUT", registry_scope(arm, name, group), {"location": "chinanorth2", "sku": {"name": "Premium"}}
+    )
     assert response.status_code in (200, 201), response.text
 
 
@@ -82,7 +84,12 @@ def body(arm: Arm, principal: str, role: str = "AcrPull", **extra: Any) -> dict[
 
 
 def assign(
-    arm: Arm, scope: str, principal: str, role: str = "AcrPull", name: str | None = None, caller: Caller | None = None,
+    arm: Arm,
+    scope: str,
+    principal: str,
+    role: str = "AcrPull",
+    name: str | None = None,
+    caller: Caller | None = None,
     **extra: Any,
 ) -> httpx.Response:
     path = f"{scope}{AUTH}/roleAssignments/{name or uuid.uuid4()}"
@@ -224,16 +231,18 @@ def test_role_definitions_list_get_and_filter(arm: Arm) -> None:
     props = doc["properties"]
     assert props["type"] == "BuiltInRole" and props["assignableScopes"] == ["/"]
     assert props["permissions"] == [
-        {"actions": ["Microsoft.ContainerRegistry/registries/pull/read"], "notActions": [], "dataActions": [],
-         "notDataActions": []}
+        {
+            "actions": ["Microsoft.ContainerRegistry/registries/pull/read"],
+            "notActions": [],
+            "dataActions": [],
+            "notDataActions": [],
+        }
     ]
     custom = arm.client.get(
         f"/subscriptions/{arm.sub}{AUTH}/roleDefinitions?api-version={RD}&$filter=type eq 'CustomRole'"
     ).json()["value"]
     assert custom == []
-    at_group = arm.client.get(
-        f"/subscriptions/{arm.sub}/resourceGroups/missing{AUTH}/roleDefinitions?api-version={RD}"
-    )
+    at_group = arm.client.get(f"/subscriptions/{arm.sub}/resourceGroups/missing{AUTH}/roleDefinitions?api-version={RD}")
     assert at_group.status_code == 404 and error_code(at_group) == "ResourceGroupNotFound"
     one = arm.client.get(f"/subscriptions/{arm.sub}{AUTH}/roleDefinitions/{guid('Owner')}?api-version={RA}")
     assert one.status_code == 200 and one.json()["properties"]["roleName"] == "Owner"
@@ -294,14 +303,19 @@ def test_bad_input_is_refused_and_changes_nothing(arm: Arm, case: str, status: i
     elif case == "missing subscription":
         scope = f"/subscriptions/{uuid.uuid4()}"
     elif case == "malformed condition":
-        props.update(roleDefinitionId=role_id(arm, "Container Registry Repository Reader"),
-                     condition="@Request[Microsoft.ContainerRegistry/registries/repositories:name] StringStartsWith",
-                     conditionVersion="2.0")
+        props.update(
+            roleDefinitionId=role_id(arm, "Container Registry Repository Reader"),
+            condition="@Request[Microsoft.ContainerRegistry/registries/repositories:name] StringStartsWith",
+            conditionVersion="2.0",
+        )
     elif case == "condition on a non-ABAC role":
         props.update(condition=REPO_CONDITION, conditionVersion="2.0")
     elif case == "condition version 1.0":
-        props.update(roleDefinitionId=role_id(arm, "Container Registry Repository Reader"),
-                     condition=REPO_CONDITION, conditionVersion="1.0")
+        props.update(
+            roleDefinitionId=role_id(arm, "Container Registry Repository Reader"),
+            condition=REPO_CONDITION,
+            conditionVersion="1.0",
+        )
     elif case == "version without condition":
         props.update(conditionVersion="2.0")
     elif case == "no properties":
@@ -314,8 +328,12 @@ def test_bad_input_is_refused_and_changes_nothing(arm: Arm, case: str, status: i
 def test_a_valid_abac_condition_is_stored(arm: Arm) -> None:
     make_registry(arm)
     response = assign(
-        arm, registry_scope(arm), str(uuid.uuid4()), "Container Registry Repository Reader",
-        condition=REPO_CONDITION, conditionVersion="2.0",
+        arm,
+        registry_scope(arm),
+        str(uuid.uuid4()),
+        "Container Registry Repository Reader",
+        condition=REPO_CONDITION,
+        conditionVersion="2.0",
     )
     assert response.status_code == 201, response.text
     assert response.json()["properties"]["condition"] == REPO_CONDITION
@@ -330,7 +348,8 @@ def test_duplicates_and_changed_names_conflict_and_change_nothing(arm: Arm) -> N
     before = all_assignments(arm)
     duplicate = assign(arm, group_scope(arm), principal)
     assert duplicate.status_code == 409 and duplicate.json()["error"] == {
-        "code": "RoleAssignmentExists", "message": "The role assignment already exists."
+        "code": "RoleAssignmentExists",
+        "message": "The role assignment already exists.",
     }
     for changed in (
         assign(arm, group_scope(arm), str(uuid.uuid4()), name=name),
@@ -353,7 +372,9 @@ def test_a_group_assignment_lets_its_principal_read_registries_in_the_group_only
     assert reader.request("GET", registry_scope(arm, "inreg", "rg")).status_code == 200
     refused = reader.request("GET", registry_scope(arm, "outreg", "other"))
     assert refused.status_code == 403 and error_code(refused) == "AuthorizationFailed"
-    write = reader.request("PUT", registry_scope(arm, "new1reg", "rg"), {"location": "chinanorth2", "sku": {"name": "Basic"}})
+    write = reader.request(
+        "PUT", registry_scope(arm, "new1reg", "rg"), {"location": "chinanorth2", "sku": {"name": "Basic"}}
+    )
     assert write.status_code == 403 and error_code(write) == "AuthorizationFailed"
 
 
@@ -391,7 +412,8 @@ def test_deleting_a_group_or_registry_removes_the_assignments_below_it(arm: Arm)
     assign(arm, group_scope(arm), someone, "Reader")
     assert arm.request("DELETE", registry_scope(arm)).status_code in (200, 202)
     assert {a["properties"]["scope"] for a in listed(arm, sub_scope(arm), f"principalId eq '{someone}'")} == {
-        group_scope(arm), group_scope(arm, "other")
+        group_scope(arm),
+        group_scope(arm, "other"),
     }
     deleted = arm.request("DELETE", group_scope(arm))
     assert deleted.status_code in (200, 202), deleted.text

@@ -204,7 +204,6 @@ def test_a_crashed_request_does_not_wedge_the_session(arm: Arm, lease: float) ->
 
 def test_abandoned_sessions_are_swept_while_running_not_only_at_start_up(arm: Arm) -> None:
     """Issue 8, item 9: opening a session sweeps abandoned ones, at most every ``SWEEP_INTERVAL``."""
-    from acrlink.services.content import content_tx
     from acrlink.services.uploads import SESSION_LIFETIME, SWEEP_INTERVAL
 
     client = _login(arm, ATTACKER)
@@ -213,7 +212,7 @@ def test_abandoned_sessions_are_swept_while_running_not_only_at_start_up(arm: Ar
     old = client.request("PATCH", old, content=b"abc").headers["location"]
     upload_id = old.split("/blobs/uploads/")[1].split("?")[0]
     with arm.application.store.transaction() as tx:
-        content_tx(tx).update_upload(upload_id, {}, {"touched": 1})
+        tx.content.update_upload(upload_id, {}, {"touched": 1})
     client.request("POST", "/v2/app/blobs/uploads/")
     assert client.request("GET", old).status_code == 204, "swept at most every SWEEP_INTERVAL"
     started = uploads.clock()

@@ -14,7 +14,7 @@ import pytest
 
 from acrlink.app import build
 from acrlink.domain.webhooks import check_scope, check_service_uri, is_loopback, scope_matches
-from acrlink.services import webhook_events
+from acrlink.resources import webhook_events
 from acrlink.settings import Settings
 from tests.api.conftest import Arm, error_code, seed_entra_key
 from tests.api.registry_client import RegistryClient, create_registry

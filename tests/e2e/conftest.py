@@ -74,9 +74,7 @@ def required_tool(name: str) -> str:
     return found
 
 
-def start(
-    data_dir: Path, *extra: str, ca_from: Path | None = None, env: dict[str, str] | None = None
-) -> Running:
+def start(data_dir: Path, *extra: str, ca_from: Path | None = None, env: dict[str, str] | None = None) -> Running:
     """Start acrlink on free ports, ``env`` added to its environment; with ``ca_from``, reuse that data
     dir's CA (one trust bundle for all)."""
     if ca_from is not None:
@@ -107,22 +105,38 @@ def stop(running: Running) -> None:
     running.cli("down")
 
 
-def private_registry(net: Running, group: str, registry: str, vnet: str, prefix: str = "10.0.0.0/16",
-                     subnet: str = "10.0.0.0/24", admin: bool = False, endpoint: str = "pe") -> str:
+def private_registry(
+    net: Running,
+    group: str,
+    registry: str,
+    vnet: str,
+    prefix: str = "10.0.0.0/16",
+    subnet: str = "10.0.0.0/24",
+    admin: bool = False,
+    endpoint: str = "pe",
+) -> str:
     """The seed's world: a Premium registry holding hello-world:v1, a VNet, the private zone linked to it,
     and an endpoint whose zone group writes the records. Returns the registry id."""
     net.azs(f"group create -n {group} -l chinanorth2")
     net.azs(f"acr create -n {registry} -g {group} --sku Premium" + (" --admin-enabled true" if admin else ""))
     net.azs(f"acr import -n {registry} --source mcr.microsoft.com/hello-world:latest --image hello-world:v1")
-    net.azs(f"network vnet create -g {group} -n {vnet} --address-prefixes {prefix} --subnet-name default "
-            f"--subnet-prefixes {subnet}")
+    net.azs(
+        f"network vnet create -g {group} -n {vnet} --address-prefixes {prefix} --subnet-name default "
+        f"--subnet-prefixes {subnet}"
+    )
     net.azs(f"network private-dns zone create -g {group} -n privatelink.azurecr.cn")
-    net.azs(f"network private-dns link vnet create -g {group} -z privatelink.azurecr.cn -n {vnet}-link -v {vnet} -e false")
+    net.azs(
+        f"network private-dns link vnet create -g {group} -z privatelink.azurecr.cn -n {vnet}-link -v {vnet} -e false"
+    )
     registry_id = net.azs(f"acr show -n {registry} --query id")
-    net.azs(f"network private-endpoint create -g {group} -n {endpoint} --vnet-name {vnet} --subnet default "
-            f"--private-connection-resource-id {registry_id} --group-ids registry --connection-name {endpoint}-conn")
-    net.azs(f"network private-endpoint dns-zone-group create -g {group} --endpoint-name {endpoint} -n default "
-            "--private-dns-zone privatelink.azurecr.cn --zone-name acr")
+    net.azs(
+        f"network private-endpoint create -g {group} -n {endpoint} --vnet-name {vnet} --subnet default "
+        f"--private-connection-resource-id {registry_id} --group-ids registry --connection-name {endpoint}-conn"
+    )
+    net.azs(
+        f"network private-endpoint dns-zone-group create -g {group} --endpoint-name {endpoint} -n default "
+        "--private-dns-zone privatelink.azurecr.cn --zone-name acr"
+    )
     return registry_id
 
 

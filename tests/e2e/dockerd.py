@@ -69,11 +69,12 @@ class Dockerd:
 
     def docker(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """``docker ARGS`` against this daemon."""
-        result = subprocess.run(["docker", *args], capture_output=True, text=True, env=self.client_env,
-                                timeout=timeout)
+        result = subprocess.run(["docker", *args], capture_output=True, text=True, env=self.client_env, timeout=timeout)
         if check and result.returncode != 0:
-            raise AssertionError(f"docker {' '.join(args)} on the {self.name} daemon failed ({result.returncode}):\n"
-                                 f"{result.stdout}\n{result.stderr}\n--- dockerd log (tail) ---\n{self.log[-4000:]}")
+            raise AssertionError(
+                f"docker {' '.join(args)} on the {self.name} daemon failed ({result.returncode}):\n"
+                f"{result.stdout}\n{result.stderr}\n--- dockerd log (tail) ---\n{self.log[-4000:]}"
+            )
         return result
 
 
@@ -86,7 +87,10 @@ def start(name: str, daemon_env: dict[str, str]) -> Dockerd:
     (root / "docker-config").mkdir()
     command = [
         DOCKERD,
-        "--iptables=false", "--ip6tables=false", "--bridge=none", "--storage-driver=vfs",
+        "--iptables=false",
+        "--ip6tables=false",
+        "--bridge=none",
+        "--storage-driver=vfs",
         f"--data-root={root / 'data'}",
         f"--exec-root={root / 'exec'}",
         f"--pidfile={root / 'docker.pid'}",
@@ -96,8 +100,11 @@ def start(name: str, daemon_env: dict[str, str]) -> Dockerd:
     env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), **daemon_env}
     with (root / "dockerd.log").open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    client_env = {**os.environ, "DOCKER_HOST": f"unix://{root / 'docker.sock'}",
-                  "DOCKER_CONFIG": str(root / "docker-config")}
+    client_env = {
+        **os.environ,
+        "DOCKER_HOST": f"unix://{root / 'docker.sock'}",
+        "DOCKER_CONFIG": str(root / "docker-config"),
+    }
     for variable in ("DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "DOCKER_CONTEXT"):
         client_env.pop(variable, None)
     daemon = Dockerd(name, root, process, client_env)

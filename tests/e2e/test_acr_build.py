@@ -25,7 +25,6 @@ NULL_USER = "00000000-0000-0000-0000-000000000000"
 TASKS_IP = "52.130.1.20"
 
 
-
 @pytest.fixture(scope="module")
 def registry(net: Running) -> str:
     required_tool("buildah")

@@ -77,15 +77,21 @@ def test_every_fix_check_prints_makes_it_pass(net: Running, tmp_path: Path) -> N
     # A spoke team's VNet, with a zone of its own, requests an endpoint that waits for manual approval.
     spoke = "fixspoke"
     net.azs(f"group create -n {spoke} -l chinanorth2")
-    net.azs(f"network vnet create -g {spoke} -n fixvnet2 --address-prefixes 10.1.0.0/16 --subnet-name default "
-            "--subnet-prefixes 10.1.0.0/24")
+    net.azs(
+        f"network vnet create -g {spoke} -n fixvnet2 --address-prefixes 10.1.0.0/16 --subnet-name default "
+        "--subnet-prefixes 10.1.0.0/24"
+    )
     net.azs(f"network private-dns zone create -g {spoke} -n {ZONE}")
     net.azs(f"network private-dns link vnet create -g {spoke} -z {ZONE} -n fixvnet2-link -v fixvnet2 -e false")
     registry_id = net.azs(f"acr show -n {REG} --query id")
-    net.azs(f"network private-endpoint create -g {spoke} -n pe2 --vnet-name fixvnet2 --subnet default "
-            f"--private-connection-resource-id {registry_id} --group-ids registry --connection-name pe2-conn "
-            "--manual-request true")
-    net.azs(f"network private-endpoint dns-zone-group create -g {spoke} --endpoint-name pe2 -n default "
-            f"--private-dns-zone {ZONE} --zone-name acr")
+    net.azs(
+        f"network private-endpoint create -g {spoke} -n pe2 --vnet-name fixvnet2 --subnet default "
+        f"--private-connection-resource-id {registry_id} --group-ids registry --connection-name pe2-conn "
+        "--manual-request true"
+    )
+    net.azs(
+        f"network private-endpoint dns-zone-group create -g {spoke} --endpoint-name pe2 -n default "
+        f"--private-dns-zone {ZONE} --zone-name acr"
+    )
     net.cli("vm", "create", "fixVM2", "-g", spoke, "--vnet-name", "fixvnet2", "--subnet", "default")
     _fix_and_verify(net, tmp_path, "fixVM2", "private-endpoint-connection approve")

@@ -28,16 +28,30 @@ NETOPS = "00000000-0000-0000-0000-0000000e7e70"
 
 def acting(net: Running, host: str, *command: str) -> subprocess.CompletedProcess[str]:
     """A command run as ``host`` (acrlink exec --from HOST -- ...)."""
-    return subprocess.run([sys.executable, "-m", "acrlink", "exec", "--from", host, "--", *command],
-                          capture_output=True, text=True, env={**os.environ, "ACRLINK_DATA_DIR": str(net.data_dir)},
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "acrlink", "exec", "--from", host, "--", *command],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ACRLINK_DATA_DIR": str(net.data_dir)},
+        timeout=120,
+    )
 
 
 def pull(net: Running, host: str, password: str) -> subprocess.CompletedProcess[str]:
     target = net.data_dir / f"pulled-{host}"
     subprocess.run(["rm", "-rf", str(target)], check=True)
-    return acting(net, host, "skopeo", "copy", "--retry-times", "0", "--src-creds", f"{REG}:{password}",
-                  f"docker://{REG}.azurecr.cn/hello-world:v1", f"dir:{target}")
+    return acting(
+        net,
+        host,
+        "skopeo",
+        "copy",
+        "--retry-times",
+        "0",
+        "--src-creds",
+        f"{REG}:{password}",
+        f"docker://{REG}.azurecr.cn/hello-world:v1",
+        f"dir:{target}",
+    )
 
 
 class Az:
@@ -45,15 +59,24 @@ class Az:
 
     def __init__(self, net: Running, directory: Path, client_id: str) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        self.env = {**os.environ, **azure.environment(net.data_dir, net.endpoints),
-                    "AZURE_CONFIG_DIR": str(directory)}
+        self.env = {**os.environ, **azure.environment(net.data_dir, net.endpoints), "AZURE_CONFIG_DIR": str(directory)}
         self.az = os.environ["ACRLINK_AZ"]
-        self.run("login", "--service-principal", "-u", client_id, "-p", "x", "--tenant", net.endpoints["tenantId"],
-                 "--allow-no-subscriptions")
+        self.run(
+            "login",
+            "--service-principal",
+            "-u",
+            client_id,
+            "-p",
+            "x",
+            "--tenant",
+            net.endpoints["tenantId"],
+            "--allow-no-subscriptions",
+        )
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([self.az, *args, "-o", "tsv"], capture_output=True, text=True, env=self.env,
-                                timeout=300)
+        result = subprocess.run(
+            [self.az, *args, "-o", "tsv"], capture_output=True, text=True, env=self.env, timeout=300
+        )
         if check and result.returncode != 0:
             raise AssertionError(f"az {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result
@@ -71,8 +94,10 @@ def hub(net: Running) -> tuple[str, str]:
 
 def _connection_of(net: Running, endpoint_id: str, subscription: str) -> tuple[str, str]:
     """(id, status) of the registry's connection for ``endpoint_id``."""
-    found = net.azs(f"acr private-endpoint-connection list -r {REG} --subscription {subscription} "
-                    f"--query \"[?privateEndpoint.id=='{endpoint_id}'].[id, privateLinkServiceConnectionState.status]\"")
+    found = net.azs(
+        f"acr private-endpoint-connection list -r {REG} --subscription {subscription} "
+        f"--query \"[?privateEndpoint.id=='{endpoint_id}'].[id, privateLinkServiceConnectionState.status]\""
+    )
     connection_id, status = found.split("\t")
     return connection_id, status
 
@@ -86,19 +111,26 @@ def test_spoke_principal_without_approval_rights_waits_for_the_owner(
     net.azs("group create -n linked-spoke -l chinanorth2")
     spoke_id = net.azs("group show -n linked-spoke --query id")
     netops_oid = principals.object_id(tenant, NETOPS)
-    net.azs(f"role assignment create --assignee-object-id {netops_oid} --assignee-principal-type ServicePrincipal "
-            f"--role \"Network Contributor\" --scope {spoke_id}")
+    net.azs(
+        f"role assignment create --assignee-object-id {netops_oid} --assignee-principal-type ServicePrincipal "
+        f'--role "Network Contributor" --scope {spoke_id}'
+    )
 
     netops = Az(net, tmp_path / "netops-az", NETOPS)
     netops.s(f"account set -s {sub}")
-    netops.s("network vnet create -g linked-spoke -n spokevnet --address-prefixes 10.5.0.0/16 --subnet-name default "
-             "--subnet-prefixes 10.5.0.0/24")
+    netops.s(
+        "network vnet create -g linked-spoke -n spokevnet --address-prefixes 10.5.0.0/16 --subnet-name default "
+        "--subnet-prefixes 10.5.0.0/24"
+    )
     netops.s(f"network private-dns zone create -g linked-spoke -n {ZONE}")
     netops.s(f"network private-dns link vnet create -g linked-spoke -z {ZONE} -n spoke-link -v spokevnet -e false")
 
-    automatic = netops.s(f"network private-endpoint create -g linked-spoke -n spokepe --vnet-name spokevnet "
-                         f"--subnet default --private-connection-resource-id {registry_id} --group-ids registry "
-                         "--connection-name spokepe-conn", check=False)
+    automatic = netops.s(
+        f"network private-endpoint create -g linked-spoke -n spokepe --vnet-name spokevnet "
+        f"--subnet default --private-connection-resource-id {registry_id} --group-ids registry "
+        "--connection-name spokepe-conn",
+        check=False,
+    )
     assert automatic.returncode != 0
     assert "LinkedAuthorizationFailed" in automatic.stderr
     assert "Microsoft.ContainerRegistry/registries/privateEndpointConnectionsApproval/action" in automatic.stderr
@@ -110,8 +142,10 @@ def test_spoke_principal_without_approval_rights_waits_for_the_owner(
         f"--private-connection-resource-id {registry_id} --group-ids registry --connection-name spokepe-conn "
         "--manual-request true --request-message from-netops --query id"
     ).stdout.strip()
-    netops.s(f"network private-endpoint dns-zone-group create -g linked-spoke --endpoint-name spokepe -n default "
-             f"--private-dns-zone {ZONE} --zone-name acr")
+    netops.s(
+        f"network private-endpoint dns-zone-group create -g linked-spoke --endpoint-name spokepe -n default "
+        f"--private-dns-zone {ZONE} --zone-name acr"
+    )
     connection_id, status = _connection_of(net, endpoint_id, sub)
     assert status == "Pending"
 
@@ -152,28 +186,54 @@ def test_endpoint_from_the_second_tenant_is_pending_until_approved(net: Running,
         net.azs(f"provider register -n {namespace} --wait")
         assert net.azs(f"provider show -n {namespace} --query registrationState") == "Registered"
 
-    net.azs("network vnet create -g tenantb -n vnetb --address-prefixes 10.9.0.0/16 --subnet-name default "
-            "--subnet-prefixes 10.9.0.0/24")
+    net.azs(
+        "network vnet create -g tenantb -n vnetb --address-prefixes 10.9.0.0/16 --subnet-name default "
+        "--subnet-prefixes 10.9.0.0/24"
+    )
     net.azs(f"network private-dns zone create -g tenantb -n {ZONE}")
     net.azs(f"network private-dns link vnet create -g tenantb -z {ZONE} -n vnetb-link -v vnetb -e false")
 
     # Automatic approval cannot cross tenants: the tenant-B token is not valid for the registry's tenant.
-    automatic = net.az("network", "private-endpoint", "create", "-g", "tenantb", "-n", "peb", "--vnet-name", "vnetb",
-                       "--subnet", "default", "--private-connection-resource-id", registry_id, "--group-ids",
-                       "registry", "--connection-name", "peb-conn", check=False)
+    automatic = net.az(
+        "network",
+        "private-endpoint",
+        "create",
+        "-g",
+        "tenantb",
+        "-n",
+        "peb",
+        "--vnet-name",
+        "vnetb",
+        "--subnet",
+        "default",
+        "--private-connection-resource-id",
+        registry_id,
+        "--group-ids",
+        "registry",
+        "--connection-name",
+        "peb-conn",
+        check=False,
+    )
     assert automatic.returncode != 0 and "LinkedAuthorizationFailed" in automatic.stderr
     assert other["tenantId"] in automatic.stderr
 
-    endpoint_id = net.azs(f"network private-endpoint create -g tenantb -n peb --vnet-name vnetb --subnet default "
-                          f"--private-connection-resource-id {registry_id} --group-ids registry "
-                          "--connection-name peb-conn --manual-request true --query id")
-    net.azs(f"network private-endpoint dns-zone-group create -g tenantb --endpoint-name peb -n default "
-            f"--private-dns-zone {ZONE} --zone-name acr")
-    state = ("network private-endpoint show -g tenantb -n peb "
-             "--query manualPrivateLinkServiceConnections[0].privateLinkServiceConnectionState.status")
+    endpoint_id = net.azs(
+        f"network private-endpoint create -g tenantb -n peb --vnet-name vnetb --subnet default "
+        f"--private-connection-resource-id {registry_id} --group-ids registry "
+        "--connection-name peb-conn --manual-request true --query id"
+    )
+    net.azs(
+        f"network private-endpoint dns-zone-group create -g tenantb --endpoint-name peb -n default "
+        f"--private-dns-zone {ZONE} --zone-name acr"
+    )
+    state = (
+        "network private-endpoint show -g tenantb -n peb "
+        "--query manualPrivateLinkServiceConnections[0].privateLinkServiceConnectionState.status"
+    )
     assert net.azs(state) == "Pending"
-    net.cli("vm", "create", "vmB", "-g", "tenantb", "--vnet-name", "vnetb", "--subnet", "default",
-            "--subscription", sub_b)
+    net.cli(
+        "vm", "create", "vmB", "-g", "tenantb", "--vnet-name", "vnetb", "--subnet", "default", "--subscription", sub_b
+    )
     assert pull(net, "vmB", password).returncode != 0
 
     # The registry's owner, back in the first tenant, approves; the VM in tenant B pulls through the endpoint.

@@ -50,8 +50,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, acrlink: Running, az_path: s
     sets.create_or_update(RG, ZONE, "TXT", "long", {"properties": {"ttl": 60, "txtRecords": [{"value": [LONG]}]}})
     sets.create_or_update(RG, ZONE, "TXT", "quoted", {"properties": {"ttl": 60, "txtRecords": [{"value": [QUOTED]}]}})
     sets.create_or_update(RG, ZONE, "A", "www", {"properties": {"ttl": 60, "aRecords": [{"ipv4Address": "10.0.0.7"}]}})
-    running.az("network", "private-dns", "record-set", "txt", "add-record", "-g", RG, "-z", ZONE, "-n", "bycli",
-               "-v", LONG)
+    running.az(
+        "network", "private-dns", "record-set", "txt", "add-record", "-g", RG, "-z", ZONE, "-n", "bycli", "-v", LONG
+    )
     running.cli("vm", "create", "digVM", "-g", RG, "--vnet-name", "vnet1", "--subnet", "default")
     yield running
     stop(running)
@@ -59,8 +60,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, acrlink: Running, az_path: s
 
 def dig(net: Running, *args: str) -> str:
     port = json.loads((net.data_dir / "dns-views.json").read_text())["digvm"]
-    return subprocess.run(["dig", "@127.0.0.1", "-p", str(port), *args], capture_output=True, text=True,
-                          check=True, timeout=30).stdout
+    return subprocess.run(
+        ["dig", "@127.0.0.1", "-p", str(port), *args], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
 
 
 def _status(output: str) -> str:

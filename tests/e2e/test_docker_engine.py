@@ -76,9 +76,13 @@ def internet(world: Running) -> Iterator[dockerd.Dockerd]:
 
 def acting(net: Running, host: str, daemon: dockerd.Dockerd, *command: str) -> subprocess.CompletedProcess[str]:
     """``acrlink exec --from HOST -- COMMAND`` with the docker client pointed at the host's daemon."""
-    return subprocess.run([sys.executable, "-m", "acrlink", "exec", "--from", host, "--", *command],
-                          capture_output=True, text=True, timeout=120,
-                          env={**daemon.client_env, "ACRLINK_DATA_DIR": str(net.data_dir)})
+    return subprocess.run(
+        [sys.executable, "-m", "acrlink", "exec", "--from", host, "--", *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**daemon.client_env, "ACRLINK_DATA_DIR": str(net.data_dir)},
+    )
 
 
 def az_acr_login(net: Running, host: str, daemon: dockerd.Dockerd) -> subprocess.CompletedProcess[str]:
@@ -116,8 +120,23 @@ def test_s23_the_vm_logs_in_and_pulls(world: Running, vm: dockerd.Dockerd) -> No
 
     pulled = vm.docker("pull", IMAGE)
     assert f"Status: Downloaded newer image for {IMAGE}" in pulled.stdout
-    digest = acting(world, "myVM", vm, "az", "acr", "repository", "show", "-n", REG, "--image", "hello-world:v1",
-                    "--query", "digest", "-o", "tsv")
+    digest = acting(
+        world,
+        "myVM",
+        vm,
+        "az",
+        "acr",
+        "repository",
+        "show",
+        "-n",
+        REG,
+        "--image",
+        "hello-world:v1",
+        "--query",
+        "digest",
+        "-o",
+        "tsv",
+    )
     assert digest.returncode == 0, digest.stderr
     assert f"Digest: {digest.stdout.strip()}" in pulled.stdout
 
@@ -127,8 +146,9 @@ def test_the_vm_pushes_a_retagged_and_a_new_image_and_pulls_them_back(world: Run
     vm.docker("pull", IMAGE)
     retagged, imported = f"{SERVER}/hello-world:v2", f"{SERVER}/samples/imported:v1"
     vm.docker("tag", IMAGE, retagged)
-    made = subprocess.run(["docker", "import", "-", imported], input=fresh_layer_tar(), capture_output=True,
-                          env=vm.client_env, timeout=60)
+    made = subprocess.run(
+        ["docker", "import", "-", imported], input=fresh_layer_tar(), capture_output=True, env=vm.client_env, timeout=60
+    )
     assert made.returncode == 0, made.stderr
     ids = {}
     digests = {}
@@ -146,8 +166,9 @@ def test_the_vm_pushes_a_retagged_and_a_new_image_and_pulls_them_back(world: Run
         assert vm.docker("image", "inspect", "--format", "{{.Id}}", image).stdout.strip() == ids[image]
 
 
-def test_s23_from_the_internet_every_step_is_refused_with_acrs_words(world: Running, vm: dockerd.Dockerd,
-                                                                      internet: dockerd.Dockerd) -> None:
+def test_s23_from_the_internet_every_step_is_refused_with_acrs_words(
+    world: Running, vm: dockerd.Dockerd, internet: dockerd.Dockerd
+) -> None:
     # While the registry is public the internet's daemon logs in and pulls: its refusals below are the
     # firewall's, not a broken daemon.
     world.azs(f"acr update --name {REG} --public-network-enabled true --default-action Allow")
@@ -165,16 +186,25 @@ def test_s23_from_the_internet_every_step_is_refused_with_acrs_words(world: Runn
     assert f"Access to registry '{SERVER}' was denied. Response code: 403." in login.stderr, login.stderr
 
     # docker login with a token the VM got: the daemon's token request is refused with ACR's message.
-    token = acting(world, "myVM", vm, "az", "acr", "login", "--name", REG, "--expose-token",
-                   "--query", "accessToken", "-o", "tsv").stdout.strip()
+    token = acting(
+        world, "myVM", vm, "az", "acr", "login", "--name", REG, "--expose-token", "--query", "accessToken", "-o", "tsv"
+    ).stdout.strip()
     assert token
-    login = subprocess.run(["docker", "login", SERVER, "--username", NULL_USER, "--password-stdin"],
-                           input=token, capture_output=True, text=True, env=internet.client_env, timeout=60)
+    login = subprocess.run(
+        ["docker", "login", SERVER, "--username", NULL_USER, "--password-stdin"],
+        input=token,
+        capture_output=True,
+        text=True,
+        env=internet.client_env,
+        timeout=60,
+    )
     assert login.returncode != 0
     assert f'Error response from daemon: Get "https://{SERVER}/v2/": denied: {refused_ip}' in login.stderr
 
     # docker pull (with the credentials from the login while public): refused by the firewall.
     pulled = internet.docker("pull", IMAGE, check=False)
     assert pulled.returncode != 0
-    assert f'Error response from daemon: Head "https://{SERVER}/v2/hello-world/manifests/v1": denied: {refused_ip}' \
-        in pulled.stderr, pulled.stderr
+    assert (
+        f'Error response from daemon: Head "https://{SERVER}/v2/hello-world/manifests/v1": denied: {refused_ip}'
+        in pulled.stderr
+    ), pulled.stderr

@@ -14,6 +14,7 @@ from tests.e2e.conftest import Running
 pytestmark = [pytest.mark.slow, pytest.mark.az]
 NAME = "lockingreg"
 SERVER = f"{NAME}.azurecr.cn"
+HELLO = "mcr.microsoft.com/hello-world:latest"
 
 
 def test_locks_refuse_push_and_delete_until_lifted(acrlink: Running, az_path: str) -> None:
@@ -50,8 +51,15 @@ def test_locks_refuse_push_and_delete_until_lifted(acrlink: Running, az_path: st
     assert refused.returncode != 0 and "disallowed" in refused.stderr, refused.stderr
     deleted = acrlink.az("acr", "repository", "delete", "-n", NAME, "--repository", "hello-world", "--yes", check=False)
     assert deleted.returncode != 0 and "disallowed" in deleted.stderr, deleted.stderr
+    imported = acrlink.az("acr", "import", "-n", NAME, "--source", HELLO, "--image", "hello-world:v3", check=False)
+    assert imported.returncode != 0 and "disallowed" in imported.stderr, imported.stderr
     acrlink.az("acr", "repository", "update", "-n", NAME, "--repository", "hello-world", "--write-enabled", "true")
     assert push("v2").returncode == 0
+    acrlink.az("acr", "repository", "update", "-n", NAME, "--image", "hello-world:v2", "--write-enabled", "false")
+    forced = ("acr", "import", "-n", NAME, "--source", HELLO, "--image", "hello-world:v2", "--force")
+    onto_locked_tag = acrlink.az(*forced, check=False)
+    assert onto_locked_tag.returncode != 0 and "disallowed" in onto_locked_tag.stderr, onto_locked_tag.stderr
+    acrlink.az("acr", "repository", "update", "-n", NAME, "--image", "hello-world:v2", "--write-enabled", "true")
 
     shown = acrlink.az_json(
         "acr", "manifest", "update-metadata", "-r", NAME, "-n", "hello-world:v1", "--delete-enabled", "false"

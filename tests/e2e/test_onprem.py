@@ -20,16 +20,35 @@ RG = "onprem"
 
 def _dig(net: Running, host: str, name: str) -> str:
     port = json.loads((net.data_dir / "dns-views.json").read_text())[host.lower()]
-    answer = subprocess.run(["dig", "@127.0.0.1", "-p", str(port), name, "+short"], capture_output=True, text=True,
-                            check=True)
+    answer = subprocess.run(
+        ["dig", "@127.0.0.1", "-p", str(port), name, "+short"], capture_output=True, text=True, check=True
+    )
     return answer.stdout.split()[-1]
 
 
 def _inspect(net: Running, host: str, password: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "acrlink", "exec", "--from", host, "--", "skopeo", "inspect", "--retry-times", "0",
-         "--creds", f"{REG}:{password}", f"docker://{REG}.azurecr.cn/hello-world:v1"],
-        capture_output=True, text=True, env={**os.environ, "ACRLINK_DATA_DIR": str(net.data_dir)}, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "acrlink",
+            "exec",
+            "--from",
+            host,
+            "--",
+            "skopeo",
+            "inspect",
+            "--retry-times",
+            "0",
+            "--creds",
+            f"{REG}:{password}",
+            f"docker://{REG}.azurecr.cn/hello-world:v1",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ACRLINK_DATA_DIR": str(net.data_dir)},
+        timeout=60,
+    )
 
 
 def test_onprem_reaches_the_registry_privately_only_through_a_forwarding_dns_chain(net: Running) -> None:
@@ -40,13 +59,49 @@ def test_onprem_reaches_the_registry_privately_only_through_a_forwarding_dns_cha
     # it, an office machine asking that server, and a lab machine asking a server that resolves publicly.
     net.cli("vm", "create", "dnsvm", "-g", RG, "--vnet-name", "hub", "--subnet", "default", "--dns-forwarder")
     dns_vm_ip = net.azs(f"network nic show -g {RG} -n dnsvmVMNic --query ipConfigurations[0].privateIPAddress")
-    net.cli("onprem", "create", "corpdns", "-g", RG, "--vnet-name", "hub", "--address", "192.168.0.53",
-            "--dns-server", dns_vm_ip, "--dns-forwarder")
-    net.cli("onprem", "create", "office", "-g", RG, "--vnet-name", "hub", "--address", "192.168.1.10",
-            "--dns-server", "192.168.0.53", "--connection", "ExpressRoute")
+    net.cli(
+        "onprem",
+        "create",
+        "corpdns",
+        "-g",
+        RG,
+        "--vnet-name",
+        "hub",
+        "--address",
+        "192.168.0.53",
+        "--dns-server",
+        dns_vm_ip,
+        "--dns-forwarder",
+    )
+    net.cli(
+        "onprem",
+        "create",
+        "office",
+        "-g",
+        RG,
+        "--vnet-name",
+        "hub",
+        "--address",
+        "192.168.1.10",
+        "--dns-server",
+        "192.168.0.53",
+        "--connection",
+        "ExpressRoute",
+    )
     net.cli("onprem", "create", "publicdns", "-g", RG, "--vnet-name", "hub", "--address", "192.168.0.54")
-    net.cli("onprem", "create", "lab", "-g", RG, "--vnet-name", "hub", "--address", "192.168.2.10",
-            "--dns-server", "192.168.0.54")
+    net.cli(
+        "onprem",
+        "create",
+        "lab",
+        "-g",
+        RG,
+        "--vnet-name",
+        "hub",
+        "--address",
+        "192.168.2.10",
+        "--dns-server",
+        "192.168.0.54",
+    )
     assert "office" in net.cli("hosts").stdout
 
     assert _dig(net, "office", f"{REG}.azurecr.cn") == "10.0.0.4"

@@ -56,8 +56,17 @@ def test_principal_create_prints_one_object_and_refuses_a_second(net: Running, c
 
 
 def test_az_logs_in_with_its_secret_and_not_with_another(net: Running, created: dict[str, Any], tmp_path: Path) -> None:
-    login = ["login", "--service-principal", "-u", created["clientId"], "--tenant", created["tenantId"],
-             "--allow-no-subscriptions", "-o", "none"]
+    login = [
+        "login",
+        "--service-principal",
+        "-u",
+        created["clientId"],
+        "--tenant",
+        created["tenantId"],
+        "--allow-no-subscriptions",
+        "-o",
+        "none",
+    ]
     wrong = own_az(net, tmp_path, *login, "-p", created["clientSecret"][:-1] + "x")
     assert wrong.returncode != 0 and "AADSTS7000215" in wrong.stderr
     good = own_az(net, tmp_path, *login, "-p", created["clientSecret"])
@@ -71,9 +80,17 @@ def test_exec_and_env_as_a_principal(net: Running, created: dict[str, Any]) -> N
     assert account["user"] == {"name": created["clientId"], "type": "servicePrincipal"}
     exports = net.cli("env", "--as", "ci-bot").stdout
     shell = subprocess.run(
-        ["bash", "-c", 'eval "$1" && "$ACRLINK_AZ" account show --query user.name -o tsv && echo "$AZURE_CLIENT_ID"',
-         "_", exports],
-        capture_output=True, text=True, env={**os.environ, "ACRLINK_DATA_DIR": str(net.data_dir)}, timeout=120,
+        [
+            "bash",
+            "-c",
+            'eval "$1" && "$ACRLINK_AZ" account show --query user.name -o tsv && echo "$AZURE_CLIENT_ID"',
+            "_",
+            exports,
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ACRLINK_DATA_DIR": str(net.data_dir)},
+        timeout=120,
     )
     assert shell.returncode == 0, shell.stderr
     assert shell.stdout.split() == [created["clientId"], created["clientId"]]
@@ -85,8 +102,10 @@ def test_exec_and_env_as_a_principal(net: Running, created: dict[str, Any]) -> N
 
 def test_a_vm_has_a_managed_identity(net: Running) -> None:
     net.azs("group create -n mi -l chinanorth2")
-    net.azs("network vnet create -g mi -n mivnet --address-prefixes 10.5.0.0/16 --subnet-name default "
-            "--subnet-prefixes 10.5.0.0/24")
+    net.azs(
+        "network vnet create -g mi -n mivnet --address-prefixes 10.5.0.0/16 --subnet-name default "
+        "--subnet-prefixes 10.5.0.0/24"
+    )
     net.cli("vm", "create", "mivm", "-g", "mi", "--vnet-name", "mivnet", "--subnet", "default")
     hosts = {h["name"]: h for h in json.loads(net.cli("hosts", "--json").stdout)}
     identity = hosts["mivm"]
@@ -94,10 +113,15 @@ def test_a_vm_has_a_managed_identity(net: Running) -> None:
     assert hosts["internet"]["principalId"] is None
     assert identity["principalId"] in net.cli("hosts").stdout
     # The NIC's record shows it (top-level ``identity``, which az's NIC model does not keep: ask ARM raw).
-    nic_id = f"/subscriptions/{net.subscription}/resourceGroups/mi/providers/Microsoft.Network/networkInterfaces/mivmVMNic"
+    nic_id = (
+        f"/subscriptions/{net.subscription}/resourceGroups/mi/providers/Microsoft.Network/networkInterfaces/mivmVMNic"
+    )
     nic = net.az_json("rest", "--method", "get", "--url", f"{net.arm}{nic_id}?api-version=2023-11-01")
-    assert nic["identity"] == {"type": "SystemAssigned", "principalId": identity["principalId"],
-                               "tenantId": identity["tenantId"]}
+    assert nic["identity"] == {
+        "type": "SystemAssigned",
+        "principalId": identity["principalId"],
+        "tenantId": identity["tenantId"],
+    }
 
     net.cli("exec", "--from", "mivm", "--", "az", "login", "--identity", "--allow-no-subscriptions", "-o", "none")
     got = json.loads(net.cli("exec", "--from", "mivm", "--", "az", "account", "get-access-token", "-o", "json").stdout)

@@ -100,7 +100,9 @@ def test_public_cloud_profile(tmp_path: Path) -> None:
         assert running.endpoints["cloud"] == "AzureCloud"
         with arm_client(running) as client:
             sub = running.subscription
-            client.put(f"/subscriptions/{sub}/resourcegroups/rg?api-version=2024-11-01", json={"location": "westeurope"})
+            client.put(
+                f"/subscriptions/{sub}/resourcegroups/rg?api-version=2024-11-01", json={"location": "westeurope"}
+            )
             registry = client.put(
                 f"/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/pubreg1"
                 "?api-version=2025-11-01",

@@ -49,7 +49,6 @@ CATALOG_SNIPPET = (
 )
 
 
-
 def acting(net: Running, *options_and_command: str) -> subprocess.CompletedProcess[str]:
     """``acrlink exec OPTIONS -- COMMAND`` (``options_and_command`` holds the ``--``)."""
     return subprocess.run(

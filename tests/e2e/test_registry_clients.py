@@ -22,7 +22,6 @@ NAME = "clientsreg"
 SERVER = f"{NAME}.azurecr.cn"
 
 
-
 @pytest.fixture(scope="module")
 def client_env(acrlink: Running) -> dict[str, str]:
     bundle = acrlink.endpoints["caBundle"]

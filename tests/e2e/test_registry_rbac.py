@@ -30,12 +30,13 @@ NULL_USER = "00000000-0000-0000-0000-000000000000"
 ASSIGNMENTS_API = "2022-04-01"
 
 
-
 def acting(net: Running, *command: str) -> subprocess.CompletedProcess[str]:
     """``acrlink exec --from internet -- COMMAND``."""
     return subprocess.run(
         [sys.executable, "-m", "acrlink", "exec", "--from", "internet", "--", *command],
-        capture_output=True, text=True, timeout=180,
+        capture_output=True,
+        text=True,
+        timeout=180,
         env={**os.environ, "ACRLINK_DATA_DIR": str(net.data_dir)},
     )
 
@@ -54,8 +55,18 @@ class ServicePrincipal:
         (self.config / "versionCheck.json").write_text(
             json.dumps({"check_time": stamp, "update_time": stamp, "versions": {}})
         )
-        login = self.az("login", "--service-principal", "-u", self.client_id, "-p", "any-secret",
-                        "--tenant", self.tenant, "-o", "none")
+        login = self.az(
+            "login",
+            "--service-principal",
+            "-u",
+            self.client_id,
+            "-p",
+            "any-secret",
+            "--tenant",
+            self.tenant,
+            "-o",
+            "none",
+        )
         assert login.returncode == 0, login.stderr
 
     def az(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -85,8 +96,12 @@ def principal(net: Running, az_path: str, tmp_path: Path, registry: str) -> Iter
     """A fresh client id whose only role is Network Contributor on another group: it sees the subscription (so
     az logs in and finds the login server by the registry's name), but has nothing on the registry."""
     client_id = str(uuid.uuid4())
-    grant(net, "Network Contributor", f"/subscriptions/{net.subscription}/resourceGroups/spokerg",
-          object_id(str(net.endpoints["tenantId"]), client_id))
+    grant(
+        net,
+        "Network Contributor",
+        f"/subscriptions/{net.subscription}/resourceGroups/spokerg",
+        object_id(str(net.endpoints["tenantId"]), client_id),
+    )
     yield ServicePrincipal(net, az_path, tmp_path, client_id)
 
 
@@ -112,8 +127,9 @@ def skopeo(net: Running, *args: str) -> subprocess.CompletedProcess[str]:
     return acting(net, required_tool("skopeo"), *args)
 
 
-def test_a_principal_pulls_only_once_it_has_acrpull(net: Running, registry: str, principal: ServicePrincipal,
-                                                    tmp_path: Path) -> None:
+def test_a_principal_pulls_only_once_it_has_acrpull(
+    net: Running, registry: str, principal: ServicePrincipal, tmp_path: Path
+) -> None:
     token = principal.acr_token()
     creds = f"{NULL_USER}:{token}"
     refused = skopeo(net, "inspect", "--creds", creds, IMAGE)
@@ -125,8 +141,17 @@ def test_a_principal_pulls_only_once_it_has_acrpull(net: Running, registry: str,
     assert inspected.returncode == 0, inspected.stderr
     assert json.loads(inspected.stdout)["Os"] == "linux"
     podman = required_tool("podman")
-    pulled = acting(net, podman, "pull", "--tls-verify=true", "--cert-dir", str(tmp_path / "no-certs"),
-                    "--creds", creds, f"{SERVER}/hello-world:v1")
+    pulled = acting(
+        net,
+        podman,
+        "pull",
+        "--tls-verify=true",
+        "--cert-dir",
+        str(tmp_path / "no-certs"),
+        "--creds",
+        creds,
+        f"{SERVER}/hello-world:v1",
+    )
     assert pulled.returncode == 0, pulled.stderr
     subprocess.run([podman, "rmi", "-f", f"{SERVER}/hello-world:v1"], capture_output=True)
 

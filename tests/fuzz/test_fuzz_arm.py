@@ -41,10 +41,36 @@ PATHS = [
     "/subscriptions",
 ]
 
-KEYS = ["location", "sku", "name", "properties", "tags", "addressSpace", "addressPrefixes", "subnet", "id",
-        "privateLinkServiceConnections", "ipConfigurations", "aRecords", "txtRecords", "value", "ttl",
-        "virtualNetwork", "groupIds", "privateLinkServiceId", "addressPrefix", "privateIPAddress", "cnameRecord",
-        "cname", "networkRuleSet", "ipRules", "defaultAction", "publicNetworkAccess", "source", "targetTags"]
+KEYS = [
+    "location",
+    "sku",
+    "name",
+    "properties",
+    "tags",
+    "addressSpace",
+    "addressPrefixes",
+    "subnet",
+    "id",
+    "privateLinkServiceConnections",
+    "ipConfigurations",
+    "aRecords",
+    "txtRecords",
+    "value",
+    "ttl",
+    "virtualNetwork",
+    "groupIds",
+    "privateLinkServiceId",
+    "addressPrefix",
+    "privateIPAddress",
+    "cnameRecord",
+    "cname",
+    "networkRuleSet",
+    "ipRules",
+    "defaultAction",
+    "publicNetworkAccess",
+    "source",
+    "targetTags",
+]
 
 leaves = st.one_of(
     st.none(),
@@ -52,13 +78,28 @@ leaves = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=40),
-    st.sampled_from(["chinanorth2", "Premium", "10.0.0.0/24", "10.0.0.4", "registry", "Enabled", "Deny", "a..b",
-                     "/subscriptions/x", "x" * 300, "\u00b2", "\x00"]),
+    st.sampled_from(
+        [
+            "chinanorth2",
+            "Premium",
+            "10.0.0.0/24",
+            "10.0.0.4",
+            "registry",
+            "Enabled",
+            "Deny",
+            "a..b",
+            "/subscriptions/x",
+            "x" * 300,
+            "\u00b2",
+            "\x00",
+        ]
+    ),
 )
 documents = st.recursive(
     leaves,
     lambda children: st.one_of(
-        st.lists(children, max_size=4), st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=8), children, max_size=5)
+        st.lists(children, max_size=4),
+        st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=8), children, max_size=5),
     ),
     max_leaves=25,
 )
@@ -68,8 +109,21 @@ numbers = st.one_of(
     st.text(max_size=6),
 )
 api_versions = st.one_of(
-    st.sampled_from(["2025-04-01", "2023-07-01", "2024-05-01", "2024-06-01", "2022-12-01", "2020-11-01-preview",
-                     "2025-05-01-preview", "garbage", "", "2019-13-45", "2024-05-01;x"]),
+    st.sampled_from(
+        [
+            "2025-04-01",
+            "2023-07-01",
+            "2024-05-01",
+            "2024-06-01",
+            "2022-12-01",
+            "2020-11-01-preview",
+            "2025-05-01-preview",
+            "garbage",
+            "",
+            "2019-13-45",
+            "2024-05-01;x",
+        ]
+    ),
     st.text(max_size=12),
 )
 
@@ -84,8 +138,11 @@ def _sub(arm: Arm, path: str) -> str:
     api=api_versions,
     top=st.none() | numbers,
     skiptoken=st.none() | numbers | st.text(max_size=30),
-    body=st.one_of(documents.map(lambda d: json.dumps(d).encode()), st.binary(max_size=200),
-                   st.integers(min_value=1, max_value=200_000).map(lambda n: b"[" * n)),
+    body=st.one_of(
+        documents.map(lambda d: json.dumps(d).encode()),
+        st.binary(max_size=200),
+        st.integers(min_value=1, max_value=200_000).map(lambda n: b"[" * n),
+    ),
 )
 def test_arm_requests_never_get_a_5xx_and_refusals_change_nothing(
     fuzz_arm: Arm, method: str, path: str, api: str, top: str | None, skiptoken: str | None, body: bytes
@@ -99,7 +156,10 @@ def test_arm_requests_never_get_a_5xx_and_refusals_change_nothing(
         params["$skipToken"] = skiptoken
     before = state(arm.application.settings.data_dir)
     response = arm.client.request(
-        method, _sub(arm, path), params=params, content=body if method in ("PUT", "PATCH", "POST") else None,
+        method,
+        _sub(arm, path),
+        params=params,
+        content=body if method in ("PUT", "PATCH", "POST") else None,
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code < 500, (method, path, params, body[:200], response.text[:500])
@@ -110,8 +170,18 @@ def test_arm_requests_never_get_a_5xx_and_refusals_change_nothing(
 
 
 @given(
-    name=st.sampled_from(["Authorization", "Content-Length", "Content-Type", "If-Match", "If-None-Match",
-                          "x-ms-client-request-id", "x-ms-correlation-request-id", "Accept-Language"]),
+    name=st.sampled_from(
+        [
+            "Authorization",
+            "Content-Length",
+            "Content-Type",
+            "If-Match",
+            "If-None-Match",
+            "x-ms-client-request-id",
+            "x-ms-correlation-request-id",
+            "Accept-Language",
+        ]
+    ),
     value=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=60),
 )
 def test_arm_headers_never_get_a_5xx(fuzz_arm: Arm, name: str, value: str) -> None:
@@ -120,7 +190,10 @@ def test_arm_headers_never_get_a_5xx(fuzz_arm: Arm, name: str, value: str) -> No
     path = _sub(arm, PATHS[0])
     before = state(arm.application.settings.data_dir)
     response = arm.client.request(
-        "PUT", path, params={"api-version": "2023-07-01"}, headers={name: value},
+        "PUT",
+        path,
+        params={"api-version": "2023-07-01"},
+        headers={name: value},
         json={"location": "chinanorth2", "sku": {"name": "Premium"}},
     )
     assert response.status_code < 500, (name, value, response.text[:500])

@@ -66,7 +66,11 @@ values = st.one_of(
     st.lists(st.text(max_size=5), max_size=3), st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2),
 )  # fmt: skip
 resources = st.fixed_dictionaries(
-    {"type": types_ | expressions, "name": expressions, "apiVersion": st.sampled_from(["2024-05-01", "2025-11-01", "x"])},
+    {
+        "type": types_ | expressions,
+        "name": expressions,
+        "apiVersion": st.sampled_from(["2024-05-01", "2025-11-01", "x"]),
+    },
     optional={
         "location": st.sampled_from(["chinanorth2", "global", "nowhere", "[resourceGroup().location]"]),
         "dependsOn": st.lists(expressions, max_size=3),

@@ -32,8 +32,16 @@ def _query(name: str, qtype: str) -> bytes:
 
 valid = st.builds(
     _query,
-    st.sampled_from(["dnsfuzzreg.azurecr.cn", "privatelink.azurecr.cn", "x.privatelink.azurecr.cn", "example.com",
-                     "dnsfuzzreg.chinanorth2.data.azurecr.cn", "."]),
+    st.sampled_from(
+        [
+            "dnsfuzzreg.azurecr.cn",
+            "privatelink.azurecr.cn",
+            "x.privatelink.azurecr.cn",
+            "example.com",
+            "dnsfuzzreg.chinanorth2.data.azurecr.cn",
+            ".",
+        ]
+    ),
     st.sampled_from(["A", "AAAA", "SOA", "TXT", "CNAME", "NS", "ANY", "AXFR", "PTR", "SRV"]),
 )
 
@@ -54,12 +62,23 @@ def mutated(draw: st.DrawFn) -> bytes:
 @st.composite
 def odd_labels(draw: st.DrawFn) -> bytes:
     """Hand-made questions: labels with dots, empty labels, over-long labels, compression loops."""
-    labels = draw(st.lists(st.sampled_from([b"dnsfuzzreg", b"azurecr", b"cn", b"a.b", b"", b"\x00", b"x" * 63,
-                                            b"privatelink"]), max_size=6))
+    labels = draw(
+        st.lists(
+            st.sampled_from([b"dnsfuzzreg", b"azurecr", b"cn", b"a.b", b"", b"\x00", b"x" * 63, b"privatelink"]),
+            max_size=6,
+        )
+    )
     name = b"".join(bytes([len(label)]) + label for label in labels)
     tail = draw(st.sampled_from([b"\x00", b"\xc0\x0c", b"\xc0\xff", b"", b"\x40"]))
-    header = struct.pack(">HHHHHH", draw(st.integers(0, 65535)), draw(st.integers(0, 65535)),
-                         draw(st.integers(0, 3)), draw(st.integers(0, 2)), 0, draw(st.integers(0, 1)))
+    header = struct.pack(
+        ">HHHHHH",
+        draw(st.integers(0, 65535)),
+        draw(st.integers(0, 65535)),
+        draw(st.integers(0, 3)),
+        draw(st.integers(0, 2)),
+        0,
+        draw(st.integers(0, 1)),
+    )
     return header + name + tail + struct.pack(">HH", draw(st.integers(0, 300)), draw(st.integers(0, 300)))
 
 
@@ -70,7 +89,11 @@ def _assert_proper(query: bytes, answer: bytes | None) -> None:
     assert answer[:2] == query[:2], "the answer carries the query's ID"
     assert answer[2] & 0x80, "QR is set"
     assert dns.rcode.from_flags(answer[2] << 8 | answer[3], 0) in (
-        dns.rcode.NOERROR, dns.rcode.NXDOMAIN, dns.rcode.FORMERR, dns.rcode.REFUSED, dns.rcode.NOTIMP,
+        dns.rcode.NOERROR,
+        dns.rcode.NXDOMAIN,
+        dns.rcode.FORMERR,
+        dns.rcode.REFUSED,
+        dns.rcode.NOTIMP,
         dns.rcode.SERVFAIL,
     )
     assert dns.rcode.from_flags(answer[2] << 8 | answer[3], 0) != dns.rcode.SERVFAIL, "no internal failure"
@@ -88,8 +111,10 @@ def test_udp_datagrams(dns_server: DnsServer, datagram: bytes) -> None:
     _still_answers(dns_server)
 
 
-@given(message=st.one_of(mutated(), odd_labels(), st.binary(min_size=2, max_size=80)),
-       declared=st.none() | st.integers(min_value=0, max_value=65535))
+@given(
+    message=st.one_of(mutated(), odd_labels(), st.binary(min_size=2, max_size=80)),
+    declared=st.none() | st.integers(min_value=0, max_value=65535),
+)
 def test_tcp_messages(dns_server: DnsServer, message: bytes, declared: int | None) -> None:
     """A length prefix that lies (longer than what follows) must be timed out, not hang the face."""
     with socket.create_connection(("127.0.0.1", dns_server.ports["internet"]), timeout=5) as sock:

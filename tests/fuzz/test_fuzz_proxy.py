@@ -30,15 +30,37 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]
 
 text = st.text(alphabet=st.characters(min_codepoint=1, max_codepoint=255, blacklist_characters="\r\n"), max_size=40)
 targets = st.one_of(
-    st.sampled_from(["myregistry.azurecr.cn:443", "mcr.microsoft.com:443", "example.com:443", "127.0.0.1:22",
-                     "x.azurecr.cn:\xb2", "x.azurecr.cn:" + "9" * 5000, "[::1]:443", ":443", "a..b:443",
-                     "myregistry.azurecr.cn:0", "myregistry.azurecr.cn:-1", "myregistry.azurecr.cn"]),
+    st.sampled_from(
+        [
+            "myregistry.azurecr.cn:443",
+            "mcr.microsoft.com:443",
+            "example.com:443",
+            "127.0.0.1:22",
+            "x.azurecr.cn:\xb2",
+            "x.azurecr.cn:" + "9" * 5000,
+            "[::1]:443",
+            ":443",
+            "a..b:443",
+            "myregistry.azurecr.cn:0",
+            "myregistry.azurecr.cn:-1",
+            "myregistry.azurecr.cn",
+        ]
+    ),
     text,
 )
 credentials = st.one_of(
     st.none(),
-    st.sampled_from(["Basic " + base64.b64encode(b"internet:").decode(), "Basic " + base64.b64encode(b"nosuchvm:").decode(),
-                     "Basic !!!", "Basic", "Bearer x", "Basic " + base64.b64encode(b"\xff\xfe").decode(), ""]),
+    st.sampled_from(
+        [
+            "Basic " + base64.b64encode(b"internet:").decode(),
+            "Basic " + base64.b64encode(b"nosuchvm:").decode(),
+            "Basic !!!",
+            "Basic",
+            "Bearer x",
+            "Basic " + base64.b64encode(b"\xff\xfe").decode(),
+            "",
+        ]
+    ),
     text,
 )
 
@@ -60,11 +82,16 @@ def _status(reply: bytes) -> int | None:
     return int(line[1])
 
 
-@given(method=st.sampled_from(["CONNECT", "GET", "connect", "POST", "", "CONNECT CONNECT"]), target=targets,
-       version=st.sampled_from(["HTTP/1.1", "HTTP/1.0", "HTTP/2", "", "HTTP/1.1 x"]), auth=credentials,
-       extra=st.lists(st.tuples(text, text), max_size=3))
-def test_request_lines_and_headers(proxy: tuple[str, int], method: str, target: str, version: str, auth: str | None,
-                                   extra: list[tuple[str, str]]) -> None:
+@given(
+    method=st.sampled_from(["CONNECT", "GET", "connect", "POST", "", "CONNECT CONNECT"]),
+    target=targets,
+    version=st.sampled_from(["HTTP/1.1", "HTTP/1.0", "HTTP/2", "", "HTTP/1.1 x"]),
+    auth=credentials,
+    extra=st.lists(st.tuples(text, text), max_size=3),
+)
+def test_request_lines_and_headers(
+    proxy: tuple[str, int], method: str, target: str, version: str, auth: str | None, extra: list[tuple[str, str]]
+) -> None:
     lines = [f"{method} {target} {version}".encode("latin-1")]
     if auth is not None:
         lines.append(b"Proxy-Authorization: " + auth.encode("latin-1"))

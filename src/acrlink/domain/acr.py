@@ -10,6 +10,9 @@ from acrlink.domain.cloud import CloudProfile
 
 SKUS = ("Basic", "Standard", "Premium")
 
+MCR_HOST = "mcr.microsoft.com"
+"""The public registry acrlink stands in for (its content is generated: ``services/samples.py``); its content key."""
+
 # Per-SKU quotas Azure documents (https://learn.microsoft.com/azure/container-registry/container-registry-skus).
 STORAGE_BYTES = {"Basic": 10 * 2**30, "Standard": 100 * 2**30, "Premium": 500 * 2**30}
 WEBHOOKS = {"Basic": 2, "Standard": 10, "Premium": 500}

@@ -13,6 +13,9 @@ REPOSITORY, TAG, MANIFEST = "repository", "tag", "manifest"
 
 @dataclass(frozen=True)
 class Attributes:
+    """ACR's changeable attributes of a repository, tag or manifest; all true until set (what each one
+    refuses: ``domain/changeable.py``)."""
+
     delete_enabled: bool = True
     write_enabled: bool = True
     read_enabled: bool = True
@@ -20,10 +23,13 @@ class Attributes:
 
 
 UNLOCKED = Attributes()
+"""The attributes of a target that never had any set."""
 
 
 @dataclass(frozen=True)
 class Manifest:
+    """A stored manifest of a repository: its bytes as pushed, and what referrers are indexed by."""
+
     digest: str
     media_type: str
     size: int
@@ -37,6 +43,8 @@ class Manifest:
 
 @dataclass(frozen=True)
 class Tag:
+    """A repository's tag: the manifest digest it points at, when it was created and last moved."""
+
     name: str
     digest: str
     created: str

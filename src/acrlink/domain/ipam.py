@@ -85,10 +85,6 @@ class Allocation:
     prefix: Network
     taken: frozenset[ipaddress.IPv4Address]
 
-    def free_count(self) -> int:
-        first, last = usable(self.prefix)
-        return int(last) - int(first) + 1 - len([a for a in self.taken if first <= a <= last])
-
     def allocate(self, count: int) -> list[str]:
         """The ``count`` lowest free addresses, or ``SubnetIsFull``."""
         first, last = usable(self.prefix)

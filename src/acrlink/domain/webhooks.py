@@ -1,6 +1,6 @@
 """Registry webhooks: which events a webhook hears, where it may be delivered, and the payloads ACR posts.
 
-Pure rules, no I/O: ``resources/webhook.py`` validates with them, ``services/webhook_events.py`` matches and
+Pure rules, no I/O: ``resources/webhook.py`` validates with them, ``resources/webhook_events.py`` matches and
 builds payloads with them.
 """
 

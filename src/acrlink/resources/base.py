@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from acrlink.domain.cloud import CloudProfile
+from acrlink.domain.imports import ImportRequest
 from acrlink.domain.principals import Principal
 from acrlink.errors import AcrlinkError
 from acrlink.ids import ResourceRef, parse_resource_id
@@ -38,6 +39,27 @@ def _no_tenant(_subscription: str) -> str:
     return ""
 
 
+class RegistryContent(Protocol):
+    """Registry content as resource rules reach it, inside the request's transaction: the content service's
+    rules apply (``services/imports.py`` gives it; resource rules never write content themselves)."""
+
+    def import_image(self, tx: Transaction, registry: str, request: ImportRequest, image: str, now: datetime) -> None:
+        """``importImage`` into the registry whose content key is ``registry``."""
+
+    def drop_registry(self, tx: Transaction, registry: str) -> None:
+        """Everything the registry's repositories hold goes (its resource is being deleted)."""
+
+
+class _NoContent:
+    """For contexts without registry content (none is built so today): any use is a wiring mistake."""
+
+    def import_image(self, tx: Transaction, registry: str, request: ImportRequest, image: str, now: datetime) -> None:
+        raise RuntimeError("this context has no registry content service")
+
+    def drop_registry(self, tx: Transaction, registry: str) -> None:
+        raise RuntimeError("this context has no registry content service")
+
+
 @dataclass(frozen=True)
 class Context:
     """What a rule may use: the open transaction, the cloud, the caller and the time."""
@@ -58,6 +80,8 @@ class Context:
     tenant_of: Callable[[str], str] = _no_tenant
     """A subscription id (any casing) -> the id of the tenant that holds it, "" for one no tenant holds: a
     linked scope in another tenant than the caller's is refused whatever the roles."""
+    content: RegistryContent = field(default_factory=_NoContent)
+    """Registry content (``importImage``, a deleted registry's content), through the content service."""
 
     def load(self, ref: ResourceRef) -> Doc | None:
         record = self.tx.get(ref.key)

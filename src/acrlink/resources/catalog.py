@@ -61,14 +61,6 @@ class Catalog:
     def in_namespace(self, namespace: str) -> list[ResourceType]:
         return [t for t in self.types if t.namespace.lower() == namespace.lower()]
 
-    def children_of(self, parent: ResourceType) -> list[ResourceType]:
-        depth = len(parent.path) + 1
-        return [
-            t
-            for t in self.types
-            if t.namespace == parent.namespace and len(t.path) == depth and t.path[:-1] == parent.path
-        ]
-
 
 def build_catalog(extra: Iterable[ResourceType] = ()) -> Catalog:
     """Every type, with the cross-type side effects wired in: a registry's replicas and connection changes

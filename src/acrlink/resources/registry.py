@@ -14,9 +14,9 @@ from acrlink.domain import acr
 from acrlink.domain.naming import check_registry_name, registry_name_problem
 from acrlink.errors import BadRequest, Conflict, ErrorDetail, NotFound
 from acrlink.ids import ResourceRef
-from acrlink.registry.imports import drop_content, import_image
 from acrlink.resources import common, runs
 from acrlink.resources.base import Action, Context, Doc, ResourceType
+from acrlink.resources.imports import import_image
 from acrlink.resources.scope_map import ensure_system_maps, user_map_count
 from acrlink.resources.token import CHILD as TOKENS
 from acrlink.resources.token import generate_credentials
@@ -310,7 +310,7 @@ def render(ctx: Context, ref: ResourceRef, doc: Doc) -> Doc:
 
 def on_delete(ctx: Context, ref: ResourceRef, _doc: Doc) -> None:
     ctx.tx.kv_delete(_credentials_key(ref))
-    drop_content(ctx, ref)
+    ctx.content.drop_registry(ctx.tx, ref.name.lower())
 
 
 # Actions --------------------------------------------------------------------------------------------

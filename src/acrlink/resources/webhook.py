@@ -1,7 +1,7 @@
 """Microsoft.ContainerRegistry/registries/webhooks: HTTP callbacks on pushes and deletes.
 
 A webhook belongs to one of the registry's regions (its home region or a replica's). Its service URI and
-custom headers are write-only: kept apart from the document (``services/webhook_events.py``), answered only
+custom headers are write-only: kept apart from the document (``resources/webhook_events.py``), answered only
 by ``getCallbackConfig``.
 """
 
@@ -15,12 +15,11 @@ from acrlink.domain.naming import registry_name_problem
 from acrlink.domain.webhooks import ACTIONS, check_scope, check_service_uri
 from acrlink.errors import BadRequest
 from acrlink.ids import ResourceRef
-from acrlink.resources import common
+from acrlink.resources import common, webhook_events
 from acrlink.resources.base import Action, Context, Doc, ResourceType
 from acrlink.resources.registry import TYPE as REGISTRY_TYPE
 from acrlink.resources.registry import region_list
 from acrlink.resources.validation import Body, one_of, parse
-from acrlink.services import webhook_events
 
 TYPE = f"{REGISTRY_TYPE}/webhooks"
 WEBHOOKS = "webhooks"

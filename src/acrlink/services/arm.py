@@ -34,6 +34,7 @@ from acrlink.resources.catalog import Catalog
 from acrlink.resources.validation import Body, parse
 from acrlink.services import role_assignments
 from acrlink.services.authorization import Authorization
+from acrlink.services.imports import ArmContent
 from acrlink.services.tenancy import Tenancy
 from acrlink.store.base import Record, Store, Transaction
 
@@ -121,6 +122,7 @@ class ResourceService:
             caller=caller,
             may=may,
             tenant_of=tenant_of,
+            content=ArmContent(),
         )
 
     # Resource groups ---------------------------------------------------------------------------------

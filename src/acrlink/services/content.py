@@ -1,7 +1,13 @@
-"""Registry content: the rules for pushing, reading, listing and deleting manifests, tags and blobs.
+"""Registry content: the rules for pushing, importing, reading, listing and deleting manifests, tags and blobs.
 
-Every public method is one store transaction over the content tables. Blob bytes live in the blob
+The one owner of registry content: every write of a manifest, tag, blob link or changeable attribute goes
+through this module, inside one store transaction (``tx.content``, the store's ``ContentTransaction``)
+that marks the ``CONTENT`` change topic, so every process's read cache sees it. ACR's changeable
+attributes (``domain/changeable.py``) are applied here and nowhere else. Blob bytes live in the blob
 store; a repository holds a blob when it has a link to it (pushed, mounted or imported into it).
+
+``write_manifest`` is the one path a manifest takes into a repository: a push (``Content.put_manifest``)
+and ``importImage`` (``services/imports.py``, inside the ARM request's transaction) both take it.
 """
 
 from __future__ import annotations
@@ -12,34 +18,30 @@ from dataclasses import dataclass, field
 
 from acrlink.clock import iso
 from acrlink.clock import now as clock_now
-from acrlink.domain.content import MANIFEST, REPOSITORY, TAG, Attributes, Manifest, Tag
+from acrlink.domain import changeable
+from acrlink.domain.content import MANIFEST, REPOSITORY, TAG, UNLOCKED, Attributes, Manifest, Tag
+from acrlink.domain.manifests import MAX_MANIFEST_BYTES, OCI_INDEX, ParsedManifest, parse_manifest
 from acrlink.domain.oci import check_tag, digest_of, is_digest_like, is_tag, parse_digest
 from acrlink.domain.webhooks import Event, Origin, Target
-from acrlink.errors import BadRequest, MethodNotAllowed, NotFound, TooLarge
-from acrlink.registry.manifests import MAX_MANIFEST_BYTES, OCI_INDEX, ParsedManifest, parse_manifest
-from acrlink.services import webhook_events
-from acrlink.store.base import BlobRange, BlobStore, Store, Transaction
-from acrlink.store.content import ContentTx, create_tables
-from acrlink.store.sqlite import SqliteTransaction
-from acrlink.unconfirmed import ATTRIBUTES_INVALID_CODE
+from acrlink.errors import BadRequest, NotFound, TooLarge
+from acrlink.resources import webhook_events
+from acrlink.store.base import CONTENT, BlobStore, ContentTransaction, Store, Transaction
+from acrlink.store.base import BlobRange as BlobRange  # what ``open_blob`` gives the faces
 
-
-def content_tx(tx: object) -> ContentTx:
-    """The content tables inside an open store transaction."""
-    assert isinstance(tx, SqliteTransaction)
-    return ContentTx(tx)
-
-
-_content = content_tx
+AttributeMap = dict[tuple[str, str, str], Attributes]
+"""A registry's changeable attributes that are not the default, by (repository, kind, ref)."""
 
 
 @dataclass(frozen=True)
 class Pushed:
+    """A stored manifest's digest, and the subject it names (the ``OCI-Subject`` header)."""
+
     digest: str
     subject: str | None
 
 
 def tag_unknown(repo: str, tag: str) -> NotFound:
+    """No tag of that name in the repository."""
     return NotFound("TAG_UNKNOWN", f"the tag {tag} is not known to the repository {repo}")
 
 
@@ -59,61 +61,94 @@ def manifest_unknown(reference: str) -> ManifestUnknown:
 
 
 def name_unknown(repo: str) -> NotFound:
+    """No repository of that name in the registry."""
     return NotFound("NAME_UNKNOWN", f"repository name not known to registry: {repo}")
 
 
 def blob_unknown(digest: str) -> NotFound:
+    """The repository holds no blob of that digest (or its bytes are gone)."""
     return NotFound("BLOB_UNKNOWN", f"blob unknown to registry: {digest}")
 
 
-DISALLOWED_CODE = "REGISTRY_DISALLOWED_OPERATION"
-DISALLOWED_MESSAGE = (
-    "The operation is disallowed on this registry, repository or image. View troubleshooting steps at "
-    "https://aka.ms/acr/faq/#why-does-my-pull-or-push-request-fail-with-disallowed-operation"
-)
-"""What ACR answers (405) for a push or delete a changeable attribute forbids (Azure/azure-sdk-for-net#22827)."""
-
-ATTRIBUTE_NAMES = {
-    "deleteEnabled": "delete_enabled",
-    "writeEnabled": "write_enabled",
-    "readEnabled": "read_enabled",
-    "listEnabled": "list_enabled",
-}
-"""The changeable attributes as ACR's JSON names them, and as ``Attributes`` does."""
+# The write path shared by pushes and imports ------------------------------------------------------------
 
 
-def disallowed() -> MethodNotAllowed:
-    return MethodNotAllowed(DISALLOWED_CODE, DISALLOWED_MESSAGE)
+def manifest_row(digest: str, body: bytes, parsed: ParsedManifest, now: str) -> Manifest:
+    """The stored form of a parsed manifest."""
+    return Manifest(
+        digest=digest,
+        media_type=parsed.media_type,
+        size=len(body),
+        body=body,
+        created=now,
+        artifact_type=parsed.artifact_type,
+        subject=parsed.subject,
+        annotations=json.dumps(parsed.annotations) if parsed.annotations else None,
+    )
 
 
-def _may_write(found: Attributes) -> bool:
-    return found.write_enabled
+def _check_references(content: ContentTransaction, registry: str, repo: str, parsed: ParsedManifest) -> None:
+    """Every referenced blob linked in the repository (held: garbage collection keeps what a push relies on)
+    and every child manifest in it."""
+    held = content.hold_links(registry, repo, [d.digest for d in parsed.blobs])
+    missing = [d.digest for d in parsed.blobs if d.digest not in held]
+    missing += [d.digest for d in parsed.children if content.manifest(registry, repo, d.digest) is None]
+    if missing:
+        raise NotFound("MANIFEST_BLOB_UNKNOWN", f"manifest references unknown blobs: {', '.join(missing)}")
 
 
-def _may_delete(found: Attributes) -> bool:
-    """``writeEnabled`` false locks against deletion too (ACR's image lock article)."""
-    return found.write_enabled and found.delete_enabled
+def write_manifest(
+    tx: Transaction, registry: str, repo: str, manifest: Manifest, parsed: ParsedManifest, tag: str | None, now: str
+) -> None:
+    """Store a manifest in a repository, by ``tag`` or (``tag`` None) by digest, inside ``tx``: every blob
+    and child manifest it references must already be in the repository (``MANIFEST_BLOB_UNKNOWN``), and the
+    changeable attributes must allow the write: the repository's and the tag's ``writeEnabled``, or, by
+    digest over a manifest the repository has, the manifest's (``changeable.check_write``). Queues no
+    webhook event: the caller knows which push it was."""
+    content = tx.content
+    _check_references(content, registry, repo, parsed)
+    written = [content.attributes(registry, repo, REPOSITORY)]
+    if tag is not None:
+        written.append(content.attributes(registry, repo, TAG, tag))
+    elif content.manifest(registry, repo, manifest.digest) is not None:
+        written.append(content.attributes(registry, repo, MANIFEST, manifest.digest))
+    changeable.check_write(*written)
+    content.touch_repository(registry, repo, now)
+    content.put_manifest(registry, repo, manifest)
+    if tag is not None:
+        content.put_tag(registry, repo, tag, manifest.digest, now)
+    tx.changed(CONTENT)
 
 
-def _check(allowed: Callable[[Attributes], bool], *targets: Attributes) -> None:
-    if not all(allowed(t) for t in targets):
-        raise disallowed()
+def drop_registry(tx: Transaction, registry: str) -> None:
+    """Everything a registry's repositories hold goes, inside ``tx`` (its ARM resource is being deleted; a
+    new registry of the same name starts empty). Blob bytes stay: they are shared by digest."""
+    tx.content.drop_registry(registry)
+    tx.changed(CONTENT)
+
+
+def _deleted(
+    tx: Transaction, registry: str, repo: str, manifest: Manifest, tags: tuple[str, ...], origin: Origin | None
+) -> None:
+    """Queue the webhook delete event of a manifest that is gone (with the tags it had, for scope matching)."""
+    target = Target(repo, manifest.digest, manifest.media_type, manifest.size, tags=tags)
+    webhook_events.emit(tx, registry, Event("delete", target, origin))
 
 
 class Content:
+    """Registry content over a store and a blob store; each public method is one store transaction."""
+
     def __init__(self, store: Store, blobs: BlobStore, now: Callable[[], str] = lambda: iso(clock_now())) -> None:
         self.store = store
         self.blobs = blobs
         self._now = now
-        with store.transaction() as tx:
-            create_tables(tx)  # type: ignore[arg-type]
 
     # Manifests ----------------------------------------------------------------------------------------
 
     def manifest(self, registry: str, repo: str, reference: str) -> Manifest:
         """A manifest by tag or digest; ``MANIFEST_UNKNOWN`` when there is none."""
         with self.store.transaction() as tx:
-            content = _content(tx)
+            content = tx.content
             digest = reference
             if not is_digest_like(reference):
                 # A reference that cannot be a tag names nothing: 404 on reads, as the OCI conformance
@@ -138,12 +173,9 @@ class Content:
         content_type: str | None,
         origin: Origin | None = None,
     ) -> Pushed:
-        """Store a manifest under its digest (and tag). Pushing by digest verifies that digest with its
-        own algorithm; every blob and child manifest it references must already be in the repository.
-        A write-locked repository takes no pushes, a write-locked tag is not moved, and a write-locked
-        manifest is not pushed over by digest (a new tag for it is a new tag, not a write to it).
-        The push event for webhooks is queued in the same transaction (``origin``: the request's host,
-        method and user agent)."""
+        """Push: store a manifest under its digest (and tag) through ``write_manifest``. Pushing by digest
+        verifies that digest with its own algorithm. The push event for webhooks is queued in the same
+        transaction (``origin``: the request's host, method and user agent)."""
         if len(body) > MAX_MANIFEST_BYTES:
             raise TooLarge("SIZE_INVALID", f"manifest exceeds the {MAX_MANIFEST_BYTES} byte limit")
         if is_digest_like(reference):
@@ -158,83 +190,62 @@ class Content:
         parsed = parse_manifest(body, content_type)
         now = self._now()
         with self.store.transaction() as tx:
-            content = _content(tx)
-            self._check_references(content, registry, repo, parsed)
-            _check(_may_write, content.attributes(registry, repo, REPOSITORY))
-            if tag is not None:
-                _check(_may_write, content.attributes(registry, repo, TAG, tag))
-            elif content.manifest(registry, repo, digest) is not None:
-                _check(_may_write, content.attributes(registry, repo, MANIFEST, digest))
-            content.touch_repository(registry, repo, now)
-            content.put_manifest(registry, repo, self._row(digest, body, parsed, now))
-            if tag is not None:
-                content.put_tag(registry, repo, tag, digest, now)
+            write_manifest(tx, registry, repo, manifest_row(digest, body, parsed, now), parsed, tag, now)
             pushed = Target(repo, digest, parsed.media_type, len(body), tag)
             webhook_events.emit(tx, registry, Event("push", pushed, origin))
         return Pushed(digest, parsed.subject)
-
-    @staticmethod
-    def _row(digest: str, body: bytes, parsed: ParsedManifest, now: str) -> Manifest:
-        return Manifest(
-            digest=digest,
-            media_type=parsed.media_type,
-            size=len(body),
-            body=body,
-            created=now,
-            artifact_type=parsed.artifact_type,
-            subject=parsed.subject,
-            annotations=json.dumps(parsed.annotations) if parsed.annotations else None,
-        )
-
-    def _check_references(self, content: ContentTx, registry: str, repo: str, parsed: ParsedManifest) -> None:
-        """Every referenced blob linked in the repository (held: garbage collection keeps what a push relies on)
-        and every child manifest in it."""
-        held = content.hold_links(registry, repo, [d.digest for d in parsed.blobs])
-        missing = [d.digest for d in parsed.blobs if d.digest not in held]
-        missing += [d.digest for d in parsed.children if content.manifest(registry, repo, d.digest) is None]
-        if missing:
-            raise NotFound("MANIFEST_BLOB_UNKNOWN", f"manifest references unknown blobs: {', '.join(missing)}")
 
     def delete_manifest(self, registry: str, repo: str, reference: str, origin: Origin | None = None) -> None:
         """By digest: the manifest and its tags (a webhook delete event). By tag: only the tag (OCI 1.1; no
         event). Refused, changing nothing, when the repository or anything that would go is locked against
         deletion."""
         with self.store.transaction() as tx:
-            content = _content(tx)
+            content = tx.content
             if is_digest_like(reference):
                 parse_digest(reference)
-                if content.manifest(registry, repo, reference) is None:
-                    raise manifest_unknown(reference)
-                self._check_manifest_delete(content, registry, repo, reference)
                 found = content.manifest(registry, repo, reference)
+                if found is None:
+                    raise manifest_unknown(reference)
                 tags = tuple(content.tags_of(registry, repo, reference))
+                going = [content.attributes(registry, repo, REPOSITORY)]
+                going.append(content.attributes(registry, repo, MANIFEST, reference))
+                going += [content.attributes(registry, repo, TAG, t) for t in tags]
+                changeable.check_delete(*going)
                 content.delete_manifest(registry, repo, reference)
-                if found is not None:
-                    _deleted(tx, registry, repo, found, tags, origin)
+                _deleted(tx, registry, repo, found, tags, origin)
             else:
                 tag = check_tag(reference)
                 if content.tag(registry, repo, tag) is None:
                     raise manifest_unknown(reference)
-                _check(_may_delete, *self._tag_targets(content, registry, repo, tag))
-                content.delete_tag(registry, repo, tag)
+                self._delete_tag(tx, registry, repo, tag)
+            tx.changed(CONTENT)
 
     @staticmethod
-    def _tag_targets(content: ContentTx, registry: str, repo: str, tag: str) -> tuple[Attributes, Attributes]:
-        return content.attributes(registry, repo, REPOSITORY), content.attributes(registry, repo, TAG, tag)
+    def _delete_tag(tx: Transaction, registry: str, repo: str, tag: str) -> None:
+        content = tx.content
+        changeable.check_delete(
+            content.attributes(registry, repo, REPOSITORY), content.attributes(registry, repo, TAG, tag)
+        )
+        content.delete_tag(registry, repo, tag)
+
+    # Reading: the changeable attributes a pull and a listing obey --------------------------------------
 
     @staticmethod
-    def _check_manifest_delete(content: ContentTx, registry: str, repo: str, digest: str) -> None:
-        """Deleting a manifest deletes its tags: each of them, the manifest and the repository must allow it."""
-        targets = [content.attributes(registry, repo, REPOSITORY), content.attributes(registry, repo, MANIFEST, digest)]
-        targets += [content.attributes(registry, repo, TAG, t) for t in content.tags_of(registry, repo, digest)]
-        _check(_may_delete, *targets)
+    def check_read(locks: AttributeMap, repo: str, *targets: tuple[str, str]) -> None:
+        """Refuse a pull from ``repo`` when the repository, or one of the (kind, ref) targets the pull names
+        (the tag, the manifest), has ``readEnabled`` false (``changeable.check_read``). ``locks`` is
+        ``attribute_map``'s answer (the registry face's read cache keeps it: a pull costs no transaction)."""
+        if not locks:
+            return
+        found = [locks.get((repo, kind, ref), UNLOCKED) for kind, ref in ((REPOSITORY, ""), *targets)]
+        changeable.check_read(*found)
 
     # Listing ------------------------------------------------------------------------------------------
 
     def tags(self, registry: str, repo: str, last: str | None, n: int | None, *, listed_only: bool = True) -> list[Tag]:
         """A page of tags; those with ``listEnabled`` false only when ``listed_only`` is False."""
         with self.store.transaction() as tx:
-            content = _content(tx)
+            content = tx.content
             if content.repository(registry, repo) is None:
                 raise name_unknown(repo)
             return content.tags(registry, repo, last, n, listed_only=listed_only)
@@ -242,13 +253,29 @@ class Content:
     def catalog(self, registry: str, last: str | None, n: int | None) -> list[str]:
         """A page of the repositories whose ``listEnabled`` is true."""
         with self.store.transaction() as tx:
-            return _content(tx).repository_names(registry, last, n, listed_only=True)
+            return tx.content.repository_names(registry, last, n, listed_only=True)
+
+    def manifest_listing(self, registry: str, repo: str) -> tuple[list[Manifest], list[Tag], AttributeMap]:
+        """What ``/acr/v1/REPO/_manifests`` shows: the manifests whose ``listEnabled`` is true, every tag of
+        the repository (to name each manifest's) and the registry's attributes; ``NAME_UNKNOWN`` for no
+        such repository."""
+        with self.store.transaction() as tx:
+            content = tx.content
+            if content.repository(registry, repo) is None:
+                raise name_unknown(repo)
+            locks = content.all_attributes(registry)
+            listed = [
+                m
+                for m in content.manifests(registry, repo)
+                if changeable.is_listed(locks.get((repo, MANIFEST, m.digest), UNLOCKED))
+            ]
+            return listed, content.tags(registry, repo), locks
 
     def referrers(self, registry: str, repo: str, subject: str, artifact_type: str | None) -> dict[str, object]:
         """The referrers API's answer: an OCI index of the manifests whose ``subject`` is ``subject``."""
         parse_digest(subject)
         with self.store.transaction() as tx:
-            found = _content(tx).referrers(registry, repo, subject)
+            found = tx.content.referrers(registry, repo, subject)
         entries = []
         for manifest in found:
             if artifact_type is not None and manifest.artifact_type != artifact_type:
@@ -271,7 +298,7 @@ class Content:
         """The size of a blob the repository holds; ``BLOB_UNKNOWN`` otherwise."""
         parsed = parse_digest(digest)
         with self.store.transaction() as tx:
-            size = _content(tx).blob_size(registry, repo, digest)
+            size = tx.content.blob_size(registry, repo, digest)
         if size is None or self.blobs.size(parsed) is None:
             raise blob_unknown(digest)
         return size
@@ -284,53 +311,69 @@ class Content:
             raise blob_unknown(digest) from None
 
     def link_blob(self, registry: str, repo: str, digest: str, size: int) -> None:
+        """The repository holds the (stored) blob from now on."""
         with self.store.transaction() as tx:
-            _content(tx).link_blob(registry, repo, digest, size)
+            tx.content.link_blob(registry, repo, digest, size)
+            tx.changed(CONTENT)
+
+    def put_blob(self, registry: str, repo: str, data: bytes) -> str:
+        """Store small content under its digest (unless stored already) and link it to the repository; the
+        digest. For content acrlink makes itself (the ``mcr.microsoft.com`` stand-in's samples)."""
+        digest = digest_of(data)
+        if self.blobs.size(parse_digest(digest)) is None:
+            self.blobs.write(parse_digest(digest), data)
+        self.link_blob(registry, repo, digest, len(data))
+        return digest
 
     def mount(self, registry: str, repo: str, digest: str, source: str) -> bool:
         """Link a blob another repository of the registry holds; False when it does not hold it."""
         parsed = parse_digest(digest)
         with self.store.transaction() as tx:
-            content = _content(tx)
+            content = tx.content
             size = content.blob_size(registry, source, digest)
             if size is None or not content.hold_links(registry, source, [digest]) or self.blobs.size(parsed) is None:
                 return False
             content.link_blob(registry, repo, digest, size)
+            tx.changed(CONTENT)
         return True
 
     def delete_blob(self, registry: str, repo: str, digest: str) -> None:
+        """Unlink a blob from the repository (its bytes stay: other repositories may hold them); refused
+        while the repository is locked against deletion."""
         parse_digest(digest)
         with self.store.transaction() as tx:
-            content = _content(tx)
+            content = tx.content
             if content.blob_size(registry, repo, digest) is None:
                 raise blob_unknown(digest)
-            _check(_may_delete, content.attributes(registry, repo, REPOSITORY))
+            changeable.check_delete(content.attributes(registry, repo, REPOSITORY))
             content.unlink_blob(registry, repo, digest)
+            tx.changed(CONTENT)
 
     # Repositories (ACR's /acr/v1 API) -----------------------------------------------------------------
 
     def repository(self, registry: str, repo: str) -> tuple[dict[str, str], list[Manifest], list[Tag]]:
+        """A repository's row, manifests and tags; ``NAME_UNKNOWN`` for no such repository."""
         with self.store.transaction() as tx:
-            content = _content(tx)
+            content = tx.content
             found = content.repository(registry, repo)
             if found is None:
                 raise name_unknown(repo)
             return found, content.manifests(registry, repo), content.tags(registry, repo)
 
     def tags_of(self, registry: str, repo: str, digest: str) -> list[str]:
+        """The tags that point at a manifest, in lexical order."""
         with self.store.transaction() as tx:
-            return _content(tx).tags_of(registry, repo, digest)
+            return tx.content.tags_of(registry, repo, digest)
 
     def delete_repository(self, registry: str, repo: str, origin: Origin | None = None) -> tuple[list[str], list[str]]:
         """Delete a repository; the manifests and tags it held (a webhook delete event for each manifest).
         Refused, changing nothing, while the repository or any tag or manifest in it is locked against
         deletion."""
         with self.store.transaction() as tx:
-            content = _content(tx)
+            content = tx.content
             if content.repository(registry, repo) is None:
                 raise name_unknown(repo)
-            locks = [a for (r, _, _), a in content.all_attributes(registry).items() if r == repo]
-            _check(_may_delete, *locks)
+            changeable.check_delete(*(a for (r, _, _), a in content.all_attributes(registry).items() if r == repo))
             manifests = content.manifests(registry, repo)
             digests = [m.digest for m in manifests]
             tag_names = [t.name for t in content.tags(registry, repo)]
@@ -338,30 +381,32 @@ class Content:
             content.delete_repository(registry, repo)
             for manifest in manifests:
                 _deleted(tx, registry, repo, manifest, tags_by_digest[manifest.digest], origin)
+            tx.changed(CONTENT)
         return digests, tag_names
 
     def delete_tag(self, registry: str, repo: str, tag: str) -> None:
+        """Delete a tag (its manifest stays); refused while the repository or the tag is locked against
+        deletion."""
         with self.store.transaction() as tx:
-            content = _content(tx)
-            if content.tag(registry, repo, check_tag(tag)) is None:
+            if tx.content.tag(registry, repo, check_tag(tag)) is None:
                 raise tag_unknown(repo, tag)
-            _check(_may_delete, *self._tag_targets(content, registry, repo, tag))
-            content.delete_tag(registry, repo, tag)
+            self._delete_tag(tx, registry, repo, tag)
+            tx.changed(CONTENT)
 
     # Changeable attributes ----------------------------------------------------------------------------
 
-    def attribute_map(self, registry: str) -> dict[tuple[str, str, str], Attributes]:
+    def attribute_map(self, registry: str) -> AttributeMap:
         """Every attribute a registry's repositories, tags and manifests have that is not the default,
         by (repo, kind, ref); a missing key means all true."""
         with self.store.transaction() as tx:
-            return _content(tx).all_attributes(registry)
+            return tx.content.all_attributes(registry)
 
     def update_attributes(self, registry: str, repo: str, kind: str, ref: str, body: object) -> Attributes:
-        """Apply a PATCH body (``{"writeEnabled": false, ...}``; attributes it leaves out keep their value)
-        to an existing repository (``ref`` empty), tag or manifest (``ref`` a digest, or a tag naming one)."""
-        changes = _attribute_changes(body)
+        """Apply an update body (``{"writeEnabled": false, ...}``, read by ``changeable.parse_update``) to an
+        existing repository (``ref`` empty), tag or manifest (``ref`` a digest, or a tag naming one)."""
+        changes = changeable.parse_update(body)
         with self.store.transaction() as tx:
-            content = _content(tx)
+            content = tx.content
             if content.repository(registry, repo) is None:
                 raise name_unknown(repo)
             if kind == TAG:
@@ -376,34 +421,7 @@ class Content:
                 parse_digest(ref)
                 if content.manifest(registry, repo, ref) is None:
                     raise manifest_unknown(ref)
-            current = content.attributes(registry, repo, kind, ref)
-            updated = Attributes(**{**current.__dict__, **changes})
+            updated = changeable.updated(content.attributes(registry, repo, kind, ref), changes)
             content.put_attributes(registry, repo, kind, ref, updated)
+            tx.changed(CONTENT)
         return updated
-
-    def drop_registry(self, registry: str) -> None:
-        with self.store.transaction() as tx:
-            _content(tx).drop_registry(registry)
-
-
-def _attribute_changes(body: object) -> dict[str, bool]:
-    """The attributes a PATCH body sets. Booleans only; ``teleportEnabled`` (repositories) and other
-    names acrlink does not model are ignored."""
-    if not isinstance(body, dict):
-        raise BadRequest(ATTRIBUTES_INVALID_CODE, "the request body must be a JSON object of changeable attributes")
-    changes: dict[str, bool] = {}
-    for name, attribute in ATTRIBUTE_NAMES.items():
-        if name in body:
-            value = body[name]
-            if not isinstance(value, bool):
-                raise BadRequest(ATTRIBUTES_INVALID_CODE, f"{name} must be true or false")
-            changes[attribute] = value
-    return changes
-
-
-def _deleted(
-    tx: Transaction, registry: str, repo: str, manifest: Manifest, tags: tuple[str, ...], origin: Origin | None
-) -> None:
-    """Queue the webhook delete event of a manifest that is gone (with the tags it had, for scope matching)."""
-    target = Target(repo, manifest.digest, manifest.media_type, manifest.size, tags=tags)
-    webhook_events.emit(tx, registry, Event("delete", target, origin))

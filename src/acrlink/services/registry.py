@@ -11,13 +11,12 @@ import hmac
 from dataclasses import dataclass, field
 
 from acrlink.domain import acr
+from acrlink.domain.acr import MCR_HOST
 from acrlink.domain.builtin_roles import LEGACY_MODE
 from acrlink.domain.cloud import CloudProfile
 from acrlink.store.base import Store, Transaction
 
 REGISTRY_TYPE = "microsoft.containerregistry/registries"
-MCR_HOST = "mcr.microsoft.com"
-"""The public registry acrlink stands in for; its content is generated (``registry/samples.py``)."""
 
 
 @dataclass(frozen=True)
@@ -125,13 +124,3 @@ class Registries:
             resource_id=str(doc.get("id") or ""),
             role_assignment_mode=str(props.get("roleAssignmentMode") or LEGACY_MODE),
         )
-
-    def served_hosts(self) -> list[str]:
-        """Every host name the registry face answers to right now (for certificates and the proxy)."""
-        names = [MCR_HOST]
-        with self._store.transaction() as tx:
-            for record in tx.query(type=REGISTRY_TYPE):
-                view = self._view(tx, record.key, record.body)
-                names.append(view.login_server)
-                names.extend(self.cloud.data_endpoint(view.name, r) for r in view.regions)
-        return names

@@ -34,8 +34,8 @@ from acrlink import signing
 from acrlink.clock import epoch
 from acrlink.domain.oci import Digest, parse_chunk_range, parse_digest
 from acrlink.errors import BadRequest, Conflict, NotFound, RangeInvalid
-from acrlink.services.content import Content, content_tx
-from acrlink.store.base import StagedWriter
+from acrlink.services.content import Content
+from acrlink.store.base import StagedWriter, Transaction
 
 SESSION_LIFETIME = 24 * 3600
 """Sessions untouched for a day are abandoned; their rows and staged bytes are swept."""
@@ -128,8 +128,8 @@ class Uploads:
             raise upload_unknown(upload_id)
         return offset
 
-    def _row(self, tx: object, registry: str, repo: str, upload_id: str) -> dict[str, Any]:
-        row = content_tx(tx).upload(upload_id)
+    def _row(self, tx: Transaction, registry: str, repo: str, upload_id: str) -> dict[str, Any]:
+        row = tx.content.upload(upload_id)
         if row is None or (row["registry"], row["repo"]) != (registry, repo):
             raise upload_unknown(upload_id)
         return row
@@ -161,7 +161,7 @@ class Uploads:
                 raise upload_busy(upload_id)
             expected = {"offset": signed, "holder": row["holder"], "generation": row["generation"]}
             held = {"holder": token, "lease_until": now + self.lease_seconds}
-            if not content_tx(tx).update_upload(upload_id, expected, held):
+            if not tx.content.update_upload(upload_id, expected, held):
                 raise upload_busy(upload_id)
         claim = Claim(Session(upload_id, registry, repo, signed), int(row["generation"]), token, now)
         if row["holder"] is not None:
@@ -188,7 +188,7 @@ class Uploads:
             raise upload_unknown(claim.session.id) from None
         writer.close()
         with self._store.transaction() as tx:
-            moved = content_tx(tx).update_upload(
+            moved = tx.content.update_upload(
                 claim.session.id, {"holder": claim.token}, {"generation": claim.generation + 1}
             )
         if not moved:
@@ -204,7 +204,7 @@ class Uploads:
         if now - claim.renewed < self.lease_seconds / 3:
             return
         with self._store.transaction() as tx:
-            renewed = content_tx(tx).update_upload(
+            renewed = tx.content.update_upload(
                 claim.session.id,
                 {"holder": claim.token, "generation": claim.generation},
                 {"lease_until": now + self.lease_seconds},
@@ -215,7 +215,7 @@ class Uploads:
 
     def _release(self, claim: Claim, offset: int) -> bool:
         with self._store.transaction() as tx:
-            return content_tx(tx).update_upload(
+            return tx.content.update_upload(
                 claim.session.id,
                 {"holder": claim.token, "generation": claim.generation},
                 {"holder": None, "lease_until": None, "offset": offset, "touched": epoch()},
@@ -223,7 +223,7 @@ class Uploads:
 
     def _drop(self, claim: Claim) -> None:
         with self._store.transaction() as tx:
-            content_tx(tx).delete_upload(claim.session.id, {"holder": claim.token})
+            tx.content.delete_upload(claim.session.id, {"holder": claim.token})
 
     # Running hashes -----------------------------------------------------------------------------------
 
@@ -255,7 +255,7 @@ class Uploads:
         upload_id = str(uuid.uuid4())
         self._blobs.stage(staged_key(upload_id, 0))
         with self._store.transaction() as tx:
-            content_tx(tx).put_upload(upload_id, registry, repo, epoch())
+            tx.content.put_upload(upload_id, registry, repo, epoch())
         return Session(upload_id, registry, repo, 0)
 
     async def _receive(
@@ -357,7 +357,7 @@ class Uploads:
 
         size = await self._write(claim, hasher, chunks, content_range, verify)
         with self._store.transaction() as tx:
-            closed = content_tx(tx).delete_upload(session.id, {"holder": claim.token, "generation": claim.generation})
+            closed = tx.content.delete_upload(session.id, {"holder": claim.token, "generation": claim.generation})
         if not closed:
             raise upload_busy(session.id)
         self._forget(session.id)
@@ -372,7 +372,7 @@ class Uploads:
             row = self._row(tx, registry, repo, upload_id)
             if row["holder"] is not None and (row["lease_until"] or 0) > self.clock():
                 raise upload_busy(upload_id)
-            content_tx(tx).delete_upload(upload_id, {"holder": row["holder"], "generation": row["generation"]})
+            tx.content.delete_upload(upload_id, {"holder": row["holder"], "generation": row["generation"]})
         self._forget(upload_id)
         self._blobs.drop_staged(staged_key(upload_id, int(row["generation"])))
 
@@ -385,7 +385,7 @@ class Uploads:
             return await self._finish(claim, chunks, None, wanted)
         except BaseException:
             with self._store.transaction() as tx:
-                content_tx(tx).delete_upload(session.id)
+                tx.content.delete_upload(session.id)
             self._blobs.drop_staged(claim.key)
             raise
 
@@ -396,7 +396,7 @@ class Uploads:
         now = self.clock()
         dropped = []
         with self._store.transaction() as tx:
-            content = content_tx(tx)
+            content = tx.content
             for row in content.uploads_touched_before(epoch() - SESSION_LIFETIME):
                 if row["holder"] is not None and (row["lease_until"] or 0) > now:
                     continue

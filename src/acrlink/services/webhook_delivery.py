@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from acrlink.domain.webhooks import is_loopback, masked_headers
-from acrlink.services import webhook_events as events
+from acrlink.resources import webhook_events as events
 from acrlink.store.base import Store, Transaction
 
 log = logging.getLogger("acrlink.webhooks")

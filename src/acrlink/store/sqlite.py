@@ -195,6 +195,10 @@ class SqliteStore:
         with self._engine.begin() as conn:
             _metadata.create_all(conn)
         self._conn = self._engine.connect()
+        from acrlink.store.content import create_tables
+
+        with self.transaction() as tx:
+            create_tables(tx)  # the content tables share the file and its transactions
 
     @contextmanager
     def transaction(self) -> Iterator[SqliteTransaction]:

@@ -77,7 +77,9 @@ def test_random_datagrams_parse_or_fail_only_as_documented() -> None:
         packet = bytearray(base)
         for _ in range(rng.randrange(1, 6)):
             packet[rng.randrange(len(packet))] = rng.randrange(256)
-        data = bytes(packet[: rng.randrange(len(packet) + 1)]) + bytes(rng.randrange(256) for _ in range(rng.randrange(4)))
+        data = bytes(packet[: rng.randrange(len(packet) + 1)]) + bytes(
+            rng.randrange(256) for _ in range(rng.randrange(4))
+        )
         try:
             question = wire.read_question(data)
         except (wire.Malformed, wire.FormError):

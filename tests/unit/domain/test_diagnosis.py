@@ -16,8 +16,11 @@ def _check(g, host: str, registry: str = "myregistry") -> diagnosis.Diagnosis:  
 def test_reachable_from_the_vnet() -> None:
     result = _check(graph(), "myvm")
     assert result.reachable and result.fix is None
-    assert [s.title for s in result.steps] == ["myregistry.azurecr.cn", "myregistry.chinanorth2.data.azurecr.cn",
-                                              "myregistry.chinaeast2.data.azurecr.cn"]
+    assert [s.title for s in result.steps] == [
+        "myregistry.azurecr.cn",
+        "myregistry.chinanorth2.data.azurecr.cn",
+        "myregistry.chinaeast2.data.azurecr.cn",
+    ]
 
 
 def test_missing_data_record_names_the_record_to_add() -> None:

@@ -66,8 +66,7 @@ def test_a_name_longer_than_253_characters_is_refused() -> None:
         ("AAAA", {"ipv6Address": "fd00::g"}, ["r.ipv6Address"]),
         ("MX", {"preference": 65535, "exchange": "m.x"}, []),
         ("MX", {"preference": True, "exchange": "m..x"}, ["r.preference", "r.exchange"]),
-        ("SRV", {"priority": 65536, "weight": -1, "port": "80", "target": "s.x"},
-         ["r.priority", "r.weight", "r.port"]),
+        ("SRV", {"priority": 65536, "weight": -1, "port": "80", "target": "s.x"}, ["r.priority", "r.weight", "r.port"]),
         ("SOA", {"email": "hostmaster.x", "serialNumber": 4294967295, "minimumTtl": 10}, []),
         ("SOA", {"email": "a..b", "refreshTime": 4294967296}, ["r.refreshTime", "r.email"]),
         ("TXT", {"value": ["a" * 1024]}, []),
@@ -91,7 +90,17 @@ def test_txt_strings_are_split_at_255_bytes_in_order() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [["x" * 300], ['say "hi"'], ["back\\slash"], ['"'], ["tab\there", "new\nline"], ["中文"], [], ["a", "b"], ["( ; @ $"]],
+    [
+        ["x" * 300],
+        ['say "hi"'],
+        ["back\\slash"],
+        ['"'],
+        ["tab\there", "new\nline"],
+        ["中文"],
+        [],
+        ["a", "b"],
+        ["( ; @ $"],
+    ],
 )
 def test_the_zone_file_form_reads_back_as_the_same_strings(value: list[str]) -> None:
     (text,) = dnsrecords.presentation("TXT", [{"value": value}])
@@ -107,8 +116,15 @@ def test_presentation_of_every_type_reads_back() -> None:
         "MX": [{"preference": 10, "exchange": "mail.x"}, {"preference": 0, "exchange": "."}],
         "PTR": [{"ptrdname": "host.x."}],
         "SRV": [{"priority": 1, "weight": 2, "port": 3, "target": "s.x"}],
-        "SOA": {"host": "azureprivatedns.net", "email": "azureprivatedns-host.microsoft.com", "serialNumber": 1,
-                "refreshTime": 3600, "retryTime": 300, "expireTime": 2419200, "minimumTtl": 10},
+        "SOA": {
+            "host": "azureprivatedns.net",
+            "email": "azureprivatedns-host.microsoft.com",
+            "serialNumber": 1,
+            "refreshTime": 3600,
+            "retryTime": 300,
+            "expireTime": 2419200,
+            "minimumTtl": 10,
+        },
     }
     expected = {
         "A": ("10.0.0.1",),

@@ -24,7 +24,9 @@ def test_parse(text: str, clauses: tuple[Clause, ...]) -> None:
     assert graph_filter.parse(text) == clauses
 
 
-@pytest.mark.parametrize("text", ["appId ne 'x'", "appId eq x", "names/any(c:d eq 'x')", "", "appId eq 'x' or a eq 'b'"])
+@pytest.mark.parametrize(
+    "text", ["appId ne 'x'", "appId eq x", "names/any(c:d eq 'x')", "", "appId eq 'x' or a eq 'b'"]
+)
 def test_unsupported_filters_are_refused(text: str) -> None:
     with pytest.raises(graph_filter.FilterError):
         graph_filter.parse(text)

@@ -41,7 +41,10 @@ def test_abac_mode_asks_for_the_repository_reader() -> None:
 
 
 def test_a_grant_is_named_with_its_scope_and_unconditional_grants_come_first() -> None:
-    grants = (PullGrant("Container Registry Repository Reader", REG_ID, "cond"), PullGrant("AcrPull", "/subscriptions/s1"))
+    grants = (
+        PullGrant("Container Registry Repository Reader", REG_ID, "cond"),
+        PullGrant("AcrPull", "/subscriptions/s1"),
+    )
     result = pull_access.check(WHO, facts(), grants)
     assert result.ok and result.fix is None and result.step is not None
     assert result.step.title == f"myVM's managed identity ({OID}) may pull from myreg (AcrPull at /subscriptions/s1)"
@@ -49,7 +52,9 @@ def test_a_grant_is_named_with_its_scope_and_unconditional_grants_come_first() -
 
 
 def test_only_conditional_grants_say_so() -> None:
-    result = pull_access.check(WHO, facts(builtin_roles.ABAC_MODE), (PullGrant("Container Registry Repository Reader", REG_ID, "c"),))
+    result = pull_access.check(
+        WHO, facts(builtin_roles.ABAC_MODE), (PullGrant("Container Registry Repository Reader", REG_ID, "c"),)
+    )
     assert result.ok and result.step is not None and "only from repositories its condition allows" in result.step.title
 
 

@@ -7,25 +7,15 @@ from urllib.parse import urlencode
 
 from starlette.responses import Response
 
+from acrlink.domain.changeable import to_wire
 from acrlink.domain.content import MANIFEST, REPOSITORY, TAG, UNLOCKED, Attributes, Manifest, Tag
 from acrlink.errors import BadRequest
 from acrlink.registry.handlers.base import Call, page
 from acrlink.registry.wire import json_response
-from acrlink.services.content import tag_unknown
+from acrlink.services.content import AttributeMap, tag_unknown
 from acrlink.unconfirmed import ATTRIBUTES_INVALID_CODE
 
 PATCH_LIMIT = 64 * 1024
-
-AttributeMap = dict[tuple[str, str, str], Attributes]
-
-
-def _changeable(found: Attributes) -> dict[str, object]:
-    return {
-        "deleteEnabled": found.delete_enabled,
-        "writeEnabled": found.write_enabled,
-        "readEnabled": found.read_enabled,
-        "listEnabled": found.list_enabled,
-    }
 
 
 def _attributes(call: Call) -> AttributeMap:
@@ -44,7 +34,7 @@ def _tag(tag: Tag, found: Attributes) -> dict[str, object]:
         "createdTime": tag.created,
         "lastUpdateTime": tag.updated,
         "signed": False,
-        "changeableAttributes": _changeable(found),
+        "changeableAttributes": to_wire(found),
     }
 
 
@@ -78,7 +68,7 @@ def _manifest(manifest: Manifest, tags: list[str], found: Attributes) -> dict[st
         "createdTime": manifest.created,
         "lastUpdateTime": manifest.created,
         "tags": tags,
-        "changeableAttributes": {**_changeable(found), "quarantineState": "Passed"},
+        "changeableAttributes": {**to_wire(found), "quarantineState": "Passed"},
         **{k: v for k, v in _platform(manifest).items() if v is not None},
     }
 
@@ -109,7 +99,7 @@ def _repository(call: Call) -> Response:
             "lastUpdateTime": found["updated"],
             "manifestCount": len(manifests),
             "tagCount": len(tags),
-            "changeableAttributes": {**_changeable(attributes), "teleportEnabled": False},
+            "changeableAttributes": {**to_wire(attributes), "teleportEnabled": False},
         },
     )
 
@@ -188,9 +178,7 @@ async def delete_tag(call: Call) -> Response:
 
 
 async def manifests(call: Call) -> Response:
-    _, found, all_tags = call.face.content.repository(call.registry.name, call.name)
-    attributes = _attributes(call)
-    found = [m for m in found if attributes.get((call.name, MANIFEST, m.digest), UNLOCKED).list_enabled]
+    found, all_tags, attributes = call.face.content.manifest_listing(call.registry.name, call.name)
     by_digest: dict[str, list[str]] = {}
     for t in all_tags:
         by_digest.setdefault(t.digest, []).append(t.name)

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from starlette.responses import Response
 
 from acrlink import signing
 from acrlink.clock import epoch
-from acrlink.domain.content import MANIFEST, REPOSITORY, TAG
+from acrlink.domain.content import MANIFEST, TAG
+from acrlink.domain.manifests import OCI_INDEX, acceptable
 from acrlink.domain.oci import is_digest_like, parse_byte_range
-from acrlink.errors import Forbidden, MethodNotAllowed, NotFound
+from acrlink.errors import Forbidden, NotFound
 from acrlink.registry.blobserve import BlobResponse
 from acrlink.registry.handlers.base import Call, page
-from acrlink.registry.manifests import OCI_INDEX, acceptable
 from acrlink.registry.wire import API_VERSION, json_response
-from acrlink.services.content import DISALLOWED_MESSAGE
-from acrlink.unconfirmed import READ_DISABLED_CODE
 
 REDIRECT_LIFETIME = 10 * 60
 """A data endpoint URL is valid for ten minutes (ACR's redirect URLs are short-lived SAS URLs)."""
@@ -27,14 +25,8 @@ async def base(call: Call) -> Response:
 
 
 def _check_read(call: Call, *targets: tuple[str, str]) -> None:
-    """Refuse the pull when the repository, or one of the (kind, ref) targets, has ``readEnabled`` false."""
-    locks = call.face.cache.attributes(call.registry.name)
-    if not locks:
-        return
-    for kind, ref in ((REPOSITORY, ""), *targets):
-        found = locks.get((call.name, kind, ref))
-        if found is not None and not found.read_enabled:
-            raise MethodNotAllowed(READ_DISABLED_CODE, DISALLOWED_MESSAGE)
+    """The content service's read rule, over the registry's attributes as the read cache holds them."""
+    call.face.content.check_read(call.face.cache.attributes(call.registry.name), call.name, *targets)
 
 
 async def get_manifest(call: Call) -> Response:
@@ -151,7 +143,3 @@ async def data_endpoint_blob(call: Call) -> Response:
     if named != ("data", call.registry.name, call.name, call.params["digest"]):
         raise Forbidden("DENIED", "the data endpoint URL does not match this blob")
     return _serve_blob(call, call.params["digest"])
-
-
-def quote_name(name: str) -> str:
-    return quote(name, safe="/")

@@ -6,10 +6,10 @@ from urllib.parse import urlencode
 
 from starlette.responses import Response
 
+from acrlink.domain.manifests import MAX_MANIFEST_BYTES
 from acrlink.domain.oci import parse_digest, parse_number
 from acrlink.errors import Forbidden, TooLarge
 from acrlink.registry.handlers.base import Call
-from acrlink.registry.manifests import MAX_MANIFEST_BYTES
 from acrlink.registry.scopes import Scope, permits
 from acrlink.registry.wire import API_VERSION
 from acrlink.services.uploads import Session

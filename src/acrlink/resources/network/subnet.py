@@ -42,10 +42,6 @@ def prefix_of(subnet: Doc) -> ipam.Network:
     return ipam.parse_prefix(subnet["properties"]["addressPrefix"], subnet["id"])
 
 
-def has_endpoints_or_nics(ctx: Context, subnet_id: str) -> bool:
-    return bool(subnet_uses(ctx, subnet_id))
-
-
 def build(
     ctx: Context, ref: ResourceRef, existing: Doc | None, body: Any, vnet: Doc, siblings: dict[str, ipam.Network]
 ) -> Doc:

@@ -14,10 +14,10 @@ import json
 import struct
 import tarfile
 
-from acrlink.domain.oci import digest_of, parse_digest
-from acrlink.registry.manifests import OCI_INDEX, OCI_MANIFEST
+from acrlink.domain.acr import MCR_HOST
+from acrlink.domain.manifests import OCI_INDEX, OCI_MANIFEST
+from acrlink.domain.oci import digest_of
 from acrlink.services.content import Content
-from acrlink.services.registry import MCR_HOST
 
 REPOSITORY = "hello-world"
 TAG = "latest"
@@ -136,10 +136,8 @@ def build() -> tuple[dict[str, bytes], list[bytes], bytes]:
 def install(content: Content) -> str:
     """Put the sample into the stand-in registry (idempotent); the index digest."""
     blobs, manifests, index = build()
-    for digest, data in blobs.items():
-        if content.blobs.size(parse_digest(digest)) is None:
-            content.blobs.write(parse_digest(digest), data)
-        content.link_blob(MCR_HOST, REPOSITORY, digest, len(data))
+    for data in blobs.values():
+        content.put_blob(MCR_HOST, REPOSITORY, data)
     for manifest in manifests:
         content.put_manifest(MCR_HOST, REPOSITORY, digest_of(manifest), manifest, OCI_MANIFEST)
     content.put_manifest(MCR_HOST, REPOSITORY, TAG, index, OCI_INDEX)

@@ -17,10 +17,10 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-from acrlink.domain.oci import digest_of, parse_digest
-from acrlink.registry.manifests import OCI_MANIFEST
+from acrlink.domain.acr import MCR_HOST
+from acrlink.domain.manifests import OCI_MANIFEST
+from acrlink.domain.oci import digest_of
 from acrlink.services.content import Content
-from acrlink.services.registry import MCR_HOST
 
 REPOSITORY = "busybox"
 TAG = "latest"
@@ -95,8 +95,6 @@ def install(content: Content) -> str | None:
         separators=(",", ":"),
     ).encode()  # fmt: skip
     for data in (config, layer):
-        if content.blobs.size(parse_digest(digest_of(data))) is None:
-            content.blobs.write(parse_digest(digest_of(data)), data)
-        content.link_blob(MCR_HOST, REPOSITORY, digest_of(data), len(data))
+        content.put_blob(MCR_HOST, REPOSITORY, data)
     content.put_manifest(MCR_HOST, REPOSITORY, TAG, manifest, OCI_MANIFEST)
     return digest_of(manifest)

@@ -1,4 +1,4 @@
-"""Manifest parsing (acrlink.registry.manifests)."""
+"""Manifest parsing (acrlink.domain.manifests)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from acrlink.errors import AcrlinkError
-from acrlink.registry.manifests import (
+from acrlink.domain.manifests import (
     DOCKER_LIST,
     DOCKER_MANIFEST,
     OCI_INDEX,
@@ -15,6 +14,7 @@ from acrlink.registry.manifests import (
     acceptable,
     parse_manifest,
 )
+from acrlink.errors import AcrlinkError
 
 D1, D2 = "sha256:" + "1" * 64, "sha256:" + "2" * 64
 

@@ -1,10 +1,12 @@
 """Webhook events: the one place a content change becomes deliveries, and where deliveries are kept.
 
 ``emit`` runs inside the transaction that commits the change (``services/content.py`` for the registry face
-and ``registry/imports.py`` for ``importImage``): it finds the registry's enabled webhooks whose actions and
+and ``services/imports.py`` for ``importImage``): it finds the registry's enabled webhooks whose actions and
 scope match and queues one delivery each in the store's kv, so a push costs one indexed query and, per
 matching webhook, one kv write; nothing is sent from the request. ``services/webhook_delivery.py`` sends the
-queue; what happened to each delivery is kept per webhook for ``listEvents``.
+queue; what happened to each delivery is kept per webhook for ``listEvents``. It sits with the webhook
+resource type (``resources/webhook.py`` keeps a webhook's configuration here) below the services that queue
+and send, so neither layer imports the other's upper one.
 
 kv keys: ``webhookConfig/{webhook key}`` (service URI and custom headers, which GET never shows),
 ``webhookPending/{order}`` (queued deliveries), ``webhookEvent/{webhook key}/{number}`` (delivered or failed,

@@ -30,6 +30,8 @@ MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Descriptor:
+    """A manifest's reference to content (a blob or a child manifest): its type, digest and size."""
+
     media_type: str
     digest: str
     size: int
@@ -37,6 +39,9 @@ class Descriptor:
 
 @dataclass(frozen=True)
 class ParsedManifest:
+    """What a well-formed manifest refers to and declares: the registry checks ``blobs`` and ``children``
+    exist before storing it, and indexes ``subject``, ``artifact_type`` and ``annotations`` for referrers."""
+
     media_type: str
     blobs: list[Descriptor] = field(default_factory=list)
     """Config and layers (image manifests): each must be in the repository."""
@@ -99,7 +104,8 @@ def _media_type(content_type: str | None, document: dict[str, Any]) -> str:
 
 
 def parse_manifest(body: bytes, content_type: str | None) -> ParsedManifest:
-    """Parse a pushed manifest of one of the four supported types."""
+    """Parse a pushed manifest of one of the four supported types; ``MANIFEST_INVALID`` for anything else
+    (not JSON, not schema version 2, a type the header and body disagree on, a malformed descriptor)."""
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError):
