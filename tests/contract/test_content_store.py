@@ -212,8 +212,9 @@ def test_links_stored_before_they_had_a_time_count_as_linked_at_the_upgrade(tmp_
     import time
 
     path = tmp_path / "old.db"
-    old = SqliteStore(path)
+    old = SqliteStore(path)  # creates today's tables: make its links table the one before link times
     with old.transaction() as tx:
+        tx.connection.exec_driver_sql("DROP TABLE oci_blob_links")  # type: ignore[attr-defined]
         tx.connection.exec_driver_sql(  # type: ignore[attr-defined]
             "CREATE TABLE oci_blob_links (registry VARCHAR NOT NULL, repo VARCHAR NOT NULL, digest VARCHAR NOT NULL,"
             " size INTEGER NOT NULL, PRIMARY KEY (registry, repo, digest))"
