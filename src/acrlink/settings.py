@@ -86,6 +86,11 @@ class Settings:
     """The proxy serves TLS itself on a CONNECT to acrlink's own registry face (no byte relayed); ``0``
     relays to the internal listener with a signed PROXY header instead (bench/proxy compares both)."""
 
+    trusted_proxies: tuple[str, ...] = ()
+    """Load balancers (addresses or networks) in front of the public listeners, e.g. HAProxy with
+    ``send-proxy-v2``: a connection from one must start with a PROXY v2 header, whose source address is then
+    the connection's peer (``trustedproxy.py``). Empty (the default): no header is expected or honoured."""
+
     store_url: str | None = None
     """The store (``store/urls.py``): ``None`` is the embedded default, ``sqlite:///DATA_DIR/acrlink.db``.
     Processes that share one store (and one blob store) serve one world (examples/cluster)."""
