@@ -16,8 +16,8 @@ Balancing per face (``FACES``):
 - blob (ACR Tasks contexts and logs): ``first``: those files live in each process's data directory, so every
   client is sent to the first healthy process.
 Health checks run every 2 s (two failures mark a process down, two successes up again; they appear in the
-processes' request logs as coming from ``BALANCER``); a connection to a process that has just died is retried,
-the last time on another process (``retries 2``, ``option redispatch``).
+processes' request logs as coming from ``BALANCER``); a connection to a process that has just died is retried
+on another process (``retries 2``, ``option redispatch 1``: every retry may pick another server).
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def render(front: dict[str, int], processes: list[dict[str, int]], stats_socket:
         "    log global",
         "    option tcplog",
         "    option dontlognull",
-        "    option redispatch",
+        "    option redispatch 1",
         "    retries 2",
         "    timeout connect 3s",
         "    timeout check 3s",
