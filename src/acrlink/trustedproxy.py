@@ -134,7 +134,13 @@ class TrustedProxies:
     @classmethod
     def of(cls, addresses: Iterable[str]) -> TrustedProxies:
         """From addresses or networks (``127.0.0.2``, ``10.1.0.0/24``); ``ValueError`` for one that is neither."""
-        return cls(tuple(ipaddress.ip_network(address.strip(), strict=False) for address in addresses))
+        networks = []
+        for address in addresses:
+            try:
+                networks.append(ipaddress.ip_network(address.strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"trusted proxy {address!r} is not an IP address or network") from None
+        return cls(tuple(networks))
 
     def trusts(self, address: str) -> bool:
         """Whether a connection from ``address`` must start with a header (and its header counts)."""

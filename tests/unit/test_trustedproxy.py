@@ -146,7 +146,7 @@ def test_trusted_addresses_and_networks() -> None:
     assert trusted.trusts("127.0.0.2") and trusted.trusts("10.1.0.77") and trusted.trusts("fd00::1")
     assert not trusted.trusts("127.0.0.1") and not trusted.trusts("10.1.1.1") and not trusted.trusts("not-an-ip")
     assert not trustedproxy.NO_TRUSTED_PROXIES and not trustedproxy.NO_TRUSTED_PROXIES.trusts("127.0.0.2")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="'haproxy.local' is not an IP address or network"):
         TrustedProxies.of(["haproxy.local"])
 
 
