@@ -63,13 +63,14 @@ from acrlink.services.tenancy import Tenancy
 from acrlink.services.token_logins import TokenLogins
 from acrlink.services.uploads import Uploads
 from acrlink.services.webhook_delivery import WebhookDelivery
-from acrlink.settings import Limits, Settings
+from acrlink.settings import Settings
 from acrlink.store.base import Store
 from acrlink.store.urls import open_blob_store, open_store
 from acrlink.tasks import config as tasks_config
 from acrlink.tasks.agent import Agent, AgentSettings
 from acrlink.tasks.blobface import BlobFace
 from acrlink.tasks.blobs import BlobFiles
+from acrlink.trustedproxy import TrustedProxies
 
 log = logging.getLogger("acrlink")
 
@@ -303,9 +304,11 @@ def write_endpoints(path: Path, endpoints: dict[str, Any]) -> None:
     write_file(path, json.dumps(endpoints, indent=2).encode())
 
 
-def _https_server(app: Any, cert: Path, key: Path, limits: Limits, name: str) -> HttpsServer:
-    """A face's HTTPS server: a thread per connection (``httpserver.py``), the app on this event loop."""
-    return HttpsServer(app, server_context(cert, key), limits, name)
+def _https_server(app: Any, cert: Path, key: Path, settings: Settings, name: str) -> HttpsServer:
+    """A face's HTTPS server: a thread per connection (``httpserver.py``), the app on this event loop; behind
+    the settings' trusted load balancers."""
+    trusted = TrustedProxies.of(settings.trusted_proxies)
+    return HttpsServer(app, server_context(cert, key), settings.limits, name, trusted)
 
 
 @dataclass
@@ -323,7 +326,7 @@ def registry_face_servers(application: Application, tls: TlsFiles) -> RegistryFa
     origin it decided (``settings.proxy_handoff``); otherwise it relays to the internal listener."""
     settings = application.settings
     key = application.registry.face.key
-    public = _https_server(application.registry, tls.registry_cert, tls.registry_key, settings.limits, "registry")
+    public = _https_server(application.registry, tls.registry_cert, tls.registry_key, settings, "registry")
     internal = InternalListener(public, key)
     internal_sock = _tcp_socket("127.0.0.1", 0)
     decide = proxy_policy(
@@ -337,7 +340,14 @@ def registry_face_servers(application: Application, tls: TlsFiles) -> RegistryFa
         public.start(conn, origin, preface, release)
 
     upstream = ("127.0.0.1", internal_sock.getsockname()[1])
-    proxy = ConnectProxy(decide, upstream, key, settings.limits, handoff if settings.proxy_handoff else None)
+    proxy = ConnectProxy(
+        decide,
+        upstream,
+        key,
+        settings.limits,
+        handoff if settings.proxy_handoff else None,
+        TrustedProxies.of(settings.trusted_proxies),
+    )
     return RegistryFaceServers(public, internal, internal_sock, proxy)
 
 
@@ -401,7 +411,7 @@ async def _serve_locked(settings: Settings) -> None:
     dns_udp = _udp_socket(host, ports.dns)
     dns_tcp = _tcp_socket(host, dns_udp.getsockname()[1])
     raise_descriptor_limit()
-    server = _https_server(application.arm.app(), tls.arm_cert, tls.arm_key, settings.limits, "arm")
+    server = _https_server(application.arm.app(), tls.arm_cert, tls.arm_key, settings, "arm")
     registry = registry_face_servers(application, tls)
     loop = asyncio.get_running_loop()
     application.service.changes.bind(loop)
@@ -413,7 +423,7 @@ async def _serve_locked(settings: Settings) -> None:
     arm_url = f"https://{host}:{arm_sock.getsockname()[1]}"
     registry_url = f"https://{host}:{registry_sock.getsockname()[1]}"
     portal = build_portal(application, arm_url, registry_url, tls)
-    portal_server = _https_server(portal.app(), tls.arm_cert, tls.arm_key, settings.limits, "portal")
+    portal_server = _https_server(portal.app(), tls.arm_cert, tls.arm_key, settings, "portal")
     tasks = [
         asyncio.create_task(server.serve(arm_sock)),
         asyncio.create_task(registry.public.serve(registry_sock)),
@@ -426,13 +436,14 @@ async def _serve_locked(settings: Settings) -> None:
         host,
         settings.data_dir / "dns-views.json",
         settings.limits,
+        TrustedProxies.of(settings.trusted_proxies),
     )
     await dns_face.start(dns_udp, dns_tcp)
     tasks.append(asyncio.create_task(registry.proxy.serve(proxy_sock)))
     tasks.append(asyncio.create_task(portal_server.serve(portal_sock)))
     blob_url = f"https://{host}:{blob_sock.getsockname()[1]}"
     blob_face, agent = build_tasks(application, blob_url, f"http://{host}:{proxy_sock.getsockname()[1]}", tls)
-    blob_server = _https_server(blob_face.app(), tls.arm_cert, tls.arm_key, settings.limits, "blob")
+    blob_server = _https_server(blob_face.app(), tls.arm_cert, tls.arm_key, settings, "blob")
     tasks.append(asyncio.create_task(blob_server.serve(blob_sock)))
     agent.start()
     if settings.gc_interval_seconds > 0:

@@ -13,7 +13,10 @@ every encrypted chunk before the socket write (uvicorn 0.77-0.83x CNCF Distribut
 - ``Limits``: the handshake and each request head must complete within ``header_seconds`` (a watchdog shuts
   the socket down), a kept-alive connection is closed after ``idle_seconds`` without a request, a read or
   write that makes no progress for ``idle_seconds`` fails (``SO_RCVTIMEO``/``SO_SNDTIMEO``), and at most
-  ``connections`` are served at once: further ones wait in the listen backlog.
+  ``connections`` are served at once: further ones wait in the listen backlog;
+- behind a trusted load balancer (``trustedproxy.py``), a connection ``serve`` accepts from it starts with a
+  PROXY v2 header, read in the connection's thread before the handshake and within ``header_seconds``; its
+  source is the request's client. A trusted connection without a valid header is closed.
 """
 
 from __future__ import annotations
@@ -30,9 +33,11 @@ import time
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
+from acrlink import trustedproxy
 from acrlink.acceptor import accept_bounded
 from acrlink.asgibridge import App, Exchange, Head, RequestReader
 from acrlink.settings import Limits
+from acrlink.trustedproxy import NO_TRUSTED_PROXIES, TrustedProxies
 
 log = logging.getLogger("acrlink.http")
 WATCHDOG_TICK = 0.1
@@ -93,11 +98,19 @@ def _set_io_timeouts(sock: socket.socket, seconds: float) -> None:
 class HttpsServer:
     """Serves one ASGI app over TLS to the connections it accepts or is handed."""
 
-    def __init__(self, app: App, context: ssl.SSLContext, limits: Limits, name: str) -> None:
+    def __init__(
+        self,
+        app: App,
+        context: ssl.SSLContext,
+        limits: Limits,
+        name: str,
+        trusted: TrustedProxies = NO_TRUSTED_PROXIES,
+    ) -> None:
         self.app = app
         self.context = context
         self.limits = limits
         self.name = name
+        self.trusted = trusted
         self.watchdog = Watchdog()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: asyncio.Semaphore | None = None
@@ -108,11 +121,15 @@ class HttpsServer:
         self._loop = loop
 
     async def serve(self, listener: socket.socket) -> None:
-        """Accept until cancelled; beyond ``limits.connections`` at once, wait before accepting more."""
+        """Accept until cancelled; beyond ``limits.connections`` at once, wait before accepting more. A
+        connection from a trusted load balancer must start with its PROXY v2 header."""
         self._loop = asyncio.get_running_loop()
-        await accept_bounded(
-            listener, self.limits.connections, lambda conn, release: self.start(conn, None, release=release), self.name
-        )
+
+        def on_connection(conn: socket.socket, release: Callable[[], None]) -> None:
+            behind = bool(self.trusted) and self.trusted.trusts(_peer_host(conn))
+            self.start(conn, None, release=release, proxy_header=behind)
+
+        await accept_bounded(listener, self.limits.connections, on_connection, self.name)
 
     def start(
         self,
@@ -120,22 +137,33 @@ class HttpsServer:
         origin: object | None,
         preface: bytes = b"",
         release: Callable[[], object] | None = None,
+        proxy_header: bool = False,
     ) -> None:
         """Serve ``conn`` in a new thread; ``preface`` is written before the TLS handshake (the proxy's
-        ``200 Connection established``); ``origin`` goes into the ASGI scope's ``state``."""
+        ``200 Connection established``); ``origin`` goes into the ASGI scope's ``state``; with
+        ``proxy_header`` the connection starts with a trusted load balancer's PROXY v2 header."""
         thread = threading.Thread(
-            target=self._connection, args=(conn, origin, preface, release), name=f"acrlink-{self.name}", daemon=True
+            target=self._connection,
+            args=(conn, origin, preface, release, proxy_header),
+            name=f"acrlink-{self.name}",
+            daemon=True,
         )
         thread.start()
 
     def _connection(
-        self, conn: socket.socket, origin: object | None, preface: bytes, release: Callable[[], object] | None
+        self,
+        conn: socket.socket,
+        origin: object | None,
+        preface: bytes,
+        release: Callable[[], object] | None,
+        proxy_header: bool,
     ) -> None:
         tls: ssl.SSLSocket | None = None
         try:
             conn.setblocking(True)
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             _set_io_timeouts(conn, self.limits.idle_seconds)
+            client = self._read_proxy_header(conn) if proxy_header else None
             if preface:
                 conn.sendall(preface)
             tls = self.context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
@@ -144,9 +172,11 @@ class HttpsServer:
             loop = self._loop
             if loop is None or self._closing:
                 return
-            peer = origin_peer(origin) or tls.getpeername()
+            peer = origin_peer(origin) or client or tls.getpeername()
             state: dict[str, Any] = {"origin": origin} if origin is not None else {}
             _Connection(self, loop, tls, peer, tls.getsockname(), state).run()
+        except trustedproxy.HeaderError as exc:
+            log.warning("%s refused a connection from its load balancer %s: %s", self.name, _peer_host(conn), exc)
         except (OSError, ssl.SSLError, ValueError) as exc:
             log.debug("%s: connection ended: %s", self.name, exc)
         finally:
@@ -158,6 +188,17 @@ class HttpsServer:
                 with contextlib.suppress(RuntimeError):  # the loop is gone at exit
                     release()
 
+    def _read_proxy_header(self, conn: socket.socket) -> tuple[str, int] | None:
+        """The client the load balancer's header names (None: the connection's own peer), read within
+        ``header_seconds``; ``HeaderError`` when it is missing or malformed."""
+        self.watchdog.arm(conn, self.limits.header_seconds)
+        try:
+            return trustedproxy.read_blocking(conn)
+        except OSError as exc:
+            raise trustedproxy.HeaderError(f"no PROXY v2 header ({exc})") from None
+        finally:
+            self.watchdog.disarm(conn)
+
     def spawn(self, exchange: Exchange, scope: MutableMapping[str, Any]) -> None:
         """On the loop: run the app for one request (a task, kept until it ends)."""
         task = asyncio.ensure_future(exchange.call(self.app, scope))
@@ -167,6 +208,13 @@ class HttpsServer:
     def close(self) -> None:
         self._closing = True
         self.watchdog.stop()
+
+
+def _peer_host(conn: socket.socket) -> str:
+    try:
+        return str(conn.getpeername()[0])
+    except OSError:
+        return ""
 
 
 def origin_peer(origin: object | None) -> tuple[str, int] | None:

@@ -96,6 +96,10 @@ class Settings:
         default_factory=lambda: _env_number("ACRLINK_GC_INTERVAL_SECONDS", gc.DEFAULT_INTERVAL_SECONDS)
     )
     """``acrlink up`` collects garbage this often; 0 never (``acrlink gc`` still does)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Load balancers (addresses or networks) in front of the public listeners, e.g. HAProxy with
+    ``send-proxy-v2``: a connection from one must start with a PROXY v2 header, whose source address is then
+    the connection's peer (``trustedproxy.py``). Empty (the default): no header is expected or honoured."""
 
     store_url: str | None = None
     """The store (``store/urls.py``): ``None`` is the embedded default, ``sqlite:///DATA_DIR/acrlink.db``.

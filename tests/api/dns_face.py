@@ -16,6 +16,7 @@ import dns.query
 import dns.rdatatype
 
 from acrlink.dns.server import DnsFace
+from acrlink.trustedproxy import NO_TRUSTED_PROXIES, TrustedProxies
 
 from .conftest import Arm
 
@@ -41,13 +42,22 @@ class DnsServer:
 
 
 @contextmanager
-def serving(arm: Arm, data_dir: Path) -> Iterator[DnsServer]:
-    """Start the DNS face for the world ``arm`` built (write the world first: the face follows hosts)."""
+def serving(arm: Arm, data_dir: Path, trusted: TrustedProxies = NO_TRUSTED_PROXIES) -> Iterator[DnsServer]:
+    """Start the DNS face for the world ``arm`` built (write the world first: the face follows hosts), behind
+    ``trusted`` load balancers."""
     application = arm.application
     loop = asyncio.new_event_loop()
     started = threading.Event()
     views = data_dir / "dns-views.json"
-    face = DnsFace(application.dns, application.graphs.hosts, application.service.changes, "127.0.0.1", views)
+    face = DnsFace(
+        application.dns,
+        application.graphs.hosts,
+        application.service.changes,
+        "127.0.0.1",
+        views,
+        application.settings.limits,
+        trusted,
+    )
 
     def run() -> None:
         asyncio.set_event_loop(loop)

@@ -104,11 +104,12 @@ class ArmFace:
             if isinstance(error, Unauthorized):
                 response.headers["WWW-Authenticate"] = challenge(str(request.base_url), error.message)
         log.info(
-            "ARM %s %s %d %.1fms",
+            "ARM %s %s %d %.1fms from %s",
             request.method,
             request.url.path,
             response.status_code,
             (time.perf_counter() - started) * 1000,
+            request.client.host if request.client else "-",
         )
         return response
 

@@ -21,6 +21,7 @@ from acrlink.cli import gc as gc_command
 from acrlink.domain import diagnosis
 from acrlink.domain.cloud import find_cloud
 from acrlink.settings import Ports, Settings, default_data_dir
+from acrlink.trustedproxy import TrustedProxies
 
 app = typer.Typer(
     add_completion=False,
@@ -55,6 +56,7 @@ def up(
     dns_port: Annotated[int, typer.Option(help="DNS (UDP and TCP)")] = 0,
     proxy_port: Annotated[int, typer.Option(help="Client proxy (HTTP CONNECT)")] = 0,
     portal_port: Annotated[int, typer.Option(help="The portal (HTTPS, a browser's)")] = 0,
+    blob_port: Annotated[int, typer.Option(help="The Tasks blob face (HTTPS)")] = 0,
     cloud: Annotated[str, typer.Option(help="AzureChinaCloud or AzureCloud")] = "AzureChinaCloud",
     arm_async: Annotated[
         bool, typer.Option("--arm-async", help="Answer writes like real ARM (201/202 + polling)")
@@ -83,12 +85,22 @@ def up(
             "[default: the data dir's]",
         ),
     ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            help="A load balancer (address or network) whose connections start with a PROXY v2 header naming "
+            "the client, e.g. HAProxy's send-proxy-v2 (repeatable)",
+        ),
+    ] = None,
     detach: Annotated[bool, typer.Option("--detach", help="Run in the background; return once ready")] = False,
 ) -> None:
     """Start acrlink. In the foreground it logs a line per request; Ctrl-C stops it."""
     directory = _data_dir(data_dir)
+    trusted = tuple(trusted_proxy or ())
     try:
         profile = find_cloud(cloud)
+        TrustedProxies.of(trusted)
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
@@ -113,6 +125,8 @@ def up(
             str(proxy_port),
             "--portal-port",
             str(portal_port),
+            "--blob-port",
+            str(blob_port),
             "--cloud",
             profile.name,
         ]
@@ -124,6 +138,8 @@ def up(
         for option, value in (("--store", store), ("--blob-store", blob_store)):
             if value:
                 arguments += [option, value]
+        for address in trusted:
+            arguments += ["--trusted-proxy", address]
         try:
             endpoints = process.start_detached(directory, arguments)
         except RuntimeError as exc:
@@ -138,7 +154,7 @@ def up(
     settings = Settings(
         data_dir=directory,
         host=host,
-        ports=Ports(arm_port, registry_port, dns_port, proxy_port, portal_port),
+        ports=Ports(arm_port, registry_port, dns_port, proxy_port, portal_port, blob_port),
         cloud=profile,
         arm_async=arm_async or os.environ.get("ACRLINK_ARM_ASYNC") == "1",
         legacy_pe_network_policies=legacy_pe_network_policies,
@@ -146,6 +162,7 @@ def up(
         internet_ip=internet_ip,
         store_url=store,
         blob_store_url=blob_store,
+        trusted_proxies=trusted,
     )
     try:
         run(_serve(settings))

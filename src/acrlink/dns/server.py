@@ -7,6 +7,8 @@ the trusted-service host) gets a port of its own, listed in ``DIR/dns-views.json
 question's casing. Over UDP a repeated query (the same bytes after its ID) is one lookup, and the
 listener reads and answers datagrams straight from its socket (PERFORMANCE-NOTES, bench/dns). Both
 caches are bounded by bytes (``Answers``: 32 MiB together, least recently used dropped first).
+Over TCP, a connection from a trusted load balancer (``trustedproxy.py``) starts with its PROXY v2 header,
+which is taken off before the first message (a connection without one is closed); UDP has no such header.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
+from acrlink import trustedproxy
 from acrlink.atomic import write_file
 from acrlink.changes import ChangeFeed
 from acrlink.dns import wire
@@ -32,6 +35,7 @@ from acrlink.dns.cache import ByteLru
 from acrlink.domain import dnsview
 from acrlink.domain.netgraph import Graph, Host
 from acrlink.settings import Limits
+from acrlink.trustedproxy import NO_TRUSTED_PROXIES, TrustedProxies
 
 log = logging.getLogger("acrlink.dns")
 ANSWER_BUDGET = 24 * 1024 * 1024
@@ -208,10 +212,20 @@ class _Tcp(asyncio.Protocol):
     """Length-prefixed messages, several per connection. A message must arrive whole within
     ``limits.header_seconds`` of its first byte (or of the connection), a connection is closed after
     ``limits.idle_seconds`` without one, and beyond ``limits.connections`` open on a listener new ones
-    are closed at once."""
+    are closed at once. From a trusted load balancer, the PROXY v2 header comes first, within the first
+    message's time."""
 
-    def __init__(self, answers: Answers, host: str, limits: Limits, open_now: set[_Tcp]) -> None:
+    def __init__(
+        self,
+        answers: Answers,
+        host: str,
+        limits: Limits,
+        open_now: set[_Tcp],
+        trusted: TrustedProxies = NO_TRUSTED_PROXIES,
+    ) -> None:
         self._answers, self._host, self._limits, self._open = answers, host, limits, open_now
+        self._trusted = trusted
+        self._header: trustedproxy.HeaderBuffer | None = None
         self._buffer = b""
         self._transport: asyncio.Transport | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -223,6 +237,9 @@ class _Tcp(asyncio.Protocol):
             transport.close()
             return
         self._open.add(self)
+        peer = transport.get_extra_info("peername")
+        if self._trusted and peer and self._trusted.trusts(str(peer[0])):
+            self._header = trustedproxy.HeaderBuffer()
         self._arm(self._limits.header_seconds)
 
     def _arm(self, seconds: float) -> None:
@@ -232,6 +249,19 @@ class _Tcp(asyncio.Protocol):
             self._timer = asyncio.get_running_loop().call_later(seconds, self._transport.close)
 
     def data_received(self, data: bytes) -> None:
+        if self._header is not None:
+            try:
+                rest = self._header.feed(data)
+            except trustedproxy.HeaderError as exc:
+                log.warning("DNS over TCP refused a connection from its load balancer: %s", exc)
+                if self._transport:
+                    self._transport.close()
+                return
+            if rest is None:
+                return
+            self._header, data = None, rest
+            if not data:
+                return
         if not self._buffer:
             self._arm(self._limits.header_seconds)  # a message starts: it has that long to arrive whole
         self._buffer += data
@@ -268,9 +298,11 @@ class DnsFace:
         host: str,
         views_path: Path,
         limits: Limits | None = None,
+        trusted: TrustedProxies = NO_TRUSTED_PROXIES,
     ) -> None:
         self._answers = answers
         self._limits = limits or Limits()
+        self._trusted = trusted
         self._hosts = hosts
         self._host = host
         self._views_path = views_path
@@ -288,7 +320,9 @@ class DnsFace:
         port = udp_sock.getsockname()[1]
         udp = _Udp(loop, udp_sock, self._answers, host)
         open_now: set[_Tcp] = set()
-        server = await loop.create_server(lambda: _Tcp(self._answers, host, self._limits, open_now), sock=tcp_sock)
+        server = await loop.create_server(
+            lambda: _Tcp(self._answers, host, self._limits, open_now, self._trusted), sock=tcp_sock
+        )
         self._listeners[host.lower()] = (udp, server, port)
 
     def _schedule_reconcile(self) -> None:

@@ -13,7 +13,10 @@ connection with, and then either
 - or refuses with a status and a reason: 400 for a request line that is not ``CONNECT host:port HTTP/1.x``,
   405 for other methods, 407 (with ``Proxy-Authenticate``) for unusable ``Proxy-Authorization``, 408 when the
   request does not arrive in time, 431 when it is too large, and the network's own refusals.
-At most ``limits.connections`` clients are served at once; more wait in the listen backlog.
+At most ``limits.connections`` clients are served at once; more wait in the listen backlog. Behind a trusted
+load balancer (``trustedproxy.py``) a connection from it starts with its PROXY v2 header, read within the same
+``limits.header_seconds``; the client it names is the one logged and whose port the origin carries (never the
+origin's network position, which the proxy user decides). A trusted connection without one is closed.
 """
 
 from __future__ import annotations
@@ -29,9 +32,11 @@ from dataclasses import dataclass, replace
 from typing import cast
 from urllib.parse import unquote
 
+from acrlink import trustedproxy
 from acrlink.acceptor import Release, accept_bounded
 from acrlink.netsim import proxyproto
 from acrlink.settings import Limits
+from acrlink.trustedproxy import NO_TRUSTED_PROXIES, TrustedProxies
 
 log = logging.getLogger("acrlink.proxy")
 
@@ -210,12 +215,14 @@ class ConnectProxy:
         key: bytes,
         limits: Limits | None = None,
         handoff: Handoff | None = None,
+        trusted: TrustedProxies = NO_TRUSTED_PROXIES,
     ) -> None:
         self.decide = decide
         self.upstream = upstream
         self.key = key
         self.limits = limits or Limits()
         self.handoff = handoff
+        self.trusted = trusted
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def serve(self, listener: socket.socket) -> None:
@@ -244,24 +251,35 @@ class ConnectProxy:
         owned = True
         try:
             conn.setblocking(False)
+            peer: tuple[str, int] = conn.getpeername()[:2]
+            header_due = bool(self.trusted) and self.trusted.trusts(peer[0])
             try:
                 async with asyncio.timeout(self.limits.header_seconds):
+                    if header_due:
+                        peer = await trustedproxy.read_async(loop, conn) or peer
+                        header_due = False
                     request = await _read_head(loop, conn)
             except TimeoutError:
+                if header_due:
+                    log.warning("proxy refused a connection from its load balancer %s: no PROXY v2 header", peer[0])
+                    return
                 request = Refusal(408, f"no complete CONNECT request within {self.limits.header_seconds:g} s")
+            except trustedproxy.HeaderError as exc:
+                log.warning("proxy refused a connection from its load balancer %s: %s", peer[0], exc)
+                return
             except OSError:
                 return
             if request is None:
                 return
             outcome = request if isinstance(request, Refusal) else self._decide(request[0])
             if isinstance(outcome, Refusal):
-                log.info("proxy refused: %s", outcome.reason)
+                log.info("proxy refused %s: %s", peer[0], outcome.reason)
                 if outcome.delay:
                     await asyncio.sleep(outcome.delay)
                 await loop.sock_sendall(conn, _answer(outcome))
                 return
             assert not isinstance(request, Refusal)
-            origin = replace(outcome, source_port=conn.getpeername()[1])
+            origin = replace(outcome, source_port=peer[1])
             rest = request[1]
             if self.handoff is not None and not rest:
                 owned = False

@@ -43,7 +43,15 @@ class RegistryApp:
         response = await self.answer(request)
         response.headers[SERVER[0]] = SERVER[1]
         if self._log_requests:
-            log.info("%s %s %s -> %s", request.headers.get("host"), request.method, scope["path"], response.status_code)
+            client = request.client.host if request.client else "-"
+            log.info(
+                "%s %s %s -> %s from %s",
+                request.headers.get("host"),
+                request.method,
+                scope["path"],
+                response.status_code,
+                client,
+            )
         await response(scope, receive, send)
 
     async def answer(self, request: Request) -> Response:

@@ -1,0 +1,234 @@
+"""The shared servers of an acrlink cluster: a throwaway PostgreSQL cluster and Azurite (Azure Blob Storage).
+
+Both are started as background processes whose PIDs the cluster records and stops by PID.
+
+- PostgreSQL: ``initdb`` (trust authentication, listening on 127.0.0.1 only) and ``pg_ctl start``, a database
+  ``acrlink``. PostgreSQL refuses to run as root: as root, its data directory is a fresh directory of the
+  ``postgres`` OS user under the system's temporary directory (a directory under the cluster root may not be
+  reachable by that user) and every command runs through ``runuser -u postgres --``.
+  ``ACRLINK_PG_BIN`` names the directory of its binaries; else ``pg_config --bindir``, else the newest
+  ``/usr/lib/postgresql/*/bin``.
+- Azurite: ``azurite-blob`` from ``ACRLINK_AZURITE``, else the project's own copy (``tests/servers``), else the
+  PATH. Its account is Azurite's documented development account (``devstoreaccount1``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+DEV_ACCOUNT = "devstoreaccount1"
+DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+"""Azurite's well-known development account key (public, the same in every Azurite)."""
+AZURITE_CANDIDATES = (
+    REPOSITORY / "tests" / "servers" / "node_modules" / ".bin" / "azurite-blob",
+    REPOSITORY / "node_modules" / ".bin" / "azurite-blob",
+)
+READY_SECONDS = 60.0
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+"""The processes this interpreter spawned, by PID, until they are reaped (``alive`` polls them)."""
+
+
+class ServerError(RuntimeError):
+    """A shared server could not be found or started; the message says what to install or look at."""
+
+
+def wait_for_port(port: int, what: str, pid: int | None = None, seconds: float = READY_SECONDS) -> None:
+    """Until 127.0.0.1:``port`` accepts a connection; ``ServerError`` if ``pid`` exits or time runs out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            probe.settimeout(1)
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        if pid is not None and not alive(pid):
+            raise ServerError(f"{what} exited before it listened on port {port}")
+        time.sleep(0.1)
+    raise ServerError(f"{what} did not listen on port {port} within {seconds:g} s")
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie child of ours is not)."""
+    if pid <= 0:
+        return False
+    child = _CHILDREN.get(pid)
+    if child is not None:
+        if child.poll() is None:
+            return True
+        del _CHILDREN[pid]
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        return True
+
+
+def stop_pid(pid: int, signum: int = signal.SIGTERM, seconds: float = 15.0) -> None:
+    """Send ``signum`` to ``pid`` and wait until it has gone; SIGKILL after ``seconds``."""
+    if not alive(pid):
+        return
+    os.kill(pid, signum)
+    deadline = time.monotonic() + seconds
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)
+        while alive(pid):
+            time.sleep(0.05)
+
+
+def spawn(command: list[str], log: Path, env: dict[str, str] | None = None) -> int:
+    """Start ``command`` in a session of its own, its output appended to ``log``; its PID."""
+    with open(log, "ab") as output:
+        child = subprocess.Popen(  # noqa: S603 - the cluster's own commands
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
+            start_new_session=True,
+            env=env,
+        )
+    _CHILDREN[child.pid] = child
+    return child.pid
+
+
+# PostgreSQL -----------------------------------------------------------------------------------------
+
+
+def postgres_bin() -> Path:
+    """The directory of PostgreSQL's server binaries."""
+    configured = os.environ.get("ACRLINK_PG_BIN")
+    candidates = [Path(configured)] if configured else []
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        found = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)  # noqa: S603
+        candidates.append(Path(found.stdout.strip()))
+    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), reverse=True)
+    for candidate in candidates:
+        if (candidate / "initdb").exists():
+            return candidate
+    raise ServerError("PostgreSQL is not installed: apt-get install postgresql (or set ACRLINK_PG_BIN)")
+
+
+@dataclass(frozen=True)
+class Postgres:
+    data: Path
+    port: int
+    pid: int
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/acrlink"
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+def start_postgres(root: Path, port: int) -> Postgres:
+    """A fresh PostgreSQL cluster on 127.0.0.1:``port`` with a database ``acrlink``."""
+    binaries = postgres_bin()
+    if os.geteuid() == 0:
+        data = Path(tempfile.mkdtemp(prefix="acrlink-cluster-pg-"))
+        shutil.chown(data, "postgres", "postgres")
+    else:
+        data = root / "postgres"
+        data.mkdir(mode=0o700)
+    pgdata, log = data / "data", data / "postgres.log"
+    initdb = [str(binaries / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
+    run = subprocess.run(_as_postgres(initdb), capture_output=True, text=True, check=False)  # noqa: S603
+    if run.returncode != 0:
+        raise ServerError(f"initdb failed: {run.stderr.strip()}")
+    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1"
+    start = [str(binaries / "pg_ctl"), "start", "-w", "-D", str(pgdata), "-l", str(log), "-o", options]
+    run = subprocess.run(_as_postgres(start), capture_output=True, text=True, check=False)  # noqa: S603
+    if run.returncode != 0:
+        raise ServerError(f"PostgreSQL did not start: {run.stderr.strip()} (see {log})")
+    pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+    created = subprocess.run(  # noqa: S603
+        [str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "acrlink"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if created.returncode != 0:
+        stop_pid(pid, signal.SIGINT)
+        raise ServerError(f"createdb failed: {created.stderr.strip()}")
+    return Postgres(data, port, pid)
+
+
+def stop_postgres(data: Path, pid: int) -> None:
+    """Fast shutdown (SIGINT) of the postmaster, then its throwaway directory goes."""
+    stop_pid(pid, signal.SIGINT, seconds=30)
+    shutil.rmtree(data, ignore_errors=True)
+
+
+# Azurite --------------------------------------------------------------------------------------------
+
+
+def find_azurite() -> Path:
+    """``azurite-blob``: ``ACRLINK_AZURITE``, the project's own copy, or the PATH."""
+    configured = os.environ.get("ACRLINK_AZURITE")
+    if configured:
+        return Path(configured)
+    for candidate in AZURITE_CANDIDATES:
+        if candidate.exists():
+            return candidate
+    found = shutil.which("azurite-blob")
+    if found:
+        return Path(found)
+    raise ServerError(
+        "Azurite is not installed: scripts/test.sh installs the project's copy (npm ci in tests/servers), "
+        "or set ACRLINK_AZURITE to an azurite-blob"
+    )
+
+
+@dataclass(frozen=True)
+class Azurite:
+    location: Path
+    port: int
+    pid: int
+
+    @property
+    def connection_string(self) -> str:
+        """What ``AZURE_STORAGE_CONNECTION_STRING`` holds for the processes."""
+        return (
+            f"DefaultEndpointsProtocol=http;AccountName={DEV_ACCOUNT};AccountKey={DEV_KEY};"
+            f"BlobEndpoint=http://127.0.0.1:{self.port}/{DEV_ACCOUNT};"
+        )
+
+
+def start_azurite(root: Path, port: int) -> Azurite:
+    """Azurite's blob service on 127.0.0.1:``port``, its data under ``root/azurite``."""
+    executable = find_azurite()
+    location = root / "azurite"
+    location.mkdir(exist_ok=True)
+    command = [
+        str(executable),
+        "--silent",
+        "--skipApiVersionCheck",
+        "--blobHost",
+        "127.0.0.1",
+        "--blobPort",
+        str(port),
+        "--location",
+        str(location),
+    ]
+    pid = spawn(command, root / "azurite.log")
+    wait_for_port(port, "Azurite", pid)
+    return Azurite(location, port, pid)
