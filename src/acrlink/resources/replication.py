@@ -57,7 +57,8 @@ def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> D
             if other["location"] == location:
                 raise _region_conflict(location, "already has a replication")
     props = request.properties.model_dump(exclude_none=True) if request.properties else {}
-    if existing is None and location != home and not ctx.children(parent, REPLICATIONS):
+    first = existing is None and location != home and not ctx.children(parent, REPLICATIONS)
+    if first and unconfirmed.HOME_REPLICATION_LISTED_WHEN_GEO_REPLICATED:
         home_ref = parent.child("replications", home)
         ctx.save(home_ref, _document(ctx, home_ref, home, {}, {}, None))
     return _document(ctx, ref, location, request.tags or {}, props, existing)

@@ -9,6 +9,7 @@ writing the same name overwrite each other, as in Azure (the S17 hazard).
 
 from __future__ import annotations
 
+from acrlink import unconfirmed
 from acrlink.domain.naming import check_network_name
 from acrlink.domain.privatelink import APPROVED
 from acrlink.errors import BadRequest
@@ -88,7 +89,8 @@ def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> D
 def _desired(ctx: Context, endpoint: Doc, group: Doc) -> list[tuple[str, str, str]]:
     """(zone id, record name, address) the group should have written now."""
     members = endpoints.member_addresses(ctx, endpoint)
-    approved = endpoints.connection_status(ctx, endpoint) == APPROVED
+    writes = not unconfirmed.ZONE_GROUP_RECORDS_ONLY_WHEN_APPROVED
+    approved = writes or endpoints.connection_status(ctx, endpoint) == APPROVED
     previously = {(z.lower(), n.lower()) for z, n in internal(group).get("written", [])}
     wanted = []
     for config in group["properties"]["privateDnsZoneConfigs"]:
