@@ -7,7 +7,7 @@ derives routes from the catalog; the services run these functions inside one sto
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 from acrlink.domain.cloud import CloudProfile
 from acrlink.domain.principals import Principal
 from acrlink.errors import AcrlinkError
-from acrlink.ids import ResourceRef, parse_resource_id
+from acrlink.ids import ARM_NAMESPACE, ResourceRef, parse_resource_id
 from acrlink.store.base import Record, Transaction
 
 Doc = dict[str, Any]
@@ -167,18 +167,38 @@ class ResourceType:
     shape: Callable[[Doc, str], Doc] | None = None
     """(rendered doc, api-version) -> the doc as that api-version shows it, for types whose answers differ
     between api-versions; None when every version answers alike."""
-    list_view: Callable[[list[Doc], str | None], list[Doc]] | None = None
-    """(listed docs, ``$filter``) -> the docs in the order and selection the type lists them; with it, ``$top``
-    ends the list (no ``nextLink``), as the runs list az pages through needs. None: the generic list."""
+    list_view: Callable[[list[Doc], Sequence[tuple[str, str]]], list[Doc]] | None = None
+    """(listed docs, the ``$filter``'s (property, value) clauses) -> the docs in the order and selection the type
+    lists them; with it, ``$top`` ends the list (no ``nextLink``), as the runs list az pages through needs. None:
+    the generic list."""
+    filter_fields: Mapping[str, str] = field(default_factory=dict)
+    """With ``list_view``: the ``$filter`` fields the list accepts (lower case) -> the property each compares."""
     synchronous: bool = False
-    """PATCH answers 200 with the resource even when ARM answers asynchronously (runs: az takes 200 only)."""
+    """PUT and PATCH answer 200/201 with the resource even when ARM answers asynchronously (runs: az takes 200
+    only; ARM creates groups synchronously)."""
     consumed_properties: frozenset[str] = frozenset()
     """Request properties the type turns into something else (a VNet's inline ``subnets`` become child
     resources): never kept as sent (see ``passthrough.py``)."""
+    permission_type: str = ""
+    """The type Azure RBAC's actions name (``{permission_type}/read``), when it is not ``type`` (a group is
+    checked as ``Microsoft.Resources/subscriptions/resourceGroups``)."""
 
     @property
     def namespace(self) -> str:
         return self.type.split("/", 1)[0]
+
+    @property
+    def served_by_arm(self) -> bool:
+        """Whether ARM answers for the type itself (``Microsoft.Resources``: resource groups) instead of passing
+        the request to a resource provider. Then HEAD checks existence (204/404), a DELETE of nothing is the
+        type's not-found error and is polled at the subscription's ``operationresults``, If-Match and
+        If-None-Match are not read, and request properties the type does not model are dropped, not kept."""
+        return self.namespace.lower() == ARM_NAMESPACE.lower()
+
+    @property
+    def actions_type(self) -> str:
+        """The type in the names of the RBAC actions on this type (``permission_type``, else ``type``)."""
+        return self.permission_type or self.type
 
     @property
     def path(self) -> tuple[str, ...]:
