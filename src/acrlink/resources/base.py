@@ -60,6 +60,7 @@ class Context:
     linked scope in another tenant than the caller's is refused whatever the roles."""
 
     def load(self, ref: ResourceRef) -> Doc | None:
+        """The stored document of a resource in this transaction, or None."""
         record = self.tx.get(ref.key)
         return record.body if record else None
 
@@ -80,6 +81,8 @@ class Context:
         return (ref, doc) if doc is not None else None
 
     def save(self, ref: ResourceRef, body: Doc) -> None:
+        """Store a resource in this transaction, indexed by its type, scope and parent (a top-level resource has
+        none)."""
         parent = ref.parent
         self.tx.put(
             Record(
@@ -124,12 +127,19 @@ def _nothing(_ctx: Context, _ref: ResourceRef, _doc: Doc) -> None:
 
 @dataclass(frozen=True)
 class Action:
+    """A POST (or GET) action on a resource (``listCredentials``, ``scheduleRun``): the method it takes, and the
+    handler that answers it inside the write transaction."""
+
     method: str
     handler: ActionHandler
 
 
 @dataclass(frozen=True)
 class ResourceType:
+    """One ARM resource type, declared once: its name rule and the functions that build, render and delete its
+    documents, plus what ARM routes, lists and answers differently for it. The ARM face derives its routes from
+    these; the service runs the functions."""
+
     type: str
     """Full type, e.g. ``Microsoft.ContainerRegistry/registries/replications``."""
     check_name: Callable[[str], None]
@@ -185,6 +195,7 @@ class ResourceType:
 
     @property
     def namespace(self) -> str:
+        """The provider namespace, as declared (``Microsoft.Network``)."""
         return self.type.split("/", 1)[0]
 
     @property

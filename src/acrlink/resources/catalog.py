@@ -36,6 +36,9 @@ acrlink's own on-premises hosts (``resources/onprem.py``)."""
 
 @dataclass(frozen=True)
 class Catalog:
+    """Every type acrlink serves, found by namespace and type path as routes name them; also the namespace-level
+    actions and the order a group's deletion follows."""
+
     types: tuple[ResourceType, ...]
     namespace_actions: Mapping[tuple[str, str], CollectionActionHandler] = field(default_factory=dict)
     """(namespace, action) -> handler, lower case: ``/subscriptions/{s}/providers/{ns}/{action}``."""
@@ -71,6 +74,7 @@ class Catalog:
         return None
 
     def in_namespace(self, namespace: str) -> list[ResourceType]:
+        """The types of a namespace (any casing), in declaration order: what its ``operations`` list names."""
         return [t for t in self.types if t.namespace.lower() == namespace.lower()]
 
     def children_of(self, parent: ResourceType) -> list[ResourceType]:

@@ -17,17 +17,23 @@ TYPE = f"{REGISTRY_TYPE}/replications"
 
 
 class Properties(Body):
+    """A replica's settings: whether its regional endpoint serves, and zone redundancy."""
+
     regionEndpointEnabled: bool | None = None  # noqa: N815
     zoneRedundancy: EnabledDisabled | None = None  # noqa: N815
 
 
 class CreateBody(Body):
+    """A replication PUT: the region is required."""
+
     location: object = None
     tags: dict[str, str] | None = None
     properties: Properties | None = None
 
 
 class UpdateBody(Body):
+    """A replication PATCH: tags and settings; the region never changes."""
+
     tags: dict[str, str] | None = None
     properties: Properties | None = None
 
@@ -94,6 +100,7 @@ def _document(
 
 
 def update(ctx: Context, ref: ResourceRef, existing: Doc, body: Doc) -> Doc:
+    """PATCH: tags when sent, and the settings sent merged over the stored ones."""
     request = parse(UpdateBody, body)
     doc = {**existing, "systemData": common.system_data(ctx, existing)}
     if request.tags is not None:

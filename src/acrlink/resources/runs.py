@@ -39,6 +39,7 @@ def container(registry: ResourceRef) -> str:
 
 
 def log_blob(registry: ResourceRef, run_id: str) -> sas.BlobName:
+    """Where a run's log is kept on the blob face: ``logs/{run}/rawtext.log`` in its registry's container."""
     return sas.BlobName(config.ACCOUNT, container(registry), f"logs/{run_id}/rawtext.log")
 
 
@@ -152,6 +153,7 @@ def schedule_run(ctx: Context, ref: ResourceRef, doc: Doc, body: Any, _rest: tup
 
 
 def create(_ctx: Context, _ref: ResourceRef, _existing: Doc | None, _body: Doc) -> Doc:
+    """A run is never PUT: runs come from ``scheduleRun``."""
     raise BadRequest("MethodNotAllowed", "Runs are created by scheduleRun, not by PUT.")
 
 
@@ -179,6 +181,7 @@ def cancel(ctx: Context, ref: ResourceRef, doc: Doc, _body: Any, _rest: tuple[st
 
 
 def list_log_sas_url(ctx: Context, ref: ResourceRef, _doc: Doc, _body: Any, _rest: tuple[str, ...]) -> tuple[int, Any]:
+    """``listLogSasUrl``: a read SAS for the run's log, valid for 24 hours."""
     registry = ref.parent
     assert registry is not None
     return 200, {"logLink": _url(ctx, log_blob(registry, ref.name), sas.READ, LOG_LIFETIME)}
@@ -199,6 +202,8 @@ def _number(run_id: str) -> int:
 
 
 def check_run_id(name: str) -> None:
+    """A run id is 1-50 letters and digits (acrlink's are ``ca1``, ``ca2``...); anything else is refused as a
+    registry name would be."""
     if not re.fullmatch(r"[A-Za-z0-9]{1,50}", name):
         check_registry_name(name)
 

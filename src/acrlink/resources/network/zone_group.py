@@ -26,19 +26,27 @@ RECORD_TTL = 10
 
 
 class ZoneConfigProperties(Body):
+    """The private DNS zone one zone configuration writes into (required)."""
+
     privateDnsZoneId: str  # noqa: N815
 
 
 class ZoneConfig(Body):
+    """One zone configuration; unnamed, it is named after its zone."""
+
     name: str | None = None
     properties: ZoneConfigProperties
 
 
 class Properties(Body):
+    """A zone group's request: its zone configurations (1 to 5)."""
+
     privateDnsZoneConfigs: list[ZoneConfig]  # noqa: N815
 
 
 class GroupBody(Body):
+    """A private DNS zone group PUT: the properties are required."""
+
     properties: Properties
 
 
@@ -52,6 +60,8 @@ def relative_name(zone_name: str, fqdn: str) -> str | None:
 
 
 def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> Doc:
+    """PUT: 1 to 5 zone configurations with unique names, each naming an existing zone; the group then writes (and
+    keeps in step) the A records of its endpoint's members in each zone that covers them."""
     request = parse(GroupBody, body)
     configs = request.properties.privateDnsZoneConfigs
     if not 1 <= len(configs) <= MAX_ZONE_CONFIGS:
