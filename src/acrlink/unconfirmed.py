@@ -39,9 +39,6 @@ LEGACY_PE_LIMIT = 10
 # listUsages entry names beyond 'Size' and 'Webhooks' (which the spec example confirms).
 USAGE_NAMES = ("Size", "Webhooks", "Geo-replications", "IPRules", "VNetRules", "PrivateEndpointConnections")
 
-# Downgrading the SKU of a registry that uses Premium features.
-SKU_DOWNGRADE_CODE = "SkuDowngradeNotAllowed"
-
 # The home region's entry in 'replications' list appears once the registry has another replica
 # (observed behaviour, not re-verified).
 HOME_REPLICATION_LISTED_WHEN_GEO_REPLICATED = True
@@ -217,12 +214,6 @@ DEPLOYMENT_QUOTA_CODE = "DeploymentQuotaExceeded"
 DEPLOYMENT_HISTORY_LIMIT = 800
 GROOM_ABOVE = 775
 GROOM_TO = 750
-
-# The detail code ARM wraps each failed resource's error in, inside DeploymentFailed.
-RESOURCE_FAILURE_CODE = "ResourceDeploymentFailure"
-
-# A parameter value given for a parameter the template does not declare.
-UNDECLARED_PARAMETER_CODE = "InvalidTemplate"
 
 # A Key Vault reference as a parameter value (acrlink has no Key Vault).
 KEYVAULT_REFERENCE_CODE = "InvalidDeploymentParameterValue"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from acrlink.ids import ResourceRef, group_id, new_guid, new_hex, parse_resource_id
+from acrlink.ids import ResourceRef, group_id, group_ref, new_guid, new_hex, parse_group_id, parse_resource_id
 
 REGISTRY_ID = "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.ContainerRegistry/registries/MyReg01"
 REPLICA_ID = f"{REGISTRY_ID}/replications/chinaeast2"
@@ -143,3 +143,28 @@ def test_new_guid_is_a_fresh_uuid() -> None:
 def test_new_hex_is_32_lower_hex_digits() -> None:
     value = new_hex()
     assert len(value) == 32 and int(value, 16) >= 0 and value == value.lower()
+
+
+# --- resource groups ---------------------------------------------------------------------------
+
+
+def test_a_ref_without_segments_is_the_group_itself() -> None:
+    group = group_ref("sub1", "My-RG")
+    assert group.is_group and not _registry().is_group
+    assert (group.name, group.type, group.parent) == ("My-RG", "Microsoft.Resources/resourceGroups", None)
+    assert group.id == group_id("sub1", "My-RG") == "/subscriptions/sub1/resourceGroups/My-RG"
+    assert group.key == "/subscriptions/sub1/resourcegroups/my-rg"
+
+
+def test_parse_group_id() -> None:
+    assert parse_group_id(" /SUBSCRIPTIONS/sub1/resourcegroups/My-RG ") == group_ref("sub1", "My-RG")
+    assert parse_resource_id("/subscriptions/sub1/resourceGroups/My-RG") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [REGISTRY_ID, "/subscriptions/sub1/resourceGroups", "/subscriptions/sub1/resourceGroups/", "subscriptions/s/resourceGroups/g/",
+     "/subscriptions//resourceGroups/g", "/subscriptions/s/providers/g"],
+)  # fmt: skip
+def test_parse_group_id_refuses_anything_else(text: str) -> None:
+    assert parse_group_id(text) is None

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from acrlink.arm import routes
+from acrlink.arm import filters, routes
 from acrlink.arm.edge import query_param
 from acrlink.arm.wire import json_response, page
 from acrlink.domain.principals import Principal
@@ -29,7 +29,7 @@ def _scope(r: routes.Route) -> Scope | None:
     """The route's scope for the service (None: the tenant root)."""
     if r.scope == "/":
         return None
-    return Scope(r.subscription, r.resource_group, r.rtype, r.ref)
+    return Scope(r.subscription, r.rtype, r.ref)
 
 
 def _required_scope(r: routes.Route) -> Scope:
@@ -39,7 +39,7 @@ def _required_scope(r: routes.Route) -> Scope:
 
 
 async def list_assignments(face: ArmFace, request: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
-    docs = _access(face).list_at(_required_scope(r), query_param(request, "$filter"))
+    docs = _access(face).list_at(_required_scope(r), filters.assignments(query_param(request, "$filter")))
     return json_response(200, page(request, docs, face.page_size))
 
 
@@ -58,7 +58,7 @@ async def delete_assignment(face: ArmFace, _q: Request, r: routes.Route, _b: Any
 
 
 async def list_definitions(face: ArmFace, request: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
-    docs = _access(face).definitions(_scope(r), query_param(request, "$filter"))
+    docs = _access(face).definitions(_scope(r), filters.definitions(query_param(request, "$filter")))
     return json_response(200, page(request, docs, face.page_size))
 
 

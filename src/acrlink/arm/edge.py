@@ -80,8 +80,6 @@ _ARM_KINDS = {
     "subscription": "Microsoft.Resources/subscriptions",
     "locations": "Microsoft.Resources/subscriptions/locations",
     "group_operation": "Microsoft.Resources/subscriptions/operationresults",
-    "groups": "Microsoft.Resources/resourceGroups",
-    "group": "Microsoft.Resources/resourceGroups",
     "resources": "Microsoft.Resources/resources",
     "providers": "Microsoft.Resources/providers",
     "provider": "Microsoft.Resources/providers",

@@ -17,7 +17,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
-from acrlink.arm import authorization_handlers, deployment_handlers, edge, network_views, permissions, routes
+from acrlink.arm import (
+    authorization_handlers,
+    conditions,
+    deployment_handlers,
+    edge,
+    filters,
+    network_views,
+    permissions,
+    routes,
+)
 from acrlink.arm.auth import challenge
 from acrlink.arm.deployment_handlers import DeploymentFace
 from acrlink.arm.edge import parse_count, query_param
@@ -35,7 +44,7 @@ from acrlink.arm.wire import (
 )
 from acrlink.errors import AcrlinkError, BadRequest, MethodNotAllowed, NotFound, Unauthorized
 from acrlink.services.access_admin import AccessAdmin
-from acrlink.services.arm import ResourceService, parse_filter
+from acrlink.services.arm import ResourceService
 from acrlink.services.authorization import Authorization, authorization_failed
 from acrlink.services.gc import Collector
 from acrlink.services.network_views import Views
@@ -144,7 +153,7 @@ class ArmFace:
                 "The api-version query parameter (?api-version=) is required for all requests.",
             )
         route = routes.parse(request.url.path, self.service.catalog)
-        handler = _HANDLERS.get((route.kind, request.method))
+        handler = _handler(route, request.method)
         if handler is None:
             raise MethodNotAllowed(
                 "MethodNotAllowed", f"The requested resource does not support http method '{request.method}'."
@@ -255,39 +264,12 @@ class ArmFace:
             self.tenancy.set_registration(tx, subscription, r.namespace, r.name == "register")
             return json_response(200, self.tenancy.provider_doc(tx, subscription, r.namespace))
 
-    # Groups -----------------------------------------------------------------------------------------
-
-    async def groups(self, request: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
-        docs = _visible(request, self.service.list_groups(r.subscription))
-        return json_response(200, page(request, docs, self.page_size))
-
-    async def put_group(self, _q: Request, r: routes.Route, body: Any, _p: Principal) -> Response:
-        doc, created = self.service.put_group(r.subscription, r.name, body)
-        return json_response(201 if created else 200, doc)
-
-    async def get_group(self, _q: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
-        return json_response(200, self.service.get_group(r.subscription, r.name))
-
-    async def head_group(self, _q: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
-        try:
-            self.service.get_group(r.subscription, r.name)
-        except NotFound:
-            return Response(status_code=404)
-        return Response(status_code=204)
-
-    async def patch_group(self, _q: Request, r: routes.Route, body: Any, _p: Principal) -> Response:
-        return json_response(200, self.service.patch_group(r.subscription, r.name, body))
-
-    async def delete_group(self, request: Request, r: routes.Route, _b: Any, p: Principal) -> Response:
-        self.service.delete_group(r.subscription, r.name, p)
-        return self.answers.group_deleted(request, self.tenancy.canonical_subscription(r.subscription))
+    # Resources --------------------------------------------------------------------------------------
 
     async def generic_resources(self, request: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
-        filters = parse_filter(request.query_params.get("$filter"))
-        docs = _visible(request, self.service.generic_list(r.subscription, r.resource_group, filters))
+        wanted = filters.resources(request.query_params.get("$filter"))
+        docs = _visible(request, self.service.generic_list(r.subscription, r.resource_group, wanted))
         return json_response(200, page(request, docs, self.page_size))
-
-    # Resources --------------------------------------------------------------------------------------
 
     async def collection(self, request: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
         assert r.rtype is not None
@@ -299,7 +281,7 @@ class ArmFace:
         docs = _visible(request, self.service.list(r.rtype, r.subscription, r.resource_group, r.ref))
         docs = [edge.shaped(r.rtype, d, request) for d in docs]
         if r.rtype.list_view is not None:
-            docs = r.rtype.list_view(docs, query_param(request, "$filter"))
+            docs = r.rtype.list_view(docs, filters.equalities(query_param(request, "$filter"), r.rtype.filter_fields))
             top = query_param(request, "$top")
             if top is not None:
                 return json_response(200, {"value": docs[: parse_count("$top", top)]})
@@ -309,18 +291,28 @@ class ArmFace:
         assert r.rtype and r.ref
         return json_response(200, edge.shaped(r.rtype, self.service.get(r.rtype, r.ref), request))
 
+    async def head_resource(self, _q: Request, r: routes.Route, _b: Any, _p: Principal) -> Response:
+        """ARM's existence check of its own types (``_handler`` offers it for no other): 204, or 404 without a
+        body."""
+        assert r.rtype and r.ref
+        try:
+            self.service.get(r.rtype, r.ref)
+        except NotFound:
+            return Response(status_code=404)
+        return Response(status_code=204)
+
     async def put_resource(self, request: Request, r: routes.Route, body: Any, p: Principal) -> Response:
         assert r.rtype and r.ref
-        doc, created = self.service.put(
-            r.rtype, r.ref, body, p, request.headers.get("if-none-match"), request.headers.get("if-match")
-        )
-        status = r.rtype.create_status if created else "Updating"
+        doc, created = self.service.put(r.rtype, r.ref, body, p, conditions.read(request.headers, r.rtype))
         doc = edge.shaped(r.rtype, doc, request)
+        if r.rtype.synchronous:
+            return json_response(201 if created else 200, doc)
+        status = r.rtype.create_status if created else "Updating"
         return self.answers.written(request, doc, created, r.subscription, r.rtype.namespace, status)
 
     async def patch_resource(self, request: Request, r: routes.Route, body: Any, p: Principal) -> Response:
         assert r.rtype and r.ref
-        doc = self.service.patch(r.rtype, r.ref, body, p, request.headers.get("if-match"))
+        doc = self.service.patch(r.rtype, r.ref, body, p, conditions.read(request.headers, r.rtype))
         doc = edge.shaped(r.rtype, doc, request)
         if r.rtype.synchronous:
             return json_response(200, doc)
@@ -328,7 +320,9 @@ class ArmFace:
 
     async def delete_resource(self, request: Request, r: routes.Route, _b: Any, p: Principal) -> Response:
         assert r.rtype and r.ref
-        existed = self.service.delete(r.rtype, r.ref, p, request.headers.get("if-match"))
+        existed = self.service.delete(r.rtype, r.ref, p, conditions.read(request.headers, r.rtype))
+        if r.rtype.served_by_arm:
+            return self.answers.deleted_by_arm(request, self.tenancy.canonical_subscription(r.subscription))
         response = self.answers.deleted(
             request, existed, r.subscription, r.rtype.namespace, "global", always_accepted=r.rtype.lingering is not None
         )
@@ -404,15 +398,10 @@ _HANDLERS: dict[tuple[str, str], Handler] = {
     ("providers", "GET"): ArmFace.providers,
     ("provider", "GET"): ArmFace.provider,
     ("provider_action", "POST"): ArmFace.provider_action,
-    ("groups", "GET"): ArmFace.groups,
-    ("group", "PUT"): ArmFace.put_group,
-    ("group", "GET"): ArmFace.get_group,
-    ("group", "HEAD"): ArmFace.head_group,
-    ("group", "PATCH"): ArmFace.patch_group,
-    ("group", "DELETE"): ArmFace.delete_group,
     ("resources", "GET"): ArmFace.generic_resources,
     ("collection", "GET"): ArmFace.collection,
     ("resource", "GET"): ArmFace.get_resource,
+    ("resource", "HEAD"): ArmFace.head_resource,
     ("resource", "PUT"): ArmFace.put_resource,
     ("resource", "PATCH"): ArmFace.patch_resource,
     ("resource", "DELETE"): ArmFace.delete_resource,
@@ -426,3 +415,11 @@ _HANDLERS: dict[tuple[str, str], Handler] = {
     **network_views.HANDLERS,
     **authorization_handlers.HANDLERS,
 }
+
+
+def _handler(route: routes.Route, method: str) -> Handler | None:
+    """The handler of a route kind and method; HEAD of a resource only for a type ARM answers itself (a provider
+    answers it 405, as for any method it does not serve)."""
+    if method == "HEAD" and route.kind == "resource" and not (route.rtype and route.rtype.served_by_arm):
+        return None
+    return _HANDLERS.get((route.kind, method))

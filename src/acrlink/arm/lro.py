@@ -80,7 +80,9 @@ class Answers:
         _, url = self._operation(request, subscription, namespace, location, "operationResults", "delete")
         return json_response(202, None, {"Location": url, "Retry-After": "1"})
 
-    def group_deleted(self, request: Request, subscription: str) -> Response:
+    def deleted_by_arm(self, request: Request, subscription: str) -> Response:
+        """A DELETE ARM answers itself (a group): 200, or 202 with a ``Location`` at the subscription's
+        ``operationresults`` when answering like real ARM."""
         if not self.asynchronous:
             return json_response(200)
         operation_id = f"rg-delete-{new_guid()}"

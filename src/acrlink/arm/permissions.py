@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from acrlink.arm.routes import AUTHORIZATION_KINDS, Route
+from acrlink.resources.groups import PERMISSION_TYPE as GROUP_TYPE
 
-GROUP_TYPE = "Microsoft.Resources/subscriptions/resourceGroups"
 DEPLOYMENTS = "Microsoft.Resources/deployments"
 AUTHORIZATION = "Microsoft.Authorization"
 _AUTHORIZATION_TYPES = {
@@ -53,7 +53,7 @@ NO_PERMISSION = frozenset({"tenants", "operation", "group_operation", "namespace
 """Kinds any authenticated caller of a hosted tenant may ask (a poll's id is its own secret)."""
 VISIBILITY = frozenset({"subscriptions", "subscription", "locations", "providers", "provider"})
 """Kinds answered to a caller with any role in the subscription (or, for the list, filtered by it)."""
-FILTERED_LISTS = frozenset({"groups", "resources", "collection"})
+FILTERED_LISTS = frozenset({"resources", "collection"})
 """Lists a caller without read at the list's scope still gets, filtered to what it may read."""
 
 
@@ -88,10 +88,6 @@ def needed(route: Route, method: str) -> Needed | None:
         return _authorization(route, verb)
     if kind == "provider_action":
         return Needed(f"{route.namespace}/{route.name}/action", subscription_scope(route))
-    if kind == "groups":
-        return Needed(f"{GROUP_TYPE}/read", subscription_scope(route))
-    if kind == "group":
-        return Needed(f"{GROUP_TYPE}/{verb}", group_scope(route))
     if kind == "resources":
         return Needed(
             f"{GROUP_TYPE}/resources/read"
@@ -101,10 +97,10 @@ def needed(route: Route, method: str) -> Needed | None:
         )
     if kind == "collection":
         assert route.rtype is not None
-        return Needed(f"{route.rtype.type}/read", list_scope(route))
+        return Needed(f"{route.rtype.actions_type}/read", list_scope(route))
     if kind == "resource":
         assert route.rtype is not None and route.ref is not None
-        return Needed(f"{route.rtype.type}/{verb}", route.ref.id)
+        return Needed(f"{route.rtype.actions_type}/{verb}", route.ref.id)
     if kind == "action":
         assert route.rtype is not None and route.ref is not None
         suffix = "read" if route.rtype.actions[route.name].method == "GET" else "action"

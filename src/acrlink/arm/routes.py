@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from acrlink.errors import BadRequest, NotFound
-from acrlink.ids import ResourceRef
+from acrlink.ids import ResourceRef, group_ref
 from acrlink.resources.base import ResourceType
 from acrlink.resources.catalog import Catalog
 
@@ -17,7 +17,7 @@ from acrlink.resources.catalog import Catalog
 @dataclass(frozen=True)
 class Route:
     kind: str
-    """One of: tenants, subscriptions, subscription, locations, groups, group, resources, providers, provider,
+    """One of: tenants, subscriptions, subscription, locations, resources, providers, provider,
     provider_action, operation, group_operation, namespace_operations, collection, resource, action,
     namespace_action, the deployment kinds (``DEPLOYMENT_KINDS``) and the authorization kinds
     (``AUTHORIZATION_KINDS``)."""
@@ -25,11 +25,11 @@ class Route:
     resource_group: str | None = None
     namespace: str = ""
     name: str = ""
-    """Group name, provider action, resource action or operation id, by kind."""
+    """Provider action, resource action or operation id, by kind."""
     rtype: ResourceType | None = None
     ref: ResourceRef | None = None
-    """The resource (kind resource/action), the parent of a collection of child resources, or the resource an
-    authorization kind's scope is (with its type in ``rtype``)."""
+    """The resource or group (kind resource/action), the parent of a collection of child resources, or the resource
+    or group an authorization kind's scope is (with its type in ``rtype``)."""
     rest: tuple[str, ...] = field(default_factory=tuple)
     scope: str = ""
     """An authorization kind's scope as the caller wrote it: ``/subscriptions/S``, a group's or a resource's id,
@@ -57,7 +57,7 @@ _AUTHORIZATION_TYPES = {
     "roleassignments": ("role_assignments", "role_assignment"),
     "roledefinitions": ("role_definitions", "role_definition"),
 }
-_SCOPE_KINDS = ("subscription", "group", "resource")
+_SCOPE_KINDS = ("subscription", "resource")
 
 _DEPLOYMENT_ACTIONS = ("validate", "whatif", "cancel", "exporttemplate")
 
@@ -104,10 +104,12 @@ def parse(path: str, catalog: Catalog) -> Route:
         return _subscription_provider(sub, tail[1:], low_tail[1:], catalog, path)
     if head == "resourcegroups":
         if len(tail) == 1:
-            return Route("groups", sub)
+            return Route("collection", sub, namespace=catalog.groups.namespace, rtype=catalog.groups)
         group = tail[1]
         if len(tail) == 2:
-            return Route("group", sub, group, name=group)
+            return Route(
+                "resource", sub, group, catalog.groups.namespace, rtype=catalog.groups, ref=group_ref(sub, group)
+            )
         if low_tail[2] == "resources" and len(tail) == 3:
             return Route("resources", sub, group)
         if low_tail[2] == "deployments":

@@ -86,6 +86,9 @@ class ConditionError(ValueError):
 
 @dataclass(frozen=True)
 class Attribute:
+    """``@Source[name]`` in a condition: the value the request carries under that name, or nothing (a comparison with a
+    missing attribute is false)."""
+
     source: Source
     name: str
     offset: int
@@ -102,6 +105,9 @@ class Values:
 
 @dataclass(frozen=True)
 class Comparison:
+    """``left Operator right``: true when the string operator holds, across value lists as the quantifier says; false
+    when the attribute is missing."""
+
     left: Attribute | Values
     operator: str
     """Canonical spelling, ``StringStartsWithIgnoreCase``."""
@@ -113,18 +119,25 @@ class Comparison:
 
 @dataclass(frozen=True)
 class ActionMatches:
+    """``ActionMatches{'pattern'}``: true when the requested action matches the pattern as a role's action pattern does
+    (``*`` wildcards, any casing)."""
+
     pattern: str
     offset: int
 
 
 @dataclass(frozen=True)
 class SubOperationMatches:
+    """``SubOperationMatches{'name'}``: true only when the request names that sub-operation."""
+
     name: str
     offset: int
 
 
 @dataclass(frozen=True)
 class Not:
+    """``NOT`` / ``!``: true when its operand is false."""
+
     operand: Node
 
 

@@ -71,6 +71,9 @@ def client_region(graph: Graph, host: Host) -> str | None:
 
 
 def route(graph: Graph, host: Host, name: str) -> Route:
+    """What the network does with a connection from ``host`` to ``name``: resolve it in the host's DNS view; a public
+    address is the public path, a private one must be a member of an endpoint in a VNet the host reaches, and that
+    endpoint carries traffic only while Approved (Pending, Rejected: dropped)."""
     view = dnsview.view_of(graph, host)
     answer = dnsview.resolve(graph, view, name, "A")
     region = client_region(graph, host)

@@ -24,11 +24,16 @@ VNET_RULES_LIMIT = 100
 
 
 def is_premium(sku: str) -> bool:
+    """Only the Premium SKU has the Premium-only features (S1): network rules, private endpoints, replicas, data
+    endpoints."""
     return sku == "Premium"
 
 
 @dataclass(frozen=True)
 class SkuProblem:
+    """One Premium-only setting asked of a Basic or Standard registry: the error code, message and property it is
+    refused with."""
+
     code: str
     message: str
     target: str
@@ -112,12 +117,15 @@ def private_endpoint_limit(creation_date: str) -> int:
 
 @dataclass(frozen=True)
 class Usage:
+    """One line of ``listUsages``: a quota of the registry's SKU and how much of it is in use."""
+
     name: str
     limit: int
     current: int
     unit: str
 
     def to_json(self) -> dict[str, Any]:
+        """The line as ACR answers it (``currentValue``, not ``current``)."""
         return {"name": self.name, "limit": self.limit, "currentValue": self.current, "unit": self.unit}
 
 

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class CloudProfile:
+    """The names one Azure cloud gives its services (suffixes, regions, audiences, endpoints); everything that differs
+    between clouds is read from here."""
+
     name: str
     acr_suffix: str
     """Login server suffix without the leading dot: ``azurecr.cn``."""
@@ -102,6 +105,8 @@ CLOUDS: dict[str, CloudProfile] = {c.name.lower(): c for c in (AZURE_CHINA, AZUR
 
 
 def find_cloud(name: str) -> CloudProfile:
+    """The profile of a cloud by its az name in any casing (``AzureChinaCloud``); an unknown name is a ValueError
+    listing the known ones."""
     try:
         return CLOUDS[name.lower()]
     except KeyError:

@@ -18,6 +18,9 @@ from acrlink.ids import parse_resource_id
 
 @dataclass(frozen=True)
 class Step:
+    """One check of ``acrlink check``: whether it passed, what it checked, and how (the DNS chain, the route, the
+    firewall)."""
+
     ok: bool
     title: str
     details: tuple[str, ...]
@@ -25,16 +28,22 @@ class Step:
 
 @dataclass(frozen=True)
 class Diagnosis:
+    """Every step from a host to a registry, and the one ``az`` line (``fix``) or the words (``hint``) that mend the
+    first failed one."""
+
     steps: tuple[Step, ...]
     fix: str | None
     hint: str | None = None
 
     @property
     def reachable(self) -> bool:
+        """A registry is reachable only when every name it serves resolves, routes and passes the firewall."""
         return all(step.ok for step in self.steps)
 
 
 def diagnose(graph: Graph, host: Host, registry_name: str) -> Diagnosis:
+    """Every name the registry serves (login server, data endpoints) routed from the host and judged by the firewall,
+    one step each; the first failure gets the az line that mends it, or a hint when no such line can be known."""
     registry = graph.registries.get(registry_name.lower())
     if registry is None:
         return Diagnosis(

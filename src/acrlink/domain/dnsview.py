@@ -38,6 +38,9 @@ NEGATIVE_TTL = 10
 
 @dataclass(frozen=True)
 class Record:
+    """One resource record of an answer: an absolute lower-case owner name, a type, a TTL and its value in presentation
+    form."""
+
     name: str
     """Absolute, lower case, no trailing dot."""
     type: str
@@ -58,6 +61,9 @@ class View:
 
 @dataclass
 class Answer:
+    """What a view answers for one name and type: the response code, the answer chain, the SOA for a negative answer,
+    and the steps that explain it."""
+
     rcode: int
     records: list[Record] = field(default_factory=list)
     authority: list[Record] = field(default_factory=list)
@@ -66,6 +72,7 @@ class Answer:
 
     @property
     def addresses(self) -> list[str]:
+        """The A records' addresses, in the chain's order: what a client connects to."""
         return [r.value for r in self.records if r.type == "A"]
 
 

@@ -31,6 +31,9 @@ class FilterError(ValueError):
 
 @dataclass(frozen=True)
 class Clause:
+    """One supported comparison of a Graph ``$filter``: equality, prefix, or ``any`` over a collection, with the
+    property and the literal (quotes undoubled)."""
+
     kind: str
     property: str
     value: str

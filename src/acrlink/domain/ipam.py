@@ -81,6 +81,9 @@ def usable(prefix: Network) -> tuple[ipaddress.IPv4Address, ipaddress.IPv4Addres
 
 @dataclass(frozen=True)
 class Allocation:
+    """A subnet's address space and the addresses already taken in it: what a new NIC or private endpoint may
+    still get."""
+
     subnet_name: str
     prefix: Network
     taken: frozenset[ipaddress.IPv4Address]
@@ -131,4 +134,5 @@ class Allocation:
         return str(parsed)
 
     def with_taken(self, addresses: Iterable[str]) -> Allocation:
+        """The same subnet with these addresses taken too (several allocations inside one request)."""
         return Allocation(self.subnet_name, self.prefix, self.taken | {ipaddress.IPv4Address(a) for a in addresses})

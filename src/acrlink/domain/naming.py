@@ -32,6 +32,8 @@ def registry_name_problem(name: str) -> str | None:
 
 
 def check_registry_name(name: str) -> None:
+    """A registry name that is not 5-50 ASCII letters and digits is refused, as ACR refuses it (code and message
+    guessed, see ``unconfirmed``)."""
     problem = registry_name_problem(name)
     if problem:
         raise BadRequest(unconfirmed.INVALID_REGISTRY_NAME_CODE, problem, target="name")

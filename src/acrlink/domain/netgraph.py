@@ -29,6 +29,9 @@ BUILT_IN_HOSTS = frozenset({INTERNET_HOST, TRUSTED_HOST, TASKS_HOST})
 
 @dataclass(frozen=True)
 class RegistryNode:
+    """A registry as the network sees it: the names it serves in which regions, and the firewall settings every request
+    is judged by."""
+
     name: str
     """Lower case: the first label of the login server."""
     location: str
@@ -53,6 +56,9 @@ class RegistryNode:
 
 @dataclass(frozen=True)
 class Member:
+    """One address of a private endpoint: the registry name it answers for (the login server or a data endpoint) and its
+    private IP."""
+
     name: str
     fqdn: str
     address: str
@@ -60,6 +66,9 @@ class Member:
 
 @dataclass(frozen=True)
 class EndpointNode:
+    """A private endpoint into a registry: its VNet, its connection's status (only Approved carries traffic) and its
+    member addresses."""
+
     id: str
     vnet_id: str
     registry: str
@@ -71,6 +80,9 @@ class EndpointNode:
 
 @dataclass(frozen=True)
 class VnetNode:
+    """A virtual network: its region, the DNS servers its hosts ask (none: Azure DNS) and the VNets it reaches through
+    peering."""
+
     id: str
     name: str
     location: str
@@ -81,6 +93,8 @@ class VnetNode:
 
 @dataclass(frozen=True)
 class RecordSet:
+    """One record set of a private zone: its TTL and values."""
+
     ttl: int
     values: tuple[str, ...]
     """A/AAAA addresses, a CNAME target, TXT strings..., in presentation form."""
@@ -88,6 +102,8 @@ class RecordSet:
 
 @dataclass(frozen=True)
 class ZoneNode:
+    """A private DNS zone: answered only inside the VNets linked to it."""
+
     id: str
     name: str
     """Lower case, no trailing dot."""
@@ -97,6 +113,9 @@ class ZoneNode:
 
 @dataclass(frozen=True)
 class LinkNode:
+    """A zone linked to a VNet: Azure DNS in that VNet answers from the zone (and, with ``nx_redirect``, falls back to
+    public DNS for a name the zone lacks)."""
+
     zone_id: str
     vnet_id: str
     nx_redirect: bool
@@ -126,6 +145,9 @@ class Host:
 
 @dataclass(frozen=True)
 class Graph:
+    """The whole network at one moment, built from the store: registries, endpoints, VNets, zones and links, hosts. DNS
+    views and access decisions are pure functions of it."""
+
     cloud: CloudProfile
     registries: dict[str, RegistryNode] = field(default_factory=dict)
     endpoints: tuple[EndpointNode, ...] = ()
@@ -138,6 +160,7 @@ class Graph:
     """Keyed by lower-case host name."""
 
     def host(self, name: str) -> Host | None:
+        """A host by name, in any casing, or None."""
         return self.hosts.get(name.lower())
 
     def host_at(self, address: str) -> Host | None:
@@ -148,6 +171,7 @@ class Graph:
         return None
 
     def linked_zones(self, vnet_id: str) -> list[tuple[ZoneNode, LinkNode]]:
+        """The private zones a VNet's Azure DNS answers from, with their links, in link order."""
         found = []
         for link in self.links:
             if link.vnet_id == vnet_id.lower() and link.zone_id in self.zones:
@@ -162,6 +186,8 @@ def region_frontend_ip(cloud: CloudProfile, region: str) -> str:
 
 
 def is_public(address: str) -> bool:
+    """An address is on the public path when it is a globally routable IPv4 address (private, shared and reserved ranges
+    are not)."""
     try:
         return ipaddress.IPv4Address(address).is_global
     except ValueError:

@@ -55,6 +55,8 @@ def is_digest_like(reference: str) -> bool:
 
 @dataclass(frozen=True)
 class Digest:
+    """A content digest acrlink verifies: the algorithm (sha256 or sha512) and the lower-case hex it encodes."""
+
     algorithm: str
     encoded: str
 
@@ -62,6 +64,7 @@ class Digest:
         return f"{self.algorithm}:{self.encoded}"
 
     def hasher(self) -> hashlib._Hash:
+        """A fresh hash of the digest's algorithm, to verify bytes as they arrive."""
         return hashlib.new(self.algorithm)
 
 
@@ -83,6 +86,7 @@ def parse_digest(text: str) -> Digest:
 
 
 def digest_of(data: bytes, algorithm: str = "sha256") -> str:
+    """The digest of bytes, as the registry names content (``sha256:<hex>`` by default)."""
     return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
 
 

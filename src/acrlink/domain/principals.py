@@ -15,6 +15,9 @@ SERVICE_PRINCIPAL = "ServicePrincipal"
 
 @dataclass(frozen=True)
 class Principal:
+    """Who a token is for: the service principal's object id in its tenant, and the application (client) id it belongs
+    to."""
+
     object_id: str
     app_id: str
     tenant_id: str = ""

@@ -20,6 +20,8 @@ OWNER_TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 def canonical_status(status: str) -> str | None:
+    """A connection status in any casing as Azure spells it (``approved`` -> ``Approved``), or None for a status that
+    does not exist."""
     for known in STATES:
         if known.lower() == status.lower():
             return known

@@ -58,6 +58,9 @@ class PullGrant:
 
 @dataclass(frozen=True)
 class RegistryFacts:
+    """What the identity step needs of a registry: its id (the scope roles are read at), its role assignment mode, its
+    tenant and whether anyone may pull."""
+
     name: str
     id: str
     mode: str
@@ -77,6 +80,7 @@ class IdentityCheck:
 
     @property
     def ok(self) -> bool:
+        """Nothing checked is no failure: only a checked identity without a role that pulls fails."""
         return self.step is None or self.step.ok
 
 
@@ -155,10 +159,12 @@ def unchecked(host_name: str) -> IdentityCheck:
 
 
 def principal_label(name: str, object_id: str) -> str:
+    """How a check names a service principal: its name and object id."""
     return f"principal {name} ({object_id})"
 
 
 def managed_label(host_name: str, object_id: str) -> str:
+    """How a check names a host's managed identity: the host's name and the identity's object id."""
     return f"{host_name}'s managed identity ({object_id})"
 
 

@@ -33,12 +33,16 @@ class Permission:
     not_data_actions: tuple[str, ...] = ()
 
     def allows(self, action: str, data: bool) -> bool:
+        """Granted when a pattern of ``actions`` (``dataActions`` for a data action) covers the action and no pattern of
+        ``notActions`` (``notDataActions``) does."""
         granted, excluded = (self.data_actions, self.not_data_actions) if data else (self.actions, self.not_actions)
         return any(matches(p, action) for p in granted) and not any(matches(p, action) for p in excluded)
 
 
 @dataclass(frozen=True)
 class RoleDefinition:
+    """A role: a GUID and a name, and permission blocks; it allows an action when any one block does."""
+
     guid: str
     """The role's name in ARM: a GUID, the same in every tenant for a built-in role."""
     name: str
@@ -51,10 +55,12 @@ class RoleDefinition:
     assignments may carry a repository condition."""
 
     def allows(self, action: str, data: bool = False) -> bool:
+        """Whether any permission block of the role grants the action (a data action when ``data``)."""
         return any(p.allows(action, data) for p in self.permissions)
 
     @property
     def data_actions(self) -> tuple[str, ...]:
+        """Every data action pattern the role's blocks grant, in order (what an ABAC condition may narrow)."""
         return tuple(a for p in self.permissions for a in p.data_actions)
 
 
@@ -74,6 +80,8 @@ class Assignment:
 
 @dataclass(frozen=True)
 class Decision:
+    """Whether the principal may perform the action at the scope, and which assignments allow it."""
+
     allowed: bool
     by: tuple[Assignment, ...] = field(default_factory=tuple)
     """The assignments that allow it (empty when refused)."""

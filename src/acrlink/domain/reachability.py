@@ -38,6 +38,7 @@ class Reach:
 
     @property
     def ok(self) -> bool:
+        """Only a connection the network carries and the firewall admits is reachable."""
         return self.verdict == REACHABLE
 
 

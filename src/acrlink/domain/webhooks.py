@@ -101,12 +101,16 @@ class Origin:
 
 @dataclass(frozen=True)
 class Event:
+    """A registry event a webhook may be sent (push, delete, quarantine...): the action, what it is about and, when
+    known, the request that caused it."""
+
     action: str
     target: Target
     origin: Origin | None = None
 
     @property
     def tags(self) -> tuple[str, ...]:
+        """The tags the event is about: its list, else its one tag, else none (a push by digest)."""
         return self.target.tags or ((self.target.tag,) if self.target.tag else ())
 
 

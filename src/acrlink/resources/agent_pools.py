@@ -79,6 +79,8 @@ def _properties(ctx: Context, given: Any, existing: Doc) -> Doc:
 
 
 def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> Doc:
+    """PUT: only a Premium registry has agent pools, each in its registry's region; a pool keeps its tags and
+    properties where the request leaves them out."""
     registry = ctx.parent(ref)[1]
     sku = registry["sku"]["name"]
     if sku != "Premium":
@@ -97,6 +99,8 @@ def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> D
 
 
 def update(ctx: Context, _ref: ResourceRef, existing: Doc, body: Doc) -> Doc:
+    """PATCH: tags when sent, and the properties sent (count, tier, subnet) over the stored ones; the pool stays
+    Linux."""
     doc = {**existing, "systemData": common.system_data(ctx, existing)}
     if body.get("tags") is not None:
         doc["tags"] = body["tags"]

@@ -7,7 +7,7 @@ derives routes from the catalog; the services run these functions inside one sto
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -16,7 +16,7 @@ from acrlink.domain.cloud import CloudProfile
 from acrlink.domain.imports import ImportRequest
 from acrlink.domain.principals import Principal
 from acrlink.errors import AcrlinkError
-from acrlink.ids import ResourceRef, parse_resource_id
+from acrlink.ids import ARM_NAMESPACE, ResourceRef, parse_resource_id
 from acrlink.store.base import Record, Transaction
 
 Doc = dict[str, Any]
@@ -84,6 +84,7 @@ class Context:
     """Registry content (``importImage``, a deleted registry's content), through the content service."""
 
     def load(self, ref: ResourceRef) -> Doc | None:
+        """The stored document of a resource in this transaction, or None."""
         record = self.tx.get(ref.key)
         return record.body if record else None
 
@@ -104,6 +105,8 @@ class Context:
         return (ref, doc) if doc is not None else None
 
     def save(self, ref: ResourceRef, body: Doc) -> None:
+        """Store a resource in this transaction, indexed by its type, scope and parent (a top-level resource has
+        none)."""
         parent = ref.parent
         self.tx.put(
             Record(
@@ -148,12 +151,19 @@ def _nothing(_ctx: Context, _ref: ResourceRef, _doc: Doc) -> None:
 
 @dataclass(frozen=True)
 class Action:
+    """A POST (or GET) action on a resource (``listCredentials``, ``scheduleRun``): the method it takes, and the
+    handler that answers it inside the write transaction."""
+
     method: str
     handler: ActionHandler
 
 
 @dataclass(frozen=True)
 class ResourceType:
+    """One ARM resource type, declared once: its name rule and the functions that build, render and delete its
+    documents, plus what ARM routes, lists and answers differently for it. The ARM face derives its routes from
+    these; the service runs the functions."""
+
     type: str
     """Full type, e.g. ``Microsoft.ContainerRegistry/registries/replications``."""
     check_name: Callable[[str], None]
@@ -191,18 +201,39 @@ class ResourceType:
     shape: Callable[[Doc, str], Doc] | None = None
     """(rendered doc, api-version) -> the doc as that api-version shows it, for types whose answers differ
     between api-versions; None when every version answers alike."""
-    list_view: Callable[[list[Doc], str | None], list[Doc]] | None = None
-    """(listed docs, ``$filter``) -> the docs in the order and selection the type lists them; with it, ``$top``
-    ends the list (no ``nextLink``), as the runs list az pages through needs. None: the generic list."""
+    list_view: Callable[[list[Doc], Sequence[tuple[str, str]]], list[Doc]] | None = None
+    """(listed docs, the ``$filter``'s (property, value) clauses) -> the docs in the order and selection the type
+    lists them; with it, ``$top`` ends the list (no ``nextLink``), as the runs list az pages through needs. None:
+    the generic list."""
+    filter_fields: Mapping[str, str] = field(default_factory=dict)
+    """With ``list_view``: the ``$filter`` fields the list accepts (lower case) -> the property each compares."""
     synchronous: bool = False
-    """PATCH answers 200 with the resource even when ARM answers asynchronously (runs: az takes 200 only)."""
+    """PUT and PATCH answer 200/201 with the resource even when ARM answers asynchronously (runs: az takes 200
+    only; ARM creates groups synchronously)."""
     consumed_properties: frozenset[str] = frozenset()
     """Request properties the type turns into something else (a VNet's inline ``subnets`` become child
     resources): never kept as sent (see ``passthrough.py``)."""
+    permission_type: str = ""
+    """The type Azure RBAC's actions name (``{permission_type}/read``), when it is not ``type`` (a group is
+    checked as ``Microsoft.Resources/subscriptions/resourceGroups``)."""
 
     @property
     def namespace(self) -> str:
+        """The provider namespace, as declared (``Microsoft.Network``)."""
         return self.type.split("/", 1)[0]
+
+    @property
+    def served_by_arm(self) -> bool:
+        """Whether ARM answers for the type itself (``Microsoft.Resources``: resource groups) instead of passing
+        the request to a resource provider. Then HEAD checks existence (204/404), a DELETE of nothing is the
+        type's not-found error and is polled at the subscription's ``operationresults``, If-Match and
+        If-None-Match are not read, and request properties the type does not model are dropped, not kept."""
+        return self.namespace.lower() == ARM_NAMESPACE.lower()
+
+    @property
+    def actions_type(self) -> str:
+        """The type in the names of the RBAC actions on this type (``permission_type``, else ``type``)."""
+        return self.permission_type or self.type
 
     @property
     def path(self) -> tuple[str, ...]:

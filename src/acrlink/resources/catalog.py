@@ -6,10 +6,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+from acrlink.ids import ResourceRef
 from acrlink.resources import registry, runs
 from acrlink.resources.agent_pools import AGENT_POOLS
 from acrlink.resources.base import CollectionActionHandler, ResourceType
 from acrlink.resources.connection import CONNECTIONS_TYPE
+from acrlink.resources.groups import RESOURCE_GROUPS
 from acrlink.resources.network import nic_render, registry_link
 from acrlink.resources.network.nic import NETWORK_INTERFACES
 from acrlink.resources.network.peering import PEERINGS
@@ -34,13 +36,26 @@ acrlink's own on-premises hosts (``resources/onprem.py``)."""
 
 @dataclass(frozen=True)
 class Catalog:
+    """Every type acrlink serves, found by namespace and type path as routes name them; also the namespace-level
+    actions and the order a group's deletion follows."""
+
     types: tuple[ResourceType, ...]
     namespace_actions: Mapping[tuple[str, str], CollectionActionHandler] = field(default_factory=dict)
     """(namespace, action) -> handler, lower case: ``/subscriptions/{s}/providers/{ns}/{action}``."""
+    groups: ResourceType = RESOURCE_GROUPS
+    """Resource groups: addressed as ``/subscriptions/{s}/resourceGroups/{name}``, never under ``providers/``, so
+    ``find`` does not return them."""
 
     def find(self, namespace: str, path: Iterable[str]) -> ResourceType | None:
+        """The type at ``providers/{namespace}/{path}`` (type segments without names, any casing), or None."""
         key = (namespace.lower(), tuple(p.lower() for p in path))
         return self._by_path.get(key)
+
+    def type_of(self, ref: ResourceRef) -> ResourceType | None:
+        """The type of what a ref names: ``groups`` for a group, else the type at its namespace and segments."""
+        if ref.is_group:
+            return self.groups
+        return self.find(ref.namespace, ref.type.split("/")[1:])
 
     @cached_property
     def delete_ranks(self) -> dict[str, int]:
@@ -59,6 +74,7 @@ class Catalog:
         return None
 
     def in_namespace(self, namespace: str) -> list[ResourceType]:
+        """The types of a namespace (any casing), in declaration order: what its ``operations`` list names."""
         return [t for t in self.types if t.namespace.lower() == namespace.lower()]
 
 

@@ -25,21 +25,30 @@ AUTO_APPROVED = "Auto-Approved"
 
 
 class State(Body):
+    """``privateLinkServiceConnectionState`` as a registry owner sends it: the status wanted (only the owner's
+    transitions are allowed), a description and ``actionsRequired``."""
+
     status: str
     description: str | None = None
     actionsRequired: ActionsRequired | None = None  # noqa: N815
 
 
 class Endpoint(Body):
+    """The private endpoint a connection names: ignored in a PUT, which never changes or clears it."""
+
     id: str | None = None
 
 
 class Properties(Body):
+    """A connection PUT: its state is required, the endpoint is ignored."""
+
     privateEndpoint: Endpoint | None = None  # noqa: N815
     privateLinkServiceConnectionState: State  # noqa: N815
 
 
 class PutBody(Body):
+    """A private endpoint connection PUT (approve, reject): the properties are required."""
+
     properties: Properties
 
 

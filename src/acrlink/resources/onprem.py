@@ -26,6 +26,9 @@ ConnectionKind = Annotated[str, one_of("VpnGateway", "ExpressRoute")]
 
 
 class Properties(Body):
+    """An on-premises host: the VNet its network connects to (required), how (VPN gateway or ExpressRoute), its
+    private address and the DNS servers it asks."""
+
     virtualNetwork: SubResource  # noqa: N815
     connectionType: ConnectionKind | None = None  # noqa: N815
     privateIPAddress: str  # noqa: N815
@@ -34,6 +37,8 @@ class Properties(Body):
 
 
 class HostBody(Body):
+    """An on-premises host PUT: the properties are required."""
+
     location: Any = None
     tags: dict[str, str] | None = None
     properties: Properties

@@ -10,10 +10,12 @@ ALWAYS_REGISTERED = "Microsoft.Resources"
 
 
 def provider_key(subscription: str, namespace: str) -> str:
+    """Where a subscription's registration of a namespace is stored (both lower case)."""
     return f"provider:{subscription.lower()}:{namespace.lower()}"
 
 
 def state(tx: Transaction, subscription: str, namespace: str) -> str:
+    """``Registered`` or ``NotRegistered``: ``Microsoft.Resources`` always is, other namespaces once registered."""
     if namespace.lower() == ALWAYS_REGISTERED.lower():
         return REGISTERED
     found = tx.kv_get(provider_key(subscription, namespace))

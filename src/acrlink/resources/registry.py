@@ -50,6 +50,8 @@ _CIDR = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(/(\d{1,2}))?$")
 
 
 class IpRule(Body):
+    """One firewall rule: allow an IPv4 address or CIDR range."""
+
     action: RuleAction = "Allow"
     value: str
 
@@ -63,15 +65,21 @@ class IpRule(Body):
 
 
 class NetworkRuleSet(Body):
+    """The firewall: what happens to a request no IP rule allows (``defaultAction``), and the IP rules."""
+
     defaultAction: DefaultAction = "Allow"  # noqa: N815 - wire name
     ipRules: list[IpRule] | None = None  # noqa: N815
 
 
 class Sku(Body):
+    """A registry's SKU: Basic, Standard or Premium."""
+
     name: SkuName
 
 
 class Properties(Body):
+    """A registry's request properties: what may be set; Premium-only ones are refused on other SKUs."""
+
     adminUserEnabled: bool | None = None  # noqa: N815
     networkRuleSet: NetworkRuleSet | None = None  # noqa: N815
     policies: dict[str, Any] | None = None
@@ -86,6 +94,8 @@ class Properties(Body):
 
 
 class CreateBody(Body):
+    """A registry PUT: a region and a SKU are required."""
+
     location: Any = None
     tags: dict[str, str] | None = None
     sku: Sku
@@ -94,6 +104,8 @@ class CreateBody(Body):
 
 
 class UpdateBody(Body):
+    """A registry PATCH: any of tags, SKU, identity and properties."""
+
     tags: dict[str, str] | None = None
     sku: Sku | None = None
     identity: dict[str, Any] | None = None
@@ -289,6 +301,8 @@ def region_list(ctx: Context, ref: ResourceRef, doc: Doc) -> list[str]:
 
 
 def render(ctx: Context, ref: ResourceRef, doc: Doc) -> Doc:
+    """A registry shows its data endpoint host names (one per region when enabled), its policies with ACR's defaults,
+    and its private endpoint connections."""
     props = doc["properties"]
     names = acr.data_endpoint_host_names(
         ctx.cloud, ref.name, region_list(ctx, ref, doc), bool(props.get("dataEndpointEnabled"))
@@ -309,6 +323,7 @@ def render(ctx: Context, ref: ResourceRef, doc: Doc) -> Doc:
 
 
 def on_delete(ctx: Context, ref: ResourceRef, _doc: Doc) -> None:
+    """A deleted registry takes its admin passwords and its content (repositories, tags, manifests) with it."""
     ctx.tx.kv_delete(_credentials_key(ref))
     ctx.content.drop_registry(ctx.tx, ref.name.lower())
 
@@ -317,6 +332,8 @@ def on_delete(ctx: Context, ref: ResourceRef, _doc: Doc) -> None:
 
 
 def list_usages(ctx: Context, ref: ResourceRef, doc: Doc, _body: Any, _rest: tuple[str, ...]) -> tuple[int, Any]:
+    """``listUsages``: each quota of the registry's SKU (``domain/acr.usages``) with what the registry uses of it
+    now."""
     found = acr.usages(
         doc["sku"]["name"],
         doc["properties"]["creationDate"],
@@ -381,17 +398,22 @@ def _require_admin(doc: Doc) -> None:
 
 
 def list_credentials(ctx: Context, ref: ResourceRef, doc: Doc, _body: Any, _rest: tuple[str, ...]) -> tuple[int, Any]:
+    """``listCredentials``: the admin user's name and two passwords; refused while the admin user is disabled."""
     _require_admin(doc)
     return 200, admin_credentials(ctx, ref)
 
 
 class RegenerateBody(Body):
+    """``regenerateCredential``: which admin password to renew (``password`` or ``password2``)."""
+
     name: PasswordName
 
 
 def regenerate_credential(
     ctx: Context, ref: ResourceRef, doc: Doc, body: Any, _rest: tuple[str, ...]
 ) -> tuple[int, Any]:
+    """``regenerateCredential``: a new value for one admin password, the other kept; refused while the admin user is
+    disabled."""
     _require_admin(doc)
     which = parse(RegenerateBody, body).name
     stored = ctx.tx.kv_get(_credentials_key(ref)) or _new_passwords()
@@ -401,6 +423,8 @@ def regenerate_credential(
 
 
 class NameCheckBody(Body):
+    """``checkNameAvailability``: the name asked and its type (registries only)."""
+
     name: str
     type: str
 

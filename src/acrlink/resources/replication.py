@@ -17,17 +17,23 @@ TYPE = f"{REGISTRY_TYPE}/replications"
 
 
 class Properties(Body):
+    """A replica's settings: whether its regional endpoint serves, and zone redundancy."""
+
     regionEndpointEnabled: bool | None = None  # noqa: N815
     zoneRedundancy: EnabledDisabled | None = None  # noqa: N815
 
 
 class CreateBody(Body):
+    """A replication PUT: the region is required."""
+
     location: object = None
     tags: dict[str, str] | None = None
     properties: Properties | None = None
 
 
 class UpdateBody(Body):
+    """A replication PATCH: tags and settings; the region never changes."""
+
     tags: dict[str, str] | None = None
     properties: Properties | None = None
 
@@ -57,7 +63,8 @@ def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> D
             if other["location"] == location:
                 raise _region_conflict(location, "already has a replication")
     props = request.properties.model_dump(exclude_none=True) if request.properties else {}
-    if existing is None and location != home and not ctx.children(parent, REPLICATIONS):
+    first = existing is None and location != home and not ctx.children(parent, REPLICATIONS)
+    if first and unconfirmed.HOME_REPLICATION_LISTED_WHEN_GEO_REPLICATED:
         home_ref = parent.child("replications", home)
         ctx.save(home_ref, _document(ctx, home_ref, home, {}, {}, None))
     return _document(ctx, ref, location, request.tags or {}, props, existing)
@@ -93,6 +100,7 @@ def _document(
 
 
 def update(ctx: Context, ref: ResourceRef, existing: Doc, body: Doc) -> Doc:
+    """PATCH: tags when sent, and the settings sent merged over the stored ones."""
     request = parse(UpdateBody, body)
     doc = {**existing, "systemData": common.system_data(ctx, existing)}
     if request.tags is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -28,7 +29,8 @@ UPLOAD_LIFETIME = timedelta(hours=1)
 LOG_LIFETIME = timedelta(hours=24)
 REQUEST_TYPES = {"DockerBuildRequest": "QuickBuild", "EncodedTaskRunRequest": "QuickRun"}
 """The requests acrlink's agent runs, with the run type each gives."""
-_FILTER_CLAUSE = re.compile(r"^\s*(\w+)\s+eq\s+'([^']*)'\s*$", re.IGNORECASE)
+FILTER_FIELDS = {"status": "status", "runid": "runId", "runtype": "runType", "taskname": "task"}
+"""The ``$filter`` fields of the runs list (lower case) and the run property each compares."""
 
 
 def container(registry: ResourceRef) -> str:
@@ -37,6 +39,7 @@ def container(registry: ResourceRef) -> str:
 
 
 def log_blob(registry: ResourceRef, run_id: str) -> sas.BlobName:
+    """Where a run's log is kept on the blob face: ``logs/{run}/rawtext.log`` in its registry's container."""
     return sas.BlobName(config.ACCOUNT, container(registry), f"logs/{run_id}/rawtext.log")
 
 
@@ -150,6 +153,7 @@ def schedule_run(ctx: Context, ref: ResourceRef, doc: Doc, body: Any, _rest: tup
 
 
 def create(_ctx: Context, _ref: ResourceRef, _existing: Doc | None, _body: Doc) -> Doc:
+    """A run is never PUT: runs come from ``scheduleRun``."""
     raise BadRequest("MethodNotAllowed", "Runs are created by scheduleRun, not by PUT.")
 
 
@@ -177,25 +181,17 @@ def cancel(ctx: Context, ref: ResourceRef, doc: Doc, _body: Any, _rest: tuple[st
 
 
 def list_log_sas_url(ctx: Context, ref: ResourceRef, _doc: Doc, _body: Any, _rest: tuple[str, ...]) -> tuple[int, Any]:
+    """``listLogSasUrl``: a read SAS for the run's log, valid for 24 hours."""
     registry = ref.parent
     assert registry is not None
     return 200, {"logLink": _url(ctx, log_blob(registry, ref.name), sas.READ, LOG_LIFETIME)}
 
 
-def list_view(docs: list[Doc], filter_text: str | None) -> list[Doc]:
-    """Newest first, filtered by az's ``$filter`` clauses (``Status eq 'S'``, ``TaskName eq 'T'``, ``RunId``,
-    ``RunType``, joined by ``and``); a clause acrlink does not know is refused."""
+def list_view(docs: list[Doc], clauses: Sequence[tuple[str, str]]) -> list[Doc]:
+    """Newest first, keeping the runs whose property equals each clause's value (any casing): az's ``$filter``
+    on ``Status``, ``RunId``, ``RunType`` and ``TaskName`` (``FILTER_FIELDS``)."""
     chosen = sorted(docs, key=lambda d: (d["properties"]["createTime"], _number(d["name"])), reverse=True)
-    if not filter_text:
-        return chosen
-    for clause in re.split(r"\s+and\s+", filter_text.strip(), flags=re.IGNORECASE):
-        match = _FILTER_CLAUSE.match(clause)
-        if match is None:
-            raise BadRequest("InvalidFilter", f"The filter clause '{clause}' is not supported.")
-        field, value = match.group(1).lower(), match.group(2)
-        prop = {"status": "status", "runid": "runId", "runtype": "runType", "taskname": "task"}.get(field)
-        if prop is None:
-            raise BadRequest("InvalidFilter", f"The filter field '{match.group(1)}' is not supported.")
+    for prop, value in clauses:
         chosen = [d for d in chosen if str(d["properties"].get(prop) or "").lower() == value.lower()]
     return chosen
 
@@ -206,6 +202,8 @@ def _number(run_id: str) -> int:
 
 
 def check_run_id(name: str) -> None:
+    """A run id is 1-50 letters and digits (acrlink's are ``ca1``, ``ca2``...); anything else is refused as a
+    registry name would be."""
     if not re.fullmatch(r"[A-Za-z0-9]{1,50}", name):
         check_registry_name(name)
 
@@ -224,5 +222,6 @@ RUNS = ResourceType(
     location="inherited",
     delete_rank=30,
     list_view=list_view,
+    filter_fields=FILTER_FIELDS,
     synchronous=True,
 )

@@ -23,24 +23,33 @@ CHILD = "scopeMaps"
 
 
 class Properties(Body):
+    """A scope map PUT's properties: its actions (required) and a description."""
+
     actions: list[str]
     description: str | None = None
 
 
 class CreateBody(Body):
+    """A scope map PUT: the properties are required."""
+
     properties: Properties
 
 
 class UpdateProperties(Body):
+    """A scope map PATCH's properties: new actions or description, each when sent."""
+
     actions: list[str] | None = None
     description: str | None = None
 
 
 class UpdateBody(Body):
+    """A scope map PATCH."""
+
     properties: UpdateProperties | None = None
 
 
 def check_name(name: str) -> None:
+    """A scope map name follows ACR's token name rule (``domain/scope_maps.name_problem``)."""
     problem = scope_maps.name_problem(name)
     if problem:
         raise BadRequest(unconfirmed.INVALID_TOKEN_NAME_CODE, f"The scope map name '{name}' is invalid. {problem}")
@@ -104,6 +113,8 @@ def document(
     created: str,
     existing: Doc | None,
 ) -> Doc:
+    """A scope map as ACR stores it: its actions, type (SystemDefined or UserDefined), creation date and description
+    when it has one."""
     props: Doc = {
         "description": description,
         "type": kind,

@@ -37,11 +37,15 @@ CertificateName = Annotated[str, one_of("certificate1", "certificate2")]
 
 
 class Password(Body):
+    """A token password entry: which one, and its expiry."""
+
     name: PasswordName
     expiry: str | None = None
 
 
 class Certificate(Body):
+    """A token certificate entry: which one, its expiry and the certificate."""
+
     name: CertificateName
     expiry: str | None = None
     thumbprint: str | None = None
@@ -49,31 +53,41 @@ class Certificate(Body):
 
 
 class Credentials(Body):
+    """A token's credentials in a request: listing passwords keeps only those named."""
+
     passwords: list[Password] | None = None
     certificates: list[Certificate] | None = None
 
 
 class Properties(Body):
+    """A token's request properties: its scope map, status and credentials."""
+
     scopeMapId: str | None = None  # noqa: N815 - wire name
     status: Status | None = None
     credentials: Credentials | None = None
 
 
 class CreateBody(Body):
+    """A token PUT: the properties are required."""
+
     properties: Properties
 
 
 class UpdateBody(Body):
+    """A token PATCH."""
+
     properties: Properties | None = None
 
 
 def check_name(name: str) -> None:
+    """A token name follows ACR's token name rule (``domain/scope_maps.name_problem``)."""
     problem = scope_maps.name_problem(name)
     if problem:
         raise BadRequest(unconfirmed.INVALID_TOKEN_NAME_CODE, f"The token name '{name}' is invalid. {problem}")
 
 
 def passwords_key(token_key: str) -> str:
+    """Where the hashes of a token's passwords are kept (by the token's key)."""
     return f"token-passwords:{token_key}"
 
 
@@ -185,6 +199,7 @@ def update(ctx: Context, ref: ResourceRef, existing: Doc, body: Doc) -> Doc:
 
 
 def on_delete(ctx: Context, ref: ResourceRef, _doc: Doc) -> None:
+    """A deleted token takes its password hashes with it: its passwords stop working at once."""
     ctx.tx.kv_delete(passwords_key(ref.key))
 
 
@@ -192,6 +207,8 @@ def on_delete(ctx: Context, ref: ResourceRef, _doc: Doc) -> None:
 
 
 class GenerateBody(Body):
+    """``generateCredentials``: the token (required), which password (both when left out) and the new values' expiry."""
+
     tokenId: str  # noqa: N815 - wire name
     name: PasswordName | None = None
     expiry: str | None = None

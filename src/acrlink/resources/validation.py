@@ -50,6 +50,8 @@ def parse(model: type[Model], body: Any) -> Model:
 
 
 def invalid_content(errors: Sequence[Any]) -> BadRequest:
+    """One ``InvalidRequestContent`` for every problem pydantic found: each problem's field path and words in
+    ``details``, all of them in the message."""
     details = [ErrorDetail("InvalidRequestContent", _describe(e), _path(e["loc"])) for e in errors]
     summary = "; ".join(f"'{d.target}': {d.message}" for d in details)
     return BadRequest(

@@ -29,6 +29,9 @@ WebhookAction = Annotated[str, one_of(*ACTIONS)]
 
 
 class CreateProperties(Body):
+    """A webhook's request: the service URI and actions are required; status (enabled by default), scope and custom
+    headers."""
+
     serviceUri: str  # noqa: N815 - wire name
     customHeaders: dict[str, str] | None = None  # noqa: N815
     status: Status = "enabled"
@@ -37,12 +40,16 @@ class CreateProperties(Body):
 
 
 class CreateBody(Body):
+    """A webhook PUT: the properties are required."""
+
     location: object = None
     tags: dict[str, str] | None = None
     properties: CreateProperties
 
 
 class UpdateProperties(Body):
+    """A webhook PATCH's properties: each setting when sent."""
+
     serviceUri: str | None = None  # noqa: N815
     customHeaders: dict[str, str] | None = None  # noqa: N815
     status: Status | None = None
@@ -51,6 +58,8 @@ class UpdateProperties(Body):
 
 
 class UpdateBody(Body):
+    """A webhook PATCH: tags and properties."""
+
     tags: dict[str, str] | None = None
     properties: UpdateProperties | None = None
 
@@ -149,6 +158,7 @@ def update(ctx: Context, ref: ResourceRef, existing: Doc, body: Doc) -> Doc:
 
 
 def on_delete(ctx: Context, ref: ResourceRef, _doc: Doc) -> None:
+    """A deleted webhook takes its configuration, queued deliveries and recorded events with it."""
     webhook_events.forget(ctx.tx, ref.key)
 
 
@@ -169,6 +179,7 @@ def list_events(ctx: Context, ref: ResourceRef, _doc: Doc, _body: Any, _rest: tu
 def get_callback_config(
     ctx: Context, ref: ResourceRef, _doc: Doc, _body: Any, _rest: tuple[str, ...]
 ) -> tuple[int, Any]:
+    """``getCallbackConfig``: the service URI and custom headers, which no GET of the webhook shows."""
     found = webhook_events.config(ctx.tx, ref.key)
     return 200, {"serviceUri": found["serviceUri"], "customHeaders": found["customHeaders"]}
 

@@ -21,7 +21,6 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Annotated, Any
 
 from acrlink import unconfirmed
@@ -49,13 +48,6 @@ _ROLE_ID = re.compile(
     r"^(?:/subscriptions/(?P<sub>[^/]+))?/providers/Microsoft\.Authorization/roleDefinitions/(?P<guid>[^/]+)/?$",
     re.IGNORECASE,
 )
-_QUOTED = r"'?(?P<value>[^'\s()]+)'?"
-_AT_SCOPE = re.compile(r"^atScope\(\)$", re.IGNORECASE)
-_PRINCIPAL = re.compile(rf"^principalId\s+eq\s+{_QUOTED}$", re.IGNORECASE)
-_ASSIGNED_TO = re.compile(rf"^assignedTo\({_QUOTED}\)$", re.IGNORECASE)
-_ROLE_NAME = re.compile(r"^roleName\s+eq\s+'(?P<value>[^']*)'$", re.IGNORECASE)
-_ROLE_TYPE = re.compile(r"^type\s+eq\s+'(?P<value>[^']*)'$", re.IGNORECASE)
-_AT_SCOPE_AND_BELOW = re.compile(r"^atScopeAndBelow\(\)$", re.IGNORECASE)
 
 
 def is_guid(value: str) -> bool:
@@ -90,55 +82,19 @@ class AssignmentFilter:
         return in_line and (self.principal is None or principal_id.lower() == self.principal.lower())
 
 
-def _invalid_filter(expression: str) -> BadRequest:
-    return BadRequest(
-        unconfirmed.INVALID_AUTHORIZATION_FILTER_CODE,
-        unconfirmed.INVALID_AUTHORIZATION_FILTER_MESSAGE.format(value=expression),
-    )
+@dataclass(frozen=True)
+class DefinitionFilter:
+    """What a ``$filter`` on role definitions asks: roles of exactly these names and of these types (any casing);
+    every role here is assignable at every scope, so ``atScopeAndBelow()`` asks nothing."""
 
+    names: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
 
-def parse_assignment_filter(expression: str | None) -> AssignmentFilter:
-    """``atScope()``, ``principalId eq '{id}'``, ``assignedTo('{id}')`` or ``atScope() and assignedTo('{id}')``
-    (there are no groups here, so assignedTo is the principal's own assignments); ``atScope()`` and
-    ``principalId eq`` together are refused, as the API does (az's role module notes the limitation)."""
-    if not expression or not expression.strip():
-        return AssignmentFilter()
-    at_scope, principal, by_principal_id = False, None, False
-    for clause in re.split(r"\s+and\s+", expression.strip(), flags=re.IGNORECASE):
-        if _AT_SCOPE.match(clause) and not at_scope:
-            at_scope = True
-        elif (match := _PRINCIPAL.match(clause) or _ASSIGNED_TO.match(clause)) and principal is None:
-            principal = match.group("value")
-            by_principal_id = _PRINCIPAL.match(clause) is not None
-        else:
-            raise _invalid_filter(expression)
-    if at_scope and by_principal_id:
-        raise _invalid_filter(expression)
-    return AssignmentFilter(at_scope, principal)
-
-
-def _named(name: str, role: rbac.RoleDefinition) -> bool:
-    return role.name == name
-
-
-def _typed(role_type: str, role: rbac.RoleDefinition) -> bool:
-    return role.role_type.lower() == role_type.lower()
-
-
-def parse_definition_filter(expression: str | None) -> Callable[[rbac.RoleDefinition], bool]:
-    """``roleName eq 'X'`` (exact, as Azure compares it), ``type eq 'BuiltInRole'|'CustomRole'`` and
-    ``atScopeAndBelow()``, joined by ``and``."""
-    if not expression or not expression.strip():
-        return lambda _role: True
-    tests: list[Callable[[rbac.RoleDefinition], bool]] = []
-    for clause in re.split(r"\s+and\s+", expression.strip(), flags=re.IGNORECASE):
-        if match := _ROLE_NAME.match(clause):
-            tests.append(partial(_named, match.group("value")))
-        elif match := _ROLE_TYPE.match(clause):
-            tests.append(partial(_typed, match.group("value")))
-        elif not _AT_SCOPE_AND_BELOW.match(clause):
-            raise _invalid_filter(expression)
-    return lambda role: all(test(role) for test in tests)
+    def admits(self, role: rbac.RoleDefinition) -> bool:
+        """Whether the role has every name and every type asked (an empty filter admits every role)."""
+        return all(role.name == name for name in self.names) and all(
+            role.role_type.lower() == kind.lower() for kind in self.types
+        )
 
 
 def definition_id(scope: str, guid: str) -> str:
@@ -189,11 +145,10 @@ def _invalid_condition() -> BadRequest:
 
 @dataclass(frozen=True)
 class Scope:
-    """Where an extension resource hangs, as the ARM face parsed it: a subscription, a group (``resource_group``)
-    or a resource (``rtype`` and ``ref``)."""
+    """Where an extension resource hangs, as the ARM face parsed it: a subscription, or the group or resource
+    ``ref`` names (of type ``rtype``)."""
 
     subscription: str
-    resource_group: str | None = None
     rtype: ResourceType | None = None
     ref: ResourceRef | None = None
 
@@ -213,7 +168,7 @@ class AccessAdmin:
         self._clock = clock
 
     def _scope_id(self, tx: Transaction, scope: Scope) -> str:
-        return self._resources.scope_id(tx, scope.subscription, scope.resource_group, scope.rtype, scope.ref)
+        return self._resources.scope_id(tx, scope.subscription, scope.rtype, scope.ref)
 
     # Role assignments --------------------------------------------------------------------------------------
 
@@ -329,9 +284,8 @@ class AccessAdmin:
             self._changes.bump()
         return None if doc is None else dict(doc)
 
-    def list_at(self, scope: Scope, expression: str | None) -> list[dict[str, Any]]:
+    def list_at(self, scope: Scope, wanted: AssignmentFilter) -> list[dict[str, Any]]:
         """The assignments the filter admits, relative to the scope."""
-        wanted = parse_assignment_filter(expression)
         with self._store.transaction() as tx:
             scope_id = self._scope_id(tx, scope)
             docs = list(role_assignments.stored(tx))
@@ -347,11 +301,10 @@ class AccessAdmin:
         with self._store.transaction() as tx:
             return self._scope_id(tx, scope)
 
-    def definitions(self, scope: Scope | None, expression: str | None) -> list[dict[str, Any]]:
+    def definitions(self, scope: Scope | None, wanted: DefinitionFilter) -> list[dict[str, Any]]:
         """The built-in roles the filter admits, seen from ``scope`` (None: the tenant root)."""
-        admits = parse_definition_filter(expression)
         scope_id = self._definition_scope(scope)
-        return [definition_doc(role, scope_id) for role in self._roles() if admits(role)]
+        return [definition_doc(role, scope_id) for role in self._roles() if wanted.admits(role)]
 
     def definition(self, scope: Scope | None, guid: str) -> dict[str, Any]:
         scope_id = self._definition_scope(scope)

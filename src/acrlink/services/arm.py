@@ -1,4 +1,4 @@
-"""The ARM resource service: resource groups and every catalogued resource type.
+"""The ARM resource service: every catalogued resource type, resource groups included.
 
 Each public method is one store transaction. The resource type's functions decide; this module
 checks the scope (subscription, group, provider, parent), runs them and persists the result.
@@ -6,40 +6,31 @@ checks the scope (subscription, group, provider, parent), runs them and persists
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from acrlink import unconfirmed
 from acrlink.changes import ChangeFeed
 from acrlink.clock import now as clock_now
+from acrlink.domain import preconditions
 from acrlink.domain.cloud import CloudProfile
-from acrlink.domain.naming import check_group_name
+from acrlink.domain.preconditions import UNCONDITIONAL, Preconditions
 from acrlink.domain.principals import Principal
-from acrlink.errors import (
-    AcrlinkError,
-    BadRequest,
-    Conflict,
-    MethodNotAllowed,
-    NotFound,
-    PreconditionFailed,
-)
-from acrlink.ids import ResourceRef, group_id, parse_resource_id
-from acrlink.resources import passthrough
+from acrlink.errors import AcrlinkError, MethodNotAllowed, NotFound
+from acrlink.ids import ResourceRef, group_ref, parse_group_id, parse_resource_id
+from acrlink.resources import groups, passthrough
 from acrlink.resources.base import Context, Doc, Options, ResourceType
 from acrlink.resources.catalog import Catalog
-from acrlink.resources.validation import Body, parse
 from acrlink.services import role_assignments
 from acrlink.services.authorization import Authorization
 from acrlink.services.imports import ArmContent
 from acrlink.services.tenancy import Tenancy
 from acrlink.store.base import Record, Store, Transaction
 
-GROUP_TYPE = "Microsoft.Resources/resourceGroups"
-_NOT_LISTED = frozenset({GROUP_TYPE.lower(), "microsoft.resources/deployments"})
+_NOT_LISTED = frozenset({groups.TYPE.lower(), "microsoft.resources/deployments"})
 """Records with a location that ``GET .../resources`` does not list: groups, and subscription deployments."""
 
 VOLATILE = frozenset({"etag", "systemData", "timestamp", "lastUpdatedTime"})
@@ -57,16 +48,17 @@ def same_content(before: Any, after: Any) -> bool:
     return bool(before == after)
 
 
-class GroupBody(Body):
-    location: Any = None
-    tags: dict[str, str] | None = None
-    managedBy: str | None = None  # noqa: N815
+@dataclass(frozen=True)
+class ResourceFilter:
+    """What ``GET .../resources?$filter=`` asks (``arm/filters.py`` reads it): documents whose members equal
+    ``fields`` (any casing), in the group ``group`` names when it is set."""
+
+    fields: Mapping[str, str] = field(default_factory=dict)
+    group: str | None = None
 
 
-class GroupPatch(Body):
-    tags: dict[str, str] | None = None
-    managedBy: str | None = None  # noqa: N815
-
+Docs = list[Doc]
+"""A list of documents (``ResourceService.list`` shadows the builtin inside the class)."""
 
 READER = Principal("", "")
 """The caller of a read: renders need a context, not an identity (the ARM face has authorised the read)."""
@@ -125,104 +117,17 @@ class ResourceService:
             content=ArmContent(),
         )
 
-    # Resource groups ---------------------------------------------------------------------------------
-
-    def put_group(self, subscription: str, name: str, body: Any) -> tuple[Doc, bool]:
-        subscription = self.tenancy.canonical_subscription(subscription)
-        check_group_name(name)
-        request = parse(GroupBody, body)
-        location = self._group_location(request.location)
-        with self._writing() as tx:
-            existing = self._group_record(tx, subscription, name)
-            if existing and existing.body["location"] != location:
-                raise Conflict(
-                    "InvalidResourceGroupLocation",
-                    f"Invalid resource group location '{location}'. The Resource group already exists in "
-                    f"location '{existing.body['location']}'.",
-                )
-            doc = {
-                "id": group_id(subscription, existing.body["name"] if existing else name),
-                "name": existing.body["name"] if existing else name,
-                "type": GROUP_TYPE,
-                "location": location,
-                "tags": request.tags or {},
-                "properties": {"provisioningState": "Succeeded"},
-            }
-            if request.managedBy:
-                doc["managedBy"] = request.managedBy
-            tx.put(Record(doc["id"].lower(), GROUP_TYPE, subscription, name, "", doc))
-        return doc, existing is None
-
-    def _group_location(self, location: Any) -> str:
-        if not location:
-            raise BadRequest("LocationRequired", "The location property is required for this definition.")
-        region = self.cloud.normalize_region(location) if isinstance(location, str) else None
-        if region is None:
-            available = ",".join(self.cloud.regions)
-            raise BadRequest(
-                "LocationNotAvailableForResourceGroup",
-                f"The provided location '{location}' is not available for resource group. List of "
-                f"available regions is '{available}'.",
-            )
-        return region
-
-    def _group_record(self, tx: Transaction, subscription: str, name: str) -> Record | None:
-        return tx.get(group_id(subscription, name).lower())
-
-    def _require_group(self, tx: Transaction, subscription: str, name: str) -> Doc:
-        record = self._group_record(tx, subscription, name)
-        if record is None:
-            raise NotFound("ResourceGroupNotFound", f"Resource group '{name}' could not be found.")
-        return record.body
-
-    def get_group(self, subscription: str, name: str) -> Doc:
-        subscription = self.tenancy.canonical_subscription(subscription)
-        with self.store.transaction() as tx:
-            return self._require_group(tx, subscription, name)
-
-    def patch_group(self, subscription: str, name: str, body: Any) -> Doc:
-        subscription = self.tenancy.canonical_subscription(subscription)
-        request = parse(GroupPatch, body)
-        with self._writing() as tx:
-            doc = dict(self._require_group(tx, subscription, name))
-            if request.tags is not None:
-                doc["tags"] = request.tags
-            if request.managedBy is not None:
-                doc["managedBy"] = request.managedBy
-            tx.put(Record(doc["id"].lower(), GROUP_TYPE, subscription, doc["name"], "", doc))
-            return doc
-
-    def list_groups(self, subscription: str) -> list[Doc]:
-        subscription = self.tenancy.canonical_subscription(subscription)
-        with self.store.transaction() as tx:
-            return [r.body for r in tx.query(type=GROUP_TYPE, subscription=subscription)]
-
-    def delete_group(self, subscription: str, name: str, principal: Principal) -> None:
-        """Delete the group and everything in it: dependents before what they use, children before
-        parents (S26). All or nothing."""
-        subscription = self.tenancy.canonical_subscription(subscription)
-        with self._writing() as tx:
-            group = self._require_group(tx, subscription, name)
-            ctx = self._context(tx, principal)
-            tops = [
-                r
-                for r in tx.query(subscription=subscription, resource_group=name)
-                if r.parent == "" and r.type != GROUP_TYPE.lower()
-            ]
-            tops.sort(key=lambda r: self.catalog.delete_ranks.get(r.type, 50))
-            for record in tops:
-                if tx.get(record.key) is not None:
-                    self._cascade_delete(replace(ctx, cascading=True), record)
-            tx.delete(group["id"].lower())
-            role_assignments.remove_under(tx, group["id"])
-
     # Resources ---------------------------------------------------------------------------------------
 
     def _scope(self, tx: Transaction, rtype: ResourceType, ref: ResourceRef) -> ResourceRef:
-        """Check subscription, group and parent; return the ref with the canonical subscription."""
+        """Check subscription, group and parent; return the ref with the canonical subscription and the stored
+        casing of its names. A group's scope is its subscription alone."""
         subscription = self.tenancy.canonical_subscription(ref.subscription)
         self.tenancy.require_registered(tx, subscription, rtype.namespace)
-        group = self._require_group(tx, subscription, ref.resource_group)
+        if ref.is_group:
+            stored = groups.find(tx, subscription, ref.resource_group)
+            return group_ref(subscription, stored["name"] if stored else ref.resource_group)
+        group = groups.require(tx, subscription, ref.resource_group)
         ref = self._stored_casing(tx, ResourceRef(subscription, group["name"], rtype.namespace, ref.segments))
         parent = ref.parent
         if parent is not None and tx.get(parent.key) is None:
@@ -237,18 +142,16 @@ class ResourceService:
         self,
         tx: Transaction,
         subscription: str,
-        resource_group: str | None,
         rtype: ResourceType | None,
         ref: ResourceRef | None,
     ) -> str:
-        """The stored id of an extension resource's scope (a subscription, a group or a resource), or the 404 a
-        GET of that scope answers (ARM looks the scope up before the extension's provider sees the request)."""
+        """The stored id of an extension resource's scope (a subscription, or the group or resource ``ref`` names),
+        or the 404 a GET of that scope answers (ARM looks the scope up before the extension's provider sees the
+        request)."""
         subscription = self.tenancy.canonical_subscription(subscription)
         if rtype is not None and ref is not None:
             _ctx, _ref, doc = self._existing(tx, rtype, ref, READER)
             return str(doc["id"])
-        if resource_group is not None:
-            return str(self._require_group(tx, subscription, resource_group)["id"])
         return f"/subscriptions/{subscription}"
 
     def _stored_casing(self, tx: Transaction, ref: ResourceRef) -> ResourceRef:
@@ -287,16 +190,18 @@ class ResourceService:
         ref: ResourceRef,
         body: Any,
         principal: Principal,
-        if_none_match: str | None = None,
-        if_match: str | None = None,
+        conditions: Preconditions = UNCONDITIONAL,
     ) -> tuple[Doc, bool]:
+        """PUT: create or replace; True when created."""
         rtype.check_name(ref.name)
         with self._writing() as tx:
             ref = self._scope(tx, rtype, ref)
             ctx = self._context(tx, principal)
             existing = ctx.load(ref)
-            check_preconditions(ref, existing, if_match, if_none_match, rtype.label)
-            doc = passthrough.keep_on_put(rtype.create(ctx, ref, existing, body), body, rtype.consumed_properties)
+            preconditions.check(conditions, ref.name, existing, rtype.label)
+            doc = rtype.create(ctx, ref, existing, body)
+            if not rtype.served_by_arm:
+                doc = passthrough.keep_on_put(doc, body, rtype.consumed_properties)
             if existing is not None and unconfirmed.NO_OP_PUT_KEEPS_ETAG and same_content(existing, doc):
                 doc = existing
             ctx.save(ref, doc)
@@ -306,16 +211,22 @@ class ResourceService:
             return passthrough.public(rtype.render(ctx, ref, doc)), existing is None
 
     def patch(
-        self, rtype: ResourceType, ref: ResourceRef, body: Any, principal: Principal, if_match: str | None = None
+        self,
+        rtype: ResourceType,
+        ref: ResourceRef,
+        body: Any,
+        principal: Principal,
+        conditions: Preconditions = UNCONDITIONAL,
     ) -> Doc:
+        """PATCH: change an existing resource."""
         if rtype.update is None:
             raise MethodNotAllowed("MethodNotAllowed", "The requested resource does not support http method 'PATCH'.")
         with self._writing() as tx:
             ctx, ref, existing = self._existing(tx, rtype, ref, principal)
-            check_preconditions(ref, existing, if_match, None)
-            doc = passthrough.keep_on_patch(
-                rtype.update(ctx, ref, existing, body), existing, body, rtype.consumed_properties
-            )
+            preconditions.check_match(conditions, ref.name, existing)
+            doc = rtype.update(ctx, ref, existing, body)
+            if not rtype.served_by_arm:
+                doc = passthrough.keep_on_patch(doc, existing, body, rtype.consumed_properties)
             ctx.save(ref, doc)
             if rtype.after_write is not None:
                 rtype.after_write(ctx, ref, doc, False)
@@ -323,6 +234,7 @@ class ResourceService:
             return passthrough.public(rtype.render(ctx, ref, doc))
 
     def get(self, rtype: ResourceType, ref: ResourceRef) -> Doc:
+        """GET: the rendered resource, or the type's not-found error."""
         with self.store.transaction() as tx:
             if rtype.lingering is not None and tx.get(ref.key) is None:
                 gone = rtype.lingering(self._context(tx, READER), ref)
@@ -331,26 +243,29 @@ class ResourceService:
             ctx, ref, doc = self._existing(tx, rtype, ref, READER)
             return passthrough.public(rtype.render(ctx, ref, doc))
 
-    def delete(self, rtype: ResourceType, ref: ResourceRef, principal: Principal, if_match: str | None = None) -> bool:
-        """Delete a resource and its children; False when there was nothing to delete."""
+    def delete(
+        self, rtype: ResourceType, ref: ResourceRef, principal: Principal, conditions: Preconditions = UNCONDITIONAL
+    ) -> bool:
+        """Delete a resource and its children (a group: everything in it, S26); False when there was nothing to
+        delete (ARM's own types answer their not-found error instead)."""
         with self._writing() as tx:
             ref = self._scope(tx, rtype, ref)
             record = tx.get(ref.key)
-            check_preconditions(ref, record.body if record else None, if_match, None)
+            preconditions.check_match(conditions, ref.name, record.body if record else None)
             if record is None:
+                if rtype.served_by_arm:
+                    raise self._not_found(rtype, ref)
                 return False
             self._cascade_delete(self._context(tx, principal), record)
             return True
 
     def _cascade_delete(self, ctx: Context, record: Record) -> None:
-        """The type's guard, the children (by rank, newest first), the type's delete rule, the resource."""
-        ref = parse_resource_id(record.body["id"])
-        rtype = self.catalog.find(ref.namespace, ref.type.split("/")[1:]) if ref else None
+        """The type's guard, the children, the type's delete rule, the resource. All or nothing."""
+        ref = _ref_of(record)
+        rtype = self.catalog.type_of(ref) if ref else None
         if ref is not None and rtype is not None:
             rtype.guard_delete(ctx, ref, record.body)
-        children = list(reversed(ctx.tx.query(parent=record.key)))
-        children.sort(key=lambda r: self.catalog.delete_ranks.get(r.type, 50))
-        for child in children:
+        for child in self._children(ctx.tx, ref, record):
             if ctx.tx.get(child.key) is not None:
                 self._cascade_delete(replace(ctx, cascading=True), child)
         if ref is not None and rtype is not None:
@@ -359,6 +274,20 @@ class ResourceService:
         role_assignments.remove_under(ctx.tx, record.body["id"])
         if ref is not None and rtype is not None:
             rtype.after_delete(ctx, ref, record.body)
+
+    def _children(self, tx: Transaction, ref: ResourceRef | None, record: Record) -> list[Record]:
+        """What a delete removes first, dependents before what they use (by rank): a group's top-level
+        resources, or a resource's children (newest first within a rank)."""
+        if ref is not None and ref.is_group:
+            found = [
+                r
+                for r in tx.query(subscription=ref.subscription, resource_group=ref.resource_group)
+                if r.parent == "" and r.key != record.key
+            ]
+        else:
+            found = list(reversed(tx.query(parent=record.key)))
+        found.sort(key=lambda r: self.catalog.delete_ranks.get(r.type, 50))
+        return found
 
     def list(
         self,
@@ -376,7 +305,7 @@ class ResourceService:
                 types = rtype.lists or (rtype.type,)
                 records = [r for t in types for r in tx.query(type=t, parent=parent.key)]
             elif resource_group is not None:
-                self._require_group(tx, subscription, resource_group)
+                groups.require(tx, subscription, resource_group)
                 records = tx.query(type=rtype.type, subscription=subscription, resource_group=resource_group)
             else:
                 records = tx.query(type=rtype.type, subscription=subscription)
@@ -384,12 +313,12 @@ class ResourceService:
             return [self._render(ctx, r) for r in records]
 
     def _type_of(self, ref: ResourceRef) -> ResourceType:
-        rtype = self.catalog.find(ref.namespace, ref.type.split("/")[1:])
+        rtype = self.catalog.type_of(ref)
         assert rtype is not None
         return rtype
 
     def _render(self, ctx: Context, record: Record) -> Doc:
-        ref = parse_resource_id(record.body["id"])
+        ref = _ref_of(record)
         assert ref is not None
         return passthrough.public(self._type_of(ref).render(ctx, ref, record.body))
 
@@ -416,28 +345,28 @@ class ResourceService:
             self.tenancy.require_registered(tx, subscription, namespace)
             return handler(self._context(tx, principal), subscription, body)
 
-    def generic_list(self, subscription: str, resource_group: str | None, filters: dict[str, str]) -> list[Doc]:
+    def generic_list(self, subscription: str, resource_group: str | None, wanted: ResourceFilter | None = None) -> Docs:
         """``GET /subscriptions/{s}/resources``: tracked resources (those with a location), filtered; a
         ``resourceGroup`` filter lists that group (nothing when the path names another group)."""
         subscription = self.tenancy.canonical_subscription(subscription)
-        filters = dict(filters)
-        group = filters.pop(GROUP_FILTER, None)
+        wanted = wanted or ResourceFilter()
+        filters, group = wanted.fields, wanted.group
         if group is not None:
             if resource_group is not None and resource_group.lower() != group.lower():
                 return []
             resource_group = group
         with self.store.transaction() as tx:
             if resource_group is not None:
-                self._require_group(tx, subscription, resource_group)
+                groups.require(tx, subscription, resource_group)
             records = tx.query(subscription=subscription, resource_group=resource_group)
-        items = []
+        items: Docs = []
         for record in records:
             body = record.body
             if record.type in _NOT_LISTED or "location" not in body:
                 continue
             if any(str(body.get(k, "")).lower() != v.lower() for k, v in filters.items()):
                 continue
-            item = {
+            item: Doc = {
                 k: body[k]
                 for k in ("id", "name", "type", "location", "sku", "kind", "identity", "tags", "managedBy")
                 if k in body
@@ -465,47 +394,7 @@ class ResourceService:
             return found
 
 
-def check_preconditions(
-    ref: ResourceRef, existing: Doc | None, if_match: str | None, if_none_match: str | None, label: str = ""
-) -> None:
-    """``If-None-Match: *`` refuses an existing resource; ``If-Match`` needs the current etag (or any
-    existing resource for ``*``)."""
-    if if_none_match == "*" and existing is not None:
-        what = f"{label} {ref.name}" if label else f"resource '{ref.name}'"
-        raise PreconditionFailed("PreconditionFailed", f"The {what} exists already and hence cannot be created again.")
-    if if_match is None:
-        return
-    current = (existing or {}).get("etag")
-    if existing is None or (if_match != "*" and _bare_etag(if_match) != _bare_etag(str(current))):
-        raise PreconditionFailed(
-            "PreconditionFailed",
-            f"The condition '{if_match}' in the If-Match header does not match the resource '{ref.name}'.",
-        )
-
-
-def _bare_etag(value: str) -> str:
-    """``W/"x"``, ``"x"`` and ``x`` name the same etag (clients quote it, Network marks it weak)."""
-    return value.strip().removeprefix("W/").strip('"')
-
-
-_FILTER_CLAUSE = re.compile(r"^\s*(resourceType|name|resourceGroup|location)\s+eq\s+'([^']*)'\s*$", re.I)
-_FILTER_KEYS = {"resourcetype": "type", "name": "name", "location": "location", "resourcegroup": "resourceGroup"}
-GROUP_FILTER = "resourceGroup"
-"""The key ``parse_filter`` gives ``resourceGroup eq 'G'`` (``az resource list -g G`` sends it): it names the
-group to list, it is no field of the listed documents."""
-
-
-def parse_filter(expression: str | None) -> dict[str, str]:
-    """``resourceType eq 'X' and name eq 'Y'`` -> {"type": "X", "name": "Y"} (``resourceGroup eq 'G'`` ->
-    {GROUP_FILTER: "G"}); anything else is refused."""
-    if not expression:
-        return {}
-    filters: dict[str, str] = {}
-    for clause in re.split(r"\s+and\s+", expression, flags=re.I):
-        match = _FILTER_CLAUSE.match(clause)
-        if not match or match.group(1).lower() not in _FILTER_KEYS:
-            raise BadRequest(
-                "InvalidFilterInQueryString", f"Invalid $filter '{expression}' specified in the query string."
-            )
-        filters[_FILTER_KEYS[match.group(1).lower()]] = match.group(2)
-    return filters
+def _ref_of(record: Record) -> ResourceRef | None:
+    """The ref of a stored resource or group (None for a record of neither shape)."""
+    resource_id = str(record.body["id"])
+    return parse_resource_id(resource_id) or parse_group_id(resource_id)

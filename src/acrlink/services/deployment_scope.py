@@ -31,8 +31,6 @@ BODY = "body"
 """A resource's body (properties, location, tags...): ``reference()`` and ``list*`` allowed."""
 OUTPUTS = "outputs"
 
-RUNTIME_FUNCTIONS = ("reference", "references", "list")
-
 
 class Reader(Protocol):
     """What an evaluation reads from the world, through ARM."""

@@ -24,6 +24,7 @@ from acrlink.clock import now as clock_now
 from acrlink.domain.templates import hashing, types
 from acrlink.domain.templates.template import GROUP_SCOPE, SUBSCRIPTION_SCOPE, Positions
 from acrlink.errors import AcrlinkError, BadRequest, Conflict, NotFound
+from acrlink.resources import groups
 from acrlink.services.deployment_scope import Target
 from acrlink.services.tenancy import Tenancy
 from acrlink.store.base import Record, Store, Transaction
@@ -220,10 +221,7 @@ class History:
         if tx is None:
             with self.store.transaction() as own:
                 return self.target(subscription, group, own)
-        record = tx.get(f"/subscriptions/{subscription}/resourcegroups/{group}".lower())
-        if record is None:
-            raise NotFound("ResourceGroupNotFound", f"Resource group '{group}' could not be found.")
-        return Target(subscription, str(record.body["name"]))
+        return Target(subscription, str(groups.require(tx, subscription, group)["name"]))
 
     def _key(self, target: Target, name: str) -> str:
         return deployment_id(target, name).lower()

@@ -90,11 +90,6 @@ class Principals:
     def _entries(self, tx: Transaction) -> list[Doc]:
         return [doc for _key, doc in tx.kv_items(KEY_PREFIX)]
 
-    def entry_by_name(self, name: str) -> Doc | None:
-        """A stored principal by name (case-insensitive)."""
-        with self._store.transaction() as tx:
-            return next((e for e in self._entries(tx) if e["name"].lower() == name.lower()), None)
-
     def applications(self, tenant_id: str) -> list[Doc]:
         with self._store.transaction() as tx:
             return [_application(e) for e in self._entries(tx) if _home(e, tenant_id)]

@@ -6,7 +6,7 @@ import pytest
 
 from acrlink.arm.routes import Route, parse
 from acrlink.errors import BadRequest, NotFound
-from acrlink.ids import ResourceRef
+from acrlink.ids import ResourceRef, group_ref
 from acrlink.resources.catalog import Catalog, build_catalog
 from acrlink.resources.connection import CONNECTIONS_TYPE
 from acrlink.resources.registry import REGISTRIES
@@ -46,12 +46,25 @@ def test_trailing_slash_is_ignored(catalog: Catalog) -> None:
     assert parse(f"{SUB}/", catalog) == Route("subscription", "sub1")
 
 
-def test_groups(catalog: Catalog) -> None:
-    assert parse(f"{SUB}/resourceGroups", catalog) == Route("groups", "sub1")
+def test_groups_are_the_collection_of_the_group_type(catalog: Catalog) -> None:
+    route = parse(f"{SUB}/resourceGroups", catalog)
+    assert route == Route("collection", "sub1", namespace="Microsoft.Resources", rtype=catalog.groups)
+    assert route.resource_group is None and route.ref is None
 
 
-def test_group_keeps_the_name_casing(catalog: Catalog) -> None:
-    assert parse(f"{SUB}/resourceGroups/My-RG", catalog) == Route("group", "sub1", "My-RG", name="My-RG")
+def test_group_is_a_resource_of_the_group_type_and_keeps_the_name_casing(catalog: Catalog) -> None:
+    route = parse(f"{SUB}/resourceGroups/My-RG", catalog)
+    assert route == Route(
+        "resource", "sub1", "My-RG", "Microsoft.Resources", rtype=catalog.groups, ref=group_ref("sub1", "My-RG")
+    )
+    assert route.ref is not None and route.ref.id == f"{SUB}/resourceGroups/My-RG" and route.ref.name == "My-RG"
+
+
+def test_no_provider_path_reaches_the_group_type(catalog: Catalog) -> None:
+    with pytest.raises(BadRequest):
+        parse(f"{GROUP}/providers/Microsoft.Resources/resourceGroups/x", catalog)
+    with pytest.raises(BadRequest):
+        parse(f"{SUB}/providers/Microsoft.Resources/resourceGroups", catalog)
 
 
 def test_resources_of_a_subscription(catalog: Catalog) -> None:

@@ -15,6 +15,9 @@ from typing import Any, Protocol
 
 
 class Scope(Protocol):
+    """What an expression may ask of the deployment it is evaluated in; each method refuses (``InvalidTemplate``) what
+    the template may not ask where it asks it."""
+
     def parameter(self, name: str) -> Any:
         """``parameters('name')`` (names are case-insensitive)."""
 

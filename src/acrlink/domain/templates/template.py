@@ -49,13 +49,17 @@ MAX_COPY = 800
 
 
 class Positions(Protocol):
-    def of(self, obj: Any) -> tuple[int, int] | None: ...
+    """Where each part of a template was written, for the line and column ARM names in an ``InvalidTemplate``."""
+
+    def of(self, obj: Any) -> tuple[int, int] | None:
+        """The (line, column) an object of the parsed template was written at, or None when unknown."""
 
 
 class NoPositions:
     """For templates that arrived as parsed JSON objects: nothing knows where they were written."""
 
     def of(self, obj: Any) -> tuple[int, int] | None:
+        """Never known."""
         return None
 
 
@@ -90,6 +94,7 @@ class Declared:
 
     @property
     def existing(self) -> bool:
+        """``existing: true``: a reference to a resource the deployment reads but never writes."""
         return self.body.get("existing") is True
 
     @property
@@ -98,6 +103,7 @@ class Declared:
         return self.symbol or str(self.body.get("name", ""))
 
     def refuse(self, reason: str) -> BadRequest:
+        """ARM's ``InvalidTemplate`` naming this declaration, where it was written, and why it is not valid."""
         return invalid(
             f"The template resource '{self.label}'{place(self.at)} is not valid: {reason}", self.at, self.path
         )
@@ -105,6 +111,9 @@ class Declared:
 
 @dataclass(frozen=True)
 class Template:
+    """A template as validated before anything is evaluated: its scope, language version and declared parts, and where
+    each was written."""
+
     doc: Mapping[str, Any]
     scope: str
     language_version: str | None
@@ -122,6 +131,7 @@ class Template:
         return self.language_version is not None and self.language_version.split(".")[0] >= "2"
 
     def at(self, obj: Any) -> tuple[int, int] | None:
+        """The (line, column) a part of the template was written at, or None."""
         return self.positions.of(obj)
 
 

@@ -74,6 +74,7 @@ def subnet_uses(ctx: Context, subnet_id: str, exclude_nic: str | None = None) ->
 
 
 def resource_guid(existing: Doc | None) -> str:
+    """A Network resource keeps its ``resourceGuid`` for life: the existing one on a PUT, a new GUID on create."""
     if existing is not None:
         return str(existing["properties"]["resourceGuid"])
     return new_guid()
@@ -85,5 +86,6 @@ def strip_internal(doc: Doc) -> Doc:
 
 
 def internal(doc: Doc) -> dict[str, Any]:
+    """acrlink's own bookkeeping on a document (``_acrlink``, never rendered), or an empty mapping."""
     value: dict[str, Any] = doc.get("_acrlink") or {}
     return value

@@ -53,6 +53,9 @@ def vm_identity(tx: Transaction, nic: Doc) -> ManagedIdentity | None:
 
 
 class IpConfigurationProperties(Body):
+    """An ip configuration's request: its subnet is required; with an address it is ``Static`` unless it says
+    otherwise, else ``Dynamic`` (the address it already has in that subnet, or the lowest free one)."""
+
     subnet: SubResource
     privateIPAllocationMethod: AllocationMethod | None = None  # noqa: N815
     privateIPAddress: str | None = None  # noqa: N815
@@ -60,17 +63,23 @@ class IpConfigurationProperties(Body):
 
 
 class IpConfiguration(Body):
+    """One named ip configuration of a NIC."""
+
     name: str
     properties: IpConfigurationProperties
 
 
 class Properties(Body):
+    """A NIC's request properties: at least its ip configurations."""
+
     ipConfigurations: list[IpConfiguration]  # noqa: N815
     enableAcceleratedNetworking: bool | None = None  # noqa: N815
     enableIPForwarding: bool | None = None  # noqa: N815
 
 
 class NicBody(Body):
+    """A NIC PUT: a region and the properties are required."""
+
     location: Any = None
     tags: dict[str, str] | None = None
     properties: Properties
@@ -114,6 +123,8 @@ def nic_document(
     existing: Doc | None,
     endpoint_id: str | None = None,
 ) -> Doc:
+    """A NIC as Network stores it: Azure's defaults for everything a NIC request does not set, the given ip
+    configurations, and for a private endpoint's NIC the endpoint that owns it."""
     props: Doc = {
         "provisioningState": "Succeeded",
         "resourceGuid": resource_guid(existing),

@@ -14,6 +14,8 @@ from acrlink.resources.validation import Body, parse
 
 
 class Properties(Body):
+    """A peering's request: the remote VNet is required; the traffic and gateway flags are optional."""
+
     remoteVirtualNetwork: SubResource  # noqa: N815
     allowVirtualNetworkAccess: bool | None = None  # noqa: N815
     allowForwardedTraffic: bool | None = None  # noqa: N815
@@ -22,6 +24,8 @@ class Properties(Body):
 
 
 class PeeringBody(Body):
+    """A peering PUT: the properties are required."""
+
     properties: Properties
 
 

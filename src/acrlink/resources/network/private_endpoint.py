@@ -38,28 +38,40 @@ GROUP_ID = "registry"
 
 
 class ConnectionProperties(Body):
+    """The target of a private link connection: the registry's id (required), the group ids (``registry`` only) and,
+    for a manual request, the message its owner sees."""
+
     privateLinkServiceId: str  # noqa: N815
     groupIds: list[str] | None = None  # noqa: N815
     requestMessage: str | None = None  # noqa: N815
 
 
 class ServiceConnection(Body):
+    """One named private link service connection, automatic or manual."""
+
     name: str
     properties: ConnectionProperties
 
 
 class StaticIpProperties(Body):
+    """A static address for one private link member (``memberName``, required) instead of the lowest free one."""
+
     groupId: str | None = None  # noqa: N815
     memberName: str  # noqa: N815
     privateIPAddress: str  # noqa: N815
 
 
 class StaticIp(Body):
+    """One named static ip configuration of an endpoint."""
+
     name: str
     properties: StaticIpProperties
 
 
 class Properties(Body):
+    """An endpoint's request: a subnet, exactly one connection (automatic or manual), optionally a NIC name and
+    static addresses for every member."""
+
     subnet: SubResource
     privateLinkServiceConnections: list[ServiceConnection] | None = None  # noqa: N815
     manualPrivateLinkServiceConnections: list[ServiceConnection] | None = None  # noqa: N815
@@ -69,6 +81,8 @@ class Properties(Body):
 
 
 class EndpointBody(Body):
+    """A private endpoint PUT: a region and the properties are required."""
+
     location: Any = None
     tags: dict[str, str] | None = None
     properties: Properties
@@ -155,6 +169,8 @@ def _members(ctx: Context, target: ResourceRef, registry: Doc) -> list[str]:
 
 
 def link_properties(ctx: Context, registry_name: str, member: str) -> Doc:
+    """``privateLinkConnectionProperties`` of one member's ip configuration: the ``registry`` group, the member's
+    name and the FQDN it serves."""
     return {
         "groupId": GROUP_ID,
         "requiredMemberName": member,
@@ -191,6 +207,9 @@ def _static_addresses(
 
 
 def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> Doc:
+    """PUT: a new endpoint must be in its VNet's region and pass the linked access checks; it takes one address per
+    member of the registry (every region), creates its NIC and the registry's connection (Approved when automatic,
+    Pending when manual). An existing endpoint keeps its subnet and target."""
     request = parse(EndpointBody, body)
     location = common.region(ctx, request.location, PE_TYPE)
     common.same_location(existing, location, ref)
@@ -317,11 +336,14 @@ def connection_of(ctx: Context, doc: Doc) -> tuple[ResourceRef, Doc] | None:
 
 
 def connection_status(ctx: Context, doc: Doc) -> str:
+    """The status the registry side shows for the endpoint's connection; ``Disconnected`` once that connection is
+    gone."""
     found = connection_of(ctx, doc)
     return found[1]["properties"]["privateLinkServiceConnectionState"]["status"] if found else DISCONNECTED
 
 
 def nic_of(ctx: Context, doc: Doc) -> tuple[ResourceRef, Doc] | None:
+    """The endpoint's NIC and its document, or None when it is gone."""
     return ctx.load_id(doc["properties"]["networkInterfaces"][0]["id"])
 
 

@@ -24,6 +24,9 @@ EnabledDisabled = Annotated[str, one_of("Enabled", "Disabled")]
 
 
 class Properties(Body):
+    """A subnet's request: an address prefix (``addressPrefix``, else the first of ``addressPrefixes``) and its
+    policies; the prefix is required when building."""
+
     addressPrefix: str | None = None  # noqa: N815
     addressPrefixes: list[str] | None = None  # noqa: N815
     privateEndpointNetworkPolicies: PolicyState | None = None  # noqa: N815
@@ -34,11 +37,14 @@ class Properties(Body):
 
 
 class SubnetBody(Body):
+    """A subnet PUT, or one inline subnet of a VNet PUT (then ``name`` names it)."""
+
     name: str | None = None
     properties: Properties
 
 
 def prefix_of(subnet: Doc) -> ipam.Network:
+    """The subnet's address prefix as a network."""
     return ipam.parse_prefix(subnet["properties"]["addressPrefix"], subnet["id"])
 
 
@@ -97,10 +103,12 @@ def _vnet(ctx: Context, ref: ResourceRef) -> tuple[ResourceRef, Doc]:
 
 
 def sibling_prefixes(ctx: Context, vnet_ref: ResourceRef) -> dict[str, ipam.Network]:
+    """The prefixes of every subnet of the VNet, by name: what a new or changed subnet must not overlap."""
     return {s["name"]: prefix_of(s) for s in ctx.children(vnet_ref, "subnets")}
 
 
 def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> Doc:
+    """PUT of a child subnet: built against its VNet's address space and its siblings, as an inline subnet is."""
     vnet_ref, vnet = _vnet(ctx, ref)
     return build(ctx, ref, existing, body, vnet, sibling_prefixes(ctx, vnet_ref))
 

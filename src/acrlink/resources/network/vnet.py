@@ -17,14 +17,20 @@ from acrlink.resources.validation import Body, parse
 
 
 class AddressSpace(Body):
+    """A VNet's address prefixes: at least one, none overlapping another."""
+
     addressPrefixes: list[str]  # noqa: N815
 
 
 class DhcpOptions(Body):
+    """The DNS servers a VNet's hosts ask: IPv4 addresses, none meaning Azure-provided DNS."""
+
     dnsServers: list[str] | None = None  # noqa: N815
 
 
 class Properties(Body):
+    """A VNet's request: the address space is required; inline subnets replace the VNet's subnets."""
+
     addressSpace: AddressSpace  # noqa: N815
     dhcpOptions: DhcpOptions | None = None  # noqa: N815
     subnets: list[dict[str, Any]] | None = None
@@ -32,12 +38,16 @@ class Properties(Body):
 
 
 class VnetBody(Body):
+    """A VNet PUT: a region and the properties are required."""
+
     location: Any = None
     tags: dict[str, str] | None = None
     properties: Properties
 
 
 class TagsBody(Body):
+    """A VNet PATCH: tags only."""
+
     tags: dict[str, str] | None = None
 
 
@@ -118,6 +128,8 @@ def update(ctx: Context, ref: ResourceRef, existing: Doc, body: Doc) -> Doc:
 
 
 def render(ctx: Context, ref: ResourceRef, doc: Doc) -> Doc:
+    """A VNet shows its subnets and peerings inline, as rendered from their own documents, so the inline and child
+    paths agree."""
     subnets = [subnet.render(ctx, ref.child("subnets", s["name"]), s) for s in ctx.children(ref, "subnets")]
     peerings = [
         peering.render(ctx, ref.child("virtualNetworkPeerings", p["name"]), p)

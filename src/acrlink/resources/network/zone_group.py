@@ -9,6 +9,7 @@ writing the same name overwrite each other, as in Azure (the S17 hazard).
 
 from __future__ import annotations
 
+from acrlink import unconfirmed
 from acrlink.domain.naming import check_network_name
 from acrlink.domain.privatelink import APPROVED
 from acrlink.errors import BadRequest
@@ -25,19 +26,27 @@ RECORD_TTL = 10
 
 
 class ZoneConfigProperties(Body):
+    """The private DNS zone one zone configuration writes into (required)."""
+
     privateDnsZoneId: str  # noqa: N815
 
 
 class ZoneConfig(Body):
+    """One zone configuration; unnamed, it is named after its zone."""
+
     name: str | None = None
     properties: ZoneConfigProperties
 
 
 class Properties(Body):
+    """A zone group's request: its zone configurations (1 to 5)."""
+
     privateDnsZoneConfigs: list[ZoneConfig]  # noqa: N815
 
 
 class GroupBody(Body):
+    """A private DNS zone group PUT: the properties are required."""
+
     properties: Properties
 
 
@@ -51,6 +60,8 @@ def relative_name(zone_name: str, fqdn: str) -> str | None:
 
 
 def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> Doc:
+    """PUT: 1 to 5 zone configurations with unique names, each naming an existing zone; the group then writes (and
+    keeps in step) the A records of its endpoint's members in each zone that covers them."""
     request = parse(GroupBody, body)
     configs = request.properties.privateDnsZoneConfigs
     if not 1 <= len(configs) <= MAX_ZONE_CONFIGS:
@@ -88,7 +99,8 @@ def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> D
 def _desired(ctx: Context, endpoint: Doc, group: Doc) -> list[tuple[str, str, str]]:
     """(zone id, record name, address) the group should have written now."""
     members = endpoints.member_addresses(ctx, endpoint)
-    approved = endpoints.connection_status(ctx, endpoint) == APPROVED
+    writes = not unconfirmed.ZONE_GROUP_RECORDS_ONLY_WHEN_APPROVED
+    approved = writes or endpoints.connection_status(ctx, endpoint) == APPROVED
     previously = {(z.lower(), n.lower()) for z, n in internal(group).get("written", [])}
     wanted = []
     for config in group["properties"]["privateDnsZoneConfigs"]:

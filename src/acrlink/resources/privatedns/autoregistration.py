@@ -52,6 +52,7 @@ def nic_written(ctx: Context, _ref: ResourceRef, nic: Doc, _created: bool) -> No
 
 
 def nic_deleted(ctx: Context, _ref: ResourceRef, nic: Doc) -> None:
+    """A deleted VM's NIC takes its auto-registered records out of every registration zone linked to its VNet."""
     name, where = vm_name(nic), _vm_address(nic)
     if name is None or where is None:
         return
@@ -81,6 +82,8 @@ def link_written(ctx: Context, ref: ResourceRef, link: Doc, _created: bool) -> N
 
 
 def link_deleted(ctx: Context, ref: ResourceRef, link: Doc) -> None:
+    """A deleted link takes the records it auto-registered for its VNet's VMs out of its zone (nothing when the zone
+    is already gone)."""
     zone = ref.parent
     assert zone is not None
     if ctx.load(zone) is None:

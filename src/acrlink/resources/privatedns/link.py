@@ -19,18 +19,25 @@ ResolutionPolicy = Annotated[str, one_of("Default", "NxDomainRedirect")]
 
 
 class Properties(Body):
+    """A link's request: the VNet (required, fixed once linked), whether the VNet's VMs auto-register, and the
+    resolution policy."""
+
     virtualNetwork: SubResource  # noqa: N815
     registrationEnabled: bool | None = None  # noqa: N815
     resolutionPolicy: ResolutionPolicy | None = None  # noqa: N815
 
 
 class LinkBody(Body):
+    """A virtual network link PUT: the properties are required; the location, if any, is ``global``."""
+
     location: Any = None
     tags: dict[str, str] | None = None
     properties: Properties
 
 
 class LinkPatch(Body):
+    """A virtual network link PATCH: tags and any properties to change."""
+
     tags: dict[str, str] | None = None
     properties: dict[str, Any] | None = None
 
@@ -110,6 +117,8 @@ def _document(ref: ResourceRef, tags: dict[str, str], vnet_id: str, registration
 
 
 def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> Doc:
+    """PUT: a link in ``global`` to an existing VNet, which it keeps; one link per zone and VNet, one registration
+    zone per VNet, no two zones of overlapping names on one VNet (S17), within the zone's link limits."""
     request = parse(LinkBody, body)
     if request.location is not None and str(request.location).lower() != "global":
         raise BadRequest(

@@ -37,6 +37,8 @@ RECORDS_KEY = {
 
 
 class Properties(Body):
+    """A record set's request: a TTL, metadata, and the records of its own type only."""
+
     ttl: int | None = None
     metadata: dict[str, str] | None = None
     aRecords: list[dict[str, Any]] | None = None  # noqa: N815
@@ -50,10 +52,13 @@ class Properties(Body):
 
 
 class RecordSetBody(Body):
+    """A record set PUT or PATCH."""
+
     properties: Properties | None = None
 
 
 def record_type(ref: ResourceRef) -> str:
+    """A record set's type as its path names it, upper case (``A``, ``SOA``)."""
     return ref.segments[-1][0].upper()
 
 
@@ -65,6 +70,7 @@ def check_name(name: str) -> None:
 
 
 def fqdn(zone: str, name: str) -> str:
+    """A record set's absolute name: the zone itself for ``@``, else ``name.zone.`` in lower case."""
     return f"{zone}." if name == "@" else f"{name}.{zone}.".lower()
 
 
@@ -116,6 +122,8 @@ def document(
     existing: Doc | None,
     auto_registered: bool = False,
 ) -> Doc:
+    """A record set as private DNS stores it: its TTL, FQDN and metadata, whether it was auto-registered, and its
+    records under its type's key."""
     kind = record_type(ref)
     props: Doc = {
         "ttl": ttl,
@@ -210,6 +218,7 @@ def refuse_soa_delete(ctx: Context, ref: ResourceRef, _doc: Doc) -> None:
 
 
 def not_found(ref: ResourceRef) -> NotFound:
+    """A missing record set is private DNS's ``NotFound``, naming its group and subscription."""
     return NotFound(
         "NotFound",
         f"The resource record '{ref.name}' does not exist in resource group "

@@ -25,6 +25,8 @@ _ZONE = re.compile(
 
 
 class ZoneBody(Body):
+    """A private DNS zone PUT or PATCH: tags, and a location that must be ``global``."""
+
     location: Any = None
     tags: dict[str, str] | None = None
 
@@ -50,6 +52,8 @@ def check_name(name: str) -> None:
 
 
 def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> Doc:
+    """PUT: a zone in ``global`` with Azure's limits; a new zone gets its apex SOA record set, which goes only with
+    it."""
     request = parse(ZoneBody, body if body is not None else {})
     if request.location is not None and str(request.location).lower() != "global":
         raise BadRequest(
@@ -95,11 +99,13 @@ def create(ctx: Context, ref: ResourceRef, existing: Doc | None, body: Doc) -> D
 
 
 def update(ctx: Context, ref: ResourceRef, existing: Doc, body: Doc) -> Doc:
+    """PATCH: tags only (when sent); the etag changes."""
     request = parse(ZoneBody, body if body is not None else {})
     return {**existing, "etag": new_guid(), "tags": request.tags if request.tags is not None else existing["tags"]}
 
 
 def render(ctx: Context, ref: ResourceRef, doc: Doc) -> Doc:
+    """A zone shows how many record sets and links (with registration) it has."""
     links = ctx.children(ref, "virtualNetworkLinks")
     return {
         **doc,
