@@ -47,7 +47,7 @@ def serving(arm: Arm, data_dir: Path) -> Iterator[DnsServer]:
     loop = asyncio.new_event_loop()
     started = threading.Event()
     views = data_dir / "dns-views.json"
-    face = DnsFace(application.dns, application.graphs.hosts, application.service.changes, "127.0.0.1", views)
+    face = DnsFace(application.dns, application.graphs.hosts, application.signal, "127.0.0.1", views)
 
     def run() -> None:
         asyncio.set_event_loop(loop)

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from acrlink import unconfirmed
-from acrlink.changes import ChangeFeed
 from acrlink.clock import now as clock_now
 from acrlink.domain.cloud import CloudProfile
 from acrlink.domain.naming import check_group_name
@@ -35,7 +34,7 @@ from acrlink.resources.validation import Body, parse
 from acrlink.services import role_assignments
 from acrlink.services.authorization import Authorization
 from acrlink.services.tenancy import Tenancy
-from acrlink.store.base import Record, Store, Transaction
+from acrlink.store.base import WORLD, Record, Store, Transaction
 
 GROUP_TYPE = "Microsoft.Resources/resourceGroups"
 _NOT_LISTED = frozenset({GROUP_TYPE.lower(), "microsoft.resources/deployments"})
@@ -80,7 +79,6 @@ class ResourceService:
         tenancy: Tenancy,
         clock: Callable[[], datetime] = clock_now,
         options: Options | None = None,
-        changes: ChangeFeed | None = None,
         authorization: Authorization | None = None,
     ) -> None:
         self.authorization = authorization
@@ -90,14 +88,13 @@ class ResourceService:
         self.tenancy = tenancy
         self._clock = clock
         self._options = options or Options()
-        self.changes = changes or ChangeFeed()
 
     @contextmanager
     def _writing(self) -> Iterator[Transaction]:
-        """A write transaction; once it commits, caches derived from the resources are told."""
+        """A write transaction; it marks ``WORLD``, so caches derived from the resources move when it commits."""
         with self.store.transaction() as tx:
             yield tx
-        self.changes.bump()
+            tx.changed(WORLD)
 
     def _context(self, tx: Transaction, caller: Principal) -> Context:
         authorization = self.authorization
