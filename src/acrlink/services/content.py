@@ -18,7 +18,7 @@ from acrlink.domain.webhooks import Event, Origin, Target
 from acrlink.errors import BadRequest, MethodNotAllowed, NotFound, TooLarge
 from acrlink.registry.manifests import MAX_MANIFEST_BYTES, OCI_INDEX, ParsedManifest, parse_manifest
 from acrlink.services import webhook_events
-from acrlink.store.base import BlobRange, BlobStore, Store, Transaction
+from acrlink.store.base import CONTENT, BlobRange, BlobStore, Store, Transaction
 from acrlink.store.content import ContentTx, create_tables
 from acrlink.store.sqlite import SqliteTransaction
 from acrlink.unconfirmed import ATTRIBUTES_INVALID_CODE
@@ -171,6 +171,7 @@ class Content:
                 content.put_tag(registry, repo, tag, digest, now)
             pushed = Target(repo, digest, parsed.media_type, len(body), tag)
             webhook_events.emit(tx, registry, Event("push", pushed, origin))
+            tx.changed(CONTENT)
         return Pushed(digest, parsed.subject)
 
     @staticmethod
@@ -206,6 +207,7 @@ class Content:
                 found = content.manifest(registry, repo, reference)
                 tags = tuple(content.tags_of(registry, repo, reference))
                 content.delete_manifest(registry, repo, reference)
+                tx.changed(CONTENT)
                 if found is not None:
                     _deleted(tx, registry, repo, found, tags, origin)
             else:
@@ -214,6 +216,7 @@ class Content:
                     raise manifest_unknown(reference)
                 _check(_may_delete, *self._tag_targets(content, registry, repo, tag))
                 content.delete_tag(registry, repo, tag)
+                tx.changed(CONTENT)
 
     @staticmethod
     def _tag_targets(content: ContentTx, registry: str, repo: str, tag: str) -> tuple[Attributes, Attributes]:
@@ -283,6 +286,7 @@ class Content:
     def link_blob(self, registry: str, repo: str, digest: str, size: int) -> None:
         with self.store.transaction() as tx:
             _content(tx).link_blob(registry, repo, digest, size)
+            tx.changed(CONTENT)
 
     def mount(self, registry: str, repo: str, digest: str, source: str) -> bool:
         """Link a blob another repository of the registry holds; False when it does not hold it."""
@@ -293,6 +297,7 @@ class Content:
             if size is None or self.blobs.size(parsed) is None:
                 return False
             content.link_blob(registry, repo, digest, size)
+            tx.changed(CONTENT)
         return True
 
     def delete_blob(self, registry: str, repo: str, digest: str) -> None:
@@ -303,6 +308,7 @@ class Content:
                 raise blob_unknown(digest)
             _check(_may_delete, content.attributes(registry, repo, REPOSITORY))
             content.unlink_blob(registry, repo, digest)
+            tx.changed(CONTENT)
 
     # Repositories (ACR's /acr/v1 API) -----------------------------------------------------------------
 
@@ -333,6 +339,7 @@ class Content:
             tag_names = [t.name for t in content.tags(registry, repo)]
             tags_by_digest = {m.digest: tuple(content.tags_of(registry, repo, m.digest)) for m in manifests}
             content.delete_repository(registry, repo)
+            tx.changed(CONTENT)
             for manifest in manifests:
                 _deleted(tx, registry, repo, manifest, tags_by_digest[manifest.digest], origin)
         return digests, tag_names
@@ -344,6 +351,7 @@ class Content:
                 raise tag_unknown(repo, tag)
             _check(_may_delete, *self._tag_targets(content, registry, repo, tag))
             content.delete_tag(registry, repo, tag)
+            tx.changed(CONTENT)
 
     # Changeable attributes ----------------------------------------------------------------------------
 
@@ -376,11 +384,13 @@ class Content:
             current = content.attributes(registry, repo, kind, ref)
             updated = Attributes(**{**current.__dict__, **changes})
             content.put_attributes(registry, repo, kind, ref, updated)
+            tx.changed(CONTENT)
         return updated
 
     def drop_registry(self, registry: str) -> None:
         with self.store.transaction() as tx:
             _content(tx).drop_registry(registry)
+            tx.changed(CONTENT)
 
 
 def _attribute_changes(body: object) -> dict[str, bool]:
