@@ -10,7 +10,7 @@ import os
 import signal
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,6 @@ from acrlink.arm.handlers import ArmFace
 from acrlink.arm.identity import Identity
 from acrlink.arm.lro import Answers
 from acrlink.atomic import write_file
-from acrlink.changes import ChangeFeed
 from acrlink.cli.azure import CLIENT_SECRET
 from acrlink.dns.server import Answers as DnsAnswers
 from acrlink.dns.server import DnsFace
@@ -49,14 +48,17 @@ from acrlink.services import busybox_sample, samples
 from acrlink.services.access_admin import AccessAdmin
 from acrlink.services.arm import ResourceService
 from acrlink.services.authorization import Authorization
+from acrlink.services.changes import ChangeSignal
 from acrlink.services.content import Content
 from acrlink.services.deployment_engine import Engine
 from acrlink.services.deployments import History
 from acrlink.services.gc import Collector, periodically
+from acrlink.services.key_material import load_authority, load_keys
 from acrlink.services.netgraph import NetworkGraphs
 from acrlink.services.netgraph import build as build_graph
 from acrlink.services.network_views import Views
 from acrlink.services.principals import Principals
+from acrlink.services.read_cache import ReadCache
 from acrlink.services.registry import Registries
 from acrlink.services.registry_rights import RegistryRights
 from acrlink.services.tenancy import Tenancy
@@ -65,7 +67,7 @@ from acrlink.services.uploads import Uploads
 from acrlink.services.webhook_delivery import WebhookDelivery
 from acrlink.settings import Settings
 from acrlink.store.base import Store
-from acrlink.store.urls import open_blob_store, open_store
+from acrlink.store.urls import open_blob_store, open_store, public_url
 from acrlink.tasks import config as tasks_config
 from acrlink.tasks.agent import Agent, AgentSettings
 from acrlink.tasks.blobface import BlobFace
@@ -90,6 +92,8 @@ class Application:
     """Posts queued webhook events; started by ``serve`` (tests call ``run_once``)."""
     collector: Collector
     """Garbage collection (``acrlink gc`` through the ARM face; ``serve`` runs it periodically)."""
+    signal: ChangeSignal
+    """The store's change signal every cache keys by; ``serve`` polls it for other processes' writes."""
 
 
 @dataclass
@@ -115,7 +119,7 @@ def arm_world(
     settings: Settings,
     store: Store,
     identity_for: Callable[[Tenancy], Identity],
-    changes: ChangeFeed,
+    signal: ChangeSignal,
     graph: Callable[[], Graph] | None,
     forkable: bool,
     directory: Callable[[Tenancy], GraphFace] | None = None,
@@ -124,16 +128,14 @@ def arm_world(
     catalog = build_catalog()
     tenancy = Tenancy(store, catalog, settings.cloud)
     options = Options(legacy_pe_network_policies=settings.legacy_pe_network_policies)
-    authorization = Authorization(store, changes)
-    service = ResourceService(
-        store, catalog, settings.cloud, tenancy, options=options, changes=changes, authorization=authorization
-    )
+    authorization = Authorization(store, signal)
+    service = ResourceService(store, catalog, settings.cloud, tenancy, options=options, authorization=authorization)
     history = History(store, tenancy)
     holder: list[ArmWorld] = []
 
     def fork() -> ArmWorld:
         scratch = store.snapshot()
-        return arm_world(settings, scratch, identity_for, ChangeFeed(), None, forkable=False)
+        return arm_world(settings, scratch, identity_for, ChangeSignal(scratch), None, forkable=False)
 
     engine = Engine(
         history,
@@ -158,7 +160,7 @@ def arm_world(
         authorization,
         DeploymentFace(engine),
         views,
-        AccessAdmin(service, changes),
+        AccessAdmin(service),
         graph_face,
     )
     world = ArmWorld(store, tenancy, service, face, engine, settings, rights)
@@ -170,9 +172,9 @@ def build(settings: Settings) -> Application:
     """Everything but sockets: usable in-process by tests."""
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     store = open_store(settings.store)
-    changes = ChangeFeed()
-    keys = signing.load_keys(settings.data_dir)
-    graphs = NetworkGraphs(store, settings.cloud, changes, settings.internet_ip)
+    signal = ChangeSignal(store)
+    keys = load_keys(store, settings.data_dir)
+    graphs = NetworkGraphs(store, settings.cloud, signal, settings.internet_ip)
 
     directory: list[Principals] = []
 
@@ -201,19 +203,19 @@ def build(settings: Settings) -> Application:
         tenant_ids = frozenset(t.tenant_id.lower() for t in tenancy.world.tenants)
         return GraphFace(principals_of(tenancy), signing.Verified(keys.entra.verify), tenant_ids)
 
-    world = arm_world(settings, store, identity_for, changes, graphs.current, forkable=True, directory=graph_face)
+    world = arm_world(settings, store, identity_for, signal, graphs.current, forkable=True, directory=graph_face)
     world.engine.history.recover()
     tenancy, service, arm = world.tenancy, world.service, world.arm
     identity = arm.identity
     registry = build_registry_face(
-        settings, store, keys, tenancy, world.rights, firewall(graphs.current, settings.internet_ip)
+        settings, store, keys, tenancy, world.rights, firewall(graphs.current, settings.internet_ip), signal
     )
-    dns_answers = DnsAnswers(graphs.current, changes)
+    dns_answers = DnsAnswers(graphs.current, signal)
     webhooks = WebhookDelivery(store)
     collector = Collector(registry.face.content, registry.face.uploads, settings.gc_grace_seconds)
     arm.collector = collector
     return Application(
-        settings, store, tenancy, service, identity, arm, registry, graphs, dns_answers, webhooks, collector
+        settings, store, tenancy, service, identity, arm, registry, graphs, dns_answers, webhooks, collector, signal
     )
 
 
@@ -229,6 +231,7 @@ def build_registry_face(
     tenancy: Tenancy,
     rights: RegistryRights,
     registry_firewall: Firewall,
+    signal: ChangeSignal,
 ) -> RegistryApp:
     """Content, uploads, tokens (with the principals' rights over the authorization ARM uses, shared with the
     network views' identity step; registry tokens' logins) and the ``mcr.microsoft.com`` sample behind the
@@ -240,7 +243,9 @@ def build_registry_face(
     uploads = Uploads(content, key)
     uploads.sweep()
     tokens = TokenService(key, tenancy.world, keys.entra, rights, TokenLogins(store))
-    face = Face(Registries(store, settings.cloud), content, uploads, tokens, settings.cloud, key, registry_firewall)
+    registries = Registries(store, settings.cloud)
+    cache = ReadCache(registries, content, signal)
+    face = Face(registries, content, uploads, tokens, settings.cloud, key, registry_firewall, cache=cache)
     return RegistryApp(face, settings.log_requests)
 
 
@@ -254,11 +259,12 @@ class TlsFiles:
     registry_key: Path
 
 
-def prepare_tls(settings: Settings) -> TlsFiles:
-    """The CA (created once) and this run's ARM server certificate."""
+def prepare_tls(settings: Settings, store: Store) -> TlsFiles:
+    """The store's CA (created once, shared by every process of the store, written into the data dir) and
+    this run's server certificates."""
     tls_dir = settings.data_dir / "tls"
     tls_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    authority = certs.load_or_create_authority(settings.data_dir)
+    authority = load_authority(store, settings.data_dir)
     names = list(dict.fromkeys([settings.host, "127.0.0.1", "localhost"]))
     files = TlsFiles(
         authority.cert_path,
@@ -366,7 +372,7 @@ def build_tasks(application: Application, blob_url: str, proxy_url: str, tls: Tl
         return face.tokens.task_refresh_token(object_id, tenant or None, view)
 
     agent_settings = AgentSettings(proxy_url, tls.ca, settings.data_dir / "tasks" / "work", settings.tasks_concurrency)
-    agent = Agent(application.store, files, agent_settings, credentials, application.service.changes)
+    agent = Agent(application.store, files, agent_settings, credentials)
     return BlobFace(files, key), agent
 
 
@@ -400,8 +406,8 @@ async def serve(settings: Settings) -> None:
 
 
 async def _serve_locked(settings: Settings) -> None:
-    tls = prepare_tls(settings)
     application = build(settings)
+    tls = prepare_tls(settings, application.store)
     host, ports = settings.host, settings.ports
     arm_sock = _tcp_socket(host, ports.arm)
     registry_sock = _tcp_socket(host, ports.registry)
@@ -414,7 +420,7 @@ async def _serve_locked(settings: Settings) -> None:
     server = _https_server(application.arm.app(), tls.arm_cert, tls.arm_key, settings, "arm")
     registry = registry_face_servers(application, tls)
     loop = asyncio.get_running_loop()
-    application.service.changes.bind(loop)
+    application.signal.bind(loop)
     stopping = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
@@ -432,7 +438,7 @@ async def _serve_locked(settings: Settings) -> None:
     dns_face = DnsFace(
         application.dns,
         application.graphs.hosts,
-        application.service.changes,
+        application.signal,
         host,
         settings.data_dir / "dns-views.json",
         settings.limits,
@@ -469,8 +475,11 @@ async def _serve_locked(settings: Settings) -> None:
         "cloud": settings.cloud.name,
         "internetIp": settings.internet_ip,
         "pid": os.getpid(),
+        "store": public_url(settings.store),
+        "blobStore": settings.blob_store,
     }
     application.webhooks.start()
+    application.signal.start()
     write_endpoints(settings.endpoints_path, endpoints)
     log.info("acrlink ready: ARM %s (data dir %s)", endpoints["arm"], settings.data_dir)
     stop = asyncio.create_task(stopping.wait())
@@ -493,9 +502,18 @@ async def _serve_locked(settings: Settings) -> None:
         server.close()
         registry.public.close()
         application.webhooks.stop()
+        application.signal.stop()
         with contextlib.suppress(FileNotFoundError):
             current = json.loads(settings.endpoints_path.read_text())
             if current.get("pid") == os.getpid():
                 settings.endpoints_path.unlink()
         application.store.close()
         log.info("acrlink stopped")
+
+
+def open_running_store(data_dir: Path, endpoints: Mapping[str, Any]) -> Store:
+    """The store of the process whose ``endpoints.json`` is ``endpoints`` (the CLI's way in: it opens no store
+    of its own). The file names the store without a password; a PostgreSQL password then comes from the
+    environment (``PGPASSWORD``) or ``~/.pgpass``, as libpq reads them. A process from before the file named
+    its store used the data dir's."""
+    return open_store(str(endpoints.get("store") or Settings(data_dir=data_dir).store))

@@ -1,7 +1,8 @@
 """The local certificate authority and the server certificates it issues.
 
-The CA key is created in the data directory (mode 0600) and never leaves it. Server certificates are
-issued at start-up for the names a face answers to.
+A running acrlink's CA lives in its store, shared by every process on it (``services/key_material.py``);
+each process writes it into its own data directory (``ca.pem`` for clients, ``ca.key`` mode 0600). Server
+certificates are issued at start-up for the names a face answers to.
 """
 
 from __future__ import annotations
@@ -28,12 +29,19 @@ class Authority:
 
 
 def load_or_create_authority(directory: Path) -> Authority:
-    """``ca.pem`` (public) and ``ca.key`` (private) in ``directory``; created once."""
+    """``ca.pem`` (public) and ``ca.key`` (private) in ``directory``; created once. A running acrlink keeps its
+    CA in the store instead (``services/key_material.py``); this serves tools and tests that need a CA of
+    their own in a directory."""
     cert_path, key_path = directory / "ca.pem", directory / "ca.key"
     if cert_path.exists() and key_path.exists():
-        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-        assert isinstance(key, ec.EllipticCurvePrivateKey)
-        return Authority(x509.load_pem_x509_certificate(cert_path.read_bytes()), key, cert_path)
+        return authority_from_pem(cert_path.read_bytes(), key_path.read_bytes(), cert_path)
+    cert_pem, key_pem = new_authority_pem()
+    write_authority(cert_pem, key_pem, directory)
+    return authority_from_pem(cert_pem, key_pem, cert_path)
+
+
+def new_authority_pem() -> tuple[bytes, bytes]:
+    """A new CA: its certificate and its PKCS#8 private key, both PEM."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
         [
@@ -68,12 +76,34 @@ def load_or_create_authority(directory: Path) -> Authority:
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    write_file(
-        key_path,
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    write_file(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+def authority_from_pem(cert_pem: bytes, key_pem: bytes, cert_path: Path) -> Authority:
+    """The CA of a PEM certificate and key (``ValueError`` when the key is not an EC key or not the
+    certificate's), written or to be written at ``cert_path``."""
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError("the CA key is not an EC key")
+    cert = x509.load_pem_x509_certificate(cert_pem)
+    if cert.public_key() != key.public_key():
+        raise ValueError("the CA key does not match the CA certificate")
     return Authority(cert, key, cert_path)
+
+
+def write_authority(cert_pem: bytes, key_pem: bytes, directory: Path) -> None:
+    """``ca.key`` (mode 0600) and ``ca.pem`` (0644) in ``directory``, each rewritten only when it differs."""
+    for name, data, mode in (("ca.key", key_pem, 0o600), ("ca.pem", cert_pem, 0o644)):
+        path = directory / name
+        try:
+            if path.read_bytes() == data:
+                continue
+        except FileNotFoundError:
+            pass
+        write_file(path, data, mode)
 
 
 def issue_server_certificate(authority: Authority, names: list[str], cert_path: Path, key_path: Path) -> None:

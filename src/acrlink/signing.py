@@ -1,6 +1,6 @@
-"""The data directory's keys, and the JWTs they sign (PyJWT).
+"""acrlink's keys, and the JWTs they sign (PyJWT).
 
-Two keys, both loaded by ``load_keys`` (the one place that knows where key material lives):
+Two keys, both kept in the store (``services/key_material.py`` creates them once and loads them):
 - a symmetric secret (HS256): what only acrlink itself reads back. Signed state (upload sessions, blob
   redirects, the proxy's PROXY header) and the registry's refresh and access tokens; clients never verify
   those signatures.
@@ -8,7 +8,7 @@ Two keys, both loaded by ``load_keys`` (the one place that knows where key mater
   configuration's ``jwks_uri``, with the token header's ``kid``, so any client can verify a token as it
   would verify one of Entra's; and no token of the other kind verifies with it.
 
-Every acrlink process over the same data dir shares both keys, so tokens and signed state work across
+Every acrlink process over the same store shares both keys, so tokens and signed state work across
 restarts and processes.
 """
 
@@ -17,22 +17,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from acrlink.atomic import write_file
 from acrlink.clock import epoch
 
-SECRET_FILE = "signing.key"
-ENTRA_KEY_FILE = "entra-signing.pem"
 RSA_BITS = 2048
 """What Entra ID publishes: 2048-bit RSA keys, ``e`` = 65537."""
 
@@ -50,26 +44,6 @@ class ExpiredToken(InvalidToken):
 
 
 # Key material ------------------------------------------------------------------------------------
-
-
-def _create_once(path: Path, make: Callable[[], bytes]) -> bytes:
-    """The file's bytes, creating it (mode 0600, whole or not at all) on first use. When two processes
-    create it at once, one wins (``link`` refuses to replace) and both read the winner's bytes."""
-    if not path.exists():
-        staging = path.with_name(f".{path.name}.{os.getpid()}.new")
-        write_file(staging, make(), 0o600)
-        try:
-            os.link(staging, path)
-        except FileExistsError:
-            pass
-        finally:
-            staging.unlink(missing_ok=True)
-    return path.read_bytes()
-
-
-def load_key(path: Path) -> bytes:
-    """The symmetric secret: 32 random bytes."""
-    return _create_once(path, lambda: secrets.token_bytes(32))
 
 
 def new_rsa_pem() -> bytes:
@@ -128,14 +102,10 @@ class RsaKey:
 
 @dataclass(frozen=True)
 class Keys:
+    """The HS256 secret and the Entra ID key of one store."""
+
     secret: bytes = field(repr=False)
     entra: RsaKey
-
-
-def load_keys(data_dir: Path) -> Keys:
-    """Every key of the data dir, each created once on first use."""
-    entra = RsaKey.from_pem(_create_once(data_dir / ENTRA_KEY_FILE, new_rsa_pem))
-    return Keys(load_key(data_dir / SECRET_FILE), entra)
 
 
 # HS256 -------------------------------------------------------------------------------------------
@@ -203,7 +173,7 @@ def _host_mac(key: bytes, host: str) -> str:
 
 def host_credential(key: bytes, host: str) -> str:
     """The managed-identity header a process acting as ``host`` presents (``IDENTITY_HEADER``): the host's
-    name and an HMAC of it with the data dir's secret, so no client can make one for another host."""
+    name and an HMAC of it with the store's secret, so no client can make one for another host."""
     return f"{host}.{_host_mac(key, host)}"
 
 

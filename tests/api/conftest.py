@@ -15,6 +15,7 @@ from acrlink.app import Application, build
 from acrlink.arm import edge, routes
 from acrlink.errors import AcrlinkError
 from acrlink.resources import api_versions
+from acrlink.services import key_material
 from acrlink.settings import Settings
 
 
@@ -106,7 +107,7 @@ def seed_entra_key(data_dir: Path) -> None:
     if not _ENTRA_KEY:
         _ENTRA_KEY.append(signing.new_rsa_pem())
     data_dir.mkdir(parents=True, exist_ok=True)
-    target = data_dir / signing.ENTRA_KEY_FILE
+    target = data_dir / key_material.LEGACY_ENTRA_FILE
     if not target.exists():
         target.write_bytes(_ENTRA_KEY[0])
         target.chmod(0o600)

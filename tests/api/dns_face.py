@@ -52,7 +52,7 @@ def serving(arm: Arm, data_dir: Path, trusted: TrustedProxies = NO_TRUSTED_PROXI
     face = DnsFace(
         application.dns,
         application.graphs.hosts,
-        application.service.changes,
+        application.signal,
         "127.0.0.1",
         views,
         application.settings.limits,

@@ -10,6 +10,7 @@ import jwt
 import pytest
 
 from acrlink import signing
+from acrlink.services.key_material import load_keys
 from tests.api.conftest import Arm, error_code
 from tests.api.registry_client import RegistryClient
 
@@ -117,7 +118,7 @@ def test_hmac_state_forged_with_arm_claims_is_refused(arm: Arm) -> None:
 def test_expired_token_is_refused_with_both_times(arm: Arm) -> None:
     good, _ = arm.application.identity.issue(_app(arm), "https://management.core.chinacloudapi.cn/")
     claims = jwt.decode(good, options={"verify_signature": False})
-    key = signing.load_keys(arm.application.settings.data_dir).entra
+    key = load_keys(arm.application.store).entra
     response = _arm_get(arm, key.sign({**claims, "exp": 1_781_511_771}))  # 2026-06-15 08:22:51 UTC
     assert response.status_code == 401
     assert error_code(response) == "ExpiredAuthenticationToken"

@@ -7,6 +7,7 @@ import httpx
 
 from acrlink.domain import builtin_roles, principals
 from acrlink.services import role_assignments
+from acrlink.store.base import WORLD
 from tests.api.conftest import Arm, AsgiClient, error_code
 
 AUDIENCE = "https://management.core.chinacloudapi.cn/"
@@ -29,7 +30,7 @@ def grant(arm: Arm, scope: str, app_id: str, role: str, tenant_id: str | None = 
     )
     with arm.application.store.transaction() as tx:
         role_assignments.save(tx, doc)
-    arm.application.service.changes.bump()
+        tx.changed(WORLD)
 
 
 def registry_body() -> dict[str, object]:

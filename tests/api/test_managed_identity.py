@@ -6,6 +6,7 @@ import jwt
 
 from acrlink import signing
 from acrlink.domain import principals
+from acrlink.services.key_material import load_keys
 
 from .conftest import Arm
 from .network_world import NET, subnet_id, world
@@ -26,7 +27,7 @@ def vm(arm: Arm, name: str, nic: str | None = None) -> dict[str, str]:
 
 
 def header(arm: Arm, host: str) -> str:
-    return signing.host_credential(signing.load_key(arm.application.settings.data_dir / signing.SECRET_FILE), host)
+    return signing.host_credential(load_keys(arm.application.store).secret, host)
 
 
 def mi_token(arm: Arm, credential: str, **params: str) -> tuple[int, dict[str, object]]:

@@ -17,6 +17,7 @@ from acrlink.domain import builtin_roles
 from acrlink.domain.principals import object_id
 from acrlink.services import role_assignments
 from acrlink.services.registry_rights import RegistryRights
+from acrlink.store.base import WORLD
 from tests.api.conftest import Arm
 from tests.api.registry_client import RegistryClient, create_registry
 
@@ -51,7 +52,7 @@ def assign(arm: Arm, client_id: str, role: str, scope: str, condition: str | Non
     )
     with arm.application.store.transaction() as tx:
         role_assignments.save(tx, doc)
-    arm.application.service.changes.bump()
+        tx.changed(WORLD)
 
 
 class Principal:

@@ -215,7 +215,7 @@ def run_to_end(arm: Arm, tmp_path: Path, context: bytes, buildah: str = "buildah
     files.put(sas.BlobName(config.ACCOUNT, "buildreg", relative), context)
     run_id = post(arm, f"{reg}/scheduleRun", docker_build(relative)).json()["name"]
     settings = AgentSettings("http://127.0.0.1:9", tmp_path / "ca.pem", tmp_path / "work", 2, buildah)
-    agent = Agent(store, files, settings, lambda *_: "", arm.application.service.changes)
+    agent = Agent(store, files, settings, lambda *_: "")
     agent._dispatch()
     status = ""
     for _ in range(100):
@@ -259,7 +259,7 @@ def test_a_run_a_restart_interrupted_ends_failed(arm: Arm, tmp_path: Path) -> No
     key = registry_ref(arm).child("runs", run_id).key
     files = BlobFiles(tmp_path / "agent-blobs")
     settings = AgentSettings("http://127.0.0.1:9", tmp_path / "ca.pem", tmp_path / "work")
-    agent = Agent(store, files, settings, lambda *_: "", arm.application.service.changes)
+    agent = Agent(store, files, settings, lambda *_: "")
     assert agent._set(key, "Queued", status="Running")
     agent.recover()
     props = arm.request("GET", f"{reg}/runs/{run_id}", api=TASKS_API).json()["properties"]
@@ -275,9 +275,7 @@ def test_runs_beyond_the_concurrency_wait_queued(arm: Arm, tmp_path: Path, monke
     release = threading.Event()
     monkeypatch.setattr(Agent, "_run", lambda self, record: release.wait(5))
     settings = AgentSettings("http://127.0.0.1:9", tmp_path / "ca.pem", tmp_path / "work", concurrency=2)
-    agent = Agent(
-        arm.application.store, BlobFiles(tmp_path / "b"), settings, lambda *_: "", arm.application.service.changes
-    )
+    agent = Agent(arm.application.store, BlobFiles(tmp_path / "b"), settings, lambda *_: "")
     agent._dispatch()
     agent._dispatch()
     statuses = {

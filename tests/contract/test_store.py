@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from acrlink.store.base import Record, Store
+from acrlink.store.base import CONTENT, WORLD, Record, Store
 from acrlink.store.sqlite import SqliteStore
 
 OpenStore = Callable[[], Store]
@@ -309,6 +309,32 @@ def test_kv_delete_is_true_then_false(store: Store) -> None:
         assert tx.kv_delete("k") is False
 
 
+def test_kv_insert_stores_a_value_once(store: Store) -> None:
+    with store.transaction() as tx:
+        assert tx.kv_insert("keys/k", {"v": 1}) == {"v": 1}
+        assert tx.kv_insert("keys/k", {"v": 2}) == {"v": 1}
+    with store.transaction() as tx:
+        assert tx.kv_insert("keys/k", {"v": 3}) == {"v": 1}
+        assert tx.kv_get("keys/k") == {"v": 1}
+
+
+def test_kv_insert_rolled_back_leaves_the_key_free(store: Store) -> None:
+    with pytest.raises(Boom), store.transaction() as tx:
+        tx.kv_insert("keys/k", "first")
+        raise Boom
+    with store.transaction() as tx:
+        assert tx.kv_insert("keys/k", "second") == "second"
+
+
+@pytest.mark.parametrize("store_factory", ["sqlite-file"], indirect=True)
+def test_kv_insert_of_two_stores_keeps_the_first_commit(store_factory: OpenStore) -> None:
+    first, second = store_factory(), store_factory()
+    with first.transaction() as tx:
+        assert tx.kv_insert("keys/k", "from-first") == "from-first"
+    with second.transaction() as tx:
+        assert tx.kv_insert("keys/k", "from-second") == "from-first"
+
+
 def test_kv_items_lists_keys_with_the_prefix_sorted(store: Store) -> None:
     with store.transaction() as tx:
         for key in ("provider:sub1:b", "provider:sub1:a", "provider:sub2:a", "operation:1", "provider:sub"):
@@ -423,6 +449,45 @@ def test_writes_are_visible_inside_their_own_transaction(store: Store) -> None:
         tx.kv_put("k", 1)
         assert tx.get("/a") is not None
         assert tx.kv_get("k") == 1
+
+
+# --- change counters ---------------------------------------------------------------------------
+
+
+def test_a_marked_commit_moves_its_counters_and_tells_watchers(store: Store) -> None:
+    told: list[dict[str, int]] = []
+    store.watch(lambda moved: told.append(dict(moved)))
+    with store.transaction() as tx:
+        tx.kv_put("k", 1)
+    assert store.versions() == {} and told == [], "an unmarked commit moves nothing"
+    with store.transaction() as tx:
+        tx.changed(WORLD)
+        tx.changed(WORLD)
+    with store.transaction() as tx:
+        tx.changed(WORLD)
+        tx.changed(CONTENT)
+    assert store.versions() == {WORLD: 2, CONTENT: 1}
+    assert told == [{WORLD: 1}, {WORLD: 2, CONTENT: 1}]
+
+
+def test_a_rolled_back_mark_moves_nothing(store: Store) -> None:
+    told: list[object] = []
+    store.watch(told.append)
+    with pytest.raises(Boom), store.transaction() as tx:
+        tx.changed(WORLD)
+        raise Boom
+    assert store.versions() == {} and told == []
+
+
+@pytest.mark.parametrize("store_factory", ["sqlite-file"], indirect=True)
+def test_counters_are_shared_by_stores_on_one_file(store_factory: OpenStore) -> None:
+    first, second = store_factory(), store_factory()
+    told: list[object] = []
+    second.watch(told.append)
+    with first.transaction() as tx:
+        tx.changed(CONTENT)
+    assert second.versions() == {CONTENT: 1}
+    assert told == [], "watchers hear their own store object's commits; others' come through versions()"
 
 
 # --- durability ------------------------------------------------------------------------------

@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from acrlink import signing
+from acrlink.app import open_running_store
 from acrlink.netsim import proxyproto
+from acrlink.services.key_material import load_keys
 
 from .conftest import Running, start, stop
 
@@ -66,8 +67,10 @@ def test_the_mcr_stand_in_answers_through_the_proxy(acrlink: Running, relaying: 
 
 
 def test_the_public_port_never_takes_a_proxy_header(acrlink: Running) -> None:
-    """Even a header signed with the data dir's own key (which a client never has) is no TLS handshake."""
-    key = signing.load_keys(acrlink.data_dir).secret
+    """Even a header signed with the store's own key (which a client never has) is no TLS handshake."""
+    store = open_running_store(acrlink.data_dir, acrlink.endpoints)
+    key = load_keys(store).secret
+    store.close()
     parts = urlsplit(acrlink.endpoints["registry"])
     assert parts.hostname and parts.port
     origin = proxyproto.Origin("10.0.0.4", 50000, "mcr.microsoft.com", "vm1", "private")

@@ -1,13 +1,11 @@
-"""The data directory's keys and the tokens they sign: HS256 state and registry tokens, RS256 Entra tokens."""
+"""The keys and the tokens they sign: HS256 state and registry tokens, RS256 Entra tokens."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-import stat
 import time
-from pathlib import Path
 
 import jwt
 import pytest
@@ -15,7 +13,6 @@ from cryptography.hazmat.primitives import serialization
 
 from acrlink import signing
 from acrlink.signing import (
-    ENTRA_KEY_FILE,
     ExpiredToken,
     InvalidToken,
     Keys,
@@ -24,8 +21,6 @@ from acrlink.signing import (
     _b64,
     decode,
     encode,
-    load_key,
-    load_keys,
 )
 
 KEY = b"k" * 32
@@ -130,67 +125,12 @@ def test_invalid_token_is_an_exception() -> None:
     assert issubclass(InvalidToken, Exception)
 
 
-# --- key file --------------------------------------------------------------------------------
-
-
-def test_key_file_is_created_with_mode_0600(tmp_path: Path) -> None:
-    path = tmp_path / "signing.key"
-    key = load_key(path)
-    assert path.read_bytes() == key
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-
-
-def test_new_key_is_32_random_bytes(tmp_path: Path) -> None:
-    first = load_key(tmp_path / "a.key")
-    second = load_key(tmp_path / "b.key")
-    assert len(first) == 32 and len(second) == 32
-    assert first != second
-
-
-def test_existing_key_file_is_reused(tmp_path: Path) -> None:
-    path = tmp_path / "signing.key"
-    assert load_key(path) == load_key(path)
-
-
-def test_key_written_elsewhere_is_read_not_replaced(tmp_path: Path) -> None:
-    path = tmp_path / "signing.key"
-    path.write_bytes(b"shared-by-another-process")
-    assert load_key(path) == b"shared-by-another-process"
-
-
-def test_key_creation_leaves_no_temporary_file(tmp_path: Path) -> None:
-    load_key(tmp_path / "signing.key")
-    assert [p.name for p in tmp_path.iterdir()] == ["signing.key"]
-
-
-def test_tokens_signed_with_a_loaded_key_verify_after_reloading(tmp_path: Path) -> None:
-    path = tmp_path / "signing.key"
-    token = encode({"exp": _in(60)}, load_key(path))
-    assert decode(token, load_key(path))["exp"] > 0
-
-
 # --- the Entra ID key (RS256) ----------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
-    return load_keys(tmp_path_factory.mktemp("keys"))
-
-
-def test_entra_key_file_is_created_once_with_mode_0600(tmp_path: Path) -> None:
-    first = load_keys(tmp_path)
-    path = tmp_path / ENTRA_KEY_FILE
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert load_keys(tmp_path).entra.kid == first.entra.kid
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([ENTRA_KEY_FILE, "signing.key"])
-
-
-def test_a_key_another_process_created_first_is_the_one_used(tmp_path: Path) -> None:
-    other = tmp_path / "other"
-    other.mkdir()
-    winner = load_keys(other)
-    (tmp_path / ENTRA_KEY_FILE).write_bytes((other / ENTRA_KEY_FILE).read_bytes())
-    assert load_keys(tmp_path).entra.kid == winner.entra.kid
+def keys() -> Keys:
+    return Keys(b"s" * 32, RsaKey.from_pem(signing.new_rsa_pem()))
 
 
 def test_rs256_token_names_its_key_and_verifies_against_the_published_jwk(keys: Keys) -> None:
@@ -221,8 +161,8 @@ def test_token_signed_with_the_public_key_as_an_hmac_secret_is_refused(keys: Key
         keys.entra.verify(forged)
 
 
-def test_token_from_another_rsa_key_with_the_same_kid_is_refused(keys: Keys, tmp_path: Path) -> None:
-    other = RsaKey(load_keys(tmp_path).entra.private, keys.entra.kid)
+def test_token_from_another_rsa_key_with_the_same_kid_is_refused(keys: Keys) -> None:
+    other = RsaKey(RsaKey.from_pem(signing.new_rsa_pem()).private, keys.entra.kid)
     with pytest.raises(InvalidToken, match="bad signature"):
         keys.entra.verify(other.sign({"exp": _in(60)}))
 

@@ -22,17 +22,35 @@ from acrlink.domain.netgraph import INTERNET_HOST, Graph, Host
 from acrlink.resources.hostnames import VM_TAG
 from acrlink.resources.network.nic import DNS_FORWARDER_TAG
 from acrlink.services.netgraph import build
-from acrlink.store.sqlite import SqliteStore
+from acrlink.store.base import Store
 
 PYRESOLVER = Path(__file__).resolve().parent.parent / "netsim" / "pyresolver"
 
 
+def running_store(data_dir: Path, endpoints: dict[str, Any]) -> Store:
+    """The running acrlink's store, opened the way the composition root says (``app.open_running_store``)."""
+    from acrlink.app import open_running_store  # the whole application: only for the commands that read it
+
+    return open_running_store(data_dir, endpoints)
+
+
 def graph(data_dir: Path, endpoints: dict[str, Any]) -> Graph:
     """The network as the running acrlink sees it, read from its store."""
-    store = SqliteStore(data_dir / "acrlink.db")
+    store = running_store(data_dir, endpoints)
     try:
         with store.transaction() as tx:
             return build(tx, find_cloud(str(endpoints["cloud"])), str(endpoints.get("internetIp", "203.0.113.50")))
+    finally:
+        store.close()
+
+
+def host_key(data_dir: Path, endpoints: dict[str, Any]) -> bytes:
+    """The secret the running acrlink signs host credentials with (its store's, shared by its processes)."""
+    from acrlink.services.key_material import load_keys
+
+    store = running_store(data_dir, endpoints)
+    try:
+        return load_keys(store).secret
     finally:
         store.close()
 
@@ -62,7 +80,7 @@ def host_environment(data_dir: Path, endpoints: dict[str, Any], host: Host) -> d
     if host.name.lower() != INTERNET_HOST:
         variables["AZURE_CONFIG_DIR"] = str(host_config_dir(data_dir, host.name))
     if host.identity is not None:
-        key = signing.load_key(data_dir / signing.SECRET_FILE)
+        key = host_key(data_dir, endpoints)
         variables["IDENTITY_ENDPOINT"] = f"{endpoints['arm']}/msi/token"
         variables["IDENTITY_HEADER"] = signing.host_credential(key, host.name)
     if port is not None:

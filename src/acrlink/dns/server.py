@@ -29,11 +29,11 @@ import dns.rdatatype
 
 from acrlink import trustedproxy
 from acrlink.atomic import write_file
-from acrlink.changes import ChangeFeed
 from acrlink.dns import wire
 from acrlink.dns.cache import ByteLru
 from acrlink.domain import dnsview
 from acrlink.domain.netgraph import Graph, Host
+from acrlink.services.changes import ChangeSignal
 from acrlink.settings import Limits
 from acrlink.trustedproxy import NO_TRUSTED_PROXIES, TrustedProxies
 
@@ -68,14 +68,14 @@ class Answers:
     def __init__(
         self,
         graph: Callable[[], Graph],
-        changes: ChangeFeed,
+        changes: ChangeSignal,
         answer_budget: int = ANSWER_BUDGET,
         fast_path_budget: int = UDP_FAST_PATH_BUDGET,
     ) -> None:
         self._graph = graph
         self._cache: ByteLru[AnswerKey] = ByteLru(answer_budget, lambda key: len(key[0]) + len(key[1]))
         self.packets: ByteLru[PacketKey] = ByteLru(fast_path_budget, lambda key: len(key[0]) + len(key[1]))
-        changes.subscribe(lambda _version: self._clear())
+        changes.subscribe(self._clear)
 
     def _clear(self) -> None:
         self._cache.clear()
@@ -294,7 +294,7 @@ class DnsFace:
         self,
         answers: Answers,
         hosts: Callable[[], dict[str, Host]],
-        changes: ChangeFeed,
+        changes: ChangeSignal,
         host: str,
         views_path: Path,
         limits: Limits | None = None,
@@ -309,7 +309,7 @@ class DnsFace:
         self._listeners: dict[str, tuple[_Udp, asyncio.Server, int]] = {}
         self._pending = False
         self._published: dict[str, int] | None = None
-        changes.subscribe(lambda _version: self._schedule_reconcile())
+        changes.subscribe(self._schedule_reconcile)
 
     async def start(self, udp_sock: socket.socket, tcp_sock: socket.socket) -> None:
         await self._listen(INTERNET, udp_sock, tcp_sock)

@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from acrlink import unconfirmed
-from acrlink.changes import ChangeFeed
 from acrlink.clock import iso
 from acrlink.clock import now as clock_now
 from acrlink.domain import abac, rbac
@@ -36,7 +35,7 @@ from acrlink.resources.base import ResourceType
 from acrlink.resources.validation import Body, one_of, parse
 from acrlink.services import role_assignments
 from acrlink.services.arm import ResourceService
-from acrlink.store.base import Transaction
+from acrlink.store.base import WORLD, Transaction
 
 DEFINITION_TYPE = "Microsoft.Authorization/roleDefinitions"
 PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal", "ForeignGroup", "Device")
@@ -157,13 +156,11 @@ class AccessAdmin:
     def __init__(
         self,
         resources: ResourceService,
-        changes: ChangeFeed,
         roles: Mapping[str, rbac.RoleDefinition] = BY_GUID,
         clock: Callable[[], datetime] = clock_now,
     ) -> None:
         self._resources = resources
         self._store = resources.store
-        self._changes = changes
         self.roles = roles
         self._clock = clock
 
@@ -210,7 +207,7 @@ class AccessAdmin:
                 doc["properties"]["createdOn"] = existing["properties"]["createdOn"]
                 doc["properties"]["createdBy"] = existing["properties"]["createdBy"]
             role_assignments.save(tx, doc)
-        self._changes.bump()
+            tx.changed(WORLD)
         return doc, existing is None
 
     def _role_guid(self, role_definition_id: str) -> str:
@@ -280,8 +277,7 @@ class AccessAdmin:
             doc = tx.kv_get(role_assignments.key(assignment_id))
             if doc is not None:
                 role_assignments.remove(tx, assignment_id)
-        if doc is not None:
-            self._changes.bump()
+                tx.changed(WORLD)
         return None if doc is None else dict(doc)
 
     def list_at(self, scope: Scope, wanted: AssignmentFilter) -> list[dict[str, Any]]:

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from acrlink import unconfirmed
-from acrlink.changes import ChangeFeed
 from acrlink.clock import now as clock_now
 from acrlink.domain import preconditions
 from acrlink.domain.cloud import CloudProfile
@@ -28,7 +27,7 @@ from acrlink.services import role_assignments
 from acrlink.services.authorization import Authorization
 from acrlink.services.imports import ArmContent
 from acrlink.services.tenancy import Tenancy
-from acrlink.store.base import Record, Store, Transaction
+from acrlink.store.base import WORLD, Record, Store, Transaction
 
 _NOT_LISTED = frozenset({groups.TYPE.lower(), "microsoft.resources/deployments"})
 """Records with a location that ``GET .../resources`` does not list: groups, and subscription deployments."""
@@ -73,7 +72,6 @@ class ResourceService:
         tenancy: Tenancy,
         clock: Callable[[], datetime] = clock_now,
         options: Options | None = None,
-        changes: ChangeFeed | None = None,
         authorization: Authorization | None = None,
     ) -> None:
         self.authorization = authorization
@@ -83,14 +81,13 @@ class ResourceService:
         self.tenancy = tenancy
         self._clock = clock
         self._options = options or Options()
-        self.changes = changes or ChangeFeed()
 
     @contextmanager
     def _writing(self) -> Iterator[Transaction]:
-        """A write transaction; once it commits, caches derived from the resources are told."""
+        """A write transaction; it marks ``WORLD``, so caches derived from the resources move when it commits."""
         with self.store.transaction() as tx:
             yield tx
-        self.changes.bump()
+            tx.changed(WORLD)
 
     def _context(self, tx: Transaction, caller: Principal) -> Context:
         authorization = self.authorization

@@ -10,17 +10,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-from acrlink.changes import ChangeFeed
 from acrlink.domain import rbac
 from acrlink.domain.builtin_roles import BY_GUID
 from acrlink.domain.principals import Principal
 from acrlink.errors import Forbidden
 from acrlink.services import role_assignments
-from acrlink.store.base import Store
+from acrlink.services.changes import ChangeSignal
+from acrlink.store.base import WORLD, Store
 
 
 class Authorization:
-    def __init__(self, store: Store, changes: ChangeFeed, roles: Mapping[str, rbac.RoleDefinition] = BY_GUID) -> None:
+    def __init__(self, store: Store, changes: ChangeSignal, roles: Mapping[str, rbac.RoleDefinition] = BY_GUID) -> None:
         self._store = store
         self._changes = changes
         self.roles = roles
@@ -30,7 +30,7 @@ class Authorization:
         self._decisions: dict[tuple[str, str, str, bool], bool] = {}
 
     def _fresh(self) -> None:
-        version = self._changes.version
+        version = self._changes.version(WORLD)
         if version == self._version:
             return
         with self._lock:
@@ -47,7 +47,8 @@ class Authorization:
 
     @property
     def version(self) -> int:
-        """The change-feed version the cached assignments and decisions belong to (caches built on them key by it)."""
+        """The change signal's ``WORLD`` version the cached assignments and decisions belong to (caches built on
+        them key by it)."""
         self._fresh()
         return self._version
 

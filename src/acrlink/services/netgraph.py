@@ -1,4 +1,5 @@
-"""Builds the network ``Graph`` (``domain.netgraph``) from the store, once per change of the resources."""
+"""Builds the network ``Graph`` (``domain.netgraph``) from the store, once per move of the change signal's
+``WORLD`` counter (a write on any process sharing the store)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import hashlib
 import ipaddress
 from typing import Any
 
-from acrlink.changes import ChangeFeed
 from acrlink.domain.cloud import CloudProfile
 from acrlink.domain.dnsrecords import presentation
 from acrlink.domain.netgraph import (
@@ -40,7 +40,8 @@ from acrlink.resources.privatedns.link import TYPE as LINK_TYPE
 from acrlink.resources.privatedns.recordset import RECORD_TYPES, RECORDS_KEY, ZONE_TYPE
 from acrlink.resources.registry import CONNECTIONS, REPLICATIONS
 from acrlink.resources.registry import TYPE as REGISTRY_TYPE
-from acrlink.store.base import Record, Store, Transaction
+from acrlink.services.changes import ChangeSignal
+from acrlink.store.base import WORLD, Record, Store, Transaction
 
 TRUSTED_IP = "52.130.1.10"
 TASKS_IP = "52.130.1.20"
@@ -54,7 +55,7 @@ def egress_ip(seed: str) -> str:
 
 
 class NetworkGraphs:
-    def __init__(self, store: Store, cloud: CloudProfile, changes: ChangeFeed, internet_ip: str) -> None:
+    def __init__(self, store: Store, cloud: CloudProfile, changes: ChangeSignal, internet_ip: str) -> None:
         self._store = store
         self._cloud = cloud
         self._changes = changes
@@ -62,7 +63,7 @@ class NetworkGraphs:
         self._cached: tuple[int, Graph] | None = None
 
     def current(self) -> Graph:
-        version = self._changes.version
+        version = self._changes.version(WORLD)
         if self._cached is None or self._cached[0] != version:
             with self._store.transaction() as tx:
                 self._cached = (version, build(tx, self._cloud, self._internet_ip))

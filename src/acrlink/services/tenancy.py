@@ -87,12 +87,22 @@ class Tenancy:
         start (a data dir from before the second tenant gains it); read them afterwards."""
         with self._store.transaction() as tx:
             world = tx.kv_get("world")
+            created = False
             if world is None:
-                world = {"tenantId": new_guid(), "subscriptions": [new_guid() for _ in SUBSCRIPTION_NAMES]}
-                for namespace in PROVIDER_NAMESPACES:
-                    tx.kv_put(registration.provider_key(world["subscriptions"][0], namespace), REGISTERED)
-            if "secondTenant" not in world:
-                world["secondTenant"] = {"tenantId": new_guid(), "subscriptions": [new_guid()]}
+                # Inserted if still absent: of several processes starting on one new store, the first to
+                # commit makes the world and every other one reads it.
+                fresh = {
+                    "tenantId": new_guid(),
+                    "subscriptions": [new_guid() for _ in SUBSCRIPTION_NAMES],
+                    "secondTenant": {"tenantId": new_guid(), "subscriptions": [new_guid()]},
+                }
+                world = tx.kv_insert("world", fresh)
+                created = world == fresh
+                if created:
+                    for namespace in PROVIDER_NAMESPACES:
+                        tx.kv_put(registration.provider_key(world["subscriptions"][0], namespace), REGISTERED)
+            if created or "secondTenant" not in world:
+                world.setdefault("secondTenant", {"tenantId": new_guid(), "subscriptions": [new_guid()]})
                 tx.kv_put("world", world)
                 home = world["tenantId"]
                 client = principals.default_client_id(home)

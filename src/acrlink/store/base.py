@@ -15,7 +15,7 @@ Both raise ``StoreUnavailable`` when their server cannot be reached; the faces a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, BinaryIO, NamedTuple, Protocol
@@ -168,6 +168,11 @@ class Transaction(Protocol):
 
     def kv_put(self, key: str, value: Any) -> None: ...
 
+    def kv_insert(self, key: str, value: Any) -> Any:
+        """Store ``value`` under ``key`` unless the key already holds one; the value the key holds after it.
+        Of several transactions inserting the same key at once (other processes too) the first to commit wins,
+        and every one of them returns the winner's value (key material and the world are created this way)."""
+
     def kv_delete(self, key: str) -> bool: ...
 
     def kv_items(self, prefix: str) -> Iterator[tuple[str, Any]]: ...
@@ -183,6 +188,12 @@ class Store(Protocol):
 
     def versions(self) -> dict[str, int]:
         """The committed change counter of every topic that ever changed (absent topics are 0)."""
+
+    def watch(self, listener: Callable[[Mapping[str, int]], None]) -> None:
+        """Call ``listener(moved)`` after every transaction of this store object that commits marked topics,
+        on the committing thread, once the store's lock is released: ``moved`` maps each topic it marked to the
+        counter as that commit left it. This process's writes are so seen at once; other processes' through
+        ``versions`` (``services/changes.py`` polls it)."""
 
     def close(self) -> None: ...
 

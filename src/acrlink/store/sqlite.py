@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,6 +64,7 @@ moves its counter as it commits, so every process sharing the file sees the chan
 
 _BUMP = (
     "INSERT INTO changes (topic, version) VALUES (?, 1) ON CONFLICT(topic) DO UPDATE SET version = changes.version + 1"
+    " RETURNING version"
 )
 
 
@@ -105,10 +106,10 @@ class SqliteTransaction:
     def changed(self, topic: str) -> None:
         self.topics.add(topic)
 
-    def bump_marked(self) -> None:
-        """Move the counter of every topic this transaction marked (just before it commits)."""
-        for topic in sorted(self.topics):
-            self._raw.execute(_BUMP, (topic,))
+    def bump_marked(self) -> dict[str, int]:
+        """Move the counter of every topic this transaction marked (just before it commits); the counters as
+        moved."""
+        return {topic: int(self._raw.execute(_BUMP, (topic,)).fetchone()[0]) for topic in sorted(self.topics)}
 
     @property
     def connection(self) -> Connection:
@@ -169,6 +170,14 @@ class SqliteTransaction:
             (key, json.dumps(value, separators=(",", ":"))),
         )
 
+    def kv_insert(self, key: str, value: Any) -> Any:
+        """Insert unless present (``INSERT ... DO NOTHING``; BEGIN IMMEDIATE already serialises writers)."""
+        self._raw.execute(
+            "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
+            (key, json.dumps(value, separators=(",", ":"))),
+        )
+        return self.kv_get(key)
+
     def kv_delete(self, key: str) -> bool:
         return bool(self._conn.execute(kv.delete().where(kv.c.key == key)).rowcount)
 
@@ -192,6 +201,7 @@ class SqliteStore:
         self._engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"check_same_thread": False})
         event.listen(self._engine, "connect", _configure_connection)
         self._lock = threading.RLock()
+        self._watchers: list[Callable[[Mapping[str, int]], None]] = []
         with self._engine.begin() as conn:
             _metadata.create_all(conn)
         self._conn = self._engine.connect()
@@ -207,11 +217,18 @@ class SqliteStore:
             try:
                 tx = SqliteTransaction(self._conn)
                 yield tx
-                tx.bump_marked()
+                moved = tx.bump_marked()
             except BaseException:
                 self._conn.exec_driver_sql("ROLLBACK")
                 raise
             self._conn.exec_driver_sql("COMMIT")
+        if moved:
+            for listener in self._watchers:
+                listener(moved)
+
+    def watch(self, listener: Callable[[Mapping[str, int]], None]) -> None:
+        """Told of every commit of this store object that moved a counter (``base.Store.watch``)."""
+        self._watchers.append(listener)
 
     def versions(self) -> dict[str, int]:
         """Every change counter as committed now (one small read, outside any transaction)."""

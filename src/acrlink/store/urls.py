@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from acrlink.store.base import BlobStore, Store
 
@@ -26,6 +26,18 @@ def _local_path(url: str, scheme: str) -> Path:
     if parts.scheme != scheme or parts.netloc or not parts.path.startswith("/"):
         raise ValueError(f"{url!r} is not a {scheme}:///ABSOLUTE/PATH URL")
     return Path(unquote(parts.path))
+
+
+def public_url(url: str) -> str:
+    """The URL without its password, in the user part or the query (what ``endpoints.json`` records; libpq
+    finds the password in ``PGPASSWORD`` or ``~/.pgpass``)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() != "password"]
+    if parts.password is None and len(query) == len(parse_qsl(parts.query, keep_blank_values=True)):
+        return url
+    user, at, host = parts.netloc.rpartition("@")
+    netloc = f"{user.partition(':')[0]}@{host}" if at else host
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query)))
 
 
 def open_store(url: str) -> Store:

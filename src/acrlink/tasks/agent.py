@@ -30,13 +30,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from acrlink.changes import ChangeFeed
 from acrlink.clock import iso
 from acrlink.domain.netgraph import TASKS_HOST
 from acrlink.ids import parse_resource_id
 from acrlink.resources import runs
 from acrlink.resources.agent_pools import agent_host
-from acrlink.store.base import Record, Store
+from acrlink.store.base import WORLD, Record, Store
 from acrlink.tasks import config, taskfile
 from acrlink.tasks.blobs import BlobFiles
 from acrlink.tasks.sas import BlobName
@@ -109,14 +108,11 @@ def unpack(archive: Path, into: Path) -> None:
 
 
 class Agent:
-    def __init__(
-        self, store: Store, files: BlobFiles, settings: AgentSettings, credentials: Credentials, changes: ChangeFeed
-    ) -> None:
+    def __init__(self, store: Store, files: BlobFiles, settings: AgentSettings, credentials: Credentials) -> None:
         self._store = store
         self._files = files
         self._settings = settings
         self._credentials = credentials
-        self._changes = changes
         self._active: set[str] = set()
         self._lock = threading.Lock()
         self._stopped = threading.Event()
@@ -179,7 +175,7 @@ class Agent:
                 return False
             body = {**record.body, "properties": {**current, **props, "lastUpdatedTime": iso(datetime.now(UTC))}}
             tx.put(Record(record.key, record.type, record.subscription, record.resource_group, record.parent, body))
-        self._changes.bump()
+            tx.changed(WORLD)
         return True
 
     def _status(self, key: str) -> str:

@@ -10,7 +10,10 @@ from typing import Any
 from acrlink.store.base import Store, Transaction
 
 ENDPOINT_KEY = "tasks:blob-endpoint"
-SAS_KEY = "tasks:sas-key"
+SAS_KEY = "keys/tasks-sas"
+"""Shared by every process of the store, with the other keys (``services/key_material.py``)."""
+LEGACY_SAS_KEY = "tasks:sas-key"
+"""Where a store from before kept the SAS key (kept: SAS URLs handed out then stay valid)."""
 ACCOUNT = "acrtasksacrlink"
 """The storage account name in every SAS URL acrlink hands out."""
 
@@ -23,12 +26,12 @@ class BlobEndpoint:
 
 
 def ensure(store: Store, url: str) -> bytes:
-    """Record this process's blob face URL; the SAS key (created on first start). Returns the key."""
+    """Record this process's blob face URL; the SAS key (created once, by whichever process of the store
+    inserts it first). Returns the key."""
     with store.transaction() as tx:
         key: Any = tx.kv_get(SAS_KEY)
         if not key:
-            key = secrets.token_hex(32)
-            tx.kv_put(SAS_KEY, key)
+            key = tx.kv_insert(SAS_KEY, tx.kv_get(LEGACY_SAS_KEY) or secrets.token_hex(32))
         tx.kv_put(ENDPOINT_KEY, url)
     return bytes.fromhex(str(key))
 

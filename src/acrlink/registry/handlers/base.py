@@ -13,9 +13,9 @@ from acrlink.domain.cloud import CloudProfile
 from acrlink.domain.oci import parse_page_size
 from acrlink.domain.webhooks import Origin
 from acrlink.errors import BadRequest
-from acrlink.registry.readcache import ReadCache
 from acrlink.registry.tokens import TokenService
 from acrlink.services.content import Content
+from acrlink.services.read_cache import ReadCache
 from acrlink.services.registry import Registries, RegistryView
 from acrlink.services.uploads import Uploads
 
@@ -44,11 +44,8 @@ class Face:
     """Signs data endpoint URLs."""
     firewall: Callable[[str, Any], str | None] = lambda _registry, _origin: None
     """(registry name, connection origin or None) -> None to serve, else ACR's firewall message."""
-    cache: ReadCache = field(init=False)
-    """Host -> registry and manifest lookups of the hot path, valid while the store does not change."""
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "cache", ReadCache(self.registries, self.content))
+    cache: ReadCache = field(kw_only=True)
+    """Host -> registry and manifest lookups of the hot path, valid while the change signal stays."""
 
 
 @dataclass
