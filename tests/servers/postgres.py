@@ -22,6 +22,7 @@ import socket
 import stat
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -94,6 +95,7 @@ class PostgresServer:
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self._user: str | None = OS_USER if _as_root() else None
+        self._drops: list[threading.Thread] = []
 
     def _run_as(self) -> dict[str, object]:
         """``subprocess`` arguments that run a command as the server's OS user (nothing when not root)."""
@@ -164,6 +166,7 @@ class PostgresServer:
     def stop(self) -> None:
         """Stop the server by its PID: a fast shutdown (open transactions are rolled back), immediate if that
         does not end it in time, killed as a last resort. Always reaped."""
+        self._join_drops()
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
@@ -204,6 +207,25 @@ class PostgresServer:
             with psycopg.connect(self.url("postgres"), autocommit=True, connect_timeout=2) as admin:
                 admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
+    def drop_database_later(self, url: str) -> None:
+        """``drop_database`` in a thread of its own (the next test need not wait for it); ``stop`` waits for
+        every drop still running. A drop that fails only leaves the database behind: the cluster is thrown away
+        with the session."""
+
+        def drop() -> None:
+            with contextlib.suppress(psycopg.Error):
+                self.drop_database(url)
+
+        self._drops = [thread for thread in self._drops if thread.is_alive()]
+        thread = threading.Thread(target=drop, name=f"drop {url}")
+        thread.start()
+        self._drops.append(thread)
+
+    def _join_drops(self) -> None:
+        drops, self._drops = self._drops, []
+        for thread in drops:
+            thread.join()
+
     def _log_tail(self, lines: int = 40) -> str:
         with contextlib.suppress(OSError):
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
@@ -242,4 +264,4 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
     yield url
     if not postgres_server.running:
         postgres_server.start()
-    postgres_server.drop_database(url)
+    postgres_server.drop_database_later(url)
