@@ -190,7 +190,9 @@ def main() -> None:
         figures = _rounds(variants, args.rounds, args.ops)
         for variant in variants:
             variant.close()
-    print(f"PostgreSQL {server.bin.parent.name}, {args.rounds} interleaved rounds of {args.ops} transactions")
+        with psycopg.connect(url) as probe:
+            version = probe.execute("SHOW server_version").fetchone()
+    print(f"PostgreSQL {version[0] if version else '?'}, {args.rounds} interleaved rounds of {args.ops} transactions")
     print(f"{'variant':44} {'op':6} {'median µs/tx':>13} {'spread (min-max)':>18}")
     base = {op: statistics.median(figures[(Psycopg.label, op)]) for op in ("read", "write")}
     for (label, op), values in figures.items():

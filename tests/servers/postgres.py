@@ -187,10 +187,14 @@ class PostgresServer:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def create_database(self) -> str:
-        """A fresh, empty database ``t_<uuid>`` (ICU ``en-US`` collation when the server has ICU); its URL."""
+        """A fresh, empty database ``t_<uuid>`` (ICU ``en-US`` collation when the server has ICU and is 15 or
+        newer, where a database can choose it); its URL."""
         name = f"t_{uuid.uuid4().hex}"
         with psycopg.connect(self.url("postgres"), autocommit=True, connect_timeout=2) as admin:
-            icu = admin.execute("SELECT count(*) FROM pg_collation WHERE collprovider = 'i'").fetchone()
+            icu = admin.execute(
+                "SELECT current_setting('server_version_num')::int >= 150000 AND "
+                "EXISTS (SELECT 1 FROM pg_collation WHERE collprovider = 'i')"
+            ).fetchone()
             if icu and icu[0]:
                 admin.execute(
                     f"CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '{TEST_LOCALE}' "

@@ -20,14 +20,12 @@ from acrlink.registry.manifests import MAX_MANIFEST_BYTES, OCI_INDEX, ParsedMani
 from acrlink.services import webhook_events
 from acrlink.store.base import BlobRange, BlobStore, Store, Transaction
 from acrlink.store.content import ContentTx, create_tables
-from acrlink.store.sqlite import SqliteTransaction
 from acrlink.unconfirmed import ATTRIBUTES_INVALID_CODE
 
 
 def content_tx(tx: object) -> ContentTx:
-    """The content tables inside an open store transaction."""
-    assert isinstance(tx, SqliteTransaction)
-    return ContentTx(tx)
+    """The content tables inside an open store transaction (SQLite or PostgreSQL)."""
+    return ContentTx(tx)  # type: ignore[arg-type]
 
 
 _content = content_tx

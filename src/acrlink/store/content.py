@@ -134,16 +134,11 @@ attributes = Table(
 TABLES = (repositories, manifests, tags, blob_links, uploads, attributes)
 """Every content table (what a store's ``snapshot`` copies)."""
 
-SCHEMA_LOCK = 0x61636C5F636E74
-"""The PostgreSQL advisory lock key under which the content tables are created: processes that start together
-would otherwise race on ``CREATE TABLE IF NOT EXISTS`` (it is not atomic against a concurrent creator)."""
-
 
 def create_tables(tx: _OpenTransaction) -> None:
-    """Create the content tables that do not exist yet, inside the open transaction (either dialect)."""
+    """Create the content tables that do not exist yet, inside the open transaction (either dialect; store
+    transactions are serial on both, so processes starting together do not race on the same table)."""
     connection = tx.connection
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
     _metadata.create_all(connection)
     # Sessions of the table before offsets were stored (their bytes are swept by age).
     connection.exec_driver_sql("DROP TABLE IF EXISTS oci_uploads")

@@ -39,7 +39,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -49,7 +49,7 @@ from sqlalchemy.engine import ExceptionContext
 
 from acrlink.store import content as content_tables
 from acrlink.store import sqlite as sqlite_tables
-from acrlink.store.base import CONTENT, WORLD, Record, StoreUnavailable
+from acrlink.store.base import Record, StoreUnavailable
 from acrlink.store.content import ContentTx, create_tables
 from acrlink.store.sqlite import SqliteStore
 
@@ -67,22 +67,22 @@ POOL_OVERFLOW = 6
 WRITE_LOCK = 0x61636C5F777269
 """The advisory lock key that orders every transaction of every process sharing the database."""
 
-TOPICS = frozenset({WORLD, CONTENT})
-
 _TRANSIENT_STATES = ("08", "40", "53", "57", "58", "55P03")
 """SQLSTATE classes (or codes) that mean the server cannot serve now, not that the request is wrong: connection
 exceptions, transaction rollbacks (deadlock, serialization), insufficient resources (too many connections, disk
 full), operator intervention (shutdown, cannot connect now, query cancelled), system errors, lock timeout."""
 
-_BEGIN = (
-    f"BEGIN; SET LOCAL lock_timeout = '{LOCK_WAIT_SECONDS}s'; "
-    f"SET LOCAL idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION_SECONDS}s'; "
-    f"SELECT pg_advisory_xact_lock({WRITE_LOCK})"
-)
+_BEGIN = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+_SESSION = f"-c lock_timeout={LOCK_WAIT_SECONDS}s -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_SECONDS}s"
+"""Session settings of every connection (libpq's ``options``): a lock not granted in time and a transaction left
+idle end with an error instead of waiting on."""
 _BUMP = sql.SQL(
     "INSERT INTO changes (topic, version) VALUES ({}, 1) "
     "ON CONFLICT (topic) DO UPDATE SET version = changes.version + 1"
 )
+
+_COMMITS: dict[frozenset[str], str] = {}
+"""The COMMIT of a transaction that marked these topics, its counters moved first (composed once per set)."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
@@ -146,10 +146,8 @@ class PostgresTransaction:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        raw = conn.connection.dbapi_connection
-        assert isinstance(raw, psycopg.Connection)
-        self._raw: psycopg.Connection[Any] = raw
-        self._cursor: psycopg.Cursor[Any] = raw.cursor()
+        self._raw = _raw(conn)
+        self._cursor: psycopg.Cursor[Any] = self._raw.cursor()
         self.topics: set[str] = set()
         """The change topics this transaction marked (``changed``); their counters move as it commits."""
 
@@ -172,14 +170,16 @@ class PostgresTransaction:
         return self._conn
 
     def changed(self, topic: str) -> None:
-        if topic not in TOPICS:
-            raise ValueError(f"unknown change topic {topic!r}")
         self.topics.add(topic)
 
     def commit(self) -> None:
         """Move the marked counters and commit, in one round trip."""
-        statements = [_BUMP.format(sql.Literal(topic)) for topic in sorted(self.topics)]
-        self._run(sql.SQL("; ").join([*statements, sql.SQL("COMMIT")]).as_string(self._raw))
+        marked = frozenset(self.topics)
+        statement = _COMMITS.get(marked)
+        if statement is None:
+            bumps = [_BUMP.format(sql.Literal(topic)) for topic in sorted(marked)]
+            statement = _COMMITS[marked] = sql.SQL("; ").join([*bumps, sql.SQL("COMMIT")]).as_string(self._raw)
+        self._run(statement)
 
     def get(self, key: str) -> Record | None:
         if _has_nul(key):
@@ -288,7 +288,11 @@ class PostgresStore:
             pool_size=POOL_SIZE,
             max_overflow=POOL_OVERFLOW,
             pool_timeout=LOCK_WAIT_SECONDS,
-            connect_args={"connect_timeout": CONNECT_TIMEOUT, "application_name": "acrlink"},
+            connect_args={
+                "connect_timeout": CONNECT_TIMEOUT,
+                "application_name": "acrlink",
+                "options": " ".join(filter(None, (parse_qs(urlsplit(url).query).get("options", [""])[-1], _SESSION))),
+            },
         )
         event.listen(self._engine, "handle_error", _translate)
         self._lock = threading.Lock()
@@ -308,25 +312,24 @@ class PostgresStore:
     @contextmanager
     def _connection(self, first: str) -> Iterator[tuple[Connection, list[Any]]]:
         """A pooled connection on which ``first`` (SQL without parameters) has run, and the rows it returned.
-        A connection the server dropped since it was pooled (a restart) is discarded, and with it every one
-        pooled before it, and ``first`` runs once more on a new one. Back to the pool when the block ends."""
-        for attempt in (1, 2):
+        Connections the server dropped since they were pooled (a restart) are discarded one by one and ``first``
+        runs again on the next, until a new connection is made (or cannot be: ``StoreUnavailable``). Back to the
+        pool when the block ends."""
+        for attempt in range(POOL_SIZE + 2):
             conn = self._checkout()
+            raw = _raw(conn)
             try:
-                result = conn.exec_driver_sql(first)
-                rows = list(result.fetchall()) if result.returns_rows else []
-                result.close()
-            except StoreUnavailable:
-                stale = conn.invalidated
+                cursor = raw.execute(first)
+                rows = cursor.fetchall() if cursor.description else []
+            except BaseException as error:
+                stale = raw.broken or raw.closed
                 _roll_back(conn)
                 conn.close()
-                if stale and attempt == 1:
+                if not isinstance(error, psycopg.Error) or not is_transient(error):
+                    raise
+                if stale and attempt <= POOL_SIZE:
                     continue
-                raise
-            except BaseException:
-                _roll_back(conn)
-                conn.close()
-                raise
+                raise _unavailable(error) from error
             break
         try:
             yield conn, rows
@@ -366,14 +369,12 @@ class PostgresStore:
         one REPEATABLE READ snapshot: consistent without holding up any writer."""
         with self._connection("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") as (conn, _):
             try:
-                raw = conn.connection.dbapi_connection
-                assert isinstance(raw, psycopg.Connection)
-                with raw.cursor() as cursor:
+                with _raw(conn).cursor() as cursor:
                     records = cursor.execute(f"SELECT seq, {_COLUMNS} FROM resources ORDER BY seq").fetchall()
                     pairs = cursor.execute("SELECT key, value FROM kv").fetchall()
                     counters = cursor.execute("SELECT topic, version FROM changes").fetchall()
                 rows = {table.name: conn.execute(select(table)).mappings().all() for table in content_tables.TABLES}
-                conn.exec_driver_sql("COMMIT")
+                _raw(conn).execute("COMMIT")
             except psycopg.Error as error:
                 _roll_back(conn)
                 raise (_unavailable(error) if is_transient(error) else error) from error
@@ -398,6 +399,13 @@ class PostgresStore:
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+def _raw(conn: Connection) -> psycopg.Connection[Any]:
+    """The psycopg connection under a pooled SQLAlchemy one."""
+    raw = conn.connection.dbapi_connection
+    assert isinstance(raw, psycopg.Connection)
+    return raw
 
 
 def _translate(context: ExceptionContext) -> None:

@@ -1,0 +1,77 @@
+"""The faces while the shared store is away: acrlink on PostgreSQL, the server stopped and started again. Every
+request during the outage gets 503 with Retry-After in its face's error shape, nothing is half written, and the
+same application serves again once the server is back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.api.conftest import Arm, make_arm
+from tests.api.registry_client import RegistryClient, create_registry
+from tests.servers.postgres import PostgresServer
+
+HOST = "outagereg.azurecr.cn"
+
+
+@pytest.fixture
+def pg_arm(tmp_path: Path, postgres_url: str) -> Iterator[Arm]:
+    yield from make_arm(tmp_path, store_url=postgres_url)
+
+
+def _group(name: str) -> str:
+    return f"/subscriptions/{{sub}}/resourcegroups/{name}"
+
+
+def test_arm_answers_503_during_the_outage_and_serves_after_it(pg_arm: Arm, postgres_server: PostgresServer) -> None:
+    pg_arm.group("kept")
+    postgres_server.stop()
+    try:
+        for method, path, body in (
+            ("GET", _group("kept"), None),
+            ("PUT", _group("during"), {"location": "chinanorth2"}),
+            ("DELETE", _group("kept"), None),
+            ("GET", "/subscriptions/{sub}/resourcegroups", None),
+        ):
+            answer = pg_arm.request(method, path, body)
+            assert answer.status_code == 503, (method, path, answer.text)
+            assert answer.headers["retry-after"] == "1"
+            error = answer.json()["error"]
+            assert error["code"] == "ServiceUnavailable" and error["message"]
+    finally:
+        postgres_server.start()
+    assert pg_arm.request("GET", _group("kept")).status_code == 200, "the DELETE during the outage did nothing"
+    assert pg_arm.request("GET", _group("during")).status_code == 404, "the PUT during the outage wrote nothing"
+    created = pg_arm.request("PUT", _group("during"), {"location": "chinanorth2"})
+    assert created.status_code == 201, created.text
+    listed = pg_arm.request("GET", "/subscriptions/{sub}/resourcegroups").json()["value"]
+    assert sorted(g["name"] for g in listed) == ["during", "kept"]
+
+
+def test_the_registry_answers_503_during_the_outage_and_serves_after_it(
+    pg_arm: Arm, postgres_server: PostgresServer
+) -> None:
+    password = create_registry(pg_arm, "outagereg")
+    client = RegistryClient(pg_arm.application, HOST)
+    client.login("outagereg", password, "repository:app:pull,push")
+    image = client.image("app")
+    assert client.push_manifest("app", "v1", image).status_code == 201
+    postgres_server.stop()
+    try:
+        for method, path in (
+            ("GET", "/v2/app/manifests/v1"),
+            ("GET", "/v2/app/tags/list"),
+            ("POST", "/v2/app/blobs/uploads/"),
+            ("GET", "/v2/"),
+        ):
+            answer = client.request(method, path)
+            assert answer.status_code == 503, (method, path, answer.text)
+            assert answer.headers["retry-after"] == "1"
+            assert [e["code"] for e in answer.json()["errors"]] == ["UNAVAILABLE"]
+    finally:
+        postgres_server.start()
+    got = client.request("GET", "/v2/app/manifests/v1", headers={"Accept": image["mediaType"]})
+    assert got.status_code == 200, got.text
+    assert client.request("GET", "/v2/app/tags/list").json()["tags"] == ["v1"]
