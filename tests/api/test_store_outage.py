@@ -4,6 +4,8 @@ same application serves again once the server is back."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 
 from tests.api.conftest import Arm, make_arm
 from tests.api.registry_client import RegistryClient, create_registry
-from tests.servers.postgres import PostgresServer
+from tests.servers.postgres import PostgresServer, free_port
 
 HOST = "outagereg.azurecr.cn"
 
@@ -75,3 +77,16 @@ def test_the_registry_answers_503_during_the_outage_and_serves_after_it(
     got = client.request("GET", "/v2/app/manifests/v1", headers={"Accept": image["mediaType"]})
     assert got.status_code == 200, got.text
     assert client.request("GET", "/v2/app/tags/list").json()["tags"] == ["v1"]
+
+
+def test_acrlink_up_says_why_it_cannot_start_when_the_store_is_away(tmp_path: Path) -> None:
+    closed = free_port()  # nothing listens there
+    result = subprocess.run(
+        [sys.executable, "-m", "acrlink", "up", "--data-dir", str(tmp_path / "data"),
+         "--store", f"postgresql://postgres@127.0.0.1:{closed}/acrlink",
+         "--arm-port", "0", "--registry-port", "0", "--dns-port", "0", "--proxy-port", "0", "--portal-port", "0"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "acrlink cannot start: the PostgreSQL store cannot be reached" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -67,10 +67,11 @@ POOL_OVERFLOW = 6
 WRITE_LOCK = 0x61636C5F777269
 """The advisory lock key that orders every transaction of every process sharing the database."""
 
-_TRANSIENT_STATES = ("08", "40", "53", "57", "58", "55P03")
+_TRANSIENT_STATES = ("08", "40", "53", "57", "58", "55P03", "25P03")
 """SQLSTATE classes (or codes) that mean the server cannot serve now, not that the request is wrong: connection
 exceptions, transaction rollbacks (deadlock, serialization), insufficient resources (too many connections, disk
-full), operator intervention (shutdown, cannot connect now, query cancelled), system errors, lock timeout."""
+full), operator intervention (shutdown, cannot connect now, query cancelled), system errors, a lock not granted
+in time, a transaction the server ended for idling."""
 
 _BEGIN = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
 _SESSION = f"-c lock_timeout={LOCK_WAIT_SECONDS}s -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_SECONDS}s"
