@@ -11,7 +11,8 @@ single-row SELECT by primary key and a single-row upsert. Variants in interleave
 shuffled every round): psycopg; asyncpg with one hop per statement (what the port would do); asyncpg with the
 whole transaction in one hop (a bound no port with a ``with`` block can reach); and, for reference, acrlink's
 ``PostgresStore`` and ``SqliteStore`` through the port itself (``tx.get`` and ``tx.put``). Printed: per
-transaction, the median over rounds of each round's mean, and the spread (min-max over rounds).
+transaction, wall time and this process's CPU time (every thread), the median over rounds of each round's
+mean, the interquartile range over rounds, and the ratio to psycopg.
 """
 
 from __future__ import annotations
@@ -144,28 +145,34 @@ class Port:
         self.store.close()
 
 
-def _rounds(variants: list[Any], rounds: int, ops: int) -> dict[tuple[str, str], list[float]]:
-    """Per (variant, operation) the mean microseconds per transaction of each round."""
-    figures: dict[tuple[str, str], list[float]] = {}
+def _rounds(variants: list[Any], rounds: int, ops: int) -> dict[tuple[str, str], list[tuple[float, float]]]:
+    """Per (variant, operation) the mean wall and CPU microseconds per transaction of each round (CPU: this
+    process, every thread, so asyncpg's loop thread counts)."""
+    figures: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for round_no in range(rounds):
         order = variants[:]
         random.shuffle(order)
         for variant in order:
             for op in ("read", "write"):
                 run: Callable[[int], None] = getattr(variant, op)
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 for i in range(ops):
                     run(i)
-                elapsed = time.perf_counter() - start
-                figures.setdefault((variant.label, op), []).append(elapsed / ops * 1e6)
+                wall, used = time.perf_counter() - start, time.process_time() - cpu
+                figures.setdefault((variant.label, op), []).append((wall / ops * 1e6, used / ops * 1e6))
         print(f"round {round_no + 1}/{rounds} done", file=sys.stderr, flush=True)
     return figures
 
 
+def _quartiles(values: list[float]) -> str:
+    low, _, high = statistics.quantiles(values, n=4) if len(values) > 1 else (values[0], 0, values[0])
+    return f"{low:.0f}-{high:.0f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--ops", type=int, default=2000, help="transactions per variant, operation and round")
+    parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument("--ops", type=int, default=300, help="transactions per variant, operation and round")
     parser.add_argument("--no-port", action="store_true", help="leave out acrlink's own stores")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="acrlink-bench-pg-") as work, running_server(Path(work) / "pg") as server:
@@ -193,12 +200,19 @@ def main() -> None:
         with psycopg.connect(url) as probe:
             version = probe.execute("SHOW server_version").fetchone()
     print(f"PostgreSQL {version[0] if version else '?'}, {args.rounds} interleaved rounds of {args.ops} transactions")
-    print(f"{'variant':44} {'op':6} {'median µs/tx':>13} {'spread (min-max)':>18}")
-    base = {op: statistics.median(figures[(Psycopg.label, op)]) for op in ("read", "write")}
-    for (label, op), values in figures.items():
-        median = statistics.median(values)
-        spread = f"{min(values):.0f}-{max(values):.0f}"
-        print(f"{label:44} {op:6} {median:13.0f} {spread:>18}   x{median / base[op]:.2f} of psycopg")
+    print(f"{'variant':42} {'op':5} {'wall µs/tx':>10} {'IQR':>11} {'x':>5}   {'CPU µs/tx':>9} {'IQR':>11} {'x':>5}")
+    base = {op: figures[(Psycopg.label, op)] for op in ("read", "write")}
+    for variant in variants:
+        for op in ("read", "write"):
+            values = figures[(variant.label, op)]
+            wall, cpu = [v[0] for v in values], [v[1] for v in values]
+            wall_x = statistics.median(wall) / statistics.median([v[0] for v in base[op]])
+            cpu_x = statistics.median(cpu) / statistics.median([v[1] for v in base[op]])
+            print(
+                f"{variant.label:42} {op:5} {statistics.median(wall):10.0f} {_quartiles(wall):>11} {wall_x:5.2f}"
+                f"   {statistics.median(cpu):9.0f} {_quartiles(cpu):>11} {cpu_x:5.2f}"
+            )
+    print("median over rounds of each round's mean; IQR over rounds; x = ratio to psycopg 3 (sync)")
 
 
 if __name__ == "__main__":

@@ -2,20 +2,21 @@
 
 Driver: psycopg 3, synchronous. The store port is synchronous and is called from the event loop thread and
 from worker threads; asyncpg could only serve it from a loop of its own in another thread, each statement a
-hop there and back. ``bench/store_driver/run.py`` measured both on a local PostgreSQL 15 (7 interleaved rounds
-of 2,000 transactions, ``BEGIN``, one statement, ``COMMIT``; medians, min-max over rounds, on a loaded 2-core
-machine): a SELECT by key 0.57 ms with psycopg (0.52-0.66) against 1.05 ms for asyncpg with a hop per
-statement (0.98-1.15) and 0.71 ms even with the whole transaction in one hop (0.68-0.76, which no ``with``
-block can do); an upsert 0.94 ms (0.89-1.02) against 1.77 ms (1.63-2.04) and 1.31 ms (1.17-1.40). The hop,
-not the wire, decides: psycopg is 1.8x faster where the port would use asyncpg, and needs no thread.
+hop there and back. ``bench/store_driver/run.py`` measured both on a local PostgreSQL 15 (21 interleaved rounds
+of 300 transactions, ``BEGIN``, one statement, ``COMMIT``; medians over rounds, wall and client CPU per
+transaction, on a shared 2-core machine): a SELECT by key took 0.49 ms wall / 0.24 ms CPU with psycopg against
+1.53 / 0.76 ms for asyncpg with a hop per statement (3.1x / 3.2x) and 1.08 / 0.51 ms even with the whole
+transaction in one hop (2.2x / 2.1x, which no ``with`` block can do); an upsert 1.54 / 0.30 ms against
+3.51 / 1.02 ms (2.3x / 3.4x) and 2.29 / 0.62 ms. The hop, not the wire, decides: psycopg needs no thread and
+no loop, and costs a third of the CPU. (This store through the port: 0.76 ms / 0.38 ms a read.)
 
 Layout, as ``store/sqlite.py``: ``resources`` (an identity column ``seq`` keeps insertion order, a replaced
 record keeps its place), ``kv``, ``changes`` (the change counters, moved in the committing transaction) and
 the content tables of ``store/content.py`` through SQLAlchemy Core on the same connection. Keys and the query
 columns are stored lower-cased; text is ``COLLATE "C"`` (code point order, like SQLite, whatever the
-database's locale). JSON bodies are ``text``: JSONB would reorder an object's keys and drop duplicate ones
-(ARM bodies are rendered in the order they were stored), and nothing queries inside a body, so parsing it
-on the server would buy nothing.
+database's locale). JSON bodies are ``text``: JSONB would reorder an object's keys (ARM bodies are rendered
+in the order they were stored) and refuses ``\\u0000`` in a string, which a body may hold; nothing queries
+inside a body, so parsing it on the server would buy nothing.
 
 Transactions are serial, as SQLite's are: each takes one transaction-scoped advisory lock (after a lock per
 process, so threads queue in the process and hold no connection while they wait). The services are written
@@ -25,8 +26,8 @@ gives every process the same order without failures. Readers outside transaction
 ``versions()`` reads committed counters, ``snapshot()`` copies from one REPEATABLE READ snapshot. Row-level
 compare-and-set (``ContentTx.update_upload``'s ``UPDATE ... WHERE``) is atomic on its own as well.
 
-Outages: a connection the server dropped (a restart) is discarded with every other one pooled before it,
-and the next transaction connects again; while the server cannot be reached every transaction raises
+Outages: connections the server dropped (a restart) are discarded as they are found, before the transaction
+that found them begins, which then connects again; while the server cannot be reached every transaction raises
 ``StoreUnavailable`` within ``CONNECT_TIMEOUT`` seconds, and one that the outage interrupted committed nothing
 (PostgreSQL rolls back what was not committed). Bad input the server refuses (a NUL in a text value, a key
 too long to index) is an error of its own, not an outage.
