@@ -4,13 +4,23 @@ same application serves again once the server is back."""
 
 from __future__ import annotations
 
+import asyncio
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from acrlink.app import Application
+from acrlink.cli.azure import CLIENT_SECRET
+from acrlink.portal.app import PortalFace
+from acrlink.portal.app import World as PortalWorld
+from acrlink.portal.armclient import ArmClient
+from acrlink.portal.armclient import Principal as PortalPrincipal
+from acrlink.portal.routes import portal_routes
 from tests.api.conftest import Arm, make_arm
 from tests.api.registry_client import RegistryClient, create_registry
 from tests.servers.postgres import PostgresServer, free_port
@@ -90,3 +100,46 @@ def test_acrlink_up_says_why_it_cannot_start_when_the_store_is_away(tmp_path: Pa
     assert result.returncode == 1, result.stderr
     assert "acrlink cannot start: the PostgreSQL store cannot be reached" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _portal(application: Application) -> PortalFace:
+    """The portal as ``app.build_portal`` makes it, its ARM client calling the ARM face in-process."""
+    world = application.tenancy.world
+    principal = PortalPrincipal(world.tenant_id, world.default_client_id, CLIENT_SECRET)
+    arm = ArmClient(
+        "https://arm.test", principal, application.settings.cloud.arm_audience, ssl.create_default_context()
+    )
+    arm._http = httpx.AsyncClient(transport=httpx.ASGITransport(app=application.arm.app()), base_url="https://arm.test")
+    portal_world = PortalWorld(
+        tuple(world.subscriptions), world.default_subscription, world.tenant_id,
+        dict(application.settings.cloud.regions), application.settings.cloud.acr_suffix, "https://registry.test",
+    )  # fmt: skip
+    return PortalFace(arm, portal_world, portal_routes())
+
+
+def _page(portal: PortalFace, path: str) -> httpx.Response:
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app=portal.app())
+        async with httpx.AsyncClient(transport=transport, base_url="https://portal.test") as client:
+            return await client.get(path)
+
+    return asyncio.run(get())
+
+
+def test_the_portal_answers_503_during_the_outage_and_serves_after_it(
+    pg_arm: Arm, postgres_server: PostgresServer
+) -> None:
+    pg_arm.group("shown")
+    portal = _portal(pg_arm.application)
+    assert _page(portal, "/resourcegroups").status_code == 200
+    postgres_server.stop()
+    try:
+        for path in ("/resourcegroups", "/"):
+            answer = _page(portal, path)
+            assert answer.status_code == 503, (path, answer.text[:300])
+            assert answer.headers["retry-after"] == "1"
+            assert "ServiceUnavailable" in answer.text
+    finally:
+        postgres_server.start()
+    shown = _page(portal, "/resourcegroups")
+    assert shown.status_code == 200 and "shown" in shown.text
