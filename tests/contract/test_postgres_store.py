@@ -15,7 +15,8 @@ import pytest
 
 from acrlink.store.base import WORLD, Record, StoreUnavailable
 from acrlink.store.content import ContentTx
-from acrlink.store.postgres import CONNECT_TIMEOUT, PostgresStore
+from acrlink.store.postgres import CONNECT_TIMEOUT, PostgresStore, engine_url
+from acrlink.store.urls import open_store
 from tests.servers.postgres import PostgresServer
 
 HANG_GUARD = 10 * CONNECT_TIMEOUT
@@ -247,3 +248,22 @@ def test_a_transaction_waits_for_one_another_store_holds(postgres_url: str) -> N
     finally:
         second.close()
         first.close()
+
+
+def test_store_urls_open_it_and_keep_their_own_connection_options(postgres_url: str) -> None:
+    """``--store`` takes ``postgresql://`` and ``postgres://``; libpq options in the URL are kept beside the
+    store's own session settings."""
+    assert engine_url(postgres_url).startswith("postgresql+psycopg://")
+    with_options = postgres_url.replace("postgresql://", "postgres://") + "?options=-c%20statement_timeout%3D4321"
+    store = open_store(with_options)
+    try:
+        assert isinstance(store, PostgresStore)
+        with store.transaction() as tx:
+            settings = tx.connection.exec_driver_sql(
+                "SELECT current_setting('statement_timeout'), current_setting('idle_in_transaction_session_timeout')"
+            ).one()
+        assert tuple(settings) == ("4321ms", "1min")
+    finally:
+        store.close()
+    with pytest.raises(ValueError):
+        engine_url("mysql://x/y")
