@@ -4,6 +4,7 @@
 #   system    curl skopeo podman dig docker.io (dockerd + docker for the docker e2e) node/npm (the JS SDK e2e)
 #             buildah busybox-static (ACR Tasks builds and their busybox base image)
 #             chromium + CJK fonts (the portal's browser tests drive Debian's Chromium through Playwright)
+#             postgresql (the store contract and outage tests start throwaway clusters of their own)
 #   .venv     acrlink + the Azure SDKs + pytest + hypothesis
 #   .venv-az  the real Azure CLI (its pinned SDK versions would clash with the SDKs under test)
 #   tests/js  the Azure SDK for JavaScript (npm ci from its lock file)
@@ -17,10 +18,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
-SYSTEM_PACKAGES=(ca-certificates python3-venv curl skopeo podman dnsutils docker.io nodejs npm chromium fonts-noto-cjk buildah busybox-static)
+SYSTEM_PACKAGES=(ca-certificates python3-venv curl skopeo podman dnsutils docker.io nodejs npm chromium fonts-noto-cjk buildah busybox-static postgresql)
 SYSTEM_COMMANDS=(curl skopeo podman dig dockerd docker node npm chromium buildah busybox)
 missing=()
 for cmd in "${SYSTEM_COMMANDS[@]}"; do command -v "$cmd" >/dev/null || missing+=("$cmd"); done
+# Debian keeps PostgreSQL's server programs off PATH (tests/servers/postgres.py looks in both places).
+command -v initdb >/dev/null || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(initdb)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive

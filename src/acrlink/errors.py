@@ -33,6 +33,14 @@ class AcrlinkError(Exception):
         return f"{self.code}: {self.message}"
 
 
+class Unavailable(Exception):
+    """A server acrlink depends on (the shared store, the blob store) cannot be reached now: not the request's
+    fault and not a refusal. Every face answers 503 with ``Retry-After: retry_after`` in its own error shape;
+    nothing was half written."""
+
+    retry_after = 1
+
+
 class BadRequest(AcrlinkError):
     """The request is malformed or breaks a rule of the resource (HTTP 400 in ARM)."""
 

@@ -415,3 +415,11 @@ TASKS_BYPASS_NEEDS_AZURE_SERVICES = True
 # asynchronously; az's delete polls the pool every 30 s until the GET answers 404). The duration is a guess, short
 # enough that az's first poll after 30 s finds the pool gone.
 AGENT_POOL_DELETING_SECONDS = 10
+
+# A backing server (the shared PostgreSQL store, the Azure Blob Storage blob store) cannot be reached. Every face
+# answers 503 with Retry-After (seconds). Guesses: ARM's code 'ServiceUnavailable' and the message; the registry's
+# code 'UNAVAILABLE' (CNCF Distribution's errcode for 503, not in the OCI spec's table; ACR's answer is not recorded).
+ARM_UNAVAILABLE_CODE = "ServiceUnavailable"
+ARM_UNAVAILABLE_MESSAGE = "The service is temporarily unavailable. Please retry the request after {seconds} seconds."
+REGISTRY_UNAVAILABLE_CODE = "UNAVAILABLE"
+REGISTRY_UNAVAILABLE_MESSAGE = "service unavailable"

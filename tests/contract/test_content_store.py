@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,25 +10,47 @@ import pytest
 
 from acrlink.domain.content import MANIFEST, REPOSITORY, TAG, UNLOCKED, Attributes, Manifest
 from acrlink.store.content import ContentTx, create_tables
+from acrlink.store.postgres import PostgresStore
 from acrlink.store.sqlite import SqliteStore
 
 D1, D2 = "sha256:" + "1" * 64, "sha256:" + "2" * 64
 
 
-@pytest.fixture(params=["sqlite-file", "sqlite-memory"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqliteStore]:
-    opened = SqliteStore(tmp_path / "acrlink.db" if request.param == "sqlite-file" else ":memory:")
+AnyStore = SqliteStore | PostgresStore
+
+
+def _open(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> AnyStore:
+    if backend == "postgresql":
+        return PostgresStore(request.getfixturevalue("postgres_url"))
+    return SqliteStore(tmp_path / "acrlink.db" if backend == "sqlite-file" else ":memory:")
+
+
+@pytest.fixture(params=["sqlite-file", "sqlite-memory", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AnyStore]:
+    opened = _open(request.param, request, tmp_path)
     with opened.transaction() as tx:
         create_tables(tx)
     yield opened
     opened.close()
 
 
+@pytest.fixture(params=["sqlite-file", "postgresql"])
+def two_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[AnyStore, AnyStore]]:
+    """Two stores on one file or database, as two processes sharing it have."""
+    first = _open(request.param, request, tmp_path)
+    with first.transaction() as tx:
+        create_tables(tx)
+    second = _open(request.param, request, tmp_path)
+    yield first, second
+    second.close()
+    first.close()
+
+
 def _manifest(digest: str, subject: str | None = None, created: str = "t1") -> Manifest:
     return Manifest(digest, "application/vnd.oci.image.manifest.v1+json", 3, b"{}\n", created, "a/b", subject)
 
 
-def test_manifests_tags_and_referrers(store: SqliteStore) -> None:
+def test_manifests_tags_and_referrers(store: AnyStore) -> None:
     with store.transaction() as tx:
         content = ContentTx(tx)
         content.touch_repository("reg", "repo", "t1")
@@ -47,7 +70,7 @@ def test_manifests_tags_and_referrers(store: SqliteStore) -> None:
         assert not content.delete_manifest("reg", "repo", D2)
 
 
-def test_pages_in_lexical_order(store: SqliteStore) -> None:
+def test_pages_in_lexical_order(store: AnyStore) -> None:
     with store.transaction() as tx:
         content = ContentTx(tx)
         for name in ["c", "a", "b/x", "b"]:
@@ -61,7 +84,7 @@ def test_pages_in_lexical_order(store: SqliteStore) -> None:
         assert [t.name for t in content.tags("reg", "a", last="b")] == ["b-x", "c"]
 
 
-def test_rollback_leaves_nothing(store: SqliteStore) -> None:
+def test_rollback_leaves_nothing(store: AnyStore) -> None:
     with pytest.raises(RuntimeError), store.transaction() as tx:
         ContentTx(tx).link_blob("reg", "repo", D1, 5)
         raise RuntimeError
@@ -69,7 +92,7 @@ def test_rollback_leaves_nothing(store: SqliteStore) -> None:
         assert ContentTx(tx).blob_size("reg", "repo", D1) is None
 
 
-def test_links_uploads_and_dropping_a_registry(store: SqliteStore) -> None:
+def test_links_uploads_and_dropping_a_registry(store: AnyStore) -> None:
     with store.transaction() as tx:
         content = ContentTx(tx)
         content.link_blob("reg", "repo", D1, 5)
@@ -101,7 +124,7 @@ def test_links_uploads_and_dropping_a_registry(store: SqliteStore) -> None:
         assert content.repository_names("keep") == ["repo"]
 
 
-def test_upload_rows_are_compare_and_set(store: SqliteStore) -> None:
+def test_upload_rows_are_compare_and_set(store: AnyStore) -> None:
     """A session row changes only while it still holds what the writer last saw (the claim rule lives
     in the uploads service; the store only compares and sets)."""
     with store.transaction() as tx:
@@ -120,7 +143,7 @@ def test_upload_rows_are_compare_and_set(store: SqliteStore) -> None:
         assert content.upload("u1") is None
 
 
-def test_attributes_default_set_and_go_with_their_target(store: SqliteStore) -> None:
+def test_attributes_default_set_and_go_with_their_target(store: AnyStore) -> None:
     locked = Attributes(write_enabled=False, list_enabled=False)
     with store.transaction() as tx:
         content = ContentTx(tx)
@@ -237,3 +260,85 @@ def test_links_stored_before_they_had_a_time_count_as_linked_at_the_upgrade(tmp_
         create_tables(tx)  # a second start changes nothing
         assert len(ContentTx(tx).blob_links()) == 2
     upgraded.close()
+
+
+def test_content_through_the_transaction_port(store: AnyStore) -> None:
+    """``tx.content`` is the same content store ``ContentTx(tx)`` is."""
+    with store.transaction() as tx:
+        tx.content.put_manifest("reg", "repo", _manifest(D1))
+    with store.transaction() as tx:
+        found = tx.content.manifest("reg", "repo", D1)
+        assert found == _manifest(D1)
+        assert ContentTx(tx).manifests("reg", "repo") == [found]
+
+
+def test_values_keep_their_types(store: AnyStore) -> None:
+    """Bytes stay bytes (every byte value), sizes and offsets past 32 bits, booleans and floats as stored."""
+    body = bytes(range(256)) * 3
+    big = 5 * 2**32 + 7
+    manifest = Manifest(D1, "application/vnd.oci.image.index.v1+json", big, body, "t1", None, None, '{"a":"\u00e9"}')
+    with store.transaction() as tx:
+        content = ContentTx(tx)
+        content.put_manifest("reg", "repo", manifest)
+        content.link_blob("reg", "repo", D2, big)
+        content.put_upload("u1", "reg", "repo", 2**40)
+        assert content.update_upload("u1", {"offset": 0}, {"offset": big, "lease_until": 1234.5, "holder": "h"})
+        content.put_attributes("reg", "repo", MANIFEST, D1, Attributes(read_enabled=False))
+    with store.transaction() as tx:
+        content = ContentTx(tx)
+        assert content.manifest("reg", "repo", D1) == manifest
+        assert content.blob_size("reg", "repo", D2) == big
+        session = content.upload("u1")
+        assert session is not None
+        assert (session["offset"], session["lease_until"], session["started"]) == (big, 1234.5, 2**40)
+        found = content.attributes("reg", "repo", MANIFEST, D1)
+        assert found == Attributes(read_enabled=False)
+        assert all(type(v) is bool for v in found.__dict__.values())
+
+
+def test_lexical_order_is_code_point_order(store: AnyStore) -> None:
+    """Listings sort by code point whatever the database's collation (the PostgreSQL test databases use
+    ICU en-US, which would put "b-x" after "b/x" and ignore case first)."""
+    names = ["b", "b-x", "b/x", "b_x", "B", "a.b", "a0", "ab"]
+    with store.transaction() as tx:
+        content = ContentTx(tx)
+        for name in names:
+            content.touch_repository("reg", name, "t")
+            content.put_tag("reg", "repo", name.replace("/", "~"), D1, "t")
+    with store.transaction() as tx:
+        content = ContentTx(tx)
+        assert content.repository_names("reg") == sorted(names)
+        assert content.repository_names("reg", last="b") == [n for n in sorted(names) if n > "b"]
+        tags = sorted(n.replace("/", "~") for n in names)
+        assert [t.name for t in content.tags("reg", "repo")] == tags
+        assert [t.name for t in content.tags("reg", "repo", last="a0", n=3)] == [t for t in tags if t > "a0"][:3]
+
+
+def test_racing_upload_claims_of_two_stores_have_one_winner(two_stores: tuple[AnyStore, AnyStore]) -> None:
+    """Claims race from threads of two stores on one database, round after round: for every session exactly
+    one compare-and-set wins."""
+    first, second = two_stores
+    sessions, racers = 30, 4
+    with first.transaction() as tx:
+        for i in range(sessions):
+            ContentTx(tx).put_upload(f"u{i}", "reg", "repo", 100)
+    start = threading.Barrier(racers)
+    won: dict[str, list[str]] = {f"u{i}": [] for i in range(sessions)}
+
+    def race(store: AnyStore, name: str) -> None:
+        start.wait()
+        for i in range(sessions):
+            with store.transaction() as tx:
+                if ContentTx(tx).update_upload(f"u{i}", {"holder": None}, {"holder": name, "lease_until": 9.0}):
+                    won[f"u{i}"].append(name)
+
+    threads = [threading.Thread(target=race, args=((first, second)[n % 2], f"racer{n}")) for n in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(len(winners) == 1 for winners in won.values()), won
+    with second.transaction() as tx:
+        for session, winners in won.items():
+            row = ContentTx(tx).upload(session)
+            assert row is not None and row["holder"] == winners[0]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from acrlink.domain.content import TAG, Attributes, Manifest
 from acrlink.store.base import CONTENT, WORLD, Record, Store
+from acrlink.store.content import create_tables
+from acrlink.store.postgres import PostgresStore
 from acrlink.store.sqlite import SqliteStore
 
 OpenStore = Callable[[], Store]
@@ -19,14 +23,24 @@ GROUP_A = "/subscriptions/sub1/resourceGroups/rgA/providers/Microsoft.ContainerR
 GROUP_B = "/subscriptions/sub1/resourceGroups/rgB/providers/Microsoft.ContainerRegistry/registries"
 
 
-@pytest.fixture(params=["sqlite-file", "sqlite-memory"])
+BACKENDS = ["sqlite-file", "sqlite-memory", "postgresql"]
+SHARED = ["sqlite-file", "postgresql"]
+"""The backends whose stores opened one after another share their data (a file, a database)."""
+
+
+@pytest.fixture(params=BACKENDS)
 def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenStore]:
-    """Opens a store of one backend; for a file backend every store opened shares one file."""
+    """Opens a store of one backend; for a shared backend every store opened shares one file or database
+    (PostgreSQL: a fresh database of the session's server per test)."""
     opened: list[Store] = []
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
 
     def open_store() -> Store:
-        target = tmp_path / "acrlink.db" if request.param == "sqlite-file" else ":memory:"
-        store = SqliteStore(target)
+        store: Store
+        if url is not None:
+            store = PostgresStore(url)
+        else:
+            store = SqliteStore(tmp_path / "acrlink.db" if request.param == "sqlite-file" else ":memory:")
         opened.append(store)
         return store
 
@@ -493,7 +507,7 @@ def test_counters_are_shared_by_stores_on_one_file(store_factory: OpenStore) -> 
 # --- durability ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("store_factory", ["sqlite-file"], indirect=True)
+@pytest.mark.parametrize("store_factory", SHARED, indirect=True)
 def test_committed_data_is_visible_to_a_new_store_on_the_same_file(store_factory: OpenStore) -> None:
     first = store_factory()
     with first.transaction() as tx:
@@ -506,7 +520,7 @@ def test_committed_data_is_visible_to_a_new_store_on_the_same_file(store_factory
         assert tx.kv_get("k") == {"v": 1}
 
 
-@pytest.mark.parametrize("store_factory", ["sqlite-file"], indirect=True)
+@pytest.mark.parametrize("store_factory", SHARED, indirect=True)
 def test_committed_data_survives_closing_the_store(store_factory: OpenStore) -> None:
     first = store_factory()
     _put(first, _record("/a"), _record("/b"))
@@ -515,7 +529,7 @@ def test_committed_data_survives_closing_the_store(store_factory: OpenStore) -> 
         assert _keys(tx.query()) == ["/a", "/b"]
 
 
-@pytest.mark.parametrize("store_factory", ["sqlite-file"], indirect=True)
+@pytest.mark.parametrize("store_factory", SHARED, indirect=True)
 def test_rolled_back_data_is_not_visible_to_a_new_store(store_factory: OpenStore) -> None:
     first = store_factory()
     with pytest.raises(Boom), first.transaction() as tx:
@@ -543,3 +557,181 @@ def test_memory_stores_are_independent(store_factory: OpenStore) -> None:
 def test_count_is_the_number_of_records_query_lists(populated: Store, filters: dict[str, str]) -> None:
     with populated.transaction() as tx:
         assert tx.count(**filters) == len(tx.query(**filters))
+
+
+# --- change counters -------------------------------------------------------------------------
+
+
+def test_versions_start_empty(store: Store) -> None:
+    assert store.versions() == {}
+
+
+def test_a_committed_change_moves_its_topic_once(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.put(_record("/a"))
+        tx.changed(WORLD)
+        tx.changed(WORLD)
+    assert store.versions() == {WORLD: 1}
+    with store.transaction() as tx:
+        tx.changed(CONTENT)
+        tx.changed(WORLD)
+    assert store.versions() == {WORLD: 2, CONTENT: 1}
+
+
+def test_a_transaction_that_marks_nothing_moves_nothing(store: Store) -> None:
+    _put(store, _record("/a"))
+    with store.transaction() as tx:
+        tx.kv_put("k", 1)
+    assert store.versions() == {}
+
+
+def test_a_rolled_back_change_moves_nothing(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.changed(CONTENT)
+    with pytest.raises(Boom), store.transaction() as tx:
+        tx.put(_record("/a"))
+        tx.changed(WORLD)
+        tx.changed(CONTENT)
+        raise Boom
+    assert store.versions() == {CONTENT: 1}
+
+
+@pytest.mark.parametrize("store_factory", SHARED, indirect=True)
+def test_a_change_committed_by_one_store_is_seen_by_another(store_factory: OpenStore) -> None:
+    first, second = store_factory(), store_factory()
+    before = second.versions()
+    with first.transaction() as tx:
+        tx.put(_record("/a"))
+        tx.changed(WORLD)
+    assert second.versions() == {**before, WORLD: before.get(WORLD, 0) + 1}
+    with second.transaction() as tx:
+        assert tx.get("/a") is not None
+
+
+# --- snapshots -------------------------------------------------------------------------------
+
+
+def _fill(store: Store) -> None:
+    with store.transaction() as tx:
+        create_tables(tx)  # the content service creates them on a store it is given
+    with store.transaction() as tx:
+        for key in ("/c", "/a", "/b"):
+            tx.put(_record(key, body=NESTED))
+        tx.kv_put("secret:key", {"pem": "x"})
+        tx.kv_put("provider:sub1:ms.network", "Registered")
+        tx.changed(WORLD)
+        content = tx.content
+        content.touch_repository("reg", "repo", "t1")
+        content.put_manifest("reg", "repo", MANIFEST_ONE)
+        content.put_tag("reg", "repo", "v1", MANIFEST_ONE.digest, "t1")
+        content.link_blob("reg", "repo", "sha256:" + "b" * 64, 7)
+        content.put_upload("u1", "reg", "repo", 100)
+        content.put_attributes("reg", "repo", TAG, "v1", Attributes(write_enabled=False))
+        tx.changed(CONTENT)
+    with store.transaction() as tx:
+        tx.put(_record("/a", body={"v": 2}))
+        tx.changed(WORLD)
+
+
+MANIFEST_ONE = Manifest(
+    "sha256:" + "1" * 64,
+    "application/vnd.oci.image.manifest.v1+json",
+    5,
+    b"{\x00\xff}\n",
+    "t1",
+    "a/b",
+    None,
+    '{"k":"v"}',
+)
+
+
+def test_snapshot_holds_everything_stored(store: Store) -> None:
+    _fill(store)
+    copy = store.snapshot()
+    try:
+        with copy.transaction() as tx:
+            listed = tx.query()
+            assert [(r.key, r.body) for r in listed] == [("/c", NESTED), ("/a", {"v": 2}), ("/b", NESTED)]
+            assert list(tx.kv_items("")) == [("provider:sub1:ms.network", "Registered"), ("secret:key", {"pem": "x"})]
+            content = tx.content
+            assert content.repository_names("reg") == ["repo"]
+            assert content.manifest("reg", "repo", MANIFEST_ONE.digest) == MANIFEST_ONE
+            tag = content.tag("reg", "repo", "v1")
+            assert tag is not None and tag.digest == MANIFEST_ONE.digest
+            assert content.blob_size("reg", "repo", "sha256:" + "b" * 64) == 7
+            assert content.upload("u1") == {
+                "id": "u1", "registry": "reg", "repo": "repo", "started": 100, "touched": 100, "offset": 0,
+                "generation": 0, "holder": None, "lease_until": None,
+            }  # fmt: skip
+            assert content.attributes("reg", "repo", TAG, "v1") == Attributes(write_enabled=False)
+        assert copy.versions() == store.versions() == {WORLD: 2, CONTENT: 1}
+    finally:
+        copy.close()
+
+
+def test_snapshot_is_private_in_both_directions(store: Store) -> None:
+    _fill(store)
+    copy = store.snapshot()
+    try:
+        with copy.transaction() as tx:
+            tx.put(_record("/only-in-copy"))
+            tx.delete("/c")
+            tx.content.delete_tag("reg", "repo", "v1")
+            tx.changed(WORLD)
+        with store.transaction() as tx:
+            tx.put(_record("/only-in-store"))
+            tx.kv_delete("secret:key")
+        with store.transaction() as tx:
+            assert _keys(tx.query()) == ["/c", "/a", "/b", "/only-in-store"]
+            assert tx.content.tag("reg", "repo", "v1") is not None
+        with copy.transaction() as tx:
+            assert _keys(tx.query()) == ["/a", "/b", "/only-in-copy"]
+            assert tx.kv_get("secret:key") == {"pem": "x"}
+        assert store.versions() == {WORLD: 2, CONTENT: 1}
+        assert copy.versions() == {WORLD: 3, CONTENT: 1}
+    finally:
+        copy.close()
+
+
+def test_snapshot_keeps_listing_order_for_records_put_after_it(store: Store) -> None:
+    _fill(store)
+    copy = store.snapshot()
+    try:
+        with copy.transaction() as tx:
+            tx.put(_record("/d"))
+            tx.put(_record("/c", body={"v": 9}))
+            assert _keys(tx.query()) == ["/c", "/a", "/b", "/d"]
+    finally:
+        copy.close()
+
+
+# --- concurrent stores on one database (as several processes share one) ----------------------
+
+
+@pytest.mark.parametrize("store_factory", SHARED, indirect=True)
+def test_read_then_write_transactions_of_two_stores_never_lose_an_update(store_factory: OpenStore) -> None:
+    """Each transaction reads a counter and writes it plus one, from threads of two stores at once:
+    transactions are serial across stores, so no increment is lost (the services' read-check-write
+    transactions, e.g. picking a free IP address, rely on this)."""
+    stores = [store_factory(), store_factory()]
+    with stores[0].transaction() as tx:
+        tx.kv_put("counter", 0)
+    rounds, threads = 25, 4
+    start = threading.Barrier(threads)
+
+    def work(store: Store) -> None:
+        start.wait()
+        for _ in range(rounds):
+            with store.transaction() as tx:
+                value = tx.kv_get("counter")
+                tx.put(_record(f"/seen/{value}"))
+                tx.kv_put("counter", value + 1)
+
+    workers = [threading.Thread(target=work, args=(stores[i % 2],)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    with stores[1].transaction() as tx:
+        assert tx.kv_get("counter") == rounds * threads
+        assert tx.count() == rounds * threads, "every transaction read a value no other one read"

@@ -41,8 +41,9 @@ from acrlink.arm.wire import (
     page,
     read_json,
     read_lenient_json,
+    unavailable_response,
 )
-from acrlink.errors import AcrlinkError, BadRequest, MethodNotAllowed, NotFound, Unauthorized
+from acrlink.errors import AcrlinkError, BadRequest, MethodNotAllowed, NotFound, Unauthorized, Unavailable
 from acrlink.services.access_admin import AccessAdmin
 from acrlink.services.arm import ResourceService
 from acrlink.services.authorization import Authorization, authorization_failed
@@ -112,6 +113,9 @@ class ArmFace:
             response = error_response(error)
             if isinstance(error, Unauthorized):
                 response.headers["WWW-Authenticate"] = challenge(str(request.base_url), error.message)
+        except Unavailable as outage:
+            log.warning("ARM %s %s: %s", request.method, request.url.path, outage)
+            response = unavailable_response(outage)
         log.info(
             "ARM %s %s %d %.1fms from %s",
             request.method,

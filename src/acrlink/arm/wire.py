@@ -27,6 +27,7 @@ from acrlink.errors import (
     PreconditionFailed,
     TooLarge,
     Unauthorized,
+    Unavailable,
 )
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -77,6 +78,19 @@ def json_response(status: int, body: Any = None, headers: dict[str, str] | None 
 def error_response(error: AcrlinkError) -> Response:
     headers = {"x-ms-failure-cause": "gateway"} if isinstance(error, Unauthorized) else None
     return json_response(status_of(error), error_body(error), headers)
+
+
+def unavailable_response(outage: Unavailable) -> Response:
+    """503 with ``Retry-After`` and ARM's error shape: a server acrlink depends on is away (the SDKs and az retry
+    a 503 after the time it names)."""
+    seconds = outage.retry_after
+    body = {
+        "error": {
+            "code": unconfirmed.ARM_UNAVAILABLE_CODE,
+            "message": unconfirmed.ARM_UNAVAILABLE_MESSAGE.format(seconds=seconds),
+        }
+    }
+    return json_response(503, body, {"Retry-After": str(seconds)})
 
 
 def page(request: Request, items: list[Any], page_size: int) -> dict[str, Any]:

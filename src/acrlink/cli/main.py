@@ -20,6 +20,7 @@ from acrlink.cli import azure, deployment_parameters, network, principals, proce
 from acrlink.cli import gc as gc_command
 from acrlink.domain import diagnosis
 from acrlink.domain.cloud import find_cloud
+from acrlink.errors import Unavailable
 from acrlink.settings import Ports, Settings, default_data_dir
 from acrlink.trustedproxy import TrustedProxies
 
@@ -168,6 +169,9 @@ def up(
         run(_serve(settings))
     except datadir.AlreadyRunning as exc:
         typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    except Unavailable as exc:
+        typer.echo(f"acrlink cannot start: {exc}", err=True)
         raise typer.Exit(1) from None
 
 

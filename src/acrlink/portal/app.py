@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from acrlink.errors import Unavailable
 from acrlink.portal.armclient import ArmClient, ArmError
 from acrlink.portal.i18n import Labels, from_accept_language
 from acrlink.portal.session import COOKIE, Session, Sessions, cookie_header, same_token
@@ -144,6 +145,10 @@ class PortalFace:
             except ArmError as error:
                 if error.status == 404:
                     return page.render("notfound.html", 404, error=error)
+                if error.status == 503:
+                    unavailable = page.render("error.html", 503, code=error.code, message=error.message)
+                    unavailable.headers["Retry-After"] = error.retry_after or str(Unavailable.retry_after)
+                    return unavailable
                 return page.render("error.html", error.status if error.status < 500 else 502,
                                    code=error.code, message=error.message)  # fmt: skip
             except Exception:  # noqa: BLE001 - the page says so; the log has the trace

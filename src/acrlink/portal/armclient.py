@@ -24,9 +24,29 @@ class ArmError(Exception):
     code: str
     message: str
     details: list[dict[str, Any]]
+    retry_after: str | None = None
+    """ARM's ``Retry-After`` (a 503 while a server acrlink depends on is away)."""
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
+
+
+def refusal(answer: httpx.Response) -> ArmError:
+    """An ARM (or Entra ID) answer of 4xx/5xx as ``ArmError``: its code and message, or the status and the start
+    of the body when it is not ARM's error JSON."""
+    try:
+        content = answer.json() if answer.content else None
+    except ValueError:
+        content = None
+    error = content.get("error") if isinstance(content, dict) else None
+    error = error if isinstance(error, dict) else {}
+    return ArmError(
+        answer.status_code,
+        str(error.get("code", answer.status_code)),
+        str(error.get("message", answer.text[:500])),
+        list(error.get("details") or []),
+        answer.headers.get("retry-after"),
+    )
 
 
 @dataclass(frozen=True)
@@ -59,7 +79,8 @@ class ArmClient:
                         "scope": f"{self._audience.rstrip('/')}/.default",
                     },
                 )
-                answer.raise_for_status()
+                if answer.status_code >= 400:
+                    raise refusal(answer)
                 body = answer.json()
                 self._token = (str(body["access_token"]), time.time() + float(body.get("expires_in", 3600)))
             return self._token[0]
@@ -71,17 +92,9 @@ class ArmClient:
         headers = {"Authorization": f"Bearer {await self.token()}"}
         query = {"api-version": api_version, **(params or {})}
         answer = await self._http.request(method, path, params=query, json=body, headers=headers)
-        content = answer.json() if answer.content else None
         if answer.status_code >= 400:
-            error = (content or {}).get("error") if isinstance(content, dict) else None
-            error = error if isinstance(error, dict) else {}
-            raise ArmError(
-                answer.status_code,
-                str(error.get("code", answer.status_code)),
-                str(error.get("message", answer.text[:500])),
-                list(error.get("details") or []),
-            )
-        return content
+            raise refusal(answer)
+        return answer.json() if answer.content else None
 
     async def get(self, path: str, api_version: str, params: Mapping[str, str] | None = None) -> Any:
         return await self.request("GET", path, api_version, params=params)
@@ -93,7 +106,8 @@ class ArmClient:
         while page.get("nextLink"):
             headers = {"Authorization": f"Bearer {await self.token()}"}
             answer = await self._http.get(page["nextLink"], headers=headers)
-            answer.raise_for_status()
+            if answer.status_code >= 400:
+                raise refusal(answer)
             page = answer.json()
             items += page.get("value", [])
         return items

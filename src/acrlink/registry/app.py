@@ -10,10 +10,10 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from acrlink.domain.oci import check_name
-from acrlink.errors import AcrlinkError, Forbidden, MethodNotAllowed, NotFound
+from acrlink.errors import AcrlinkError, Forbidden, MethodNotAllowed, NotFound, Unavailable
 from acrlink.registry.handlers.base import Call, Face
 from acrlink.registry.routes import DATA_ENDPOINT_ROUTES, ROUTES, match
-from acrlink.registry.wire import SERVER, error_response
+from acrlink.registry.wire import SERVER, error_response, unavailable_response
 from acrlink.unconfirmed import FIREWALL_SPARES_CHALLENGE
 
 log = logging.getLogger("acrlink.registry")
@@ -40,7 +40,11 @@ class RegistryApp:
         if scope["type"] != "http":
             return
         request = Request(scope, receive)
-        response = await self.answer(request)
+        try:
+            response = await self.answer(request)
+        except Unavailable as outage:
+            log.warning("%s %s %s: %s", request.headers.get("host"), request.method, scope["path"], outage)
+            response = unavailable_response(outage)
         response.headers[SERVER[0]] = SERVER[1]
         if self._log_requests:
             client = request.client.host if request.client else "-"

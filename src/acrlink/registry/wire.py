@@ -21,10 +21,11 @@ from acrlink.errors import (
     RangeInvalid,
     TooLarge,
     Unauthorized,
+    Unavailable,
 )
 from acrlink.registry.scopes import InsufficientScope
 from acrlink.services.content import ManifestUnknown
-from acrlink.unconfirmed import REGISTRY_SERVER_HEADER
+from acrlink.unconfirmed import REGISTRY_SERVER_HEADER, REGISTRY_UNAVAILABLE_CODE, REGISTRY_UNAVAILABLE_MESSAGE
 
 JSON_TYPE = "application/json; charset=utf-8"
 API_VERSION = {"Docker-Distribution-Api-Version": "registry/2.0"}
@@ -90,6 +91,13 @@ def challenge(login_server: str, scope: str | None) -> str:
     """ACR's ``WWW-Authenticate``: realm and service always, scope on repository and catalog requests."""
     value = f'Bearer realm="https://{login_server}/oauth2/token",service="{login_server}"'
     return f'{value},scope="{scope}"' if scope else value
+
+
+def unavailable_response(outage: Unavailable) -> Response:
+    """503 with ``Retry-After`` and the OCI error JSON: a server acrlink depends on is away (nothing was
+    written; the client may retry after the time it names)."""
+    body = {"errors": [{"code": REGISTRY_UNAVAILABLE_CODE, "message": REGISTRY_UNAVAILABLE_MESSAGE, "detail": None}]}
+    return json_response(503, body, {"Retry-After": str(outage.retry_after)})
 
 
 def error_response(error: AcrlinkError, login_server: str | None, extra: dict[str, str] | None = None) -> Response:

@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 
 from acrlink.domain.webhooks import is_loopback, masked_headers
+from acrlink.errors import Unavailable
+from acrlink.outages import OutageLog
 from acrlink.resources import webhook_events as events
 from acrlink.store.base import Store, Transaction
 
@@ -53,11 +55,15 @@ class WebhookDelivery:
         self._client.close()
 
     def _run(self) -> None:
+        outage = OutageLog(log, "webhook delivery")
         while not self._stop.is_set():
             self._stop.wait(GATHER)
             events.WAKE.clear()
             try:
                 self.run_once()
+                outage.succeeded()
+            except Unavailable as away:
+                outage.failed(away)
             except Exception:  # noqa: BLE001 - the worker must outlive one bad delivery
                 log.exception("webhook delivery failed")
             events.WAKE.wait(POLL)

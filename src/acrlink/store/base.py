@@ -23,6 +23,7 @@ from typing import Any, BinaryIO, NamedTuple, Protocol
 from acrlink.domain.content import Attributes, Manifest, Tag
 from acrlink.domain.gc import Link, StoredManifest
 from acrlink.domain.oci import Digest
+from acrlink.errors import Unavailable
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,9 @@ class Record:
     body: dict[str, Any]
 
 
-class StoreUnavailable(Exception):
-    """The store's or the blob store's server cannot be reached (or broke off mid-request); retry later."""
+class StoreUnavailable(Unavailable):
+    """The store's or the blob store's server cannot be reached (or broke off mid-request); retry later. The
+    faces catch ``errors.Unavailable`` (they do not import the store)."""
 
     retry_after = 1
 

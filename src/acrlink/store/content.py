@@ -1,25 +1,29 @@
 """Registry content metadata: repositories, manifests, tags, blob links, referrers, upload sessions,
 and ACR's changeable attributes (locks) of repositories, tags and manifests.
 
-Tables live in the same SQLite file as the resources and are used inside the same transactions
-(``ContentTx(tx)`` wraps an open ``SqliteTransaction``). Holds no rules: the registry service
-decides what may be written. Every table is keyed by the registry's lower-case name, which is unique
-in the cloud (``NAME.azurecr.cn``).
+Tables live in the same database as the resources and are used inside the same transactions
+(``ContentTx(tx)`` wraps an open ``SqliteTransaction`` or ``PostgresTransaction``: anything with a SQLAlchemy
+``connection``). One set of SQLAlchemy Core statements serves both dialects: upserts are built with the
+dialect's own ``INSERT ... ON CONFLICT``; text columns compare and sort by code point on both (PostgreSQL's
+default collation is the database's locale, so they are declared ``COLLATE "C"`` there, as SQLite's ``BINARY``
+already is); counts and offsets are 64-bit (a layer may be larger than 2 GiB); ``body`` is bytes (BYTEA) and the
+attributes real booleans. Holds no rules: the registry service decides what may be written. Every table is
+keyed by the registry's lower-case name, which is unique in the cloud (``NAME.azurecr.cn``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
     Float,
     Index,
-    Integer,
     LargeBinary,
     MetaData,
     String,
@@ -31,58 +35,70 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.dialects import postgresql, sqlite
 
 from acrlink.domain.content import MANIFEST, REPOSITORY, TAG, UNLOCKED, Attributes, Manifest, Tag
 from acrlink.domain.gc import Link, StoredManifest
-from acrlink.store.sqlite import SqliteTransaction
+
+
+class _OpenTransaction(Protocol):
+    """What the content tables need of a store transaction: its open SQLAlchemy connection."""
+
+    @property
+    def connection(self) -> Connection: ...
+
+
+Text = String().with_variant(String(collation="C"), "postgresql")
+"""A text column that compares and sorts by code point on every dialect (listing order, ``last`` pages)."""
+Count = BigInteger
+"""Sizes, offsets and epoch seconds: 64-bit on every dialect."""
 
 _metadata = MetaData()
 
 repositories = Table(
     "oci_repositories",
     _metadata,
-    Column("registry", String, primary_key=True),
-    Column("name", String, primary_key=True),
-    Column("created", String, nullable=False),
-    Column("updated", String, nullable=False),
+    Column("registry", Text, primary_key=True),
+    Column("name", Text, primary_key=True),
+    Column("created", Text, nullable=False),
+    Column("updated", Text, nullable=False),
 )
 
 manifests = Table(
     "oci_manifests",
     _metadata,
-    Column("registry", String, primary_key=True),
-    Column("repo", String, primary_key=True),
-    Column("digest", String, primary_key=True),
-    Column("media_type", String, nullable=False),
-    Column("artifact_type", String, nullable=True),
-    Column("subject", String, nullable=True),
-    Column("annotations", String, nullable=True),
-    Column("size", Integer, nullable=False),
+    Column("registry", Text, primary_key=True),
+    Column("repo", Text, primary_key=True),
+    Column("digest", Text, primary_key=True),
+    Column("media_type", Text, nullable=False),
+    Column("artifact_type", Text, nullable=True),
+    Column("subject", Text, nullable=True),
+    Column("annotations", Text, nullable=True),
+    Column("size", Count, nullable=False),
     Column("body", LargeBinary, nullable=False),
-    Column("created", String, nullable=False),
+    Column("created", Text, nullable=False),
     Index("oci_manifests_subject", "registry", "repo", "subject"),
 )
 
 tags = Table(
     "oci_tags",
     _metadata,
-    Column("registry", String, primary_key=True),
-    Column("repo", String, primary_key=True),
-    Column("tag", String, primary_key=True),
-    Column("digest", String, nullable=False),
-    Column("created", String, nullable=False),
-    Column("updated", String, nullable=False),
+    Column("registry", Text, primary_key=True),
+    Column("repo", Text, primary_key=True),
+    Column("tag", Text, primary_key=True),
+    Column("digest", Text, nullable=False),
+    Column("created", Text, nullable=False),
+    Column("updated", Text, nullable=False),
     Index("oci_tags_digest", "registry", "repo", "digest"),
 )
 
 blob_links = Table(
     "oci_blob_links",
     _metadata,
-    Column("registry", String, primary_key=True),
-    Column("repo", String, primary_key=True),
-    Column("digest", String, primary_key=True),
-    Column("size", Integer, nullable=False),
+    Column("registry", Text, primary_key=True),
+    Column("repo", Text, primary_key=True),
+    Column("digest", Text, primary_key=True),
+    Column("size", Count, nullable=False),
     Column("linked", Float, nullable=False),
 )
 """``linked``: when the link was last made or held by a manifest push (epoch seconds; garbage collection
@@ -91,14 +107,14 @@ removes unreferenced links only once they are older than its grace period)."""
 uploads = Table(
     "oci_upload_sessions",
     _metadata,
-    Column("id", String, primary_key=True),
-    Column("registry", String, nullable=False),
-    Column("repo", String, nullable=False),
-    Column("started", Integer, nullable=False),
-    Column("touched", Integer, nullable=False),
-    Column("offset", Integer, nullable=False),
-    Column("generation", Integer, nullable=False),
-    Column("holder", String, nullable=True),
+    Column("id", Text, primary_key=True),
+    Column("registry", Text, nullable=False),
+    Column("repo", Text, nullable=False),
+    Column("started", Count, nullable=False),
+    Column("touched", Count, nullable=False),
+    Column("offset", Count, nullable=False),
+    Column("generation", Count, nullable=False),
+    Column("holder", Text, nullable=True),
     Column("lease_until", Float, nullable=True),
 )
 """Upload sessions: how many bytes are staged (``offset``), which staged object holds them
@@ -109,10 +125,10 @@ UPLOAD_FIELDS = frozenset({"touched", "offset", "generation", "holder", "lease_u
 attributes = Table(
     "oci_attributes",
     _metadata,
-    Column("registry", String, primary_key=True),
-    Column("repo", String, primary_key=True),
-    Column("kind", String, primary_key=True),
-    Column("ref", String, primary_key=True),
+    Column("registry", Text, primary_key=True),
+    Column("repo", Text, primary_key=True),
+    Column("kind", Text, primary_key=True),
+    Column("ref", Text, primary_key=True),
     Column("delete_enabled", Boolean, nullable=False),
     Column("write_enabled", Boolean, nullable=False),
     Column("read_enabled", Boolean, nullable=False),
@@ -122,11 +138,18 @@ attributes = Table(
 (the digest). No row means every attribute is true."""
 
 
-def create_tables(tx: SqliteTransaction) -> None:
-    _metadata.create_all(tx.connection)
+TABLES = (repositories, manifests, tags, blob_links, uploads, attributes)
+"""Every content table (what a store's ``snapshot`` copies)."""
+
+
+def create_tables(tx: _OpenTransaction) -> None:
+    """Create the content tables that do not exist yet, inside the open transaction (either dialect; store
+    transactions are serial on both, so processes starting together do not race on the same table)."""
+    connection = tx.connection
+    _metadata.create_all(connection)
     # Sessions of the table before offsets were stored (their bytes are swept by age).
-    tx.connection.exec_driver_sql("DROP TABLE IF EXISTS oci_uploads")
-    _add_link_times(tx.connection)
+    connection.exec_driver_sql("DROP TABLE IF EXISTS oci_uploads")
+    _add_link_times(connection)
 
 
 def _add_link_times(conn: Connection) -> None:
@@ -146,8 +169,13 @@ def _page(statement: Any, column: Any, last: str | None, n: int | None) -> Any:
     return statement
 
 
-def _upsert(table: Table, keys: list[str], values: dict[str, Any], keep: tuple[str, ...] = ()) -> Any:
-    statement = insert(table).values(**values)
+_INSERTS: dict[str, Callable[[Table], Any]] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+"""The dialects' ``INSERT`` constructs with ``ON CONFLICT`` (the same API on both)."""
+
+
+def _upsert(dialect: str, table: Table, keys: list[str], values: dict[str, Any], keep: tuple[str, ...] = ()) -> Any:
+    """Insert ``values``, or on a conflict over ``keys`` update the other columns except those in ``keep``."""
+    statement = _INSERTS[dialect](table).values(**values)
     changed = {k: statement.excluded[k] for k in values if k not in keys and k not in keep}
     return statement.on_conflict_do_update(index_elements=keys, set_=changed)
 
@@ -155,14 +183,15 @@ def _upsert(table: Table, keys: list[str], values: dict[str, Any], keep: tuple[s
 class ContentTx:
     """Content operations inside one open store transaction."""
 
-    def __init__(self, tx: SqliteTransaction) -> None:
+    def __init__(self, tx: _OpenTransaction) -> None:
         self._conn: Connection = tx.connection
+        self._dialect = self._conn.dialect.name
 
     # Repositories -------------------------------------------------------------------------------------
 
     def touch_repository(self, registry: str, name: str, now: str) -> None:
         values = {"registry": registry, "name": name, "created": now, "updated": now}
-        self._conn.execute(_upsert(repositories, ["registry", "name"], values, keep=("created",)))
+        self._conn.execute(_upsert(self._dialect, repositories, ["registry", "name"], values, keep=("created",)))
 
     def repository(self, registry: str, name: str) -> dict[str, str] | None:
         row = self._conn.execute(
@@ -203,7 +232,7 @@ class ContentTx:
 
     def put_manifest(self, registry: str, repo: str, manifest: Manifest) -> None:
         values = {"registry": registry, "repo": repo, **manifest.__dict__}
-        self._conn.execute(_upsert(manifests, ["registry", "repo", "digest"], values, keep=("created",)))
+        self._conn.execute(_upsert(self._dialect, manifests, ["registry", "repo", "digest"], values, keep=("created",)))
 
     def manifest(self, registry: str, repo: str, digest: str) -> Manifest | None:
         row = self._conn.execute(select(manifests).where(self._in(manifests, registry, repo, digest=digest))).first()
@@ -234,7 +263,7 @@ class ContentTx:
 
     def put_tag(self, registry: str, repo: str, tag: str, digest: str, now: str) -> None:
         values = {"registry": registry, "repo": repo, "tag": tag, "digest": digest, "created": now, "updated": now}
-        self._conn.execute(_upsert(tags, ["registry", "repo", "tag"], values, keep=("created",)))
+        self._conn.execute(_upsert(self._dialect, tags, ["registry", "repo", "tag"], values, keep=("created",)))
 
     def tag(self, registry: str, repo: str, tag: str) -> Tag | None:
         row = self._conn.execute(select(tags).where(and_(self._in(tags, registry, repo), tags.c.tag == tag))).first()
@@ -278,7 +307,7 @@ class ContentTx:
             self._drop_attributes(registry, repo, kind, ref)
             return
         values = {"registry": registry, "repo": repo, "kind": kind, "ref": ref, **value.__dict__}
-        self._conn.execute(_upsert(attributes, ["registry", "repo", "kind", "ref"], values))
+        self._conn.execute(_upsert(self._dialect, attributes, ["registry", "repo", "kind", "ref"], values))
 
     def _drop_attributes(self, registry: str, repo: str, kind: str, ref: str) -> None:
         self._conn.execute(delete(attributes).where(_attribute_key(registry, repo, kind, ref)))
@@ -289,7 +318,7 @@ class ContentTx:
         """Link a blob into a repository (again), as of ``now`` (epoch seconds; default: the clock)."""
         linked = time.time() if now is None else now
         values = {"registry": registry, "repo": repo, "digest": digest, "size": size, "linked": linked}
-        self._conn.execute(_upsert(blob_links, ["registry", "repo", "digest"], values))
+        self._conn.execute(_upsert(self._dialect, blob_links, ["registry", "repo", "digest"], values))
 
     def blob_size(self, registry: str, repo: str, digest: str) -> int | None:
         row = self._conn.execute(
@@ -305,7 +334,7 @@ class ContentTx:
 
     def put_upload(self, upload_id: str, registry: str, repo: str, now: int) -> None:
         self._conn.execute(
-            insert(uploads).values(
+            uploads.insert().values(
                 id=upload_id, registry=registry, repo=repo, started=now, touched=now, offset=0, generation=0
             )
         )

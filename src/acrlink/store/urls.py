@@ -50,9 +50,9 @@ def open_store(url: str) -> Store:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         return SqliteStore(path)
     if scheme in ("postgresql", "postgres"):
-        from acrlink.store.postgres import PostgresStore  # type: ignore[import-not-found,unused-ignore]
+        from acrlink.store.postgres import PostgresStore
 
-        return PostgresStore(url)  # type: ignore[no-any-return,unused-ignore]
+        return PostgresStore(url)
     raise ValueError(f"unknown store URL {url!r}: use {STORE_FORMS}")
 
 

@@ -32,7 +32,9 @@ from urllib.parse import urlencode, urlsplit
 
 from acrlink.clock import iso
 from acrlink.domain.netgraph import TASKS_HOST
+from acrlink.errors import Unavailable
 from acrlink.ids import parse_resource_id
+from acrlink.outages import OutageLog
 from acrlink.resources import runs
 from acrlink.resources.agent_pools import agent_host
 from acrlink.store.base import WORLD, Record, Store
@@ -142,9 +144,13 @@ class Agent:
             return tx.query(type=runs.TYPE.lower())
 
     def _loop(self) -> None:
+        outage = OutageLog(log, "the build agent")
         while not self._stopped.wait(POLL_SECONDS):
             try:
                 self._dispatch()
+                outage.succeeded()
+            except Unavailable as away:
+                outage.failed(away)
             except Exception:  # noqa: BLE001 - the agent must outlive one bad dispatch; the log has the trace
                 log.exception("the build agent's dispatch failed")
 
