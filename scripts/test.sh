@@ -5,6 +5,7 @@
 #             buildah busybox-static (ACR Tasks builds and their busybox base image)
 #             chromium + CJK fonts (the portal's browser tests drive Debian's Chromium through Playwright)
 #             postgresql (the store contract and outage tests start throwaway clusters of their own)
+#             haproxy (the cluster e2e puts it in front of several acrlink processes, examples/cluster)
 #   .venv     acrlink + the Azure SDKs + pytest + hypothesis
 #   .venv-az  the real Azure CLI (its pinned SDK versions would clash with the SDKs under test)
 #   tests/js  the Azure SDK for JavaScript (npm ci from its lock file)
@@ -18,8 +19,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
-SYSTEM_PACKAGES=(ca-certificates python3-venv curl skopeo podman dnsutils docker.io nodejs npm chromium fonts-noto-cjk buildah busybox-static postgresql)
-SYSTEM_COMMANDS=(curl skopeo podman dig dockerd docker node npm chromium buildah busybox)
+SYSTEM_PACKAGES=(ca-certificates python3-venv curl skopeo podman dnsutils docker.io nodejs npm chromium fonts-noto-cjk buildah busybox-static postgresql haproxy)
+SYSTEM_COMMANDS=(curl skopeo podman dig dockerd docker node npm chromium buildah busybox haproxy)
 missing=()
 for cmd in "${SYSTEM_COMMANDS[@]}"; do command -v "$cmd" >/dev/null || missing+=("$cmd"); done
 # Debian keeps PostgreSQL's server programs off PATH (tests/servers/postgres.py looks in both places).
