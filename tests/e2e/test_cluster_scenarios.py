@@ -241,15 +241,14 @@ def test_a_kill_during_twenty_concurrent_pushes_costs_no_retrying_client(
 ) -> None:
     images = [_image(f"c{n}") for n in range(CLIENTS)]
     started = [threading.Event() for _ in images]
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        futures = [
-            pool.submit(_push_retrying, registry, image, event) for image, event in zip(images, started, strict=True)
-        ]
-        for event in started[: CLIENTS // 2]:  # half the clients are mid-push when process 0 dies
-            assert event.wait(120), "a client never got a PATCH through"
-        running.kill(0)
-        results = [future.result() for future in futures]
     try:
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            pairs = zip(images, started, strict=True)
+            futures = [pool.submit(_push_retrying, registry, image, event) for image, event in pairs]
+            for event in started[: CLIENTS // 2]:  # once half the clients have a PATCH through, process 0 dies
+                assert event.wait(120), "a client never got a PATCH through"
+            running.kill(0)
+            results = [future.result() for future in futures]
         failed = {image.tag: failures for image, (used, failures) in zip(images, results, strict=True) if not used}
         assert not failed, f"clients that never succeeded: {failed}"
         retried = {image.tag: failures for image, (_, failures) in zip(images, results, strict=True) if failures}
@@ -258,7 +257,7 @@ def test_a_kill_during_twenty_concurrent_pushes_costs_no_retrying_client(
             _check_image(registry, image)
         assert _every_stored_blob_matches(running) >= 2 * CLIENTS
     finally:
-        running.restart(0)
+        running.restart(0)  # whatever failed: the module's later tests need both processes
         running.wait_for(0, "UP")
         running.write_endpoints()
     for image in images:
