@@ -16,12 +16,16 @@ import os
 import subprocess
 import tarfile
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.servers.azurite import Azurite
+from tests.servers.postgres import PostgresServer
 
 from .conftest import Running, required_tool, start, stop
 
@@ -45,10 +49,24 @@ class Backends:
     env: dict[str, str] = field(default_factory=dict)
 
 
-@pytest.fixture(scope="module", params=["sqlite-files"])
-def backends(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Backends:
-    shared = tmp_path_factory.mktemp("shared")
-    return Backends(f"sqlite://{shared / 'acrlink.db'}", f"file://{shared / 'blobs'}")
+@pytest.fixture(scope="module", params=["sqlite-files", pytest.param("postgres-azurite", marks=pytest.mark.cluster)])
+def backends(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backends]:
+    """SQLite + files, or a fresh database on the session's PostgreSQL + a fresh container on its Azurite."""
+    if request.param == "sqlite-files":
+        shared = tmp_path_factory.mktemp("shared")
+        yield Backends(f"sqlite://{shared / 'acrlink.db'}", f"file://{shared / 'blobs'}")
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    blobs: Azurite = request.getfixturevalue("azurite")
+    if not server.running:
+        server.start()
+    url = server.create_database()
+    container = f"s-{uuid.uuid4().hex}"
+    # the processes get it through Backends.env; the CLI runs of Running.cli (hosts, down) from os.environ
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AZURE_STORAGE_CONNECTION_STRING", blobs.connection_string)
+        yield Backends(url, f"azure-blob://{container}", {"AZURE_STORAGE_CONNECTION_STRING": blobs.connection_string})
+    server.drop_database_later(url)
 
 
 @dataclass(frozen=True)
