@@ -47,7 +47,7 @@ from that file (an open ``file``, as the files backend's: the HTTPS server write
 Nothing else is cached: callers check that the blob is stored (``size``, one HEAD) before they serve it, so a
 blob another process deleted is not served; this store's own deletes drop the copy.
 
-Garbage collection. ``stored`` lists the digest blobs (size, Last-Modified, ETag as the version); ``touch``
+Garbage collection. ``stored`` lists the digest blobs (size, Last-Modified, quoted ETag as the version); ``touch``
 sets the blob's metadata (no metadata: the service gives it a new ETag and Last-Modified, the bytes stay);
 ``delete_if_unchanged`` deletes under If-Match on the listed ETag. ``commit`` and ``write`` of a digest
 that is stored touch it; when the touch finds it gone (collected in between), they store it again.
@@ -166,6 +166,11 @@ def _block_id(start: int, nonce: str) -> str:
 
 def _nonce() -> str:
     return secrets.token_hex(6)
+
+
+def _quoted(etag: str) -> str:
+    """An ETag in HTTP's quoted form (List Blobs gives them bare; Get Blob Properties and If-Match quoted)."""
+    return etag if etag.startswith('"') else f'"{etag}"'
 
 
 def _digest_of(name: str) -> Digest | None:
@@ -542,7 +547,7 @@ class AzureBlobStore:
                 digest = _digest_of(item.name)
                 if digest is None or item.last_modified is None or item.etag is None:
                     continue
-                yield StoredBlob(digest, int(item.size), item.last_modified.timestamp(), str(item.etag))
+                yield StoredBlob(digest, int(item.size), item.last_modified.timestamp(), _quoted(str(item.etag)))
 
     def delete_if_unchanged(self, digest: Digest, version: str) -> bool:
         """Delete a stored blob under If-Match on ``version`` (an ETag ``stored`` listed); False when it was
@@ -651,7 +656,7 @@ class AzureBlobStore:
                     continue
                 try:
                     self._container.delete_blob(
-                        item.name, etag=item.etag, match_condition=MatchConditions.IfNotModified
+                        item.name, etag=_quoted(str(item.etag)), match_condition=MatchConditions.IfNotModified
                     )
                 except (ResourceNotFoundError, ResourceModifiedError):
                     continue
