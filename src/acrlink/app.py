@@ -237,7 +237,8 @@ def build_registry_face(
     network views' identity step; registry tokens' logins) and the ``mcr.microsoft.com`` sample behind the
     registry face."""
     key = keys.secret
-    content = Content(store, open_blob_store(settings.blob_store))
+    blobs = open_blob_store(settings.blob_store, settings.blob_cache_dir, settings.blob_cache_bytes)
+    content = Content(store, blobs)
     samples.install(content)
     busybox_sample.install(content)
     uploads = Uploads(content, key)

@@ -22,7 +22,7 @@ import os
 import queue
 import ssl
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -432,17 +432,20 @@ class Exchange:
             self.sock.sendall(b"%x\r\n" % count)
         sent = 0
         chunks = iter(message["chunks"])
-        while sent < count:
-            try:
-                chunk = next(chunks, None)
-            except Exception as exc:  # noqa: BLE001 - any failure of the source ends this response alike
-                log.warning("a response body's source failed after %d of %d bytes: %s", sent, count, exc)
-                raise ConnectionAbortedError(f"the response body's source failed: {exc}") from exc
-            if chunk is None:
-                break
-            piece = memoryview(chunk)[: count - sent]
-            self.sock.sendall(piece)
-            sent += len(piece)
+        try:
+            while sent < count:
+                try:
+                    chunk = next(chunks, None)
+                except Exception as exc:  # noqa: BLE001 - any failure of the source ends this response alike
+                    log.warning("a response body's source failed after %d of %d bytes: %s", sent, count, exc)
+                    raise ConnectionAbortedError(f"the response body's source failed: {exc}") from exc
+                if chunk is None:
+                    break
+                piece = memoryview(chunk)[: count - sent]
+                self.sock.sendall(piece)
+                sent += len(piece)
+        finally:
+            _close_source(chunks)
         if sent != count:
             raise ConnectionAbortedError(f"the response body's source gave {sent} of {count} bytes")
         if self.chunked and count:
@@ -481,3 +484,15 @@ class Exchange:
             if self.chunked and not self.bodyless:
                 self.sock.sendall(b"0\r\n\r\n")
             self.finished = True
+
+
+def _close_source(chunks: Iterator[Any]) -> None:
+    """Close a body's source once the body is written or abandoned (a generator runs its cleanup here, in
+    this thread, now: a blob store releases its connection, a read cache drops a half-written copy)."""
+    close = getattr(chunks, "close", None)
+    if close is None:
+        return
+    try:
+        close()
+    except Exception as exc:  # noqa: BLE001 - a source failing to clean up must not fail the response
+        log.warning("a response body's source failed to close: %s", exc)

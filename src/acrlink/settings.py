@@ -8,6 +8,7 @@ from pathlib import Path
 
 from acrlink.domain import gc
 from acrlink.domain.cloud import AZURE_CHINA, CloudProfile
+from acrlink.store import blob_cache
 
 
 def default_data_dir() -> Path:
@@ -29,6 +30,16 @@ class Ports:
 def _env_number(name: str, default: float) -> float:
     value = os.environ.get(name)
     return float(value) if value else default
+
+
+def _env_bytes(name: str, default: int) -> int:
+    """A byte count from the environment: a whole number, 0 or more; ``ValueError`` that names the variable."""
+    value = os.environ.get(name)
+    if not value:
+        return default
+    if not value.strip().isdigit():
+        raise ValueError(f"{name} must be a whole number of bytes (0 or more), not {value!r}")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,11 @@ class Settings:
     Processes that share one store (and one blob store) serve one world (examples/cluster)."""
     blob_store_url: str | None = None
     """The blob store: ``None`` is the embedded default, ``file:///DATA_DIR/blobs``."""
+    blob_cache_bytes: int = field(
+        default_factory=lambda: _env_bytes("ACRLINK_BLOB_CACHE_BYTES", blob_cache.DEFAULT_LIMIT)
+    )
+    """The bound of the local read cache (``DATA_DIR/blob-cache``) of a blob store behind a network (Azure
+    Blob Storage); 0 turns it off (``ACRLINK_BLOB_CACHE_BYTES``, default 2 GiB). The files backend has none."""
 
     @property
     def database_path(self) -> Path:
@@ -120,6 +136,11 @@ class Settings:
     def blob_store(self) -> str:
         """The blob store URL in effect."""
         return self.blob_store_url or f"file://{(self.data_dir / 'blobs').resolve()}"
+
+    @property
+    def blob_cache_dir(self) -> Path:
+        """Where a blob store behind a network keeps its local read cache."""
+        return self.data_dir / "blob-cache"
 
     @property
     def endpoints_path(self) -> Path:

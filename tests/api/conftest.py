@@ -127,5 +127,20 @@ def arm(tmp_path: Path) -> Iterator[Arm]:
     yield from make_arm(tmp_path)
 
 
+def make_azurite_arm(tmp_path: Path, request: pytest.FixtureRequest, **settings: Any) -> Iterator[Arm]:
+    """``make_arm`` with the registry's blobs in a fresh container of the test's Azurite
+    (``azure-blob://CONTAINER``, the account from ``AZURE_STORAGE_CONNECTION_STRING``)."""
+    container = request.getfixturevalue("azurite_container")
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", container.connection_string)
+    yield from make_arm(tmp_path, blob_store_url=f"azure-blob://{container.name}", **settings)
+
+
+@pytest.fixture
+def azurite_arm(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Arm]:
+    """An application whose registry keeps its blobs on Azurite (SQLite for the rest)."""
+    yield from make_azurite_arm(tmp_path, request)
+
+
 def error_code(response: httpx.Response) -> str:
     return str(response.json()["error"]["code"])

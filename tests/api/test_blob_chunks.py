@@ -36,17 +36,22 @@ class FakeRange:
         self.fail_after, self.short = fail_after, short
         self.readers: list[str] = []
         self.closed = False
+        self.ended: str | None = None
+        """The thread the source's generator ended in (its cleanup ran)."""
 
     def chunks(self) -> Iterator[bytes]:
         position = self.first
         end = self.last + 1 - (PIECE if self.short else 0)
-        while position < end:
-            self.readers.append(threading.current_thread().name)
-            if self.fail_after is not None and position - self.first >= self.fail_after:
-                raise StoreUnavailable("the blob store went away")
-            upto = min(end, position + PIECE)
-            yield DATA[position:upto]
-            position = upto
+        try:
+            while position < end:
+                self.readers.append(threading.current_thread().name)
+                if self.fail_after is not None and position - self.first >= self.fail_after:
+                    raise StoreUnavailable("the blob store went away")
+                upto = min(end, position + PIECE)
+                yield DATA[position:upto]
+                position = upto
+        finally:
+            self.ended = threading.current_thread().name
 
     def close(self) -> None:
         self.closed = True
@@ -120,6 +125,16 @@ def test_chunks_are_read_and_written_by_the_connection_thread(served: Served) ->
     assert whole.closed and middle.closed
 
 
+def test_the_source_ends_in_the_connection_thread_once_its_body_is_written(served: Served) -> None:
+    """The server stops reading at the byte count and closes the source then (a blob store's generator returns
+    its connection to the pool, a read cache drops a copy it was filling), not whenever it is collected."""
+    with served.client() as client:
+        assert client.get(f"{served.url}/blob").content == DATA
+        assert client.get(f"{served.url}/blob", headers={"range": "bytes=0-10"}).content == DATA[:11]
+        # The second answer on the kept-alive connection came after the first request was done with.
+        assert served.ranges[-2].ended == "acrlink-chunks"
+
+
 def test_head_reads_nothing(served: Served) -> None:
     with served.client() as client:
         answer = client.head(f"{served.url}/blob")
@@ -132,6 +147,7 @@ def test_a_source_that_breaks_off_ends_the_connection_not_the_server(served: Ser
     with served.client() as client, pytest.raises(httpx.RemoteProtocolError):
         client.get(f"{served.url}{path}")
     assert served.ranges[-1].closed, "the range is closed when the body could not be sent"
+    assert served.ranges[-1].ended == "acrlink-chunks"
     with served.client() as client:
         assert client.get(f"{served.url}/blob").content == DATA
 

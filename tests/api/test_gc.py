@@ -1,6 +1,6 @@
 """Garbage collection in-process (issue 12): through the ARM view ``acrlink gc`` calls, over the registry face,
-on the files backend; and the interleavings with a push on another process (a second application over the
-same data directory), played deterministically."""
+on both blob backends (files, and Azure Blob Storage on a real Azurite); and the interleavings with a push on
+another process (a second application over the same store and blob store), played deterministically."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from acrlink.app import Application, build
 from acrlink.domain import gc as gc_rule
 from acrlink.domain.oci import parse_digest
 from acrlink.settings import Settings
-from tests.api.conftest import Arm, error_code, make_arm
+from tests.api.conftest import Arm, error_code, make_arm, make_azurite_arm
 from tests.api.registry_client import RegistryClient, create_registry
 
 GC = "/subscriptions/{sub}/providers/Acrlink.Network/garbageCollection"
@@ -76,9 +76,12 @@ def error_code_of(response: Any) -> str:
     return str(response.json()["errors"][0]["code"])
 
 
-@pytest.fixture
-def arm(tmp_path: Path) -> Iterator[Arm]:
-    yield from make_arm(tmp_path)
+@pytest.fixture(params=["files", "azurite"])
+def arm(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Arm]:
+    if request.param == "files":
+        yield from make_arm(tmp_path)
+    else:
+        yield from make_azurite_arm(tmp_path, request)
 
 
 def test_gc_removes_exactly_the_unreferenced_blobs_and_their_links(arm: Arm) -> None:
@@ -166,7 +169,8 @@ def test_only_post_and_only_for_principals_allowed_to(arm: Arm) -> None:
 @pytest.fixture
 def second(arm: Arm) -> Iterator[Application]:
     """Another process over the same data directory (store and blob store)."""
-    application = build(Settings(data_dir=arm.application.settings.data_dir))
+    settings = arm.application.settings
+    application = build(Settings(data_dir=settings.data_dir, blob_store_url=settings.blob_store_url))
     yield application
     application.store.close()
 

@@ -21,12 +21,20 @@ def _digest(data: bytes) -> Digest:
     return parse_digest("sha256:" + hashlib.sha256(data).hexdigest())
 
 
-@pytest.fixture(params=["files", "azurite"])
+@pytest.fixture(params=["files", "azurite", "azurite-cached"])
 def blobs(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
     if request.param == "files":
         return FileBlobStore(tmp_path / "blobs")
     container = request.getfixturevalue("azurite_container")
+    if request.param == "azurite-cached":  # whole reads fill a local copy; later reads are served from it
+        return AzureBlobStore(
+            container.connection_string, container.name, cache_dir=tmp_path / "cache", cache_bytes=64 * MiB
+        )
     return AzureBlobStore(container.connection_string, container.name)
+
+
+def test_only_a_store_behind_a_network_blocks(blobs: BlobStore) -> None:
+    assert blobs.blocking is isinstance(blobs, AzureBlobStore), "the event loop calls files directly"
 
 
 def _staged(blobs: BlobStore, key: str, *parts: bytes) -> None:
@@ -321,3 +329,20 @@ def test_delete_if_unchanged_removes_only_the_version_listed(blobs: BlobStore) -
     opened = blobs.open_range(digest, 0, len(data) - 1)
     assert b"".join(opened.chunks()) == data
     opened.close()
+
+
+def test_a_range_opened_before_a_touch_reads_whole(blobs: BlobStore) -> None:
+    """A pull is not pinned to a version: a touch (a push of the same digest, a collection's listing) before or
+    during the read leaves it whole."""
+    data = os.urandom(3 * MiB + 7)
+    digest = _digest(data)
+    assert _commit(blobs, "t.0", data)
+    for _ in range(2):  # with a read cache: the filling read, then the cached one
+        opened = blobs.open_range(digest, 0, len(data) - 1)
+        assert blobs.touch(digest)
+        chunks = opened.chunks()
+        first = next(chunks)
+        assert blobs.touch(digest)
+        assert not _commit(blobs, "t.1", data)
+        assert first + b"".join(chunks) == data
+        opened.close()

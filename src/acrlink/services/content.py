@@ -25,6 +25,7 @@ from acrlink.domain.oci import check_tag, digest_of, is_digest_like, is_tag, par
 from acrlink.domain.webhooks import Event, Origin, Target
 from acrlink.errors import BadRequest, NotFound, TooLarge
 from acrlink.resources import webhook_events
+from acrlink.services import offload
 from acrlink.store.base import CONTENT, BlobStore, ContentTransaction, Store, Transaction
 from acrlink.store.base import BlobRange as BlobRange  # what ``open_blob`` gives the faces
 
@@ -294,19 +295,23 @@ class Content:
 
     # Blobs --------------------------------------------------------------------------------------------
 
-    def blob_size(self, registry: str, repo: str, digest: str) -> int:
-        """The size of a blob the repository holds; ``BLOB_UNKNOWN`` otherwise."""
+    # The blob methods called from the event loop are coroutines: the blob store's calls go through
+    # ``offload`` (a worker thread when the store is behind a network).
+
+    async def blob_size(self, registry: str, repo: str, digest: str) -> int:
+        """The size of a blob the repository holds and the blob store has; ``BLOB_UNKNOWN`` otherwise. The
+        blob store is asked every time (no process caches whether a blob exists: another may delete it)."""
         parsed = parse_digest(digest)
         with self.store.transaction() as tx:
             size = tx.content.blob_size(registry, repo, digest)
-        if size is None or self.blobs.size(parsed) is None:
+        if size is None or await offload.call(self.blobs, self.blobs.size, parsed) is None:
             raise blob_unknown(digest)
         return size
 
-    def open_blob(self, registry: str, repo: str, digest: str, first: int, last: int) -> BlobRange:
+    async def open_blob(self, registry: str, repo: str, digest: str, first: int, last: int) -> BlobRange:
         """Bytes ``first..last`` of a blob the repository holds, open; ``BLOB_UNKNOWN`` when its bytes are gone."""
         try:
-            return self.blobs.open_range(parse_digest(digest), first, last)
+            return await offload.call(self.blobs, self.blobs.open_range, parse_digest(digest), first, last)
         except FileNotFoundError:
             raise blob_unknown(digest) from None
 
@@ -325,13 +330,17 @@ class Content:
         self.link_blob(registry, repo, digest, len(data))
         return digest
 
-    def mount(self, registry: str, repo: str, digest: str, source: str) -> bool:
-        """Link a blob another repository of the registry holds; False when it does not hold it."""
+    async def mount(self, registry: str, repo: str, digest: str, source: str) -> bool:
+        """Link a blob another repository of the registry holds; False when it does not hold it. The bytes
+        are checked first, then the source link is held and the new one made in one transaction: bytes
+        collected after the check had lost every link before it, so the hold finds none and nothing links."""
         parsed = parse_digest(digest)
+        if await offload.call(self.blobs, self.blobs.size, parsed) is None:
+            return False
         with self.store.transaction() as tx:
             content = tx.content
             size = content.blob_size(registry, source, digest)
-            if size is None or not content.hold_links(registry, source, [digest]) or self.blobs.size(parsed) is None:
+            if size is None or not content.hold_links(registry, source, [digest]):
                 return False
             content.link_blob(registry, repo, digest, size)
             tx.changed(CONTENT)

@@ -18,6 +18,8 @@ gone`` and ``idle|expired --DELETE--> gone``. The rules:
   process, a sha512 digest). The final PUT verifies the digest over exactly the bytes it commits, while
   it holds the claim, then deletes the row (no one can write after that) and commits the staged bytes;
   a digest already stored is kept, never overwritten.
+- The request methods run on the event loop; the blob store's calls go through ``offload`` (a worker
+  thread for a store behind a network, batched to a megabyte per hop; direct calls for files).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from acrlink.clock import epoch
 from acrlink.domain.oci import Digest, parse_chunk_range, parse_digest
 from acrlink.errors import BadRequest, Conflict, NotFound, RangeInvalid
 from acrlink.services.content import Content
+from acrlink.services.offload import ChunkFeed, call
 from acrlink.store.base import StagedWriter, Transaction
 
 SESSION_LIFETIME = 24 * 3600
@@ -146,6 +149,20 @@ class Uploads:
     def claim(self, registry: str, repo: str, upload_id: str, state: str | None) -> Claim:
         """Hold the session for one request: its signed offset must be the stored one (416 otherwise)
         and no live request may hold it (``BLOB_UPLOAD_INVALID``). An expired hold is taken over."""
+        claim, taken_over = self._hold(registry, repo, upload_id, state)
+        if taken_over:
+            self._remember(claim, claim.session.offset, self._take_over(claim))
+        return claim
+
+    async def _claim(self, registry: str, repo: str, upload_id: str, state: str | None) -> Claim:
+        """``claim`` from the event loop: a take-over's copy runs through ``offload``."""
+        claim, taken_over = self._hold(registry, repo, upload_id, state)
+        if taken_over:
+            self._remember(claim, claim.session.offset, await call(self._blobs, self._take_over, claim))
+        return claim
+
+    def _hold(self, registry: str, repo: str, upload_id: str, state: str | None) -> tuple[Claim, bool]:
+        """The claim's row update (the store only); the claim and whether it took over an expired hold."""
         signed = self._signed_offset(registry, repo, upload_id, state)
         token = uuid.uuid4().hex
         now = self.clock()
@@ -164,13 +181,11 @@ class Uploads:
             if not tx.content.update_upload(upload_id, expected, held):
                 raise upload_busy(upload_id)
         claim = Claim(Session(upload_id, registry, repo, signed), int(row["generation"]), token, now)
-        if row["holder"] is not None:
-            self._take_over(claim)
-        return claim
+        return claim, row["holder"] is not None
 
-    def _take_over(self, claim: Claim) -> None:
+    def _take_over(self, claim: Claim) -> Any:
         """Copy the staged bytes of a session whose holder went silent into a new staged object, which
-        the silent request cannot reach, rebuilding the running hash on the way."""
+        the silent request cannot reach; the running hash of those bytes, rebuilt on the way."""
         old_key, offset = claim.key, claim.session.offset
         new_key = staged_key(claim.session.id, claim.generation + 1)
         self._blobs.drop_staged(new_key)
@@ -196,7 +211,7 @@ class Uploads:
             raise upload_busy(claim.session.id)
         self._blobs.drop_staged(old_key)
         claim.generation += 1
-        self._remember(claim, offset, hasher)
+        return hasher
 
     def _renew(self, claim: Claim) -> None:
         """Extend the lease while bytes keep arriving; a claim someone took over ends the request."""
@@ -232,28 +247,34 @@ class Uploads:
         while len(self._hashes) > MAX_CACHED_HASHES:
             self._hashes.popitem(last=False)
 
-    def _hasher(self, claim: Claim, algorithm: str = "sha256") -> Any:
+    async def _hasher(self, claim: Claim, algorithm: str = "sha256") -> Any:
         """The hash of the staged bytes before this request's: known, or rebuilt from them."""
         if algorithm == "sha256":
             known = self._hashes.get((claim.session.id, claim.generation, claim.session.offset))
             if known is not None:
                 return known.copy()
+        return await call(self._blobs, self._rebuilt_hash, claim, algorithm)
+
+    def _rebuilt_hash(self, claim: Claim, algorithm: str) -> Any:
         hasher = hashlib.new(algorithm)
         for chunk in self._blobs.read_staged(claim.key, claim.session.offset):
             hasher.update(chunk)
         return hasher
 
     def _forget(self, upload_id: str) -> None:
-        for key in [k for k in self._hashes if k[0] == upload_id]:
-            del self._hashes[key]
+        # A copy of the keys first: a collection sweeps from a worker thread while requests add hashes.
+        for key in [k for k in list(self._hashes) if k[0] == upload_id]:
+            self._hashes.pop(key, None)
 
     # Transitions --------------------------------------------------------------------------------------
 
-    def open(self, registry: str, repo: str) -> Session:
+    async def open(self, registry: str, repo: str) -> Session:
+        """POST: a new session (abandoned ones are swept first, at most every ``SWEEP_INTERVAL``)."""
         if self.clock() >= self._next_sweep:
-            self.sweep()
+            self._next_sweep = self.clock() + SWEEP_INTERVAL  # one sweep at a time, however many requests
+            await call(self._blobs, self.sweep)
         upload_id = str(uuid.uuid4())
-        self._blobs.stage(staged_key(upload_id, 0))
+        await call(self._blobs, self._blobs.stage, staged_key(upload_id, 0))
         with self._store.transaction() as tx:
             tx.content.put_upload(upload_id, registry, repo, epoch())
         return Session(upload_id, registry, repo, 0)
@@ -271,11 +292,14 @@ class Uploads:
                     "RANGE_INVALID", f"chunk starts at {start} but the upload has {claim.session.offset} bytes"
                 )
             expected = end - start + 1
-        async for chunk in chunks:
-            writer.write(chunk)
-            if hasher is not None:
-                hasher.update(chunk)
-            self._renew(claim)
+        feed = ChunkFeed(self._blobs, writer, hasher)
+        try:
+            async for chunk in chunks:
+                await feed.add(chunk)
+                self._renew(claim)
+            await feed.flush()
+        finally:
+            await feed.settle()
         received = writer.offset - writer.start
         if expected is not None and received != expected:
             raise RangeInvalid("RANGE_INVALID", f"Content-Range names {expected} bytes but the chunk has {received}")
@@ -291,17 +315,16 @@ class Uploads:
         """Write one request's bytes under its claim and return the new size; if anything fails (the
         chunk, or ``verify`` after it) the staged bytes are cut back and the claim released, so the session
         is as it was before the request."""
-        writer = self._blobs.writer(claim.key, claim.session.offset)
+        writer = await call(self._blobs, self._blobs.writer, claim.key, claim.session.offset)
         try:
             await self._receive(claim, writer, hasher, chunks, content_range)
             if verify is not None:
                 verify()
         except BaseException:
-            writer.rewind()
-            writer.close()
+            await call(self._blobs, _abandon, writer)
             self._release(claim, claim.session.offset)
             raise
-        writer.close()
+        await call(self._blobs, writer.close)
         return writer.offset
 
     async def append(
@@ -316,8 +339,8 @@ class Uploads:
         """PATCH: append a chunk. A refused or broken chunk leaves the session as it was."""
         if content_range:
             parse_chunk_range(content_range)
-        claim = self.claim(registry, repo, upload_id, state)
-        hasher = self._hasher(claim)
+        claim = await self._claim(registry, repo, upload_id, state)
+        hasher = await self._hasher(claim)
         offset = await self._write(claim, hasher, chunks, content_range)
         if not self._release(claim, offset):
             raise upload_busy(upload_id)
@@ -342,14 +365,14 @@ class Uploads:
         wanted = parse_digest(digest)
         if content_range:
             parse_chunk_range(content_range)
-        claim = self.claim(registry, repo, upload_id, state)
+        claim = await self._claim(registry, repo, upload_id, state)
         return await self._finish(claim, chunks, content_range, wanted)
 
     async def _finish(
         self, claim: Claim, chunks: AsyncIterator[bytes], content_range: str | None, wanted: Digest
     ) -> str:
         session = claim.session
-        hasher = self._hasher(claim, wanted.algorithm)
+        hasher = await self._hasher(claim, wanted.algorithm)
 
         def verify() -> None:
             if hasher.hexdigest() != wanted.encoded:
@@ -361,11 +384,11 @@ class Uploads:
         if not closed:
             raise upload_busy(session.id)
         self._forget(session.id)
-        self._blobs.commit(claim.key, size, wanted)
+        await call(self._blobs, self._blobs.commit, claim.key, size, wanted)
         self._content.link_blob(session.registry, session.repo, str(wanted), size)
         return str(wanted)
 
-    def cancel(self, registry: str, repo: str, upload_id: str, state: str | None) -> None:
+    async def cancel(self, registry: str, repo: str, upload_id: str, state: str | None) -> None:
         """DELETE: drop the session and its bytes; refused while a live request holds it."""
         self._signed_offset(registry, repo, upload_id, state)
         with self._store.transaction() as tx:
@@ -374,19 +397,19 @@ class Uploads:
                 raise upload_busy(upload_id)
             tx.content.delete_upload(upload_id, {"holder": row["holder"], "generation": row["generation"]})
         self._forget(upload_id)
-        self._blobs.drop_staged(staged_key(upload_id, int(row["generation"])))
+        await call(self._blobs, self._blobs.drop_staged, staged_key(upload_id, int(row["generation"])))
 
     async def monolithic(self, registry: str, repo: str, chunks: AsyncIterator[bytes], digest: str) -> str:
         """POST with ``digest``: the whole blob in one request (a session that opens and closes at once)."""
         wanted = parse_digest(digest)
-        session = self.open(registry, repo)
-        claim = self.claim(registry, repo, session.id, self.state(session))
+        session = await self.open(registry, repo)
+        claim = await self._claim(registry, repo, session.id, self.state(session))
         try:
             return await self._finish(claim, chunks, None, wanted)
         except BaseException:
             with self._store.transaction() as tx:
                 tx.content.delete_upload(session.id)
-            self._blobs.drop_staged(claim.key)
+            await call(self._blobs, self._blobs.drop_staged, claim.key)
             raise
 
     def sweep(self, *, dry_run: bool = False) -> int:
@@ -412,3 +435,9 @@ class Uploads:
             self._blobs.drop_staged(key)
         self._blobs.sweep_staged(SESSION_LIFETIME)
         return len(dropped)
+
+
+def _abandon(writer: StagedWriter) -> None:
+    """Forget what a failed request wrote and close its writer."""
+    writer.rewind()
+    writer.close()

@@ -32,10 +32,28 @@ connection string, or the connection string's own SAS (Azurite 3.37 answers 500 
 give it the account key or a container SAS).
 
 Reads. ``open_range`` checks that the blob is there (``FileNotFoundError`` otherwise); ``chunks`` streams the
-range from one GET (through urllib3, on the same read SAS), pinned to the blob's ETag. Not the SDK's
-downloader: it buffers every chunk and sends one request per chunk, and each request costs Azurite as much
-as megabytes of body (a 64 MiB pull: 35-50 MiB/s in 4 or 16 MiB chunks, 100-250 MiB/s from one streamed
-GET, on this 2-core machine under load). ``read_staged`` streams the same way.
+range from one GET (through urllib3, on the same read SAS). Not the SDK's downloader: it buffers every chunk
+and sends one request per chunk, and each request costs Azurite as much as megabytes of body (a 64 MiB pull:
+35-50 MiB/s in 4 or 16 MiB chunks, 100-250 MiB/s from one streamed GET, on this 2-core machine under load).
+The GET is not pinned to the ETag the check saw: a digest blob's bytes never change, but its ETag moves
+whenever a push or a collection touches it, and a pull must not fail for that. A blob deleted before the
+GET is ``FileNotFoundError``; one deleted during it breaks the read off (``StoreUnavailable``). The last
+chunk is handed out only after the response is read to its end and its connection released.
+``read_staged`` streams the same way.
+
+The read cache (``cache_dir``, ``cache_bytes``; ``blob_cache.BlobCache``). With one, a whole-blob read also
+writes a local copy, kept once it is verified against the digest, and later ranges of the blob are served
+from that file (an open ``file``, as the files backend's: the HTTPS server writes it without copying).
+Nothing else is cached: callers check that the blob is stored (``size``, one HEAD) before they serve it, so a
+blob another process deleted is not served; this store's own deletes drop the copy.
+
+Garbage collection. ``stored`` lists the digest blobs (size, Last-Modified, quoted ETag as the version); ``touch``
+sets the blob's metadata (no metadata: the service gives it a new ETag and Last-Modified, the bytes stay);
+``delete_if_unchanged`` deletes under If-Match on the listed ETag. ``commit`` and ``write`` of a digest
+that is stored touch it; when the touch finds it gone (collected in between), they store it again.
+
+Blocking. Every call waits on the network (``blocking`` is True): callers on the event loop run them in a
+worker thread (``services/offload.py``).
 
 Errors. The client retries briefly (``RETRIES`` times, ``RETRY_BACKOFF`` seconds apart), then a connection
 failure, a broken response or a 5xx answer is ``StoreUnavailable`` (the faces answer 503 with Retry-After).
@@ -54,6 +72,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import urllib3
@@ -76,8 +95,11 @@ from azure.storage.blob import (
     generate_container_sas,
 )
 
-from acrlink.domain.oci import Digest
-from acrlink.store.base import StoreUnavailable
+from acrlink.domain.oci import Digest, parse_digest
+from acrlink.errors import BadRequest
+from acrlink.store.base import StoredBlob, StoreUnavailable
+from acrlink.store.blob_cache import DEFAULT_LIMIT, BlobCache
+from acrlink.store.blobs import FileRange
 
 BLOBS = "blobs/"
 UPLOADS = "uploads/"
@@ -146,6 +168,22 @@ def _nonce() -> str:
     return secrets.token_hex(6)
 
 
+def _quoted(etag: str) -> str:
+    """An ETag in HTTP's quoted form (List Blobs gives them bare; Get Blob Properties and If-Match quoted)."""
+    return etag if etag.startswith('"') else f'"{etag}"'
+
+
+def _digest_of(name: str) -> Digest | None:
+    """The digest a ``blobs/<algorithm>/<hex>`` name stands for; None for any other name."""
+    algorithm, _, encoded = name.removeprefix(BLOBS).partition("/")
+    if not name.startswith(BLOBS) or "/" in encoded:
+        return None
+    try:
+        return parse_digest(f"{algorithm}:{encoded}")
+    except BadRequest:
+        return None
+
+
 @dataclass(frozen=True)
 class Prefix:
     """How a writer opened at ``offset`` keeps the committed bytes before it: the first ``kept`` committed
@@ -179,20 +217,41 @@ def plan_prefix(sizes: list[int], offset: int, *, merge: bool) -> Prefix:
 
 
 class AzureRange:
-    """Bytes ``first..last`` of a stored blob (``base.BlobRange``): no file; ``chunks`` streams them."""
+    """Bytes ``first..last`` of a stored blob (``base.BlobRange``): no file; ``chunks`` streams them. With a
+    ``cache``, the range is the whole blob and its bytes are copied into the cache as they stream."""
 
     file = None
 
-    def __init__(self, store: AzureBlobStore, blob: BlobClient, first: int, last: int, etag: str) -> None:
-        self._store, self._blob, self._etag = store, blob, etag
+    def __init__(
+        self,
+        store: AzureBlobStore,
+        blob: BlobClient,
+        first: int,
+        last: int,
+        fill_into: tuple[BlobCache, Digest] | None = None,
+    ) -> None:
+        self._store, self._blob, self._fill_into = store, blob, fill_into
         self.first, self.last = first, last
 
     def chunks(self) -> Iterator[bytes]:
-        """The range's bytes, ``READ_CHUNK`` at a time from one GET pinned to the blob's ETag;
-        ``FileNotFoundError`` if the blob went meanwhile."""
+        """The range's bytes, ``READ_CHUNK`` at a time from one GET; ``FileNotFoundError`` if the blob went
+        before it. A cached copy is kept (verified) before the last chunk is handed out."""
         if self.last < self.first:
             return
-        yield from self._store.stream(self._blob, self.first, self.last, self._etag)
+        fill = None if self._fill_into is None else self._fill_into[0].fill(self._fill_into[1], self.last + 1)
+        if fill is None:
+            yield from self._store.stream(self._blob, self.first, self.last)
+            return
+        remaining = self.last - self.first + 1
+        try:
+            for chunk in self._store.stream(self._blob, self.first, self.last):
+                fill.write(chunk)
+                remaining -= len(chunk)
+                if remaining <= 0:
+                    fill.keep()
+                yield chunk
+        finally:
+            fill.discard()
 
     def close(self) -> None:
         """Nothing is held open between ranges (the connection goes back to the pool once read)."""
@@ -265,11 +324,26 @@ class AzureStagedWriter:
 
 
 class AzureBlobStore:
-    """The Azure Blob Storage backend of ``base.BlobStore``: ``AzureBlobStore(connection_string, container)``.
-    ``ValueError`` for a malformed connection string or container name; ``StoreUnavailable`` when the service
-    cannot be reached (after ``retries`` retries of each request)."""
+    """The Azure Blob Storage backend of ``base.BlobStore``: ``AzureBlobStore(connection_string, container)``,
+    with a local read cache of at most ``cache_bytes`` in ``cache_dir`` when that is given (and the bound is
+    not 0). ``ValueError`` for a malformed connection string or container name; ``StoreUnavailable`` when the
+    service cannot be reached (after ``retries`` retries of each request)."""
 
-    def __init__(self, connection_string: str, container: str, *, retries: int = RETRIES) -> None:
+    blocking = True
+    """Every call waits on the network: callers on the event loop run them in a worker thread."""
+
+    def __init__(
+        self,
+        connection_string: str,
+        container: str,
+        *,
+        retries: int = RETRIES,
+        cache_dir: Path | None = None,
+        cache_bytes: int = DEFAULT_LIMIT,
+    ) -> None:
+        if cache_bytes < 0:
+            raise ValueError(f"the blob cache bound must be 0 (off) or more bytes, not {cache_bytes}")
+        self.cache = BlobCache(cache_dir, cache_bytes) if cache_dir is not None and cache_bytes > 0 else None
         if not CONTAINER_NAME.fullmatch(container):
             raise ValueError(
                 f"invalid container name {container!r}: 3-63 lower-case letters, digits and single hyphens"
@@ -333,22 +407,23 @@ class AzureBlobStore:
             self._sas = (sas, expiry)
         return f"{blob.url}?{self._sas[0]}"
 
-    def stream(self, blob: BlobClient, first: int, last: int, etag: str | None = None) -> Iterator[bytes]:
-        """Bytes ``first..last`` of ``blob`` from one GET, ``READ_CHUNK`` at a time (with ``etag``: only while
-        the blob is that version). ``FileNotFoundError`` when it is absent or changed; ``ValueError`` when it
-        ends before ``last``; ``StoreUnavailable`` when the service cannot be reached or fails."""
+    def stream(self, blob: BlobClient, first: int, last: int) -> Iterator[bytes]:
+        """Bytes ``first..last`` of ``blob`` from one GET, ``READ_CHUNK`` at a time; the last chunk only once
+        the response is complete and its connection back in the pool. ``FileNotFoundError`` when the blob is
+        absent; ``ValueError`` when it ends before ``last``; ``StoreUnavailable`` when the service cannot be
+        reached, fails, or breaks the response off."""
         headers = {"Range": f"bytes={first}-{last}"}
-        if etag is not None:
-            headers["If-Match"] = etag
         try:
             response = self._http.request(
                 "GET", self.source_url(blob), headers=headers, preload_content=False, decode_content=False
             )
         except urllib3.exceptions.HTTPError as error:
             raise StoreUnavailable(f"Azure Blob Storage cannot be reached: {error}") from error
+        held: bytes | None = None
+        complete = False
         try:
-            if response.status in (404, 412):
-                raise FileNotFoundError(f"blob {blob.blob_name} is absent or changed")
+            if response.status == 404:
+                raise FileNotFoundError(f"blob {blob.blob_name} is absent")
             if response.status == 416:
                 raise ValueError(f"blob {blob.blob_name} holds fewer than {last + 1} bytes")
             if response.status >= 500:
@@ -361,13 +436,20 @@ class AzureBlobStore:
             remaining = last - first + 1
             for chunk in response.stream(READ_CHUNK):
                 remaining -= len(chunk)
-                yield chunk
+                if held is not None:
+                    yield held
+                held = chunk
             if remaining > 0:
                 raise StoreUnavailable(f"Azure Blob Storage broke off a read of {blob.blob_name}")
+            complete = True
         except urllib3.exceptions.HTTPError as error:
             raise StoreUnavailable(f"Azure Blob Storage broke off a read: {error}") from error
         finally:
+            if not complete:
+                response.close()  # unread bytes on the connection: never back into the pool with them
             response.release_conn()
+        if held is not None:
+            yield held
 
     def copy_blocks(self, target: BlobClient, source: str, first: int, end: int, etag: str) -> list[str]:
         """Stage bytes ``first..end-1`` of the blob at ``source`` (as long as its ETag is ``etag``) as
@@ -401,35 +483,82 @@ class AzureBlobStore:
             except ResourceNotFoundError:
                 return None
 
-    def open_range(self, digest: Digest, first: int, last: int) -> AzureRange:
-        """Bytes ``first..last`` of a stored blob; ``FileNotFoundError`` when it is not stored."""
+    def open_range(self, digest: Digest, first: int, last: int) -> AzureRange | FileRange:
+        """Bytes ``first..last`` of a stored blob: from the read cache when it holds a copy, else streamed
+        (a whole-blob range fills the cache); ``FileNotFoundError`` when it is not stored."""
+        if self.cache is not None:
+            copy = self.cache.open(digest)
+            if copy is not None:
+                return FileRange(copy, first, last)
         blob = self._blob(digest)
         with _reachable():
             try:
-                etag = blob.get_blob_properties().etag
+                size = int(blob.get_blob_properties().size)
             except ResourceNotFoundError:
                 raise FileNotFoundError(f"blob {digest} is not stored") from None
-        return AzureRange(self, blob, first, last, etag)
+        whole = self.cache is not None and first == 0 and last == size - 1
+        return AzureRange(self, blob, first, last, (self.cache, digest) if whole and self.cache else None)
 
     def delete(self, digest: Digest) -> bool:
-        """Remove a stored blob; False when it was not stored."""
+        """Remove a stored blob (and its cached copy); False when it was not stored."""
         with _reachable():
             try:
                 self._blob(digest).delete_blob()
             except ResourceNotFoundError:
                 return False
+            finally:
+                if self.cache is not None:
+                    self.cache.drop(digest)
         return True
 
     def write(self, digest: Digest, data: bytes) -> bool:
         """Store small content (manifests, generated samples) under its digest, verified here, in one Put
-        Blob under If-None-Match ``*``; False when the digest was already stored (the stored blob is kept)."""
+        Blob under If-None-Match ``*``; False when the digest was already stored (the stored blob is kept,
+        and touched)."""
         if hashlib.new(digest.algorithm, data).hexdigest() != digest.encoded:
             raise ValueError(f"content does not match {digest}")
+        while True:
+            with _reachable():
+                try:
+                    self._blob(digest).upload_blob(data, length=len(data), overwrite=False)
+                except ResourceExistsError:
+                    if self.touch(digest):
+                        return False
+                    continue  # collected between the upload and the touch: upload it after all
+            return True
+
+    # Garbage collection -----------------------------------------------------------------------------
+
+    def touch(self, digest: Digest) -> bool:
+        """Give a stored blob a new ETag and Last-Modified (Set Blob Metadata; the bytes stay); False when
+        it is not stored."""
         with _reachable():
             try:
-                self._blob(digest).upload_blob(data, length=len(data), overwrite=False)
-            except ResourceExistsError:
+                self._blob(digest).set_blob_metadata({})
+            except ResourceNotFoundError:
                 return False
+        return True
+
+    def stored(self) -> Iterator[StoredBlob]:
+        """Every digest blob with its size, Last-Modified (epoch seconds) and ETag (its version); staged
+        uploads and names that are no digest are not listed."""
+        with _reachable():
+            for item in self._container.list_blobs(name_starts_with=BLOBS):
+                digest = _digest_of(item.name)
+                if digest is None or item.last_modified is None or item.etag is None:
+                    continue
+                yield StoredBlob(digest, int(item.size), item.last_modified.timestamp(), _quoted(str(item.etag)))
+
+    def delete_if_unchanged(self, digest: Digest, version: str) -> bool:
+        """Delete a stored blob under If-Match on ``version`` (an ETag ``stored`` listed); False when it was
+        touched or stored again since (412) or is gone (404). The cached copy goes with it."""
+        with _reachable():
+            try:
+                self._blob(digest).delete_blob(etag=version, match_condition=MatchConditions.IfNotModified)
+            except (ResourceModifiedError, ResourceNotFoundError):
+                return False
+        if self.cache is not None:
+            self.cache.drop(digest)
         return True
 
     # Staged uploads ----------------------------------------------------------------------------------
@@ -475,7 +604,7 @@ class AzureBlobStore:
     def commit(self, key: str, length: int, digest: Digest) -> bool:
         """Store the first ``length`` bytes of a staged object under ``digest`` (which the caller verified
         against exactly those bytes) and drop the staged object. True when stored; False when the digest
-        was already stored: the existing blob is kept and the staged bytes dropped."""
+        was already stored: the existing blob is kept, touched, and the staged bytes dropped."""
         staged, target = self._staged(key), self._blob(digest)
         with _reachable():
             try:
@@ -484,7 +613,14 @@ class AzureBlobStore:
                 raise FileNotFoundError(f"staging key {key!r} is not staged") from None
             if properties.size < length:
                 raise ValueError(f"staged object {key} holds fewer than {length} bytes")
-            stored = not _exists(target) and self._copy(staged, target, length, properties.etag)
+            while True:
+                if self.touch(digest):
+                    stored = False
+                    break
+                if self._copy(staged, target, length, properties.etag):
+                    stored = True
+                    break
+                # A concurrent commit of the digest won: touch its blob (or copy again if it went meanwhile).
             with suppress(ResourceNotFoundError):
                 staged.delete_blob()
         return stored
@@ -520,7 +656,7 @@ class AzureBlobStore:
                     continue
                 try:
                     self._container.delete_blob(
-                        item.name, etag=item.etag, match_condition=MatchConditions.IfNotModified
+                        item.name, etag=_quoted(str(item.etag)), match_condition=MatchConditions.IfNotModified
                     )
                 except (ResourceNotFoundError, ResourceModifiedError):
                     continue

@@ -248,7 +248,13 @@ class BlobStore(Protocol):
     Garbage collection's part (``stored``, ``touch``, ``delete_if_unchanged``, and ``commit`` touching): a
     process committing or linking a digest touches its bytes *before* it links them; a collector deletes only
     bytes whose version is still the one it listed. So bytes a push touched after the listing are kept, and
-    bytes deleted before the touch are stored again by the commit."""
+    bytes deleted before the touch are stored again by the commit.
+
+    ``blocking`` says whether calls wait on a network (Azure: True) or only on the local disk (files: False).
+    A caller on the event loop runs a blocking store's calls in a worker thread (``services/offload.py``) and
+    calls a non-blocking one directly: a thread hop per received chunk costs more than the disk write."""
+
+    blocking: bool
 
     def size(self, digest: Digest) -> int | None:
         """The size of a stored blob; ``None`` when it is not stored."""

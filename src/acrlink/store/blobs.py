@@ -97,6 +97,9 @@ class FileRange:
 class FileBlobStore:
     """The files backend of ``base.BlobStore`` (the embedded default)."""
 
+    blocking = False
+    """Local disk calls: callers on the event loop call them directly."""
+
     def __init__(self, root: Path) -> None:
         self._root = root
         self._staging = root / "_uploads"

@@ -2,7 +2,8 @@
 
 - store: ``sqlite:///PATH`` (the embedded default: ``DATA_DIR/acrlink.db``) or ``postgresql://USER@HOST:PORT/DB``;
 - blob store: ``file:///PATH`` (the embedded default: ``DATA_DIR/blobs``) or ``azure-blob://CONTAINER``, the
-  account taken from ``AZURE_STORAGE_CONNECTION_STRING`` (the variable the Azure SDKs read).
+  account taken from ``AZURE_STORAGE_CONNECTION_STRING`` (the variable the Azure SDKs read), with a local
+  read cache in ``cache_dir`` (``DATA_DIR/blob-cache``) of at most ``cache_bytes`` (0: none).
 
 A URL this module does not know is a ``ValueError`` that says which forms it knows.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from acrlink.store.base import BlobStore, Store
+from acrlink.store.blob_cache import DEFAULT_LIMIT
 
 STORE_FORMS = "sqlite:///PATH or postgresql://USER@HOST:PORT/DB"
 BLOB_FORMS = "file:///PATH or azure-blob://CONTAINER (account from AZURE_STORAGE_CONNECTION_STRING)"
@@ -56,8 +58,10 @@ def open_store(url: str) -> Store:
     raise ValueError(f"unknown store URL {url!r}: use {STORE_FORMS}")
 
 
-def open_blob_store(url: str) -> BlobStore:
-    """The blob store a URL names, open; ``ValueError`` for an unknown form or a missing connection string."""
+def open_blob_store(url: str, cache_dir: Path | None = None, cache_bytes: int = DEFAULT_LIMIT) -> BlobStore:
+    """The blob store a URL names, open; ``ValueError`` for an unknown form or a missing connection string.
+    A store behind a network keeps a read cache in ``cache_dir`` (when given) of at most ``cache_bytes``
+    (0: none); the files backend needs none."""
     scheme = urlsplit(url).scheme
     if scheme == "file":
         from acrlink.store.blobs import FileBlobStore
@@ -70,5 +74,5 @@ def open_blob_store(url: str) -> BlobStore:
             raise ValueError(f"{url!r} needs a container name and {CONNECTION_STRING} set: use {BLOB_FORMS}")
         from acrlink.store.azure_blobs import AzureBlobStore
 
-        return AzureBlobStore(connection, container)
+        return AzureBlobStore(connection, container, cache_dir=cache_dir, cache_bytes=cache_bytes)
     raise ValueError(f"unknown blob store URL {url!r}: use {BLOB_FORMS}")

@@ -87,8 +87,8 @@ async def referrers(call: Call) -> Response:
 # Blobs --------------------------------------------------------------------------------------------------
 
 
-def _serve_blob(call: Call, digest: str) -> Response:
-    size = call.face.content.blob_size(call.registry.name, call.name, digest)
+async def _serve_blob(call: Call, digest: str) -> Response:
+    size = await call.face.content.blob_size(call.registry.name, call.name, digest)
     headers = {
         **API_VERSION,
         "Docker-Content-Digest": digest,
@@ -100,10 +100,10 @@ def _serve_blob(call: Call, digest: str) -> Response:
     span = parse_byte_range(wanted, size) if wanted else None
     if span is None:
         return BlobResponse(
-            call.face.content.open_blob(call.registry.name, call.name, digest, 0, size - 1), 200, headers
+            await call.face.content.open_blob(call.registry.name, call.name, digest, 0, size - 1), 200, headers
         )
     first, last = span
-    opened = call.face.content.open_blob(call.registry.name, call.name, digest, first, last)
+    opened = await call.face.content.open_blob(call.registry.name, call.name, digest, first, last)
     return BlobResponse(opened, 206, {**headers, "Content-Range": f"bytes {first}-{last}/{size}"})
 
 
@@ -112,9 +112,9 @@ async def get_blob(call: Call) -> Response:
     digest = call.params["digest"]
     _check_read(call)
     if call.request.method == "GET" and call.registry.redirects_blobs:
-        call.face.content.blob_size(call.registry.name, call.name, digest)
+        await call.face.content.blob_size(call.registry.name, call.name, digest)
         return _redirect(call, digest)
-    return _serve_blob(call, digest)
+    return await _serve_blob(call, digest)
 
 
 def _redirect(call: Call, digest: str) -> Response:
@@ -142,4 +142,4 @@ async def data_endpoint_blob(call: Call) -> Response:
     named = (claims.get("kind"), claims.get("reg"), claims.get("repo"), claims.get("digest"))
     if named != ("data", call.registry.name, call.name, call.params["digest"]):
         raise Forbidden("DENIED", "the data endpoint URL does not match this blob")
-    return _serve_blob(call, call.params["digest"])
+    return await _serve_blob(call, call.params["digest"])

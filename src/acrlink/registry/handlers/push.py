@@ -80,13 +80,13 @@ async def start_upload(call: Call) -> Response:
     mount, source = query.get("mount"), query.get("from")
     if mount:
         parse_digest(mount)
-        if source and _may_pull(call, source) and call.face.content.mount(registry, repo, mount, source):
+        if source and _may_pull(call, source) and await call.face.content.mount(registry, repo, mount, source):
             return _committed(call, mount)
     digest = query.get("digest")
     if digest and not mount:
         committed = await call.face.uploads.monolithic(registry, repo, call.chunks(), digest)
         return _committed(call, committed)
-    session = call.face.uploads.open(registry, repo)
+    session = await call.face.uploads.open(registry, repo)
     return _empty(202, _session_headers(call, session))
 
 
@@ -121,5 +121,5 @@ async def finish_upload(call: Call) -> Response:
 
 
 async def cancel_upload(call: Call) -> Response:
-    call.face.uploads.cancel(*_upload(call))
+    await call.face.uploads.cancel(*_upload(call))
     return _empty(204, {})
