@@ -16,8 +16,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from acrlink.app import build
 from acrlink.ids import ResourceRef, parse_resource_id
 from acrlink.resources import runs
+from acrlink.settings import Settings
 from acrlink.tasks import config, sas
 from acrlink.tasks.agent import Agent, AgentSettings
 from acrlink.tasks.blobface import BlobFace
@@ -259,9 +261,16 @@ def test_a_run_a_restart_interrupted_ends_failed(arm: Arm, tmp_path: Path) -> No
     key = registry_ref(arm).child("runs", run_id).key
     files = BlobFiles(tmp_path / "agent-blobs")
     settings = AgentSettings("http://127.0.0.1:9", tmp_path / "ca.pem", tmp_path / "work")
-    agent = Agent(store, files, settings, lambda *_: "")
+    agent = Agent(store, files, settings, lambda *_: "", arm.application.leases)
     assert agent._set(key, "Queued", status="Running")
-    agent.recover()
+    second = build(Settings(data_dir=arm.application.settings.data_dir))  # another process over the store
+    try:
+        restarted = Agent(second.store, files, settings, lambda *_: "", second.leases)
+        assert restarted.recover() == 0, "the first process's lease is fresh: its run is its own"
+        assert arm.request("GET", f"{reg}/runs/{run_id}", api=TASKS_API).json()["properties"]["status"] == "Running"
+        assert restarted.recover(now=time.time() + 60) == 1, "once that lease expired the run is an orphan"
+    finally:
+        second.store.close()
     props = arm.request("GET", f"{reg}/runs/{run_id}", api=TASKS_API).json()["properties"]
     assert props["status"] == "Failed" and props["finishTime"]
     log_text = files.path(runs.log_blob(registry_ref(arm), run_id)).read_text()
