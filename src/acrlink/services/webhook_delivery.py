@@ -81,7 +81,7 @@ class WebhookDelivery:
         moment = time.time() if now is None else now
         with self.store.transaction() as tx:
             due = [(k, v) for k, v in tx.kv_items(events.PENDING) if v.get("notBefore", 0) <= moment]
-            due = [(k, v) for k, v in due if self.leases.claim(tx, k)]
+            due = [(k, v) for k, v in due if self.leases.claim(tx, k, moment)]
             configs = {item["webhook"]: events.config(tx, item["webhook"]) for _, item in due}
         outcomes = []
         for key, item in due:
