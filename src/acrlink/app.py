@@ -23,12 +23,11 @@ from acrlink.arm.handlers import ArmFace
 from acrlink.arm.identity import Identity
 from acrlink.arm.lro import Answers
 from acrlink.atomic import write_file
-from acrlink.cli.azure import CLIENT_SECRET
 from acrlink.dns.server import Answers as DnsAnswers
 from acrlink.dns.server import DnsFace
 from acrlink.domain.acr import MCR_HOST
 from acrlink.domain.netgraph import Graph
-from acrlink.domain.principals import ManagedIdentity
+from acrlink.domain.principals import CLIENT_SECRET, ManagedIdentity
 from acrlink.httpserver import HttpsServer, raise_descriptor_limit
 from acrlink.netsim.proxy import ConnectProxy
 from acrlink.netsim.proxyproto import Origin
@@ -62,6 +61,7 @@ from acrlink.services.principals import Principals
 from acrlink.services.read_cache import ReadCache
 from acrlink.services.registry import Registries
 from acrlink.services.registry_rights import RegistryRights
+from acrlink.services.tasks_endpoint import ensure as ensure_tasks_endpoint
 from acrlink.services.tenancy import Tenancy
 from acrlink.services.token_logins import TokenLogins
 from acrlink.services.uploads import Uploads
@@ -69,7 +69,6 @@ from acrlink.services.webhook_delivery import WebhookDelivery
 from acrlink.settings import Settings
 from acrlink.store.base import Store
 from acrlink.store.urls import open_blob_store, open_store, public_url
-from acrlink.tasks import config as tasks_config
 from acrlink.tasks.agent import Agent, AgentSettings
 from acrlink.tasks.blobface import BlobFace
 from acrlink.tasks.blobs import BlobFiles
@@ -381,7 +380,7 @@ def build_tasks(application: Application, blob_url: str, proxy_url: str, tls: Tl
     reaches registries through the proxy at ``proxy_url``."""
     settings = application.settings
     files = BlobFiles(settings.data_dir / "tasks" / "blobs")
-    key = tasks_config.ensure(application.store, blob_url)
+    key = ensure_tasks_endpoint(application.store, blob_url)
     face = application.registry.face
 
     def credentials(registry: str, object_id: str, tenant: str) -> str:

@@ -32,6 +32,7 @@ from urllib.parse import urlencode, urlsplit
 
 from acrlink.clock import iso
 from acrlink.domain.netgraph import TASKS_HOST
+from acrlink.domain.sas import ACCOUNT, BlobName
 from acrlink.errors import Unavailable
 from acrlink.ids import parse_resource_id
 from acrlink.outages import OutageLog
@@ -39,9 +40,8 @@ from acrlink.resources import runs
 from acrlink.resources.agent_pools import agent_host
 from acrlink.services.leases import Leases
 from acrlink.store.base import WORLD, Record, Store
-from acrlink.tasks import config, taskfile
+from acrlink.tasks import taskfile
 from acrlink.tasks.blobs import BlobFiles
-from acrlink.tasks.sas import BlobName
 
 log = logging.getLogger("acrlink.tasks")
 
@@ -277,7 +277,7 @@ class Agent:
                 f"acrlink's agent runs DockerBuildRequest and EncodedTaskRunRequest, not {request.get('type')}"
             )
         began = time.monotonic()
-        source = BlobName(config.ACCOUNT, registry.lower(), str(request.get("sourceLocation", "")))
+        source = BlobName(ACCOUNT, registry.lower(), str(request.get("sourceLocation", "")))
         archive = self._files.path(source)
         if not archive.is_file():
             raise Failure(f"the build context {source.blob} was not uploaded")
