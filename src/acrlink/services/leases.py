@@ -95,8 +95,8 @@ class Leases:
         return len(keys) - len(lost)
 
     def start(self, sweeps: Iterable[Callable[[], object]] = ()) -> None:
-        """Renew every ``renewal`` seconds on a thread of its own; after each renewal run ``sweeps`` (the
-        recoveries of work whose owner went while this process runs)."""
+        """Renew every ``renewal`` seconds on a thread of its own; every ``EXPIRY_FACTOR`` renewals (as often
+        as a lease can expire) run ``sweeps`` too: the recoveries of work whose owner went while this one runs."""
         tasks = list(sweeps)
         self._thread = threading.Thread(target=self._run, args=(tasks,), name="acrlink-leases", daemon=True)
         self._thread.start()
@@ -108,11 +108,14 @@ class Leases:
 
     def _run(self, sweeps: list[Callable[[], object]]) -> None:
         outage = OutageLog(log, "lease renewal")
+        beats = 0
         while not self._stop.wait(self.renewal):
+            beats += 1
             try:
                 self.renew()
-                for sweep in sweeps:
-                    sweep()
+                if beats % rules.EXPIRY_FACTOR == 0:
+                    for sweep in sweeps:
+                        sweep()
                 outage.succeeded()
             except Unavailable as away:
                 outage.failed(away)

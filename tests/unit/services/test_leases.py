@@ -51,3 +51,31 @@ def test_the_rules() -> None:
     assert not rules.expired(rules.lease("a", 10.0), 10.0 + rules.EXPIRY_FACTOR * rules.RENEWAL_SECONDS)
     assert rules.orphaned(None, "a", 0.0), "work from before leases is recovered"
     assert rules.claimable(rules.lease("a", 0.0), "a", 1e9) and not rules.orphaned(rules.lease("a", 0.0), "a", 1e9)
+
+
+def test_the_heartbeat_renews_and_sweeps(tmp_path: Path) -> None:
+    """The heartbeat thread renews what the process holds and runs the recoveries every few renewals."""
+    import threading
+
+    clock = Clock()
+    store = SqliteStore(tmp_path / "shared.db")
+    leases = Leases(store, "a", clock, renewal=0.01)
+    swept = threading.Event()
+
+    def sweep() -> None:
+        clock.now += 1
+        swept.set()
+
+    try:
+        with store.transaction() as tx:
+            leases.hold(tx, "work")
+        clock.now += 5
+        leases.start([sweep])
+        assert swept.wait(30), "the heartbeat never ran its sweep"
+        leases.stop()
+        with store.transaction() as tx:
+            held = tx.kv_get("lease/work")
+        assert held["owner"] == "a" and held["renewed"] >= 1005.0, "renewed after the clock moved"
+    finally:
+        leases.stop()
+        store.close()
