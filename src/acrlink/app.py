@@ -23,12 +23,11 @@ from acrlink.arm.handlers import ArmFace
 from acrlink.arm.identity import Identity
 from acrlink.arm.lro import Answers
 from acrlink.atomic import write_file
-from acrlink.cli.azure import CLIENT_SECRET
 from acrlink.dns.server import Answers as DnsAnswers
 from acrlink.dns.server import DnsFace
 from acrlink.domain.acr import MCR_HOST
 from acrlink.domain.netgraph import Graph
-from acrlink.domain.principals import ManagedIdentity
+from acrlink.domain.principals import CLIENT_SECRET, ManagedIdentity
 from acrlink.httpserver import HttpsServer, raise_descriptor_limit
 from acrlink.netsim.proxy import ConnectProxy
 from acrlink.netsim.proxyproto import Origin
@@ -54,6 +53,7 @@ from acrlink.services.deployment_engine import Engine
 from acrlink.services.deployments import History
 from acrlink.services.gc import Collector, periodically
 from acrlink.services.key_material import load_authority, load_keys
+from acrlink.services.leases import Leases
 from acrlink.services.netgraph import NetworkGraphs
 from acrlink.services.netgraph import build as build_graph
 from acrlink.services.network_views import Views
@@ -61,6 +61,7 @@ from acrlink.services.principals import Principals
 from acrlink.services.read_cache import ReadCache
 from acrlink.services.registry import Registries
 from acrlink.services.registry_rights import RegistryRights
+from acrlink.services.tasks_endpoint import ensure as ensure_tasks_endpoint
 from acrlink.services.tenancy import Tenancy
 from acrlink.services.token_logins import TokenLogins
 from acrlink.services.uploads import Uploads
@@ -68,7 +69,6 @@ from acrlink.services.webhook_delivery import WebhookDelivery
 from acrlink.settings import Settings
 from acrlink.store.base import Store
 from acrlink.store.urls import open_blob_store, open_store, public_url
-from acrlink.tasks import config as tasks_config
 from acrlink.tasks.agent import Agent, AgentSettings
 from acrlink.tasks.blobface import BlobFace
 from acrlink.tasks.blobs import BlobFiles
@@ -94,6 +94,8 @@ class Application:
     """Garbage collection (``acrlink gc`` through the ARM face; ``serve`` runs it periodically)."""
     signal: ChangeSignal
     """The store's change signal every cache keys by; ``serve`` polls it for other processes' writes."""
+    leases: Leases
+    """This process's leases on running work (deployments, runs, deliveries); ``serve`` renews them."""
 
 
 @dataclass
@@ -123,6 +125,7 @@ def arm_world(
     graph: Callable[[], Graph] | None,
     forkable: bool,
     directory: Callable[[Tenancy], GraphFace] | None = None,
+    leases: Leases | None = None,
 ) -> ArmWorld:
     """ARM over ``store``. A forkable world's engine rehearses validations and what-ifs on ``fork()``s of it."""
     catalog = build_catalog()
@@ -130,7 +133,7 @@ def arm_world(
     options = Options(legacy_pe_network_policies=settings.legacy_pe_network_policies)
     authorization = Authorization(store, signal)
     service = ResourceService(store, catalog, settings.cloud, tenancy, options=options, authorization=authorization)
-    history = History(store, tenancy)
+    history = History(store, tenancy, leases=leases)
     holder: list[ArmWorld] = []
 
     def fork() -> ArmWorld:
@@ -203,7 +206,10 @@ def build(settings: Settings) -> Application:
         tenant_ids = frozenset(t.tenant_id.lower() for t in tenancy.world.tenants)
         return GraphFace(principals_of(tenancy), signing.Verified(keys.entra.verify), tenant_ids)
 
-    world = arm_world(settings, store, identity_for, signal, graphs.current, forkable=True, directory=graph_face)
+    leases = Leases(store)
+    world = arm_world(
+        settings, store, identity_for, signal, graphs.current, forkable=True, directory=graph_face, leases=leases
+    )
     world.engine.history.recover()
     tenancy, service, arm = world.tenancy, world.service, world.arm
     identity = arm.identity
@@ -211,11 +217,23 @@ def build(settings: Settings) -> Application:
         settings, store, keys, tenancy, world.rights, firewall(graphs.current, settings.internet_ip), signal
     )
     dns_answers = DnsAnswers(graphs.current, signal)
-    webhooks = WebhookDelivery(store)
+    webhooks = WebhookDelivery(store, leases)
     collector = Collector(registry.face.content, registry.face.uploads, settings.gc_grace_seconds)
     arm.collector = collector
     return Application(
-        settings, store, tenancy, service, identity, arm, registry, graphs, dns_answers, webhooks, collector, signal
+        settings,
+        store,
+        tenancy,
+        service,
+        identity,
+        arm,
+        registry,
+        graphs,
+        dns_answers,
+        webhooks,
+        collector,
+        signal,
+        leases,
     )
 
 
@@ -363,7 +381,7 @@ def build_tasks(application: Application, blob_url: str, proxy_url: str, tls: Tl
     reaches registries through the proxy at ``proxy_url``."""
     settings = application.settings
     files = BlobFiles(settings.data_dir / "tasks" / "blobs")
-    key = tasks_config.ensure(application.store, blob_url)
+    key = ensure_tasks_endpoint(application.store, blob_url)
     face = application.registry.face
 
     def credentials(registry: str, object_id: str, tenant: str) -> str:
@@ -373,7 +391,7 @@ def build_tasks(application: Application, blob_url: str, proxy_url: str, tls: Tl
         return face.tokens.task_refresh_token(object_id, tenant or None, view)
 
     agent_settings = AgentSettings(proxy_url, tls.ca, settings.data_dir / "tasks" / "work", settings.tasks_concurrency)
-    agent = Agent(application.store, files, agent_settings, credentials)
+    agent = Agent(application.store, files, agent_settings, credentials, application.leases)
     return BlobFace(files, key), agent
 
 
@@ -481,6 +499,10 @@ async def _serve_locked(settings: Settings) -> None:
     }
     application.webhooks.start()
     application.signal.start()
+    sweeps: list[Callable[[], object]] = [agent.recover]
+    if application.arm.deployments is not None:
+        sweeps.append(application.arm.deployments.engine.history.recover)
+    application.leases.start(sweeps)
     write_endpoints(settings.endpoints_path, endpoints)
     log.info("acrlink ready: ARM %s (data dir %s)", endpoints["arm"], settings.data_dir)
     stop = asyncio.create_task(stopping.wait())
@@ -504,6 +526,7 @@ async def _serve_locked(settings: Settings) -> None:
         registry.public.close()
         application.webhooks.stop()
         application.signal.stop()
+        application.leases.stop()
         with contextlib.suppress(FileNotFoundError):
             current = json.loads(settings.endpoints_path.read_text())
             if current.get("pid") == os.getpid():

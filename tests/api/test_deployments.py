@@ -4,6 +4,7 @@ refusals that create nothing, Complete mode, history, what-if and validate."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -458,3 +459,30 @@ def test_complete_mode_deletes_dependents_before_what_they_use(arm: Arm) -> None
     assert gone["properties"]["provisioningState"] == "Succeeded", gone
     left = arm.request("GET", "/subscriptions/{sub}/resourceGroups/rg/resources").json()["value"]
     assert [r["name"] for r in left] == ["completereg"]
+
+
+def test_another_process_starting_leaves_a_live_processs_deployment_running(arm: Arm) -> None:
+    """A second process over the store recovers only deployments whose owner's lease expired: a running one
+    the first process holds stays Running; once that lease is stale the second ends it Failed."""
+    assert deploy(arm, "live", template([])).status_code == 201
+    history = arm.application.arm.deployments.engine.history  # type: ignore[union-attr]
+    target = history.target(arm.sub, "rg")
+    with arm.application.store.transaction() as tx:
+        doc = history.require(tx, target, "live")
+        doc["properties"]["provisioningState"] = "Running"
+        history.save(tx, target, doc)  # as the engine does when a run begins: the lease is this process's
+    second = build(Settings(data_dir=arm.application.settings.data_dir))
+    try:
+        state = deploy_state(arm, "live")
+        assert state == "Running", "the second process's start did not fail the first's deployment"
+        again = second.arm.deployments.engine.history  # type: ignore[union-attr]
+        assert again.recover() == 0
+        assert again.recover(now=time.time() + 60) == 1, "the first process stopped renewing: its lease expired"
+    finally:
+        second.store.close()
+    failed = arm.request("GET", f"{DEPLOYMENTS}/live").json()["properties"]
+    assert failed["provisioningState"] == "Failed" and failed["error"]["code"] == "DeploymentInterrupted"
+
+
+def deploy_state(arm: Arm, name: str) -> str:
+    return str(arm.request("GET", f"{DEPLOYMENTS}/{name}").json()["properties"]["provisioningState"])

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from acrlink.app import Application
-from acrlink.cli.azure import CLIENT_SECRET
+from acrlink.domain.principals import CLIENT_SECRET
 from acrlink.portal.app import PortalFace
 from acrlink.portal.app import World as PortalWorld
 from acrlink.portal.armclient import ArmClient

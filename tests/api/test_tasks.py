@@ -16,9 +16,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from acrlink.app import build
+from acrlink.domain import sas
 from acrlink.ids import ResourceRef, parse_resource_id
 from acrlink.resources import runs
-from acrlink.tasks import config, sas
+from acrlink.services import tasks_endpoint
+from acrlink.settings import Settings
 from acrlink.tasks.agent import Agent, AgentSettings
 from acrlink.tasks.blobface import BlobFace
 from acrlink.tasks.blobs import BlobFiles
@@ -26,7 +29,7 @@ from tests.api.conftest import Arm, AsgiClient, error_code, make_arm
 
 TASKS_API = "2025-03-01-preview"
 KEY = b"k" * 32
-NAME = sas.BlobName(config.ACCOUNT, "reg", "source/1/ctx.tar.gz")
+NAME = sas.BlobName(sas.ACCOUNT, "reg", "source/1/ctx.tar.gz")
 
 
 @pytest.fixture
@@ -103,7 +106,7 @@ def test_missing_blobs_and_headers(blobs: tuple[AsgiClient, BlobFiles]) -> None:
 @pytest.fixture
 def arm(tmp_path: Path) -> Iterator[Arm]:
     for made in make_arm(tmp_path):
-        config.ensure(made.application.store, "https://127.0.0.1:9")
+        tasks_endpoint.ensure(made.application.store, "https://127.0.0.1:9")
         made.group()
         reg = made.registry_path("buildreg")
         assert made.request("PUT", reg, {"location": "chinanorth2", "sku": {"name": "Standard"}}).status_code in (
@@ -138,7 +141,7 @@ def test_upload_url_schedule_and_the_run_shapes(arm: Arm) -> None:
     body = upload.json()
     assert body["relativePath"].startswith("source/") and body["relativePath"].endswith(".tar.gz")
     parts = urlsplit(body["uploadUrl"])
-    assert parts.path == f"/{config.ACCOUNT}/buildreg/{body['relativePath']}"
+    assert parts.path == f"/{sas.ACCOUNT}/buildreg/{body['relativePath']}"
     query = parse_qs(parts.query)
     assert query["sr"] == ["b"] and query["sp"] == ["cw"] and query["sig"]
 
@@ -163,7 +166,7 @@ def test_upload_url_schedule_and_the_run_shapes(arm: Arm) -> None:
     assert patched.status_code == 200 and patched.json()["properties"]["isArchiveEnabled"] is True
 
     log_link = post(arm, f"{reg}/runs/ca1/listLogSasUrl").json()["logLink"]
-    assert urlsplit(log_link).path == f"/{config.ACCOUNT}/buildreg/logs/ca1/rawtext.log"
+    assert urlsplit(log_link).path == f"/{sas.ACCOUNT}/buildreg/logs/ca1/rawtext.log"
     assert parse_qs(urlsplit(log_link).query)["sp"] == ["r"]
 
     canceled = post(arm, f"{reg}/runs/ca2/cancel")
@@ -212,7 +215,7 @@ def run_to_end(arm: Arm, tmp_path: Path, context: bytes, buildah: str = "buildah
     files = BlobFiles(tmp_path / "agent-blobs")
     reg = arm.registry_path("buildreg")
     relative = post(arm, f"{reg}/listBuildSourceUploadUrl").json()["relativePath"]
-    files.put(sas.BlobName(config.ACCOUNT, "buildreg", relative), context)
+    files.put(sas.BlobName(sas.ACCOUNT, "buildreg", relative), context)
     run_id = post(arm, f"{reg}/scheduleRun", docker_build(relative)).json()["name"]
     settings = AgentSettings("http://127.0.0.1:9", tmp_path / "ca.pem", tmp_path / "work", 2, buildah)
     agent = Agent(store, files, settings, lambda *_: "")
@@ -259,9 +262,16 @@ def test_a_run_a_restart_interrupted_ends_failed(arm: Arm, tmp_path: Path) -> No
     key = registry_ref(arm).child("runs", run_id).key
     files = BlobFiles(tmp_path / "agent-blobs")
     settings = AgentSettings("http://127.0.0.1:9", tmp_path / "ca.pem", tmp_path / "work")
-    agent = Agent(store, files, settings, lambda *_: "")
+    agent = Agent(store, files, settings, lambda *_: "", arm.application.leases)
     assert agent._set(key, "Queued", status="Running")
-    agent.recover()
+    second = build(Settings(data_dir=arm.application.settings.data_dir))  # another process over the store
+    try:
+        restarted = Agent(second.store, files, settings, lambda *_: "", second.leases)
+        assert restarted.recover() == 0, "the first process's lease is fresh: its run is its own"
+        assert arm.request("GET", f"{reg}/runs/{run_id}", api=TASKS_API).json()["properties"]["status"] == "Running"
+        assert restarted.recover(now=time.time() + 60) == 1, "once that lease expired the run is an orphan"
+    finally:
+        second.store.close()
     props = arm.request("GET", f"{reg}/runs/{run_id}", api=TASKS_API).json()["properties"]
     assert props["status"] == "Failed" and props["finishTime"]
     log_text = files.path(runs.log_blob(registry_ref(arm), run_id)).read_text()

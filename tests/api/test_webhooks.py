@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -311,3 +312,53 @@ def test_events_kept_are_bounded(arm: Arm, monkeypatch: pytest.MonkeyPatch) -> N
         assert [e["id"] for e in webhook_events.events(tx, "/x/hook")] == ["4", "3"]
         webhook_events.forget(tx, "/x/hook")
         assert webhook_events.events(tx, "/x/hook") == []
+
+
+def test_two_workers_over_one_store_deliver_an_event_once(arm: Arm, reg: RegistryClient, receiver: Receiver) -> None:
+    """Two processes' workers over one store: while the first sends a delivery (its receiver holds the POST),
+    the second finds it claimed and sends nothing; the event is recorded once."""
+    assert create_hook(arm, "hookonce", receiver.url).status_code == 201
+    reg.push_manifest("app", "v1", reg.image("app"))
+    second = build(Settings(data_dir=arm.application.settings.data_dir))
+    arrived, release = threading.Event(), threading.Event()
+    answer = receiver.server.RequestHandlerClass.do_POST
+
+    def held_post(handler: Any) -> None:
+        arrived.set()
+        release.wait(30)
+        answer(handler)
+
+    receiver.server.RequestHandlerClass.do_POST = held_post  # type: ignore[method-assign]
+    first = threading.Thread(target=arm.application.webhooks.run_once)
+    first.start()
+    try:
+        assert arrived.wait(30), "the first worker never sent the delivery"
+        assert second.webhooks.run_once() == 0, "the second worker found the delivery claimed"
+    finally:
+        release.set()
+        first.join(30)
+        second.store.close()
+    assert [r["body"]["target"]["tag"] for r in receiver.received] == ["v1"]
+    assert arm.application.webhooks.run_once(now=1e12) == 0, "nothing is left queued"
+    events = arm.request("POST", hook_path(arm, "hookonce") + "/listEvents").json()["value"]
+    assert len(events) == 1
+
+
+def test_a_delivery_a_gone_process_claimed_is_sent_by_another(
+    arm: Arm, reg: RegistryClient, receiver: Receiver
+) -> None:
+    """A claim whose owner stopped renewing it expires; another process's worker then sends the delivery."""
+    assert create_hook(arm, "hookgone", receiver.url).status_code == 201
+    reg.push_manifest("app", "v1", reg.image("app"))
+    store = arm.application.store
+    with store.transaction() as tx:
+        for key, _ in tx.kv_items(webhook_events.PENDING):
+            assert arm.application.leases.claim(tx, key)  # claimed, then the process "dies" before sending
+    second = build(Settings(data_dir=arm.application.settings.data_dir))
+    try:
+        assert second.webhooks.run_once() == 0, "the claim is fresh: its owner may still send it"
+        assert receiver.received == []
+        assert second.webhooks.run_once(now=time.time() + 60) == 1, "the claim expired: the delivery is taken over"
+    finally:
+        second.store.close()
+    assert [r["body"]["target"]["tag"] for r in receiver.received] == ["v1"]

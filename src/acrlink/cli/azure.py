@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from acrlink.arm.identity import CLI_CLOUD_NAME
+from acrlink.domain.principals import CLIENT_SECRET
 
-CLIENT_SECRET = "acrlink-secret"
 INSTALL_HINT = (
     "The Azure CLI (az) was not found. Install it with 'pip install azure-cli' "
     "(or see https://aka.ms/InstallAzureCli), or set ACRLINK_AZ to the az executable."

@@ -19,7 +19,7 @@ import httpx
 
 from acrlink.arm.identity import graph_resource
 from acrlink.atomic import write_file
-from acrlink.cli.azure import CLIENT_SECRET
+from acrlink.domain.principals import CLIENT_SECRET
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 """What ``principal create`` takes: a name that is also a directory name."""

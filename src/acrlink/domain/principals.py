@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass
 
 SERVICE_PRINCIPAL = "ServicePrincipal"
+CLIENT_SECRET = "acrlink-secret"
+"""The client secret the default principal signs in with (az, the portal and the CLI's own clients use it)."""
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,12 @@ from datetime import timedelta
 from typing import Any
 
 from acrlink.clock import iso
+from acrlink.domain import sas
 from acrlink.domain.naming import check_registry_name
 from acrlink.errors import BadRequest, Conflict
 from acrlink.ids import ResourceRef
 from acrlink.resources.base import Action, Context, Doc, ResourceType
-from acrlink.tasks import config, sas
+from acrlink.store.base import Transaction
 
 REGISTRY_TYPE = "Microsoft.ContainerRegistry/registries"
 TYPE = f"{REGISTRY_TYPE}/runs"
@@ -40,7 +41,7 @@ def container(registry: ResourceRef) -> str:
 
 def log_blob(registry: ResourceRef, run_id: str) -> sas.BlobName:
     """Where a run's log is kept on the blob face: ``logs/{run}/rawtext.log`` in its registry's container."""
-    return sas.BlobName(config.ACCOUNT, container(registry), f"logs/{run_id}/rawtext.log")
+    return sas.BlobName(sas.ACCOUNT, container(registry), f"logs/{run_id}/rawtext.log")
 
 
 def private_key(run: ResourceRef) -> str:
@@ -48,8 +49,15 @@ def private_key(run: ResourceRef) -> str:
     return f"tasks:run:{run.key}"
 
 
+def endpoint(tx: Transaction) -> sas.BlobEndpoint:
+    """The blob face's URL and SAS key as the store holds them (``services/tasks_endpoint.py`` records them;
+    empty when no blob face ever served)."""
+    key = tx.kv_get(sas.SAS_KEY)
+    return sas.BlobEndpoint(str(tx.kv_get(sas.ENDPOINT_KEY) or ""), bytes.fromhex(str(key)) if key else b"")
+
+
 def _url(ctx: Context, name: sas.BlobName, permissions: str, lifetime: timedelta) -> str:
-    where = config.endpoint(ctx.tx)
+    where = endpoint(ctx.tx)
     if not where.url:
         raise BadRequest("TasksUnavailable", "acrlink's blob face is not serving: runs need 'acrlink up'.")
     query = sas.sign(where.key, name, permissions, ctx.now + lifetime)
@@ -59,7 +67,7 @@ def _url(ctx: Context, name: sas.BlobName, permissions: str, lifetime: timedelta
 def list_upload_url(ctx: Context, ref: ResourceRef, _doc: Doc, _body: Any, _rest: tuple[str, ...]) -> tuple[int, Any]:
     """A fresh blob for a build context, writable for an hour."""
     relative = f"source/{ctx.now:%Y%m%d%H%M}/{uuid.uuid4()}.tar.gz"
-    name = sas.BlobName(config.ACCOUNT, container(ref), relative)
+    name = sas.BlobName(sas.ACCOUNT, container(ref), relative)
     return 200, {"uploadUrl": _url(ctx, name, sas.CREATE + sas.WRITE, UPLOAD_LIFETIME), "relativePath": relative}
 
 

@@ -26,6 +26,7 @@ from acrlink.domain.templates.template import GROUP_SCOPE, SUBSCRIPTION_SCOPE, P
 from acrlink.errors import AcrlinkError, BadRequest, Conflict, NotFound
 from acrlink.resources import groups
 from acrlink.services.deployment_scope import Target
+from acrlink.services.leases import Leases
 from acrlink.services.tenancy import Tenancy
 from acrlink.store.base import Record, Store, Transaction
 
@@ -208,10 +209,18 @@ class Running:
 class History:
     """The stored deployments and their operations: the one owner of those records."""
 
-    def __init__(self, store: Store, tenancy: Tenancy, clock: Callable[[], datetime] = clock_now) -> None:
+    def __init__(
+        self,
+        store: Store,
+        tenancy: Tenancy,
+        clock: Callable[[], datetime] = clock_now,
+        leases: Leases | None = None,
+    ) -> None:
         self.store = store
         self.tenancy = tenancy
         self._clock = clock
+        self.leases = leases if leases is not None else Leases(store)
+        """This process's leases: a deployment Accepted or Running is leased to the process running it."""
 
     def target(self, subscription: str, group: str | None, tx: Transaction | None = None) -> Target:
         """The scope a route names, canonical; ``ResourceGroupNotFound`` for a group that does not exist."""
@@ -237,6 +246,12 @@ class History:
         return found
 
     def save(self, tx: Transaction, target: Target, doc: dict[str, Any]) -> None:
+        """Store ``doc``; while it is active this process holds its lease (in the same transaction), once it
+        ended the lease goes."""
+        if doc["properties"].get("provisioningState") in ACTIVE:
+            self.leases.hold(tx, doc["id"].lower())
+        else:
+            self.leases.drop(tx, doc["id"].lower())
         tx.put(
             Record(
                 key=doc["id"].lower(),
@@ -278,6 +293,7 @@ class History:
 
     def delete(self, tx: Transaction, doc: Mapping[str, Any]) -> None:
         self.clear_operations(tx, doc["id"])
+        self.leases.drop(tx, doc["id"].lower())
         tx.delete(doc["id"].lower())
 
     def groom(self, tx: Transaction, target: Target) -> None:
@@ -303,13 +319,16 @@ class History:
                 "one, or see https://aka.ms/DeployOperations for more details.",
             )
 
-    def recover(self) -> int:
-        """Deployments left Accepted or Running by a process that stopped end Failed, saying why."""
+    def recover(self, now: float | None = None) -> int:
+        """Deployments left Accepted or Running by a process that stopped (their lease expired, or they have
+        none) end Failed, saying why; those a live process runs are left to it."""
         ended = 0
         with self.store.transaction() as tx:
             for record in tx.query(type=DEPLOYMENT_TYPE):
                 doc = record.body
-                if doc["properties"].get("provisioningState") in ACTIVE:
+                if doc["properties"].get("provisioningState") not in ACTIVE:
+                    continue
+                if self.leases.take_over(tx, record.key, now):
                     doc["properties"]["provisioningState"] = "Failed"
                     doc["properties"]["error"] = {
                         "code": unconfirmed.DEPLOYMENT_INTERRUPTED_CODE,
@@ -318,6 +337,7 @@ class History:
                     }
                     doc["properties"]["timestamp"] = iso(self._clock())
                     tx.put(Record(record.key, record.type, record.subscription, record.resource_group, "", doc))
+                    self.leases.drop(tx, record.key)
                     ended += 1
         return ended
 

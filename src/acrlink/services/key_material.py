@@ -7,7 +7,7 @@ Kept in the store's key/value space, values JSON:
 - ``keys/entra``: the Entra ID RSA key (PKCS#8 PEM), which signs Entra access tokens;
 - ``keys/ca``: the local CA, ``{"cert": PEM, "key": PEM}``, which issues every process's server certificates,
   so a client trusts every process of one store with one ``ca.pem``;
-- ``keys/tasks-sas`` (``tasks/config.py``): the Tasks blob face's SAS key.
+- ``keys/tasks-sas`` (``services/tasks_endpoint.py``): the Tasks blob face's SAS key.
 
 Each is created by the first process that finds it missing, outside any transaction (an RSA key takes
 ~0.2 s), then inserted if still absent (``Transaction.kv_insert``): processes starting at once each make a

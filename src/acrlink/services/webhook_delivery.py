@@ -4,6 +4,10 @@ Only loopback destinations are contacted; any other URI fails at once with a rea
 leaves the machine). A destination that does not answer 2xx is tried ``ATTEMPTS`` times in all, ``BACKOFF``
 seconds apart (doubling), each with a ``TIMEOUT``-second limit. The queue lives in the store's kv, so a
 delivery queued before a restart is sent after it (``start`` resumes it).
+
+Several processes over one store each run a worker; a worker claims each delivery (a lease, compare-and-set in
+the store) before sending it, so one event goes out once. A delivery whose worker's process went is claimed
+again once that lease expired.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from acrlink.domain.webhooks import is_loopback, masked_headers
 from acrlink.errors import Unavailable
 from acrlink.outages import OutageLog
 from acrlink.resources import webhook_events as events
+from acrlink.services.leases import Leases
 from acrlink.store.base import Store, Transaction
 
 log = logging.getLogger("acrlink.webhooks")
@@ -36,8 +41,9 @@ SNIPPET = 1024
 
 
 class WebhookDelivery:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, leases: Leases | None = None) -> None:
         self.store = store
+        self.leases = leases if leases is not None else Leases(store)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._client = httpx.Client(timeout=TIMEOUT, trust_env=False, follow_redirects=False)
@@ -69,11 +75,13 @@ class WebhookDelivery:
             events.WAKE.wait(POLL)
 
     def run_once(self, now: float | None = None) -> int:
-        """Send every queued delivery that is due; how many were attempted. One transaction reads the queue,
-        one records every outcome (a push waits on the store's lock for at most those two)."""
+        """Send every queued delivery that is due and no other live worker claimed; how many were attempted.
+        One transaction reads the queue and claims what it sends, one records every outcome (a push waits on
+        the store's lock for at most those two)."""
         moment = time.time() if now is None else now
         with self.store.transaction() as tx:
             due = [(k, v) for k, v in tx.kv_items(events.PENDING) if v.get("notBefore", 0) <= moment]
+            due = [(k, v) for k, v in due if self.leases.claim(tx, k, moment)]
             configs = {item["webhook"]: events.config(tx, item["webhook"]) for _, item in due}
         outcomes = []
         for key, item in due:
@@ -83,7 +91,7 @@ class WebhookDelivery:
         if outcomes:
             with self.store.transaction() as tx:
                 for key, item, (request, response, final) in outcomes:
-                    self._settle(tx, key, item, request, response, final)
+                    self._settle(tx, self.leases, key, item, request, response, final)
         return len(due)
 
     def _attempt(self, item: dict[str, Any], config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], bool]:
@@ -108,13 +116,18 @@ class WebhookDelivery:
     @staticmethod
     def _settle(
         tx: Transaction,
+        leases: Leases,
         key: str,
         item: dict[str, Any],
         request: dict[str, Any],
         response: dict[str, Any],
         final: bool,
     ) -> None:
-        """Record the delivery, or queue its retry while attempts are left (not if the webhook went meanwhile)."""
+        """Record the delivery, or queue its retry while attempts are left (not if the webhook went meanwhile,
+        nor if another worker took the delivery over); either way the claim ends."""
+        if not leases.mine(tx, key):
+            return
+        leases.drop(tx, key)
         if tx.kv_get(key) is None:
             return
         attempts = int(item.get("attempts", 0)) + 1

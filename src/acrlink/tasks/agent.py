@@ -32,15 +32,16 @@ from urllib.parse import urlencode, urlsplit
 
 from acrlink.clock import iso
 from acrlink.domain.netgraph import TASKS_HOST
+from acrlink.domain.sas import ACCOUNT, BlobName
 from acrlink.errors import Unavailable
 from acrlink.ids import parse_resource_id
 from acrlink.outages import OutageLog
 from acrlink.resources import runs
 from acrlink.resources.agent_pools import agent_host
+from acrlink.services.leases import Leases
 from acrlink.store.base import WORLD, Record, Store
-from acrlink.tasks import config, taskfile
+from acrlink.tasks import taskfile
 from acrlink.tasks.blobs import BlobFiles
-from acrlink.tasks.sas import BlobName
 
 log = logging.getLogger("acrlink.tasks")
 
@@ -49,6 +50,8 @@ INSTALL_HINT = (
     "buildah is not installed on this machine: install it (apt-get install -y buildah) and schedule the run again."
 )
 POLL_SECONDS = 0.3
+ACTIVE = ("Started", "Running")
+"""A run's statuses while an agent builds it (the run is leased to that agent's process)."""
 Credentials = Callable[[str, str, str], str]
 """(registry name, object id, tenant id) -> a refresh token for the run's principal on that registry."""
 
@@ -110,8 +113,16 @@ def unpack(archive: Path, into: Path) -> None:
 
 
 class Agent:
-    def __init__(self, store: Store, files: BlobFiles, settings: AgentSettings, credentials: Credentials) -> None:
+    def __init__(
+        self,
+        store: Store,
+        files: BlobFiles,
+        settings: AgentSettings,
+        credentials: Credentials,
+        leases: Leases | None = None,
+    ) -> None:
         self._store = store
+        self._leases = leases if leases is not None else Leases(store)
         self._files = files
         self._settings = settings
         self._credentials = credentials
@@ -130,14 +141,22 @@ class Agent:
     def stop(self) -> None:
         self._stopped.set()
 
-    def recover(self) -> None:
-        """Runs a previous process left Started or Running end Failed, with a log line saying why."""
+    def recover(self, now: float | None = None) -> int:
+        """Runs a process that stopped left Started or Running (their lease expired, or they have none) end
+        Failed, with a log line saying why; runs a live process builds are left to it. How many ended."""
+        ended = 0
         for record in self._records():
-            if record.body["properties"]["status"] in ("Started", "Running"):
+            if record.body["properties"]["status"] not in ACTIVE:
+                continue
+            with self._store.transaction() as tx:
+                taken = self._leases.take_over(tx, record.key, now)
+            if taken:
+                ended += 1
                 registry = _registry_ref(record)
                 run_log = Log(self._files, runs.log_blob(registry, record.body["name"]))
                 run_log.line("acrlink restarted while this run was going: the run is ended as Failed.")
                 self._finish(record.key, "Failed", run_log, "the run was interrupted by a restart of acrlink")
+        return ended
 
     def _records(self) -> list[Record]:
         with self._store.transaction() as tx:
@@ -180,6 +199,10 @@ class Agent:
             if expect is not None and current["status"] != expect:
                 return False
             body = {**record.body, "properties": {**current, **props, "lastUpdatedTime": iso(datetime.now(UTC))}}
+            if body["properties"]["status"] in ACTIVE:
+                self._leases.hold(tx, key)
+            else:
+                self._leases.drop(tx, key)
             tx.put(Record(record.key, record.type, record.subscription, record.resource_group, record.parent, body))
             tx.changed(WORLD)
         return True
@@ -254,7 +277,7 @@ class Agent:
                 f"acrlink's agent runs DockerBuildRequest and EncodedTaskRunRequest, not {request.get('type')}"
             )
         began = time.monotonic()
-        source = BlobName(config.ACCOUNT, registry.lower(), str(request.get("sourceLocation", "")))
+        source = BlobName(ACCOUNT, registry.lower(), str(request.get("sourceLocation", "")))
         archive = self._files.path(source)
         if not archive.is_file():
             raise Failure(f"the build context {source.blob} was not uploaded")

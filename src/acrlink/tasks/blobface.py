@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from acrlink.tasks import sas
+from acrlink.domain import sas
 from acrlink.tasks.blobs import BlobFiles, Properties, valid_blob_name
 
 MAX_PUT = 256 * 1024 * 1024

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from acrlink.atomic import write_file
-from acrlink.tasks.sas import BlobName
+from acrlink.domain.sas import BlobName
 
 
 @dataclass(frozen=True)

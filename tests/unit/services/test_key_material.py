@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 
 from acrlink import certs, signing
+from acrlink.domain.sas import LEGACY_SAS_KEY
 from acrlink.services import key_material
+from acrlink.services import tasks_endpoint as tasks_config
 from acrlink.services.key_material import LEGACY_ENTRA_FILE, LEGACY_SECRET_FILE, load_authority, load_keys, shared
 from acrlink.store.sqlite import SqliteStore
-from acrlink.tasks import config as tasks_config
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +118,7 @@ def test_a_mismatched_ca_pair_is_refused_not_shared(tmp_path: Path) -> None:
 def test_the_tasks_sas_key_is_shared_and_kept_from_before(tmp_path: Path) -> None:
     first, second = _store(tmp_path), _store(tmp_path)
     with first.transaction() as tx:
-        tx.kv_put(tasks_config.LEGACY_SAS_KEY, "ab" * 32)
+        tx.kv_put(LEGACY_SAS_KEY, "ab" * 32)
     assert tasks_config.ensure(first, "https://127.0.0.1:1") == bytes.fromhex("ab" * 32)
     assert tasks_config.ensure(second, "https://127.0.0.1:2") == bytes.fromhex("ab" * 32)
 

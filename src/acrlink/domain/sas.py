@@ -18,6 +18,24 @@ from urllib.parse import urlencode
 
 VERSION = "2026-04-06"
 READ, WRITE, CREATE = "r", "w", "c"
+ACCOUNT = "acrtasksacrlink"
+"""The storage account name in every SAS URL acrlink hands out."""
+ENDPOINT_KEY = "tasks:blob-endpoint"
+"""The store key/value entry naming the blob face's URL (``services/tasks_endpoint.py`` writes it)."""
+SAS_KEY = "keys/tasks-sas"
+"""The store key/value entry holding the SAS key, shared by every process of the store, with the other keys
+(``services/key_material.py``)."""
+LEGACY_SAS_KEY = "tasks:sas-key"
+"""Where a store from before kept the SAS key (kept: SAS URLs handed out then stay valid)."""
+
+
+@dataclass(frozen=True)
+class BlobEndpoint:
+    """Where the blob face is and the key its SAS are signed with."""
+
+    url: str
+    """``https://127.0.0.1:PORT`` (no trailing slash); empty when no blob face is serving."""
+    key: bytes
 
 
 class SasRefused(Exception):
