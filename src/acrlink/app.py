@@ -24,7 +24,7 @@ from acrlink.arm.identity import Identity
 from acrlink.arm.lro import Answers
 from acrlink.atomic import write_file
 from acrlink.dns.server import Answers as DnsAnswers
-from acrlink.dns.server import DnsFace
+from acrlink.dns.server import DnsFace, bind_pair
 from acrlink.domain.acr import MCR_HOST
 from acrlink.domain.netgraph import Graph
 from acrlink.domain.principals import CLIENT_SECRET, ManagedIdentity
@@ -319,12 +319,6 @@ def _tcp_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _udp_socket(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind((host, port))
-    return sock
-
-
 def write_endpoints(path: Path, endpoints: dict[str, Any]) -> None:
     write_file(path, json.dumps(endpoints, indent=2).encode())
 
@@ -433,8 +427,7 @@ async def _serve_locked(settings: Settings) -> None:
     proxy_sock = _tcp_socket(host, ports.proxy)
     portal_sock = _tcp_socket(host, ports.portal)
     blob_sock = _tcp_socket(host, ports.blob)
-    dns_udp = _udp_socket(host, ports.dns)
-    dns_tcp = _tcp_socket(host, dns_udp.getsockname()[1])
+    dns_udp, dns_tcp = bind_pair(host, ports.dns)
     raise_descriptor_limit()
     server = _https_server(application.arm.app(), tls.arm_cert, tls.arm_key, settings, "arm")
     registry = registry_face_servers(application, tls)

@@ -14,6 +14,7 @@ which is taken off before the first message (a connection without one is closed)
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 import socket
@@ -53,6 +54,35 @@ INTERNET = "internet"
 
 AnswerKey = tuple[str, str, int, bool]
 PacketKey = tuple[str, bytes]
+
+
+PAIR_ATTEMPTS = 32
+"""How many free UDP ports ``bind_pair`` tries before it gives up on finding one whose TCP twin is free too."""
+
+
+def bind_pair(host: str, port: int) -> tuple[socket.socket, socket.socket]:
+    """A UDP and a TCP socket bound to the same port (DNS answers on both). Port 0 picks a free UDP port and
+    tries another when its TCP twin is taken (another listener's port, or an outgoing connection's: likelier
+    with every process of a cluster opening views for every host); a given port that is taken is an OSError."""
+    for attempt in range(PAIR_ATTEMPTS):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            udp.bind((host, port))
+            tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                tcp.bind((host, udp.getsockname()[1]))
+            except OSError as error:
+                tcp.close()
+                if port != 0 or error.errno != errno.EADDRINUSE or attempt == PAIR_ATTEMPTS - 1:
+                    raise
+                udp.close()
+                continue
+        except BaseException:
+            udp.close()
+            raise
+        return udp, tcp
+    raise AssertionError("unreachable")  # the last attempt raises
 
 
 class Answers:
@@ -341,11 +371,7 @@ class DnsFace:
                 server.close()
         for name, host in hosts.items():
             if name not in self._listeners:
-                udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                udp.bind((self._host, 0))
-                tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                tcp.bind((self._host, udp.getsockname()[1]))
+                udp, tcp = bind_pair(self._host, 0)
                 await self._listen(host.name, udp, tcp)
         ports = {name: port for name, (_, _, port) in self._listeners.items()}
         if ports != self._published:  # every ARM write reconciles; most change no host
