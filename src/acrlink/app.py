@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import ssl
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from acrlink.atomic import write_file
 from acrlink.dns.server import Answers as DnsAnswers
 from acrlink.dns.server import DnsFace, bind_pair
 from acrlink.domain.acr import MCR_HOST
+from acrlink.domain.leases import owner_id as rules_owner
 from acrlink.domain.netgraph import Graph
 from acrlink.domain.principals import CLIENT_SECRET, ManagedIdentity
 from acrlink.httpserver import HttpsServer, raise_descriptor_limit
@@ -171,8 +173,9 @@ def arm_world(
     return world
 
 
-def build(settings: Settings) -> Application:
-    """Everything but sockets: usable in-process by tests."""
+def build(settings: Settings, node: str | None = None) -> Application:
+    """Everything but sockets: usable in-process by tests. ``node``: the data directory's id, given by a process
+    that holds the directory's lock (``serve``), so leases its earlier processes left are recovered at once."""
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     store = open_store(settings.store)
     signal = ChangeSignal(store)
@@ -206,7 +209,7 @@ def build(settings: Settings) -> Application:
         tenant_ids = frozenset(t.tenant_id.lower() for t in tenancy.world.tenants)
         return GraphFace(principals_of(tenancy), signing.Verified(keys.entra.verify), tenant_ids)
 
-    leases = Leases(store)
+    leases = Leases(store, rules_owner(node, uuid.uuid4().hex) if node else None)
     world = arm_world(
         settings, store, identity_for, signal, graphs.current, forkable=True, directory=graph_face, leases=leases
     )
@@ -419,7 +422,7 @@ async def serve(settings: Settings) -> None:
 
 
 async def _serve_locked(settings: Settings) -> None:
-    application = build(settings)
+    application = build(settings, datadir.node_id(settings.data_dir))
     tls = prepare_tls(settings, application.store)
     host, ports = settings.host, settings.ports
     arm_sock = _tcp_socket(host, ports.arm)
@@ -525,6 +528,7 @@ async def _serve_locked(settings: Settings) -> None:
             if current.get("pid") == os.getpid():
                 settings.endpoints_path.unlink()
         application.store.close()
+        application.registry.face.content.blobs.close()
         log.info("acrlink stopped")
 
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+import uuid
 from pathlib import Path
+
+from acrlink.atomic import write_file
 
 LOCK_NAME = "acrlink.lock"
 DYING_GRACE_SECONDS = 3.0
@@ -86,3 +89,21 @@ def is_locked(data_dir: Path) -> bool:
     finally:
         os.close(fd)
     return False
+
+
+NODE_ID_NAME = "node-id"
+
+
+def node_id(data_dir: Path) -> str:
+    """The data directory's stable id (``node-id``, created once): which leases an earlier process of this
+    directory held (``domain/leases.py``)."""
+    path = data_dir / NODE_ID_NAME
+    try:
+        text = path.read_text().strip()
+    except FileNotFoundError:
+        text = ""
+    if not (text.isascii() and text.isalnum() and 0 < len(text) <= 64):
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        text = uuid.uuid4().hex
+        write_file(path, text.encode(), 0o600)
+    return text

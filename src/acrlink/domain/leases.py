@@ -32,16 +32,31 @@ def expired(held: Mapping[str, Any] | None, now: float, renewal: float = RENEWAL
     return now - float(renewed) > EXPIRY_FACTOR * renewal
 
 
+def owner_id(node: str, instance: str) -> str:
+    """An owner: the data directory's stable id (``node``) and this process's fresh one, ``NODE/INSTANCE``."""
+    return f"{node}/{instance}"
+
+
+def earlier_self(held: Mapping[str, Any] | None, me: str) -> bool:
+    """The lease names an earlier process of ``me``'s data directory: that process is gone, since one process
+    holds a data directory's lock for its whole life (``datadir.py``), so its work needs no expiry to wait for."""
+    if not isinstance(held, Mapping) or not isinstance(held.get("owner"), str):
+        return False
+    node, _, instance = str(held["owner"]).partition("/")
+    mine, _, my_instance = me.partition("/")
+    return bool(instance) and bool(my_instance) and node == mine and instance != my_instance
+
+
 def orphaned(held: Mapping[str, Any] | None, me: str, now: float, renewal: float = RENEWAL_SECONDS) -> bool:
-    """Work another process left: its lease expired and does not name ``me`` (this process's own work is
-    never its own orphan)."""
+    """Work another process left: its lease expired, or an earlier process of this data directory held it,
+    and it does not name ``me`` (this process's own work is never its own orphan)."""
     if isinstance(held, Mapping) and held.get("owner") == me:
         return False
-    return expired(held, now, renewal)
+    return earlier_self(held, me) or expired(held, now, renewal)
 
 
 def claimable(held: Mapping[str, Any] | None, me: str, now: float, renewal: float = RENEWAL_SECONDS) -> bool:
     """Work ``me`` may (re)start: unleased, leased by ``me`` already, or leased by an owner that is gone."""
     if isinstance(held, Mapping) and held.get("owner") == me:
         return True
-    return expired(held, now, renewal)
+    return earlier_self(held, me) or expired(held, now, renewal)
