@@ -120,6 +120,7 @@ def make_arm(tmp_path: Path, **settings: Any) -> Iterator[Arm]:
     yield arm
     arm.client.close()
     application.store.close()
+    application.registry.face.content.blobs.close()
 
 
 @pytest.fixture

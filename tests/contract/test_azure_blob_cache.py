@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,8 +31,10 @@ def _name(digest: Digest) -> str:
 
 
 @pytest.fixture
-def plain(azurite_container: Container) -> AzureBlobStore:
-    return AzureBlobStore(azurite_container.connection_string, azurite_container.name)
+def plain(azurite_container: Container) -> Iterator[AzureBlobStore]:
+    store = AzureBlobStore(azurite_container.connection_string, azurite_container.name)
+    yield store
+    store.close()
 
 
 def _cached(container: Container, root: Path, limit: int = 64 * MiB) -> AzureBlobStore:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -31,8 +32,10 @@ def service(azurite_container: Container) -> BlobServiceClient:
 
 
 @pytest.fixture
-def store(azurite_container: Container) -> AzureBlobStore:
-    return AzureBlobStore(azurite_container.connection_string, azurite_container.name)
+def store(azurite_container: Container) -> Iterator[AzureBlobStore]:
+    opened = AzureBlobStore(azurite_container.connection_string, azurite_container.name)
+    yield opened
+    opened.close()
 
 
 def _names(service: BlobServiceClient, container: str) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,15 +23,16 @@ def _digest(data: bytes) -> Digest:
 
 
 @pytest.fixture(params=["files", "azurite", "azurite-cached"])
-def blobs(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+def blobs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobStore]:
+    store: BlobStore
     if request.param == "files":
-        return FileBlobStore(tmp_path / "blobs")
-    container = request.getfixturevalue("azurite_container")
-    if request.param == "azurite-cached":  # whole reads fill a local copy; later reads are served from it
-        return AzureBlobStore(
-            container.connection_string, container.name, cache_dir=tmp_path / "cache", cache_bytes=64 * MiB
-        )
-    return AzureBlobStore(container.connection_string, container.name)
+        store = FileBlobStore(tmp_path / "blobs")
+    else:
+        container = request.getfixturevalue("azurite_container")
+        cache = {"cache_dir": tmp_path / "cache", "cache_bytes": 64 * MiB} if request.param == "azurite-cached" else {}
+        store = AzureBlobStore(container.connection_string, container.name, **cache)  # type: ignore[arg-type]
+    yield store
+    store.close()
 
 
 def test_only_a_store_behind_a_network_blocks(blobs: BlobStore) -> None:

@@ -81,10 +81,15 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, backends: Backends, az_pat
     options = ("--store", backends.store, "--blob-store", backends.blob_store)
     dirs = [tmp_path_factory.mktemp(name) for name in ("one", "two")]
     with ThreadPoolExecutor(2) as pool:  # both at once: they must agree on the keys and the world they make
-        started = list(pool.map(lambda d: start(d, *options, env=backends.env), dirs))
-    yield Cluster(*started)
-    for running in started:
-        stop(running)
+        futures = [pool.submit(start, d, *options, env=backends.env) for d in dirs]
+    started = [f.result() for f in futures if f.exception() is None]
+    try:
+        if len(started) < len(futures):  # one did not start: stop the other, then say why
+            next(f.result() for f in futures if f.exception() is not None)
+        yield Cluster(*started)
+    finally:
+        for running in started:
+            stop(running)
 
 
 @pytest.fixture(scope="module")

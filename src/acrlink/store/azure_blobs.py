@@ -67,6 +67,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -323,6 +324,13 @@ class AzureStagedWriter:
                 ) from None
 
 
+def _close_all(http: urllib3.PoolManager, *clients: Any) -> None:
+    """Close a store's connection pool and SDK clients (``close``, or the store's finalizer)."""
+    http.clear()
+    for client in clients:
+        client.close()
+
+
 class AzureBlobStore:
     """The Azure Blob Storage backend of ``base.BlobStore``: ``AzureBlobStore(connection_string, container)``,
     with a local read cache of at most ``cache_bytes`` in ``cache_dir`` when that is given (and the bound is
@@ -365,6 +373,8 @@ class AzureBlobStore:
             retries=urllib3.Retry(total=retries, connect=retries, read=0, status=0, other=0, redirect=0),
         )
         self._container = self._service.get_container_client(container)
+        # A store dropped without close() still closes its connections (never a socket left to the collector).
+        self._closer = weakref.finalize(self, _close_all, self._http, self._container, self._service)
         with _reachable():
             try:
                 self._container.create_container()
@@ -374,6 +384,10 @@ class AzureBlobStore:
                 # A SAS scoped to the container may not create it: it exists, or every later call says so.
                 if error.status_code != 403:
                     raise
+
+    def close(self) -> None:
+        """Close every connection to the service (the SDK's and the range reader's pool)."""
+        self._closer()
 
     def _blob(self, digest: Digest) -> BlobClient:
         return self._container.get_blob_client(f"{BLOBS}{digest.algorithm}/{digest.encoded}")

@@ -289,6 +289,9 @@ class BlobStore(Protocol):
     def delete(self, digest: Digest) -> bool:
         """Remove a stored blob; False when it was not stored."""
 
+    def close(self) -> None:
+        """Close the connections it holds (the process is stopping)."""
+
     def touch(self, digest: Digest) -> bool:
         """Mark a stored blob modified now (a new ``version``, bytes unchanged); False when it is not stored."""
 

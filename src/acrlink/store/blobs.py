@@ -106,6 +106,9 @@ class FileBlobStore:
         self._staging.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._tombstones = root / "_gc"
 
+    def close(self) -> None:
+        """Nothing to close: files are opened per operation."""
+
     def _path(self, digest: Digest) -> Path:
         return self._root / digest.algorithm / digest.encoded[:2] / digest.encoded
 
