@@ -49,6 +49,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import ExceptionContext
 
 from acrlink.store import content as content_tables
+from acrlink.store import rows as resource_rows
 from acrlink.store import sqlite as sqlite_tables
 from acrlink.store.base import Record, StoreUnavailable
 from acrlink.store.content import ContentTx, create_tables
@@ -104,21 +105,9 @@ CREATE TABLE IF NOT EXISTS changes (topic text COLLATE "C" PRIMARY KEY, version 
 """
 """The store's own tables (the content tables come from ``store/content.py``), created under the write lock."""
 
-_COLUMNS = "key, type, subscription, resource_group, parent, body"
-_FILTERS = ("type", "subscription", "resource_group", "parent")
-_UPSERT = (
-    f"INSERT INTO resources ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (key) DO UPDATE SET "
-    "type = excluded.type, subscription = excluded.subscription, resource_group = excluded.resource_group, "
-    "parent = excluded.parent, body = excluded.body"
-)
+_UPSERT = resource_rows.upsert("%s")
+_SELECT = f"SELECT {resource_rows.COLUMNS} FROM resources"
 _KV_UPSERT = "INSERT INTO kv (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-
-
-def _where(values: tuple[str | None, ...]) -> tuple[str, list[str]]:
-    """The WHERE clause (and its parameters) matching the given type, subscription, group and parent."""
-    clauses = [f"{column} = %s" for column, value in zip(_FILTERS, values, strict=True) if value is not None]
-    params = [value.lower() for value in values if value is not None]
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
 def is_transient(error: BaseException) -> bool:
@@ -186,22 +175,15 @@ class PostgresTransaction:
     def get(self, key: str) -> Record | None:
         if _has_nul(key):
             return None
-        row = self._run(f"SELECT {_COLUMNS} FROM resources WHERE key = %s", (key.lower(),)).fetchone()
-        return _record(row) if row else None
+        row = self._run(f"{_SELECT} WHERE key = %s", (key.lower(),)).fetchone()
+        return resource_rows.record(row) if row else None
 
     def put(self, record: Record) -> None:
         if _has_nul(record.key, record.type, record.subscription, record.resource_group, record.parent):
             raise ValueError("a stored key or query column cannot contain NUL")
         self._run(
             _UPSERT,
-            (
-                record.key.lower(),
-                record.type.lower(),
-                record.subscription.lower(),
-                record.resource_group.lower(),
-                record.parent.lower(),
-                json.dumps(record.body, separators=(",", ":")),
-            ),
+            resource_rows.parameters(record),
         )
 
     def delete(self, key: str) -> bool:
@@ -220,9 +202,9 @@ class PostgresTransaction:
         values = (type, subscription, resource_group, parent)
         if _has_nul(*(v for v in values if v is not None)):
             return []
-        where, params = _where(values)
-        rows = self._run(f"SELECT {_COLUMNS} FROM resources{where} ORDER BY seq", params).fetchall()
-        return [_record(row) for row in rows]
+        where, params = resource_rows.where(values, "%s")
+        rows = self._run(f"{_SELECT}{where} ORDER BY seq", params).fetchall()
+        return [resource_rows.record(row) for row in rows]
 
     def count(
         self,
@@ -235,7 +217,7 @@ class PostgresTransaction:
         values = (type, subscription, resource_group, parent)
         if _has_nul(*(v for v in values if v is not None)):
             return 0
-        where, params = _where(values)
+        where, params = resource_rows.where(values, "%s")
         row = self._run(f"SELECT count(*) FROM resources{where}", params).fetchone()
         return int(row[0]) if row else 0
 
@@ -273,12 +255,6 @@ class PostgresTransaction:
         ).fetchall()
         for key, value in rows:
             yield key, json.loads(value)
-
-
-def _record(row: Any) -> Record:
-    """A row of ``_COLUMNS``, in that order."""
-    key, type_, subscription, resource_group, parent, body = row
-    return Record(key, type_, subscription, resource_group, parent, json.loads(body))
 
 
 def engine_url(url: str) -> str:
@@ -391,7 +367,9 @@ class PostgresStore:
         with self._connection("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") as (conn, _):
             try:
                 with _raw(conn).cursor() as cursor:
-                    records = cursor.execute(f"SELECT seq, {_COLUMNS} FROM resources ORDER BY seq").fetchall()
+                    records = cursor.execute(
+                        f"SELECT seq, {resource_rows.COLUMNS} FROM resources ORDER BY seq"
+                    ).fetchall()
                     pairs = cursor.execute("SELECT key, value FROM kv").fetchall()
                     counters = cursor.execute("SELECT topic, version FROM changes").fetchall()
                 rows = {table.name: conn.execute(select(table)).mappings().all() for table in content_tables.TABLES}
@@ -406,7 +384,7 @@ class PostgresStore:
         with copy.transaction() as target:
             create_tables(target)
             into = target.connection
-            names = ("seq", *_COLUMNS.split(", "))
+            names = ("seq", *resource_rows.COLUMNS.split(", "))
             if records:
                 into.execute(sqlite_tables.resources.insert(), [dict(zip(names, r, strict=True)) for r in records])
             if pairs:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     select,
 )
 
+from acrlink.store import rows as resource_rows
 from acrlink.store.base import Record
 
 if TYPE_CHECKING:
@@ -68,20 +69,8 @@ _BUMP = (
 )
 
 
-_COLUMNS = "key, type, subscription, resource_group, parent, body"
-_FILTERS = ("type", "subscription", "resource_group", "parent")
-_UPSERT = (
-    f"INSERT INTO resources ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
-    "type = excluded.type, subscription = excluded.subscription, resource_group = excluded.resource_group, "
-    "parent = excluded.parent, body = excluded.body"
-)
-
-
-def _where(values: tuple[str | None, ...]) -> tuple[str, list[str]]:
-    """The WHERE clause (and its parameters) matching the given type, subscription, group and parent."""
-    clauses = [f"{column} = ?" for column, value in zip(_FILTERS, values, strict=True) if value is not None]
-    params = [value.lower() for value in values if value is not None]
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+_UPSERT = resource_rows.upsert("?")
+_SELECT = f"SELECT {resource_rows.COLUMNS} FROM resources"
 
 
 class SqliteTransaction:
@@ -118,20 +107,13 @@ class SqliteTransaction:
         return self._conn
 
     def get(self, key: str) -> Record | None:
-        row = self._raw.execute(f"SELECT {_COLUMNS} FROM resources WHERE key = ?", (key.lower(),)).fetchone()
-        return _record(row) if row else None
+        row = self._raw.execute(f"{_SELECT} WHERE key = ?", (key.lower(),)).fetchone()
+        return resource_rows.record(row) if row else None
 
     def put(self, record: Record) -> None:
         self._raw.execute(
             _UPSERT,
-            (
-                record.key.lower(),
-                record.type.lower(),
-                record.subscription.lower(),
-                record.resource_group.lower(),
-                record.parent.lower(),
-                json.dumps(record.body, separators=(",", ":")),
-            ),
+            resource_rows.parameters(record),
         )
 
     def delete(self, key: str) -> bool:
@@ -145,9 +127,9 @@ class SqliteTransaction:
         resource_group: str | None = None,
         parent: str | None = None,
     ) -> list[Record]:
-        where, params = _where((type, subscription, resource_group, parent))
-        rows = self._raw.execute(f"SELECT {_COLUMNS} FROM resources{where} ORDER BY seq", params).fetchall()
-        return [_record(row) for row in rows]
+        where, params = resource_rows.where((type, subscription, resource_group, parent), "?")
+        rows = self._raw.execute(f"{_SELECT}{where} ORDER BY seq", params).fetchall()
+        return [resource_rows.record(row) for row in rows]
 
     def count(
         self,
@@ -157,7 +139,7 @@ class SqliteTransaction:
         resource_group: str | None = None,
         parent: str | None = None,
     ) -> int:
-        where, params = _where((type, subscription, resource_group, parent))
+        where, params = resource_rows.where((type, subscription, resource_group, parent), "?")
         return int(self._raw.execute(f"SELECT count(*) FROM resources{where}", params).fetchone()[0])
 
     def kv_get(self, key: str) -> Any | None:
@@ -185,12 +167,6 @@ class SqliteTransaction:
         statement = select(kv).where(func.substr(kv.c.key, 1, len(prefix)) == prefix).order_by(kv.c.key)
         for row in self._conn.execute(statement).all():
             yield row.key, json.loads(row.value)
-
-
-def _record(row: Any) -> Record:
-    """A row of ``_COLUMNS``, in that order."""
-    key, type_, subscription, resource_group, parent, body = row
-    return Record(key, type_, subscription, resource_group, parent, json.loads(body))
 
 
 class SqliteStore:
