@@ -73,7 +73,7 @@ from acrlink.store.base import Store
 from acrlink.store.urls import open_blob_store, open_store, public_url
 from acrlink.tasks.agent import Agent, AgentSettings
 from acrlink.tasks.blobface import BlobFace
-from acrlink.tasks.blobs import BlobFiles
+from acrlink.tasks.blobs import open_task_blobs
 from acrlink.trustedproxy import TrustedProxies
 
 log = logging.getLogger("acrlink")
@@ -374,11 +374,13 @@ def registry_face_servers(application: Application, tls: TlsFiles) -> RegistryFa
 
 
 def build_tasks(application: Application, blob_url: str, proxy_url: str, tls: TlsFiles) -> tuple[BlobFace, Agent]:
-    """ACR Tasks: the blob face at ``blob_url`` (contexts and logs, SAS-checked) and the build agent, which
-    reaches registries through the proxy at ``proxy_url``."""
+    """ACR Tasks: the blob face at ``blob_url`` (contexts and logs, SAS-checked, beside the blob store in effect
+    so every process of the store shares them; a data dir's old ``tasks/blobs`` is still read) and the build
+    agent, which reaches registries through the proxy at ``proxy_url``. The SAS URLs name
+    ``settings.public_blob_url`` when given (a cluster's front door), else ``blob_url``."""
     settings = application.settings
-    files = BlobFiles(settings.data_dir / "tasks" / "blobs")
-    key = ensure_tasks_endpoint(application.store, blob_url)
+    files = open_task_blobs(settings.blob_store, settings.data_dir / "tasks" / "blobs")
+    key = ensure_tasks_endpoint(application.store, settings.public_blob_url or blob_url)
     face = application.registry.face
 
     def credentials(registry: str, object_id: str, tenant: str) -> str:
@@ -529,6 +531,7 @@ async def _serve_locked(settings: Settings) -> None:
                 settings.endpoints_path.unlink()
         application.store.close()
         application.registry.face.content.blobs.close()
+        blob_face.files.close()
         log.info("acrlink stopped")
 
 

@@ -116,7 +116,11 @@ class Settings:
     """The store (``store/urls.py``): ``None`` is the embedded default, ``sqlite:///DATA_DIR/acrlink.db``.
     Processes that share one store (and one blob store) serve one world (examples/cluster)."""
     blob_store_url: str | None = None
-    """The blob store: ``None`` is the embedded default, ``file:///DATA_DIR/blobs``."""
+    """The blob store: ``None`` is the embedded default, ``file:///DATA_DIR/blobs``. ACR Tasks' contexts and
+    logs live beside it (``tasks/blobs.py``)."""
+    public_blob_url: str | None = None
+    """The Tasks blob face's URL as clients reach it, e.g. a load balancer's ``https://HOST:PORT`` in front of
+    every process (``--public-blob-url``): the SAS URLs ARM hands out name it. ``None``: this process's own."""
     blob_cache_bytes: int = field(
         default_factory=lambda: _env_bytes("ACRLINK_BLOB_CACHE_BYTES", blob_cache.DEFAULT_LIMIT)
     )

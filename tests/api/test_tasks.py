@@ -24,7 +24,7 @@ from acrlink.services import tasks_endpoint
 from acrlink.settings import Settings
 from acrlink.tasks.agent import Agent, AgentSettings
 from acrlink.tasks.blobface import BlobFace
-from acrlink.tasks.blobs import BlobFiles
+from acrlink.tasks.blobs import FileTaskBlobs
 from tests.api.conftest import Arm, AsgiClient, error_code, make_arm
 
 TASKS_API = "2025-03-01-preview"
@@ -33,8 +33,8 @@ NAME = sas.BlobName(sas.ACCOUNT, "reg", "source/1/ctx.tar.gz")
 
 
 @pytest.fixture
-def blobs(tmp_path: Path) -> tuple[AsgiClient, BlobFiles]:
-    files = BlobFiles(tmp_path / "blobs")
+def blobs(tmp_path: Path) -> tuple[AsgiClient, FileTaskBlobs]:
+    files = FileTaskBlobs(tmp_path / "blobs")
     return AsgiClient(BlobFace(files, KEY).app(), {}), files
 
 
@@ -48,7 +48,7 @@ def put(client: AsgiClient, target: str, data: bytes) -> httpx.Response:
     return client.request("PUT", target, content=data, headers=headers)
 
 
-def test_put_blob_then_properties_and_ranges(blobs: tuple[AsgiClient, BlobFiles]) -> None:
+def test_put_blob_then_properties_and_ranges(blobs: tuple[AsgiClient, FileTaskBlobs]) -> None:
     client, files = blobs
     created = put(client, url(NAME, "cw"), b"0123456789")
     assert created.status_code == 201 and created.headers["etag"]
@@ -62,7 +62,7 @@ def test_put_blob_then_properties_and_ranges(blobs: tuple[AsgiClient, BlobFiles]
     assert client.request("HEAD", url(NAME, "r")).headers["x-ms-meta-complete"] == "successful"
 
 
-def test_a_tampered_sas_is_authentication_failed(blobs: tuple[AsgiClient, BlobFiles]) -> None:
+def test_a_tampered_sas_is_authentication_failed(blobs: tuple[AsgiClient, FileTaskBlobs]) -> None:
     client, _ = blobs
     good = url(NAME, "cw")
     tampered = good.replace("sp=cw", "sp=rcw")
@@ -75,14 +75,14 @@ def test_a_tampered_sas_is_authentication_failed(blobs: tuple[AsgiClient, BlobFi
     assert put(client, good.split("?")[0], b"x").headers["x-ms-error-code"] == "AuthenticationFailed"
 
 
-def test_an_expired_sas_is_authentication_failed(blobs: tuple[AsgiClient, BlobFiles]) -> None:
+def test_an_expired_sas_is_authentication_failed(blobs: tuple[AsgiClient, FileTaskBlobs]) -> None:
     client, _ = blobs
     answer = put(client, url(NAME, "cw", datetime.now(UTC) - timedelta(minutes=1)), b"x")
     assert answer.status_code == 403 and answer.headers["x-ms-error-code"] == "AuthenticationFailed"
     assert "Signed expiry time" in answer.text
 
 
-def test_a_sas_without_the_permission_is_refused(blobs: tuple[AsgiClient, BlobFiles]) -> None:
+def test_a_sas_without_the_permission_is_refused(blobs: tuple[AsgiClient, FileTaskBlobs]) -> None:
     client, _ = blobs
     answer = put(client, url(NAME, "r"), b"x")
     assert answer.status_code == 403 and answer.headers["x-ms-error-code"] == "AuthorizationPermissionMismatch"
@@ -91,7 +91,7 @@ def test_a_sas_without_the_permission_is_refused(blobs: tuple[AsgiClient, BlobFi
     assert refused.status_code == 403 and refused.headers["x-ms-error-code"] == "AuthorizationPermissionMismatch"
 
 
-def test_missing_blobs_and_headers(blobs: tuple[AsgiClient, BlobFiles]) -> None:
+def test_missing_blobs_and_headers(blobs: tuple[AsgiClient, FileTaskBlobs]) -> None:
     client, _ = blobs
     missing = client.request("HEAD", url(NAME, "r"))
     assert missing.status_code == 404 and missing.headers["x-ms-error-code"] == "BlobNotFound"
@@ -212,7 +212,7 @@ def _dir(name: str) -> tarfile.TarInfo:
 def run_to_end(arm: Arm, tmp_path: Path, context: bytes, buildah: str = "buildah") -> tuple[str, str]:
     """Upload ``context``, schedule a build, let an agent run it: (final status, log text)."""
     store = arm.application.store
-    files = BlobFiles(tmp_path / "agent-blobs")
+    files = FileTaskBlobs(tmp_path / "agent-blobs")
     reg = arm.registry_path("buildreg")
     relative = post(arm, f"{reg}/listBuildSourceUploadUrl").json()["relativePath"]
     files.put(sas.BlobName(sas.ACCOUNT, "buildreg", relative), context)
@@ -229,7 +229,7 @@ def run_to_end(arm: Arm, tmp_path: Path, context: bytes, buildah: str = "buildah
     log_name = runs.log_blob(registry_ref(arm), run_id)
     props = files.properties(log_name)
     assert props is not None and props.metadata.get("Complete") == "failed"
-    return status, files.path(log_name).read_bytes().decode()
+    return status, files.read(log_name, 0, props.size - 1).decode()
 
 
 def registry_ref(arm: Arm) -> ResourceRef:
@@ -260,7 +260,7 @@ def test_a_run_a_restart_interrupted_ends_failed(arm: Arm, tmp_path: Path) -> No
     run_id = post(arm, f"{reg}/scheduleRun", docker_build("source/x.tar.gz")).json()["name"]
     store = arm.application.store
     key = registry_ref(arm).child("runs", run_id).key
-    files = BlobFiles(tmp_path / "agent-blobs")
+    files = FileTaskBlobs(tmp_path / "agent-blobs")
     settings = AgentSettings("http://127.0.0.1:9", tmp_path / "ca.pem", tmp_path / "work")
     agent = Agent(store, files, settings, lambda *_: "", arm.application.leases)
     assert agent._set(key, "Queued", status="Running")
@@ -274,7 +274,7 @@ def test_a_run_a_restart_interrupted_ends_failed(arm: Arm, tmp_path: Path) -> No
         second.store.close()
     props = arm.request("GET", f"{reg}/runs/{run_id}", api=TASKS_API).json()["properties"]
     assert props["status"] == "Failed" and props["finishTime"]
-    log_text = files.path(runs.log_blob(registry_ref(arm), run_id)).read_text()
+    log_text = files.read(runs.log_blob(registry_ref(arm), run_id), 0, 1 << 20).decode()
     assert "acrlink restarted while this run was going" in log_text
 
 
@@ -285,7 +285,7 @@ def test_runs_beyond_the_concurrency_wait_queued(arm: Arm, tmp_path: Path, monke
     release = threading.Event()
     monkeypatch.setattr(Agent, "_run", lambda self, record: release.wait(5))
     settings = AgentSettings("http://127.0.0.1:9", tmp_path / "ca.pem", tmp_path / "work", concurrency=2)
-    agent = Agent(arm.application.store, BlobFiles(tmp_path / "b"), settings, lambda *_: "")
+    agent = Agent(arm.application.store, FileTaskBlobs(tmp_path / "b"), settings, lambda *_: "")
     agent._dispatch()
     agent._dispatch()
     statuses = {

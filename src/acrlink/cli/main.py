@@ -18,7 +18,7 @@ import typer
 from acrlink import datadir
 from acrlink.cli import azure, deployment_parameters, network, principals, process, whatif
 from acrlink.cli import gc as gc_command
-from acrlink.domain import diagnosis
+from acrlink.domain import diagnosis, sas
 from acrlink.domain.cloud import find_cloud
 from acrlink.errors import Unavailable
 from acrlink.settings import Ports, Settings, default_data_dir
@@ -86,6 +86,14 @@ def up(
             "[default: the data dir's]",
         ),
     ] = None,
+    public_blob_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-blob-url",
+            help="The Tasks blob face's URL as clients reach it (a load balancer's https://HOST:PORT), put in the "
+            "SAS URLs ARM hands out [default: this process's own]",
+        ),
+    ] = None,
     trusted_proxy: Annotated[
         list[str] | None,
         typer.Option(
@@ -102,6 +110,8 @@ def up(
     try:
         profile = find_cloud(cloud)
         TrustedProxies.of(trusted)
+        if public_blob_url is not None:
+            public_blob_url = sas.endpoint_url(public_blob_url)
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
@@ -136,7 +146,7 @@ def up(
         if legacy_pe_network_policies:
             arguments.append("--legacy-pe-network-policies")
         arguments += ["--blackhole-seconds", str(blackhole_seconds), "--internet-ip", internet_ip]
-        for option, value in (("--store", store), ("--blob-store", blob_store)):
+        for option, value in (("--store", store), ("--blob-store", blob_store), ("--public-blob-url", public_blob_url)):
             if value:
                 arguments += [option, value]
         for address in trusted:
@@ -163,6 +173,7 @@ def up(
         internet_ip=internet_ip,
         store_url=store,
         blob_store_url=blob_store,
+        public_blob_url=public_blob_url,
         trusted_proxies=trusted,
     )
     try:

@@ -14,7 +14,7 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 VERSION = "2026-04-06"
 READ, WRITE, CREATE = "r", "w", "c"
@@ -56,6 +56,15 @@ class BlobName:
     @property
     def canonical(self) -> str:
         return f"/blob/{self.account}/{self.container}/{self.blob}"
+
+
+def endpoint_url(url: str) -> str:
+    """A blob face URL as clients reach it: ``https://HOST[:PORT]`` (or ``http://``), no path beyond ``/``,
+    returned without a trailing ``/``; ``ValueError`` otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise ValueError(f"{url!r} is not a blob face URL: use https://HOST:PORT")
+    return url.rstrip("/")
 
 
 def _string_to_sign(name: BlobName, fields: Mapping[str, str]) -> bytes:

@@ -12,7 +12,8 @@ from acrlink.store.base import Store
 
 
 def ensure(store: Store, url: str) -> bytes:
-    """Record this process's blob face URL; the SAS key (created once, by whichever process of the store
+    """Record the blob face URL the SAS URLs name (this process's own, or the cluster's front door when the
+    process was given one); the SAS key (created once, by whichever process of the store
     inserts it first). Returns the key."""
     with store.transaction() as tx:
         key: Any = tx.kv_get(SAS_KEY)

@@ -1,12 +1,13 @@
 """The build agent: takes Queued runs from the store and builds them with buildah, writing the run's log blob
 as it goes and the run's status, timestamps and output images back to the store.
 
-A build: the uploaded context (a tar.gz, first member ``/``) is unpacked, refusing ``..`` and links out of
-it; ``buildah bud --isolation chroot --storage-driver vfs`` builds it with a storage of its own; each image is
-pushed with ``buildah push``. Both go through acrlink's proxy as the Tasks agent host (``TASKS_HOST``), so
-base-image pulls and pushes meet the registry's firewall like any client, and log in with a refresh token the
-token service issues for the principal who scheduled the run. At most ``concurrency`` runs go at once; runs a
-restart interrupted end Failed with a line saying so.
+A build: the uploaded context (a tar.gz, first member ``/``), fetched from the task blobs every process of
+the store shares (so any process's agent builds a run queued through any other), is unpacked, refusing ``..``
+and links out of it; ``buildah bud --isolation chroot --storage-driver vfs`` builds it with a storage of its
+own; each image is pushed with ``buildah push``. Both go through acrlink's proxy as the Tasks agent host
+(``TASKS_HOST``), so base-image pulls and pushes meet the registry's firewall like any client, and log in
+with a refresh token the token service issues for the principal who scheduled the run. At most
+``concurrency`` runs go at once; runs a restart interrupted end Failed with a line saying so.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from acrlink.resources.agent_pools import agent_host
 from acrlink.services.leases import Leases
 from acrlink.store.base import WORLD, Record, Store
 from acrlink.tasks import taskfile
-from acrlink.tasks.blobs import BlobFiles
+from acrlink.tasks.blobs import TaskBlobs
 
 log = logging.getLogger("acrlink.tasks")
 
@@ -73,7 +74,7 @@ class Failure(Exception):
 class Log:
     """A run's log blob: lines end in CRLF (az flushes at CRLF only); ``close`` sets ``Complete``."""
 
-    def __init__(self, files: BlobFiles, name: BlobName) -> None:
+    def __init__(self, files: TaskBlobs, name: BlobName) -> None:
         self._files = files
         self._name = name
 
@@ -116,7 +117,7 @@ class Agent:
     def __init__(
         self,
         store: Store,
-        files: BlobFiles,
+        files: TaskBlobs,
         settings: AgentSettings,
         credentials: Credentials,
         leases: Leases | None = None,
@@ -278,8 +279,8 @@ class Agent:
             )
         began = time.monotonic()
         source = BlobName(ACCOUNT, registry.lower(), str(request.get("sourceLocation", "")))
-        archive = self._files.path(source)
-        if not archive.is_file():
+        archive = work / "context.tar.gz"
+        if not self._files.fetch(source, archive):
             raise Failure(f"the build context {source.blob} was not uploaded")
         context = work / "context"
         try:

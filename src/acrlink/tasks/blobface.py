@@ -4,17 +4,20 @@ Path-style URLs, as the storage SDK reads a ``127.0.0.1`` host: ``/{account}/{co
 - ``PUT`` with ``x-ms-blob-type: BlockBlob``: Put Blob, 201 (the SDK refuses a 200);
 - ``GET`` (optionally ``x-ms-range``/``Range: bytes=s-e``): the blob, 206 with ``Content-Range`` for a range;
 - ``HEAD``: Get Blob Properties: ``Content-Length``, ``x-ms-blob-type``, ``x-ms-meta-*``.
-Every request carries a service SAS (``sas.py``); a refused one is 403 with Storage's error XML.
+Every request carries a service SAS (``sas.py``); a refused one is 403 with Storage's error XML. The blobs are
+a ``TaskBlobs`` (``blobs.py``), shared by every process of the store; a backend behind a network is called in a
+worker thread, and one that cannot be reached answers 503 ``ServerBusy`` with ``Retry-After``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import formatdate
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from xml.sax.saxutils import escape
 
 from starlette.applications import Starlette
@@ -23,11 +26,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from acrlink.domain import sas
-from acrlink.tasks.blobs import BlobFiles, Properties, valid_blob_name
+from acrlink.store.base import StoreUnavailable
+from acrlink.tasks.blobs import Properties, TaskBlobs, valid_blob_name
 
 MAX_PUT = 256 * 1024 * 1024
 """The largest Put Blob acrlink takes (az sends one Put Blob up to 64 MiB)."""
 _RANGE = re.compile(r"bytes=(\d+)-(\d*)$")
+RETRY_AFTER = "5"
+"""Seconds a client is told to wait when the blobs' backend cannot be reached."""
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def _now_header() -> str:
@@ -75,10 +83,18 @@ def _base_headers(props: Properties) -> dict[str, str]:
 
 
 class BlobFace:
-    def __init__(self, files: BlobFiles, key: bytes, now: Callable[[], datetime] | None = None) -> None:
+    """The face over ``files``, checking SAS signed with ``key``."""
+
+    def __init__(self, files: TaskBlobs, key: bytes, now: Callable[[], datetime] | None = None) -> None:
         self.files = files
         self._key = key
         self._now = now or (lambda: datetime.now(UTC))
+
+    async def _call(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``function(*args, **kwargs)``: in a worker thread when the backend blocks, else right here."""
+        if self.files.blocking:
+            return await asyncio.to_thread(function, *args, **kwargs)
+        return function(*args, **kwargs)
 
     def app(self) -> Starlette:
         methods = ["GET", "HEAD", "PUT"]
@@ -96,16 +112,27 @@ class BlobFace:
             sas.check(self._key, name, dict(request.query_params), needed, self._now())
         except sas.SasRefused as refusal:
             return _refused(refusal, head)
+        try:
+            return await self._serve(request, name, head)
+        except StoreUnavailable:
+            response = storage_error(
+                503, "ServerBusy", "The server is currently unable to receive requests. Please retry your request.",
+                head=head,
+            )  # fmt: skip
+            response.headers["Retry-After"] = RETRY_AFTER
+            return response
+
+    async def _serve(self, request: Request, name: sas.BlobName, head: bool) -> Response:
         if request.method == "PUT":
             return await self._put(request, name)
-        props = self.files.properties(name)
+        props = await self._call(self.files.properties, name)
         if props is None:
             return storage_error(404, "BlobNotFound", "The specified blob does not exist.", head=head)
         if head:
             headers = _base_headers(props)
             headers["Content-Length"] = str(props.size)
             return Response(status_code=200, headers=headers, media_type="application/octet-stream")
-        return self._get(request, name, props)
+        return await self._get(request, name, props)
 
     async def _put(self, request: Request, name: sas.BlobName) -> Response:
         if request.query_params.get("comp"):
@@ -120,18 +147,23 @@ class BlobFace:
             return storage_error(413, "RequestBodyTooLarge", "The request body is too large.")
         data = await request.body()
         metadata = {k[len("x-ms-meta-") :]: v for k, v in request.headers.items() if k.startswith("x-ms-meta-")}
-        self.files.put(name, data, metadata)
-        props = self.files.properties(name)
-        assert props is not None
+        try:
+            await self._call(self.files.put, name, data, metadata)
+        except ValueError:
+            return storage_error(400, "InvalidMetadata", "The metadata specified is invalid.")
+        props = await self._call(self.files.properties, name)
+        if props is None:  # replaced and removed meanwhile: what was put is not there to describe
+            return storage_error(404, "BlobNotFound", "The specified blob does not exist.")
         headers = _base_headers(props)
         headers["x-ms-request-server-encrypted"] = "true"
         return Response(status_code=201, headers=headers)
 
-    def _get(self, request: Request, name: sas.BlobName, props: Properties) -> Response:
+    async def _get(self, request: Request, name: sas.BlobName, props: Properties) -> Response:
         headers: dict[str, Any] = _base_headers(props)
         wanted = request.headers.get("x-ms-range") or request.headers.get("range")
         if not wanted:
-            return Response(self.files.read(name, 0, props.size - 1), 200, headers, "application/octet-stream")
+            body = await self._call(self.files.read, name, 0, props.size - 1)
+            return Response(body, 200, headers, "application/octet-stream")
         match = _RANGE.match(wanted.strip())
         if match is None:
             return storage_error(
@@ -145,4 +177,4 @@ class BlobFace:
             )
         end = min(end, props.size - 1)
         headers["Content-Range"] = f"bytes {start}-{end}/{props.size}"
-        return Response(self.files.read(name, start, end), 206, headers, "application/octet-stream")
+        return Response(await self._call(self.files.read, name, start, end), 206, headers, "application/octet-stream")
