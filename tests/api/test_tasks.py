@@ -16,13 +16,14 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from acrlink.app import build
+from acrlink.app import TlsFiles, build, build_tasks
 from acrlink.domain import sas
 from acrlink.ids import ResourceRef, parse_resource_id
 from acrlink.resources import runs
 from acrlink.services import tasks_endpoint
 from acrlink.settings import Settings
 from acrlink.tasks.agent import Agent, AgentSettings
+from acrlink.tasks.azure_blobs import AzureTaskBlobs
 from acrlink.tasks.blobface import BlobFace
 from acrlink.tasks.blobs import FileTaskBlobs
 from tests.api.conftest import Arm, AsgiClient, error_code, make_arm
@@ -381,3 +382,83 @@ def test_an_agent_pool_created_again_has_a_new_identity(arm: Arm) -> None:
         again = pool_identity(tx, {**pool, "systemData": {"createdAt": "2026-12-01T11:00:00.0000000Z"}})
     assert first is not None and first == same
     assert again is not None and again.principal_id != first.principal_id
+
+
+# Tasks across processes of one store ------------------------------------------------------------------------
+
+FRONT_DOOR = "https://127.0.0.1:17004"
+
+
+def _process(directory: Path, shared: Path, **extra: object) -> Iterator[Arm]:
+    """An application as one process of a cluster: its own data dir, the shared store and blob store."""
+    return make_arm(
+        directory,
+        store_url=f"sqlite://{shared / 'acrlink.db'}",
+        blob_store_url=f"file://{shared / 'blobs'}",
+        **extra,
+    )
+
+
+def _tasks(arm: Arm, own_url: str) -> tuple[AsgiClient, Agent]:
+    tls = TlsFiles(*(arm.application.settings.data_dir / n for n in ("ca", "b", "c", "k", "rc", "rk")))
+    face, agent = build_tasks(arm.application, own_url, "http://127.0.0.1:9", tls)
+    return AsgiClient(face.app(), {}), agent
+
+
+def test_a_run_queued_through_one_process_is_built_by_another_and_its_log_read_on_either(tmp_path: Path) -> None:
+    """Two processes on one store and one blob store: the SAS URLs name the front door (``public_blob_url``),
+    the context az uploads through process A is what process B's agent unpacks, and B's log reads on A."""
+    shared = tmp_path / "shared"
+    first, second = _process(tmp_path / "a", shared, public_blob_url=FRONT_DOOR), _process(tmp_path / "b", shared)
+    a, b = next(first), next(second)
+    try:
+        face_a, _ = _tasks(a, "https://127.0.0.1:1")
+        _, agent_b = _tasks(b, "https://127.0.0.1:2")
+        tasks_endpoint.ensure(b.application.store, FRONT_DOOR)  # b started with --public-blob-url too
+        a.group()
+        reg = a.registry_path("buildreg")
+        assert a.request("PUT", reg, {"location": "chinanorth2", "sku": {"name": "Standard"}}).status_code in (200, 201)
+        upload = post(a, f"{reg}/listBuildSourceUploadUrl").json()
+        assert upload["uploadUrl"].startswith(f"{FRONT_DOOR}/"), upload
+        target = urlsplit(upload["uploadUrl"])
+        assert put(face_a, f"{target.path}?{target.query}", tarball({"app.txt": b"no dockerfile"})).status_code == 201
+        run_id = post(a, f"{reg}/scheduleRun", docker_build(upload["relativePath"])).json()["name"]
+        agent_b._dispatch()
+        status = ""
+        for _ in range(200):
+            status = b.request("GET", f"{reg}/runs/{run_id}", api=TASKS_API).json()["properties"]["status"]
+            if status in runs.TERMINAL:
+                break
+            time.sleep(0.05)
+        assert status == "Failed"
+        log_sas = post(a, f"{reg}/runs/{run_id}/listLogSasUrl").json()["logLink"]
+        assert log_sas.startswith(f"{FRONT_DOOR}/")
+        log_url = urlsplit(log_sas)
+        head = face_a.request("HEAD", f"{log_url.path}?{log_url.query}")
+        assert head.status_code == 200 and head.headers["x-ms-meta-complete"] == "failed"
+        text = face_a.get(f"{log_url.path}?{log_url.query}").text
+        assert "unable to find the Dockerfile 'Dockerfile'" in text, "B unpacked the context A took"
+        assert "was not uploaded" not in text
+    finally:
+        next(second, None)
+        next(first, None)
+
+
+def test_an_unreachable_blob_backend_is_503_server_busy(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from tests.servers import azurite as servers
+
+    own = servers.start(tmp_path_factory.mktemp("azurite-face-down"))
+    try:
+        files = AzureTaskBlobs(own.connection_string, "facedown", retries=0)
+    finally:
+        servers.stop(own)
+    client = AsgiClient(BlobFace(files, KEY).app(), {})
+    try:
+        for method in ("HEAD", "GET"):
+            answer = client.request(method, url(NAME, "r"))
+            assert answer.status_code == 503 and answer.headers["x-ms-error-code"] == "ServerBusy"
+            assert answer.headers["retry-after"]
+        refused = put(client, url(NAME, "cw"), b"context")
+        assert refused.status_code == 503 and refused.headers["retry-after"]
+    finally:
+        files.close()
