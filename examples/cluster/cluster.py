@@ -8,8 +8,8 @@
    under ``ROOT/shared``; ``--store postgres`` starts a throwaway PostgreSQL cluster and Azurite
    (``cluster_servers.py``), the processes then use ``postgresql://`` and ``azure-blob://acrlink``;
 2. processes 0..N-1 (``acrlink up --detach``), each with its own data directory ``ROOT/nodeI`` (its ports,
-   PID, log ``ROOT/nodeI/acrlink.log``), fixed ports (see ``layout``) and ``--trusted-proxy`` HAProxy's
-   source address;
+   PID, log ``ROOT/nodeI/acrlink.log``), fixed ports (see ``layout``), ``--trusted-proxy`` HAProxy's
+   source address and ``--public-blob-url`` HAProxy's blob port (the SAS URLs of ACR Tasks name it);
 3. HAProxy (``cluster_haproxy.py``), in the foreground of its own session, logging to ``ROOT/haproxy.log``;
    ``start`` returns once every process is up in every backend.
 ``ROOT/endpoints.json`` is then what clients use: the shape of one process's, with HAProxy's addresses, the
@@ -195,6 +195,7 @@ class Cluster:
             command += [f"--{face}-port", str(ports[face])]
         command += ["--trusted-proxy", cluster_haproxy.BALANCER, "--store", self.store_url]
         command += ["--blob-store", self.blob_store_url]
+        command += ["--public-blob-url", f"https://127.0.0.1:{self.layout.front['blob']}"]
         started = subprocess.run(command, capture_output=True, text=True, env=self._environment(), check=False)  # noqa: S603
         if started.returncode != 0:
             tail = "\n".join((started.stdout + started.stderr).splitlines()[-15:])

@@ -10,11 +10,11 @@ directly.
 Balancing per face (``FACES``):
 - ARM, registry, proxy: ``leastconn``: blob pulls and pushes (directly or through a proxy tunnel) hold a
   connection for as long as the transfer takes, so counting connections spreads load better than turns;
+- blob (ACR Tasks contexts and logs): ``leastconn``: they live beside the shared blob store, so any process
+  serves any of them, and a log being streamed holds a connection while its run goes;
 - DNS over TCP: ``roundrobin`` (one short query per connection);
 - portal: ``source``: its sessions live in the process that opened them, and a browser's connections come
-  from one address;
-- blob (ACR Tasks contexts and logs): ``first``: those files live in each process's data directory, so every
-  client is sent to the first healthy process.
+  from one address.
 Health checks run every 2 s (two failures mark a process down, two successes up again; they appear in the
 processes' request logs as coming from ``BALANCER``); a connection to a process that has just died is retried
 on another process (``retries 2``, ``option redispatch 1``: every retry may pick another server).
@@ -76,7 +76,7 @@ FACES = (
     ),
     # A static file: the pages would open a session per check.
     Face("portal", "source", _http_check("/static/portal.css", "127.0.0.1", "status 200"), TLS_CHECK),
-    Face("blob", "first", _http_check("/", "127.0.0.1", "rstatus ^[234]"), TLS_CHECK),
+    Face("blob", "leastconn", _http_check("/", "127.0.0.1", "rstatus ^[234]"), TLS_CHECK),
     Face(
         "dns",
         "roundrobin",

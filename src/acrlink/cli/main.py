@@ -162,6 +162,8 @@ def up(
         )
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    # azure-storage-blob logs every request's URL and headers at INFO: one per log line of a build on Azure.
+    logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
     settings = Settings(
         data_dir=directory,
         host=host,
