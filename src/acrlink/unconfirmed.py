@@ -423,3 +423,8 @@ ARM_UNAVAILABLE_CODE = "ServiceUnavailable"
 ARM_UNAVAILABLE_MESSAGE = "The service is temporarily unavailable. Please retry the request after {seconds} seconds."
 REGISTRY_UNAVAILABLE_CODE = "UNAVAILABLE"
 REGISTRY_UNAVAILABLE_MESSAGE = "service unavailable"
+# The Tasks blob face (a storage account's stand-in) whose blobs' backend cannot be reached answers as Storage does
+# when it cannot take requests: 503 'ServerBusy' (Storage's documented code and message). Guess: that real Storage
+# sends Retry-After with it (acrlink sends it, as its other faces do, so clients wait).
+BLOB_FACE_UNAVAILABLE_CODE = "ServerBusy"
+BLOB_FACE_UNAVAILABLE_MESSAGE = "The server is currently unable to receive requests. Please retry your request."

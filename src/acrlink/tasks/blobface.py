@@ -28,6 +28,7 @@ from starlette.routing import Route
 from acrlink.domain import sas
 from acrlink.store.base import StoreUnavailable
 from acrlink.tasks.blobs import Properties, TaskBlobs, valid_blob_name
+from acrlink.unconfirmed import BLOB_FACE_UNAVAILABLE_CODE, BLOB_FACE_UNAVAILABLE_MESSAGE
 
 MAX_PUT = 256 * 1024 * 1024
 """The largest Put Blob acrlink takes (az sends one Put Blob up to 64 MiB)."""
@@ -115,10 +116,7 @@ class BlobFace:
         try:
             return await self._serve(request, name, head)
         except StoreUnavailable:
-            response = storage_error(
-                503, "ServerBusy", "The server is currently unable to receive requests. Please retry your request.",
-                head=head,
-            )  # fmt: skip
+            response = storage_error(503, BLOB_FACE_UNAVAILABLE_CODE, BLOB_FACE_UNAVAILABLE_MESSAGE, head=head)
             response.headers["Retry-After"] = RETRY_AFTER
             return response
 
