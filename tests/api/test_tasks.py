@@ -22,7 +22,7 @@ from acrlink.ids import ResourceRef, parse_resource_id
 from acrlink.resources import runs
 from acrlink.services import tasks_endpoint
 from acrlink.settings import Settings
-from acrlink.tasks.agent import Agent, AgentSettings
+from acrlink.tasks.agent import Agent, AgentSettings, Log
 from acrlink.tasks.azure_blobs import AzureTaskBlobs
 from acrlink.tasks.blobface import BlobFace
 from acrlink.tasks.blobs import FileTaskBlobs
@@ -444,7 +444,9 @@ def test_a_run_queued_through_one_process_is_built_by_another_and_its_log_read_o
         next(first, None)
 
 
-def test_an_unreachable_blob_backend_is_503_server_busy(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_an_unreachable_blob_backend_is_503_server_busy_and_costs_the_agent_only_log_lines(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     from tests.servers import azurite as servers
 
     own = servers.start(tmp_path_factory.mktemp("azurite-face-down"))
@@ -460,5 +462,11 @@ def test_an_unreachable_blob_backend_is_503_server_busy(tmp_path_factory: pytest
             assert answer.headers["retry-after"]
         refused = put(client, url(NAME, "cw"), b"context")
         assert refused.status_code == 503 and refused.headers["retry-after"]
+        # The agent's log during the outage: lines are lost, the run is not (no exception reaches it).
+        run_log = Log(files, sas.BlobName(sas.ACCOUNT, "reg", "logs/ca1/rawtext.log"))
+        run_log.CLOSE_ATTEMPTS = 2
+        run_log.CLOSE_PAUSE = 0.0
+        run_log.line("a line nobody will read")
+        run_log.close("failed")
     finally:
         files.close()

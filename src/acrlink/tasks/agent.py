@@ -40,7 +40,7 @@ from acrlink.outages import OutageLog
 from acrlink.resources import runs
 from acrlink.resources.agent_pools import agent_host
 from acrlink.services.leases import Leases
-from acrlink.store.base import WORLD, Record, Store
+from acrlink.store.base import WORLD, Record, Store, StoreUnavailable
 from acrlink.tasks import taskfile
 from acrlink.tasks.blobs import TaskBlobs
 
@@ -72,17 +72,40 @@ class Failure(Exception):
 
 
 class Log:
-    """A run's log blob: lines end in CRLF (az flushes at CRLF only); ``close`` sets ``Complete``."""
+    """A run's log blob: lines end in CRLF (az flushes at CRLF only); ``close`` sets ``Complete``.
+
+    The blobs' backend may be unreachable for a while (Azure Blob Storage): a line written then is lost (logged
+    once per run), never the run itself, which still ends with its status in the store; ``close`` tries
+    ``CLOSE_ATTEMPTS`` times, ``CLOSE_PAUSE`` seconds apart, as az's reader waits for ``Complete``."""
+
+    CLOSE_ATTEMPTS = 5
+    CLOSE_PAUSE = 1.0
 
     def __init__(self, files: TaskBlobs, name: BlobName) -> None:
         self._files = files
         self._name = name
+        self._lost = False
 
     def line(self, text: str) -> None:
-        self._files.append(self._name, (text.rstrip("\r\n") + "\r\n").encode())
+        """Append one line (CRLF-terminated); dropped while the backend cannot be reached."""
+        try:
+            self._files.append(self._name, (text.rstrip("\r\n") + "\r\n").encode())
+        except StoreUnavailable as away:
+            if not self._lost:
+                log.warning("run log %s: lines are lost while its blobs cannot be reached: %s", self._name.blob, away)
+            self._lost = True
 
     def close(self, outcome: str) -> None:
-        self._files.set_metadata(self._name, {"Complete": outcome})
+        """Mark the log ``Complete`` with the run's outcome (retried while the backend cannot be reached)."""
+        for attempt in range(self.CLOSE_ATTEMPTS):
+            try:
+                self._files.set_metadata(self._name, {"Complete": outcome})
+                return
+            except StoreUnavailable as away:
+                if attempt + 1 == self.CLOSE_ATTEMPTS:
+                    log.warning("run log %s could not be marked Complete: %s", self._name.blob, away)
+                    return
+                time.sleep(self.CLOSE_PAUSE)
 
 
 def _outcome(status: str) -> str:
