@@ -19,12 +19,13 @@ How a fill ends, and what its readers see:
   last byte hands that last chunk out only once the fill has ended, so when the last byte has been sent, the
   copy is kept (or was refused: see the next case).
 - **complete but not kept** (the bytes are not the digest's, the cache dropped the blob meanwhile, an fsync
-  failed): the readers read to their end, as an uncached read would serve what is stored (the registry
+  or the rename failed): the readers read to their end, as an uncached read would serve what is stored (the registry
   verifies digests when content is committed, not when it is served); nothing is kept.
 - **the download failed** (the service broke the response off, went away, or the blob went): every reader
-  that has not read all its bytes ends with ``StoreUnavailable`` (its client sees a broken body, as with an
-  uncached read). The fill file is removed, nothing is kept, the reservation goes back to the cache, and the
-  fill is forgotten before its readers are told: the next read starts a new fill.
+  that has not read all its bytes ends with ``StoreUnavailable`` at its next chunk, even one behind the
+  download (its client sees a broken body, as with an uncached read). The fill file is removed, nothing is
+  kept, the reservation goes back to the cache, and the fill is forgotten before its readers are told: the
+  next read starts a new fill.
 - **the disk refused a write** (full): the fill is discarded and the download stops; each reader reads what
   was written, then streams the rest of its range from the service on its own (``source``).
 
@@ -34,6 +35,7 @@ has room for the blob (``BlobCache.fill``); otherwise it streams its range on it
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Generator, Iterator
@@ -96,8 +98,9 @@ class SharedFill:
                         self._condition.notify_all()
                 else:
                     if self._written == self.size:
-                        self._fill.keep()
-                        state = State.COMPLETE
+                        state = State.COMPLETE  # served whole whether or not the copy can be kept
+                        with contextlib.suppress(OSError):
+                            self._fill.keep()
                     else:
                         error = StoreUnavailable(f"the read of {self.digest} ended after {self._written} bytes")
             finally:
@@ -124,11 +127,13 @@ class SharedFill:
                     while self._written <= position and self._state is State.RUNNING:
                         self._condition.wait()
                     written, state, error = self._written, self._state, self._error
+                if state is State.FAILED:
+                    raise StoreUnavailable(f"the download of {self.digest} failed: {error}") from error
                 if written <= position:
                     if state is State.DISK_FAILED:
                         yield from self._source(position, last)
                         return
-                    raise StoreUnavailable(f"the download of {self.digest} failed: {error}") from error
+                    raise StoreUnavailable(f"the copy of {self.digest} ended after {written} bytes")
                 chunk = os.pread(descriptor, min(READ_CHUNK, written - position, last - position + 1), position)
                 if not chunk:
                     raise StoreUnavailable(f"the copy of {self.digest} being filled is shorter than was written")

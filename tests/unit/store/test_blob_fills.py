@@ -146,6 +146,22 @@ def test_a_download_that_fails_ends_every_tailing_reader_and_keeps_nothing(tmp_p
     assert fills.cache.kept() == ["sha256-" + digest.encoded], "with the whole bound free again"
 
 
+def test_a_reader_behind_a_failed_download_ends_at_its_next_chunk(tmp_path: Path) -> None:
+    data = os.urandom(4 * MiB)
+    digest, source = _digest(data), Source(data, fail_after=3)
+    fills = Fills(BlobCache(tmp_path, 64 * MiB))
+    behind = fills.read(digest, len(data), 0, len(data) - 1, source)
+    ahead = fills.read(digest, len(data), 0, len(data) - 1, source)
+    next(behind)
+    next(ahead)
+    source.go.set()
+    with pytest.raises(StoreUnavailable):
+        b"".join(ahead)  # ends once the failure is known: 3 MiB written, 2 of them unread by ``behind``
+    with pytest.raises(StoreUnavailable):
+        next(behind)
+    assert fills.cache.kept() == [] and _files(tmp_path) == []
+
+
 def test_a_failure_after_every_byte_still_fails_the_last_chunk(tmp_path: Path) -> None:
     """A reader at the blob's last byte waits for the fill's end: a download that fails then is no success."""
     data = os.urandom(2 * MiB)
