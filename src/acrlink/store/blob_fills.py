@@ -81,6 +81,11 @@ class SharedFill:
         registered, so its own descriptor is open)."""
         return os.dup(self._descriptor)
 
+    def abandon(self) -> None:
+        """Give the fill up before its download started (its thread could not be started)."""
+        self._fill.discard()
+        os.close(self._descriptor)
+
     def download(self, forget: Callable[[SharedFill], None]) -> None:
         """Stream the blob into the fill file, then keep it (the fill's thread). ``forget`` unregisters the
         fill; it runs before the readers learn how the fill ended, so a read after a failure starts anew."""
@@ -202,15 +207,22 @@ class Fills:
                     except OSError:
                         fill.discard()
                         return None, None
-                    self._running[digest] = shared
                     thread = threading.Thread(
                         target=shared.download, args=(self._forget,), name=f"blob-fill-{digest.encoded[:12]}"
                     )
                     thread.daemon = True
-                    thread.start()
+                    try:
+                        thread.start()
+                    except RuntimeError:  # no thread to be had: this read streams alone
+                        shared.abandon()
+                        return None, None
+                    self._running[digest] = shared
             if shared is None:
                 return None, None
-            return shared, shared.reader()
+            try:
+                return shared, shared.reader()
+            except OSError:  # out of descriptors: this read streams alone
+                return None, None
 
     def _forget(self, shared: SharedFill) -> None:
         with self._lock:

@@ -225,3 +225,23 @@ def test_a_blob_that_does_not_fit_streams_for_each_reader_and_the_bound_holds(tm
     big_source.go.set()
     assert head + b"".join(filling) == big
     assert fills.cache.kept() == ["sha256-" + _digest(big).encoded] and fills.cache.held <= 4 * MiB
+
+
+def test_a_fill_whose_thread_cannot_start_leaves_the_read_to_stream_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = os.urandom(2 * MiB)
+    source = Source(data)
+    source.go.set()
+
+    def refuse(thread: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    fills = Fills(BlobCache(tmp_path, len(data)))
+    assert b"".join(fills.read(_digest(data), len(data), 0, len(data) - 1, source)) == data
+    assert source.streams == [(0, len(data) - 1)] and fills.running() == 0
+    assert fills.cache.kept() == [] and _files(tmp_path) == []
+    monkeypatch.undo()
+    assert b"".join(fills.read(_digest(data), len(data), 0, len(data) - 1, source)) == data
+    assert fills.cache.kept() == ["sha256-" + _digest(data).encoded], "its room was given back"
