@@ -41,9 +41,11 @@ GET is ``FileNotFoundError``; one deleted during it breaks the read off (``Store
 chunk is handed out only after the response is read to its end and its connection released.
 ``read_staged`` streams the same way.
 
-The read cache (``cache_dir``, ``cache_bytes``; ``blob_cache.BlobCache``). With one, a whole-blob read also
-writes a local copy, kept once it is verified against the digest, and later ranges of the blob are served
-from that file (an open ``file``, as the files backend's: the HTTPS server writes it without copying).
+The read cache (``cache_dir``, ``cache_bytes``; ``blob_cache.BlobCache``). With one, the first whole-blob
+read starts one download of the blob into a local copy, kept once it is verified against the digest; every
+read of that blob while it runs (ranges too) tails the copy being written instead of opening a GET of its
+own (``blob_fills.py``: single flight). Later ranges are served from the kept file (an open ``file``, as the
+files backend's: the HTTPS server writes it without copying).
 Nothing else is cached: callers check that the blob is stored (``size``, one HEAD) before they serve it, so a
 blob another process deleted is not served; this store's own deletes drop the copy.
 
@@ -100,6 +102,7 @@ from acrlink.domain.oci import Digest, parse_digest
 from acrlink.errors import BadRequest
 from acrlink.store.base import StoredBlob, StoreUnavailable
 from acrlink.store.blob_cache import DEFAULT_LIMIT, BlobCache
+from acrlink.store.blob_fills import Fills
 from acrlink.store.blobs import FileRange
 
 BLOBS = "blobs/"
@@ -218,8 +221,9 @@ def plan_prefix(sizes: list[int], offset: int, *, merge: bool) -> Prefix:
 
 
 class AzureRange:
-    """Bytes ``first..last`` of a stored blob (``base.BlobRange``): no file; ``chunks`` streams them. With a
-    ``cache``, the range is the whole blob and its bytes are copied into the cache as they stream."""
+    """Bytes ``first..last`` of a stored blob (``base.BlobRange``): no file; ``chunks`` streams them. With
+    ``fills`` (the store has a read cache), the read shares the download of the blob with every concurrent
+    read of it (``blob_fills.Fills``)."""
 
     file = None
 
@@ -229,30 +233,25 @@ class AzureRange:
         blob: BlobClient,
         first: int,
         last: int,
-        fill_into: tuple[BlobCache, Digest] | None = None,
+        fills: tuple[Fills, Digest, int] | None = None,
     ) -> None:
-        self._store, self._blob, self._fill_into = store, blob, fill_into
+        self._store, self._blob, self._fills = store, blob, fills
         self.first, self.last = first, last
 
     def chunks(self) -> Iterator[bytes]:
-        """The range's bytes, ``READ_CHUNK`` at a time from one GET; ``FileNotFoundError`` if the blob went
-        before it. A cached copy is kept (verified) before the last chunk is handed out."""
+        """The range's bytes, about ``READ_CHUNK`` at a time; ``FileNotFoundError`` if the blob went before
+        an uncached read of it. A read that reaches the blob's last byte through a shared fill hands that
+        chunk out once the fill has ended (the copy kept, when it is kept)."""
         if self.last < self.first:
             return
-        fill = None if self._fill_into is None else self._fill_into[0].fill(self._fill_into[1], self.last + 1)
-        if fill is None:
+        if self._fills is None:
             yield from self._store.stream(self._blob, self.first, self.last)
             return
-        remaining = self.last - self.first + 1
-        try:
-            for chunk in self._store.stream(self._blob, self.first, self.last):
-                fill.write(chunk)
-                remaining -= len(chunk)
-                if remaining <= 0:
-                    fill.keep()
-                yield chunk
-        finally:
-            fill.discard()
+        fills, digest, size = self._fills
+        yield from fills.read(digest, size, self.first, self.last, self._source)
+
+    def _source(self, first: int, last: int) -> Iterator[bytes]:
+        return self._store.stream(self._blob, first, last)
 
     def close(self) -> None:
         """Nothing is held open between ranges (the connection goes back to the pool once read)."""
@@ -352,6 +351,7 @@ class AzureBlobStore:
         if cache_bytes < 0:
             raise ValueError(f"the blob cache bound must be 0 (off) or more bytes, not {cache_bytes}")
         self.cache = BlobCache(cache_dir, cache_bytes) if cache_dir is not None and cache_bytes > 0 else None
+        self.fills = None if self.cache is None else Fills(self.cache)
         if not CONTAINER_NAME.fullmatch(container):
             raise ValueError(
                 f"invalid container name {container!r}: 3-63 lower-case letters, digits and single hyphens"
@@ -499,7 +499,8 @@ class AzureBlobStore:
 
     def open_range(self, digest: Digest, first: int, last: int) -> AzureRange | FileRange:
         """Bytes ``first..last`` of a stored blob: from the read cache when it holds a copy, else streamed
-        (a whole-blob range fills the cache); ``FileNotFoundError`` when it is not stored."""
+        (sharing a running fill of the cache, or starting one when the range is the whole blob);
+        ``FileNotFoundError`` when it is not stored."""
         if self.cache is not None:
             copy = self.cache.open(digest)
             if copy is not None:
@@ -510,8 +511,7 @@ class AzureBlobStore:
                 size = int(blob.get_blob_properties().size)
             except ResourceNotFoundError:
                 raise FileNotFoundError(f"blob {digest} is not stored") from None
-        whole = self.cache is not None and first == 0 and last == size - 1
-        return AzureRange(self, blob, first, last, (self.cache, digest) if whole and self.cache else None)
+        return AzureRange(self, blob, first, last, None if self.fills is None else (self.fills, digest, size))
 
     def delete(self, digest: Digest) -> bool:
         """Remove a stored blob (and its cached copy); False when it was not stored."""

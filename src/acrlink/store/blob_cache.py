@@ -1,10 +1,11 @@
 """A bounded local copy of stored blobs, for a blob store behind a network (``azure_blobs.AzureBlobStore``).
 
 Stored blobs never change under their digest, so a process may keep their bytes: ``ROOT/<algorithm>-<hex>``,
-least recently used first out once the kept bytes would pass ``limit``. A copy is filled while the first
-whole read streams (``fill``: a temporary file ``ROOT/.fill-<unique>``), kept only when it holds exactly
-the blob's size and hashes to its digest (then fsynced and renamed into place, atomically), and served as an
-open file (``open``), which the HTTPS server writes without copying (as the files backend's).
+least recently used first out once the kept bytes would pass ``limit``. A copy is filled by one download
+(``fill``: a temporary file ``ROOT/.fill-<unique>``, written unbuffered so that readers tailing it through
+their own descriptor see each write at once: ``blob_fills.py``), kept only when it holds exactly the blob's
+size and hashes to its digest (then fsynced and renamed into place, atomically), and served as an open file
+(``open``), which the HTTPS server writes without copying (as the files backend's).
 
 The bound counts kept copies and the fills in flight (each reserves its size when it starts; a fill that
 does not fit once older copies are evicted is not started). A copy evicted or dropped while a pull reads it
@@ -49,27 +50,33 @@ def _is_copy_name(name: str) -> bool:
 
 
 class Fill:
-    """A copy being written while a read streams the blob; ``write`` every byte in order, then ``keep``
-    (verified, or thrown away) or ``discard``. A failed disk write ends the copy, never the read."""
+    """A copy being written while the blob downloads; ``write`` every byte in order, then ``keep`` (verified,
+    or thrown away) or ``discard``. A failed disk write ends the copy, never the download. ``path`` is the
+    temporary file: each ``write`` is in the file (the page cache) when it
+    returns, so another descriptor of it reads those bytes."""
 
     def __init__(self, cache: BlobCache, digest: Digest, size: int, path: Path) -> None:
-        self._cache, self._digest, self._size, self._path = cache, digest, size, path
+        self._cache, self._digest, self._size, self.path = cache, digest, size, path
         self._hasher = hashlib.new(digest.algorithm)
         self._written = 0
-        self._handle: BinaryIO | None = open(path, "xb")  # noqa: SIM115 - closed by keep or discard
+        self._handle: BinaryIO | None = open(path, "xb", buffering=0)  # noqa: SIM115 - closed by keep or discard
         self._settled = False
 
-    def write(self, data: bytes | memoryview) -> None:
-        """Add the next bytes of the blob to the copy (nothing once the copy failed)."""
+    def write(self, data: bytes | memoryview) -> bool:
+        """Add the next bytes of the blob to the copy; whether they were written (False once the copy failed:
+        the disk refused a write, e.g. full, and the copy is discarded)."""
         if self._handle is None:
-            return
+            return False
+        view = memoryview(data)
         try:
-            self._handle.write(data)
+            while view:
+                view = view[self._handle.write(view) or 0 :]
         except OSError:
             self.discard()
-            return
+            return False
         self._hasher.update(data)
         self._written += len(data)
+        return True
 
     def keep(self) -> bool:
         """Keep the copy if it holds exactly the blob (its size, its digest); whether it was kept."""
@@ -90,7 +97,7 @@ class Fill:
             self.discard()
             return False
         self._settled = True
-        return self._cache.settle(self._digest, self._size, self._path)
+        return self._cache.settle(self._digest, self._size, self.path)
 
     def discard(self) -> None:
         """Throw the copy away (its reservation goes back to the cache); nothing the second time."""
@@ -100,7 +107,7 @@ class Fill:
                 handle.close()
         if not self._settled:
             self._settled = True
-            self._path.unlink(missing_ok=True)
+            self.path.unlink(missing_ok=True)
             self._cache.release(self._digest, self._size)
 
 
