@@ -25,13 +25,11 @@ from acrlink.arm import auth
 from acrlink.arm.wire import json_response
 from acrlink.clock import epoch
 from acrlink.domain import principals
-from acrlink.domain.cloud import CloudProfile
+from acrlink.domain.cloud import CLI_CLOUD_NAME, CloudProfile
 from acrlink.domain.principals import ManagedIdentity, Principal
 from acrlink.errors import MethodNotAllowed
 
 TOKEN_LIFETIME = 3600
-CLI_CLOUD_NAME = "acrlink"
-"""The cloud name az sees. Not ``AzureCloud``: az rewrites that cloud's login endpoint to the internet."""
 DEFAULT_AUTHORITY = "https://login.acrlink"
 """The issuer host of tokens minted without a request (in-process tests); the endpoints use their own."""
 MULTI_TENANT = ("organizations", "common")

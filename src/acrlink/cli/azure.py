@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from acrlink.arm.identity import CLI_CLOUD_NAME
+from acrlink.domain.cloud import CLI_CLOUD_NAME
 from acrlink.domain.principals import CLIENT_SECRET
 
 INSTALL_HINT = (

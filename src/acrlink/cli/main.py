@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -11,18 +10,21 @@ import subprocess
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from acrlink import datadir
-from acrlink.cli import azure, deployment_parameters, network, principals, process, whatif
-from acrlink.cli import gc as gc_command
-from acrlink.domain import diagnosis, sas
-from acrlink.domain.cloud import find_cloud
-from acrlink.errors import Unavailable
-from acrlink.settings import Ports, Settings, default_data_dir
-from acrlink.trustedproxy import TrustedProxies
+from acrlink.cli import azure, process
+from acrlink.settings import default_data_dir
+
+if TYPE_CHECKING:
+    from acrlink.cli import network
+    from acrlink.settings import Settings
+
+# Every other module is imported by the command that needs it: `acrlink az` runs before each az call a user
+# or a test makes, and importing the ARM stack, httpx and dnspython up front cost it 1.3 s of 1.5 (az itself
+# takes about 1.4 s).
 
 app = typer.Typer(
     add_completion=False,
@@ -105,6 +107,12 @@ def up(
     detach: Annotated[bool, typer.Option("--detach", help="Run in the background; return once ready")] = False,
 ) -> None:
     """Start acrlink. In the foreground it logs a line per request; Ctrl-C stops it."""
+    from acrlink.domain import sas
+    from acrlink.domain.cloud import find_cloud
+    from acrlink.errors import Unavailable
+    from acrlink.settings import Ports, Settings
+    from acrlink.trustedproxy import TrustedProxies
+
     directory = _data_dir(data_dir)
     trusted = tuple(trusted_proxy or ())
     try:
@@ -194,6 +202,8 @@ def run(main: Coroutine[Any, Any, None]) -> None:
     try:
         import uvloop
     except ImportError:
+        import asyncio
+
         asyncio.run(main)
         return
     uvloop.run(main)
@@ -231,6 +241,8 @@ FromHost = Annotated[str | None, typer.Option("--from", help="Act as this host (
 
 
 def _host(directory: Path, endpoints: dict[str, object], name: str) -> network.Host:
+    from acrlink.cli import network
+
     found = network.graph(directory, endpoints).host(name)
     if found is None:
         typer.echo(f"no host called {name!r}; 'acrlink hosts' lists them", err=True)
@@ -242,6 +254,8 @@ AsPrincipal = Annotated[str | None, typer.Option("--as", help="Act as this princ
 
 
 def _as_principal(directory: Path, name: str) -> dict[str, str]:
+    from acrlink.cli import principals
+
     try:
         return principals.environment(directory, name)
     except principals.PrincipalError as exc:
@@ -254,6 +268,8 @@ def env(data_dir: DataDir = None, from_host: FromHost = None, as_principal: AsPr
     """Print export lines that point az and the Azure SDK for Python at this acrlink, logged in. With
     --from HOST, container clients and Python programs also act as that host (proxy, DNS view); with
     --as NAME, az and the SDKs are that principal (its own az config dir)."""
+    from acrlink.cli import network
+
     directory = _data_dir(data_dir)
     endpoints = _running(directory)
     variables = azure.environment(directory, endpoints)
@@ -301,6 +317,8 @@ def exec(  # noqa: A001 - the command's name
 ) -> None:
     """Run a command as a host: acrlink exec --from myVM -- skopeo inspect docker://NAME.azurecr.cn/hello-world:v1;
     with --as NAME, also as that principal."""
+    from acrlink.cli import network
+
     directory = _data_dir(data_dir)
     endpoints = _running(directory)
     command = [a for a in ctx.args if a != "--"] if ctx.args[:1] == ["--"] else list(ctx.args)
@@ -333,6 +351,8 @@ def hosts(
 ) -> None:
     """List the hosts you can act as: the internet, VMs (with their managed identity), the trusted Azure
     service, on-premises hosts."""
+    from acrlink.cli import network
+
     directory = _data_dir(data_dir)
     endpoints = _running(directory)
     g, ports = network.graph(directory, endpoints), network.dns_ports(directory)
@@ -356,6 +376,8 @@ def principal_create(
 ) -> None:
     """Create a service principal with a client secret and no roles; prints one JSON object (name, clientId,
     clientSecret, objectId, tenantId). Act as it with --as NAME."""
+    from acrlink.cli import principals
+
     directory = _data_dir(data_dir)
     endpoints = _running(directory)
     try:
@@ -383,6 +405,8 @@ def vm_create(
     data_dir: DataDir = None,
 ) -> None:
     """Create a VM (through ARM: a NIC tagged as the VM's) in a subnet."""
+    from acrlink.cli import network
+
     directory = _data_dir(data_dir)
     endpoints = _running(directory)
     try:
@@ -412,6 +436,8 @@ def onprem_create(
     data_dir: DataDir = None,
 ) -> None:
     """Create an on-premises host (S5, S16): act as it with acrlink exec --from NAME."""
+    from acrlink.cli import network
+
     directory = _data_dir(data_dir)
     endpoints = _running(directory)
     try:
@@ -433,6 +459,8 @@ def dig(
     data_dir: DataDir = None,
 ) -> None:
     """Ask the DNS face as a host, printed like dig (a real query to that host's DNS port)."""
+    from acrlink.cli import network
+
     directory = _data_dir(data_dir)
     _running(directory)
     port = network.dns_ports(directory).get(from_host.lower())
@@ -457,6 +485,9 @@ def gc(
 ) -> None:
     """Remove blobs no manifest references, their stale links and abandoned uploads, through the running process
     (safe while pushes run; the process also collects every $ACRLINK_GC_INTERVAL_SECONDS, default 600)."""
+    from acrlink.cli import gc as gc_command
+    from acrlink.cli import network
+
     endpoints = _running(_data_dir(data_dir))
     try:
         report = gc_command.collect(dict(endpoints), grace_seconds, dry_run)
@@ -496,6 +527,9 @@ def check(
     """Explain whether a registry is reachable from a host, step by step, and whether the identity that would
     pull may pull (--as, or the VM's managed identity), and name the fix; with --what-if, what deploying a
     template would change in who reaches which registry name."""
+    from acrlink.cli import network
+    from acrlink.domain import diagnosis
+
     directory = _data_dir(data_dir)
     if what_if is not None:
         registry, given = _az_parameters(registry, ctx.args, parameters or [])
@@ -540,6 +574,8 @@ def _identity_step(
 ) -> dict[str, Any] | None:
     """The identity step from the running acrlink, None when the registry does not exist (the network steps
     say so)."""
+    from acrlink.cli import network
+
     if registry not in g.registries:
         return None
     try:
@@ -578,6 +614,8 @@ def _check_what_if(
     from_host: str | None,
 ) -> None:
     """Build az's what-if request, send it to the ARM face, print the reachability changes."""
+    from acrlink.cli import deployment_parameters, network, whatif
+
     if group is None:
         typer.echo("check --what-if: --resource-group/-g is required.", err=True)
         raise typer.Exit(2)

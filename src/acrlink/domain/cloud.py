@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+CLI_CLOUD_NAME = "acrlink"
+"""The cloud name az sees. Not ``AzureCloud``: az rewrites that cloud's login endpoint to the internet."""
+
 
 @dataclass(frozen=True)
 class CloudProfile:
