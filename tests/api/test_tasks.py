@@ -222,7 +222,8 @@ def run_to_end(arm: Arm, tmp_path: Path, context: bytes, buildah: str = "buildah
     agent = Agent(store, files, settings, lambda *_: "")
     agent._dispatch()
     status = ""
-    for _ in range(100):
+    deadline = time.monotonic() + 60  # a loaded machine (a full parallel run) took more than 5 s
+    while time.monotonic() < deadline:
         status = arm.request("GET", f"{reg}/runs/{run_id}", api=TASKS_API).json()["properties"]["status"]
         if status in runs.TERMINAL:
             break
