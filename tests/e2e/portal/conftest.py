@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,9 @@ from tests.e2e.conftest import Running, arm_client, start, stop
 
 CHROMIUM = os.environ.get("ACRLINK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 LOCALES = {"en": "en-US", "zh": "zh-CN"}
-SHOTS = Path(__file__).resolve().parents[3] / "docs" / "portal"
+SHOTS = Path(os.environ.get("ACRLINK_PORTAL_SHOTS") or Path(tempfile.gettempdir()) / "acrlink-portal-shots")
+"""Where the flows' screenshots go: ``ACRLINK_PORTAL_SHOTS=docs/portal`` refreshes the README's; by default a
+temporary directory, so a test run leaves the working tree as it was."""
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +60,7 @@ def open_portal(browser: Any, running: Running, language: str) -> Any:
 
 
 def shot(page: Any, name: str) -> None:
-    """One screenshot per flow under docs/portal/ (the README shows one)."""
+    """One screenshot per flow under ``SHOTS``."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"))
 
