@@ -13,8 +13,10 @@
 3. HAProxy (``cluster_haproxy.py``), in the foreground of its own session, logging to ``ROOT/haproxy.log``;
    ``start`` returns once every process is up in every backend.
 ``ROOT/endpoints.json`` is then what clients use: the shape of one process's, with HAProxy's addresses, the
-CA bundle of the cluster, HAProxy's PID, and a ``cluster`` section naming the processes. Every PID is kept in
-``ROOT/cluster.json``; ``stop`` stops them all by PID (processes, HAProxy, Azurite, PostgreSQL).
+CA bundle of the cluster, HAProxy's PID, and a ``cluster`` section naming the processes; ``ROOT/dns-views.json``
+links to process 0's (the per-host DNS views are UDP ports of one process, which HAProxy does not balance).
+Every PID is kept in ``ROOT/cluster.json``; ``stop`` stops them all by PID (processes, HAProxy, Azurite,
+PostgreSQL).
 
 From pytest: ``cluster.start(2, store="sqlite", root=tmp_path)`` returns a ``Cluster``; ``.kill(i)``
 (SIGKILL), ``.restart(i)``, ``.wait_for(i, "DOWN")`` (HAProxy's view), ``.stop()``. ``extra`` (more ``acrlink up``
@@ -320,6 +322,9 @@ class Cluster:
             },
         }
         (self.root / "endpoints.json").write_text(json.dumps(endpoints, indent=2))
+        views = self.root / "dns-views.json"
+        if not views.is_symlink():
+            views.symlink_to(self.data_dir(0) / "dns-views.json")
 
     def stop(self) -> None:
         """Stop everything this cluster started, by PID: processes, HAProxy, Azurite, PostgreSQL."""
