@@ -131,8 +131,14 @@ def shared_servers() -> cluster_servers.SharedServers:
     return _SERVERS[0]
 
 
+_CLUSTERS: list[cluster.Cluster] = []
+"""Every cluster this test process started: one a failed fixture or test left running is stopped at the end."""
+
+
 def stop_shared_servers() -> None:
-    """Stop the shared servers by their PIDs (``pytest_sessionfinish``)."""
+    """Stop the clusters left running, then the shared servers, by their PIDs (``pytest_sessionfinish``)."""
+    while _CLUSTERS:
+        _CLUSTERS.pop().stop()
     while _SERVERS:
         servers = _SERVERS.pop()
         servers.stop()
@@ -149,7 +155,24 @@ def start_cluster(
     started = cluster.start(
         CLUSTER_PROCESSES, "postgres", data_dir, extra=extra, env=env, ca_from=ca_from, servers=shared_servers()
     )
+    _CLUSTERS.append(started)
     return Running(started.root, started.endpoints, started)
+
+
+def stored_blobs(running: Running) -> Iterator[tuple[str, bytes]]:
+    """(hex digest it is stored under, bytes) of every committed blob: the data dir's files, or a cluster's
+    Azure Blob Storage container."""
+    if running.cluster is None:
+        for path in (running.data_dir / "blobs" / "sha256").glob("*/*"):
+            yield path.name, path.read_bytes()
+        return
+    from azure.storage.blob import BlobServiceClient
+
+    name = running.cluster.blob_store_url.removeprefix("azure-blob://")
+    with BlobServiceClient.from_connection_string(running.cluster.connection_string) as service:
+        container = service.get_container_client(name)
+        for item in container.list_blobs(name_starts_with="blobs/sha256/"):
+            yield item.name.rsplit("/", 1)[-1], container.download_blob(item.name).readall()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
