@@ -105,6 +105,14 @@ def start(data_dir: Path, *extra: str, ca_from: Path | None = None, env: dict[st
     its processes given ``extra`` and ``env``."""
     if WORLD == "cluster":
         return start_cluster(data_dir, *extra, ca_from=ca_from, env=env)
+    return start_process(data_dir, *extra, ca_from=ca_from, env=env)
+
+
+def start_process(
+    data_dir: Path, *extra: str, ca_from: Path | None = None, env: dict[str, str] | None = None
+) -> Running:
+    """One ``acrlink up`` process in ``data_dir``, whatever the world: for tests that build a multi-process
+    world of their own (``test_scale_out.py``)."""
     if ca_from is not None:
         for name in ("ca.pem", "ca.key"):
             shutil.copy2(ca_from / name, data_dir / name)
