@@ -15,6 +15,10 @@
 # (pytest-xdist, a module's tests on one worker): most e2e time is spent waiting on real clients.
 # System packages are installed with apt-get when running as root (CI and these machines); as another
 # user the script checks they are present and says what is missing.
+# The end-to-end suite on a cluster: `ACRLINK_E2E_WORLD=cluster bash scripts/test.sh tests/e2e` makes every
+# world an e2e test starts examples/cluster (2 acrlink processes on PostgreSQL + Azurite behind HAProxy) instead
+# of one process on SQLite + files, and deselects the tests marked single_process (about one process: its
+# kill -9 and restart, its own data dir). Unset (or `single`), nothing changes: this is not run by default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}

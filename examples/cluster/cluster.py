@@ -13,11 +13,16 @@
 3. HAProxy (``cluster_haproxy.py``), in the foreground of its own session, logging to ``ROOT/haproxy.log``;
    ``start`` returns once every process is up in every backend.
 ``ROOT/endpoints.json`` is then what clients use: the shape of one process's, with HAProxy's addresses, the
-CA bundle of the cluster, HAProxy's PID, and a ``cluster`` section naming the processes. Every PID is kept in
-``ROOT/cluster.json``; ``stop`` stops them all by PID (processes, HAProxy, Azurite, PostgreSQL).
+CA bundle of the cluster, HAProxy's PID, and a ``cluster`` section naming the processes; ``ROOT/dns-views.json``
+links to process 0's (the per-host DNS views are UDP ports of one process, which HAProxy does not balance).
+Every PID is kept in ``ROOT/cluster.json``; ``stop`` stops them all by PID (processes, HAProxy, Azurite,
+PostgreSQL).
 
 From pytest: ``cluster.start(2, store="sqlite", root=tmp_path)`` returns a ``Cluster``; ``.kill(i)``
-(SIGKILL), ``.restart(i)``, ``.wait_for(i, "DOWN")`` (HAProxy's view), ``.stop()``.
+(SIGKILL), ``.restart(i)``, ``.wait_for(i, "DOWN")`` (HAProxy's view), ``.stop()``. ``extra`` (more ``acrlink up``
+arguments) and ``env`` (more environment) go to every process, and are kept in ``cluster.json`` for restarts;
+``ca_from`` names a data directory whose CA the cluster adopts; ``servers`` (a ``cluster_servers.SharedServers``)
+puts a postgres cluster in a database and a container of servers already running, which ``stop`` leaves alone.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,6 +133,12 @@ class Cluster:
     postgres: int = 0
     postgres_data: str = ""
     azurite: int = 0
+    azurite_port: int = 0
+    """Azurite's port when it is not the layout's own (shared servers)."""
+    extra: list[str] = field(default_factory=list)
+    """More ``acrlink up`` arguments, for every process."""
+    env: dict[str, str] = field(default_factory=dict)
+    """More environment, for every process."""
     python: str = sys.executable
 
     @property
@@ -169,13 +182,14 @@ class Cluster:
         loaded = cls(**state)
         if loaded.store == "postgres":
             location = loaded.root / "azurite"
-            loaded.connection_string = cluster_servers.Azurite(location, loaded.layout.azurite, 0).connection_string
+            port = loaded.azurite_port or loaded.layout.azurite
+            loaded.connection_string = cluster_servers.Azurite(location, port, 0).connection_string
         return loaded
 
     # processes ----------------------------------------------------------------------------------------
 
     def _environment(self) -> dict[str, str]:
-        env = dict(os.environ)
+        env = {**os.environ, **self.env}
         if self.connection_string:
             env["AZURE_STORAGE_CONNECTION_STRING"] = self.connection_string
         return env
@@ -195,7 +209,7 @@ class Cluster:
             command += [f"--{face}-port", str(ports[face])]
         command += ["--trusted-proxy", cluster_haproxy.BALANCER, "--store", self.store_url]
         command += ["--blob-store", self.blob_store_url]
-        command += ["--public-blob-url", f"https://127.0.0.1:{self.layout.front['blob']}"]
+        command += ["--public-blob-url", f"https://127.0.0.1:{self.layout.front['blob']}", *self.extra]
         started = subprocess.run(command, capture_output=True, text=True, env=self._environment(), check=False)  # noqa: S603
         if started.returncode != 0:
             tail = "\n".join((started.stdout + started.stderr).splitlines()[-15:])
@@ -309,6 +323,9 @@ class Cluster:
             },
         }
         (self.root / "endpoints.json").write_text(json.dumps(endpoints, indent=2))
+        views = self.root / "dns-views.json"
+        if not views.is_symlink():
+            views.symlink_to(self.data_dir(0) / "dns-views.json")
 
     def stop(self) -> None:
         """Stop everything this cluster started, by PID: processes, HAProxy, Azurite, PostgreSQL."""
@@ -331,9 +348,22 @@ class Cluster:
         self.save()
 
 
-def start(n: int = 2, store: str = "sqlite", root: Path | None = None, base_port: int | None = None) -> Cluster:
+def start(
+    n: int = 2,
+    store: str = "sqlite",
+    root: Path | None = None,
+    base_port: int | None = None,
+    *,
+    extra: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    ca_from: Path | None = None,
+    servers: cluster_servers.SharedServers | None = None,
+) -> Cluster:
     """Start a cluster of ``n`` processes over ``store`` (``sqlite``: one SQLite file and a blob directory;
-    ``postgres``: PostgreSQL and Azurite) under ``root``; ``base_port`` None (or 0) picks a free block of ports."""
+    ``postgres``: PostgreSQL and Azurite) under ``root``; ``base_port`` None (or 0) picks a free block of ports.
+    Every process gets ``extra`` arguments and ``env``; with ``ca_from`` the cluster's CA is that data
+    directory's (process 0 imports it into the store on its first start); with ``servers`` (``postgres`` only)
+    the store is a new database and the blob store a new container of those servers."""
     if store not in ("sqlite", "postgres"):
         raise ValueError(f"store must be sqlite or postgres, not {store!r}")
     if n < 1:
@@ -345,9 +375,19 @@ def start(n: int = 2, store: str = "sqlite", root: Path | None = None, base_port
     base = base_port or free_base(n)
     if not ports_free(base, n):
         raise ServerError(f"ports {base}..{base + PORT_BLOCK * (n + 1) - 1} are not all free: use --base-port")
-    cluster = Cluster(root, n, store, base, pids=[0] * n)
+    if servers is not None and store != "postgres":
+        raise ValueError("shared servers are PostgreSQL and Azurite: store must be postgres")
+    cluster = Cluster(root, n, store, base, pids=[0] * n, extra=list(extra), env=dict(env or {}))
+    if ca_from is not None:
+        first = cluster.data_dir(0)
+        first.mkdir(mode=0o700, exist_ok=True)
+        for name in ("ca.pem", "ca.key"):
+            shutil.copy2(ca_from / name, first / name)
     try:
-        _start_storage(cluster)
+        if servers is None:
+            _start_storage(cluster)
+        else:
+            _use_servers(cluster, servers)
         cluster.save()
         for index in range(n):
             cluster.start_process(index)
@@ -374,6 +414,13 @@ def _start_storage(cluster: Cluster) -> None:
     azurite = cluster_servers.start_azurite(cluster.root, plan.azurite)
     cluster.azurite, cluster.connection_string = azurite.pid, azurite.connection_string
     cluster.blob_store_url = f"azure-blob://{BLOB_CONTAINER}"
+
+
+def _use_servers(cluster: Cluster, servers: cluster_servers.SharedServers) -> None:
+    name = f"acrlink-{uuid.uuid4().hex[:20]}"
+    cluster.store_url = servers.new_database(name.replace("-", "_"))
+    cluster.connection_string, cluster.azurite_port = servers.connection_string, servers.azurite.port
+    cluster.blob_store_url = f"azure-blob://{name}"
 
 
 def _recorded_pids(root: Path) -> list[int]:

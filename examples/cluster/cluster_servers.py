@@ -140,7 +140,7 @@ def _as_postgres(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
-def start_postgres(root: Path, port: int) -> Postgres:
+def start_postgres(root: Path, port: int, max_connections: int = 100) -> Postgres:
     """A fresh PostgreSQL cluster on 127.0.0.1:``port`` with a database ``acrlink``."""
     binaries = postgres_bin()
     if os.geteuid() == 0:
@@ -154,22 +154,32 @@ def start_postgres(root: Path, port: int) -> Postgres:
     run = subprocess.run(_as_postgres(initdb), capture_output=True, text=True, check=False)  # noqa: S603
     if run.returncode != 0:
         raise ServerError(f"initdb failed: {run.stderr.strip()}")
-    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1"
+    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections={max_connections}"
     start = [str(binaries / "pg_ctl"), "start", "-w", "-D", str(pgdata), "-l", str(log), "-o", options]
     run = subprocess.run(_as_postgres(start), capture_output=True, text=True, check=False)  # noqa: S603
     if run.returncode != 0:
         raise ServerError(f"PostgreSQL did not start: {run.stderr.strip()} (see {log})")
     pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+    server = Postgres(data, port, pid)
+    try:
+        create_database(server, "acrlink")
+    except ServerError:
+        stop_pid(pid, signal.SIGINT)
+        raise
+    return server
+
+
+def create_database(server: Postgres, name: str) -> str:
+    """A new database ``name`` on ``server``; its URL."""
     created = subprocess.run(  # noqa: S603
-        [str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "acrlink"],
+        [str(postgres_bin() / "createdb"), "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres", name],
         capture_output=True,
         text=True,
         check=False,
     )
     if created.returncode != 0:
-        stop_pid(pid, signal.SIGINT)
         raise ServerError(f"createdb failed: {created.stderr.strip()}")
-    return Postgres(data, port, pid)
+    return f"postgresql://postgres@127.0.0.1:{server.port}/{name}"
 
 
 def stop_postgres(data: Path, pid: int) -> None:
@@ -232,3 +242,41 @@ def start_azurite(root: Path, port: int) -> Azurite:
     pid = spawn(command, root / "azurite.log")
     wait_for_port(port, "Azurite", pid)
     return Azurite(location, port, pid)
+
+
+# Shared servers -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SharedServers:
+    """One PostgreSQL and one Azurite that many clusters use, each in a database and a container of its own
+    (``cluster.start(..., servers=...)``): starting both takes seconds, a database and a container do not.
+    ``stop`` stops both by PID; a cluster's own ``stop`` leaves them running."""
+
+    root: Path
+    postgres: Postgres
+    azurite: Azurite
+
+    @classmethod
+    def start(cls, root: Path, postgres_port: int, azurite_port: int, max_connections: int = 400) -> SharedServers:
+        """PostgreSQL on ``postgres_port`` (room for ``max_connections``) and Azurite on ``azurite_port``."""
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        postgres = start_postgres(root, postgres_port, max_connections)
+        try:
+            azurite = start_azurite(root, azurite_port)
+        except BaseException:
+            stop_postgres(postgres.data, postgres.pid)
+            raise
+        return cls(root, postgres, azurite)
+
+    @property
+    def connection_string(self) -> str:
+        return self.azurite.connection_string
+
+    def new_database(self, name: str) -> str:
+        """A new database ``name`` (lower-case letters, digits, underscores); its URL."""
+        return create_database(self.postgres, name)
+
+    def stop(self) -> None:
+        stop_pid(self.azurite.pid, seconds=2.0)
+        stop_postgres(self.postgres.data, self.postgres.pid)

@@ -486,3 +486,27 @@ def test_another_process_starting_leaves_a_live_processs_deployment_running(arm:
 
 def deploy_state(arm: Arm, name: str) -> str:
     return str(arm.request("GET", f"{DEPLOYMENTS}/{name}").json()["properties"]["provisioningState"])
+
+
+def test_a_cancel_on_another_process_reaches_the_process_running_the_deployment(arm: Arm) -> None:
+    """Behind a load balancer the cancel may land on a process that does not run the deployment: it is left
+    in the shared store, and the running process's flag sees it at its next resource (not 409)."""
+    assert deploy(arm, "elsewhere", template([])).status_code == 201
+    engine = arm.application.arm.deployments.engine  # type: ignore[union-attr]
+    target = engine.history.target(arm.sub, "rg")
+    with arm.application.store.transaction() as tx:
+        doc = engine.history.require(tx, target, "elsewhere")
+        doc["properties"]["provisioningState"] = "Running"
+        engine.history.save(tx, target, doc)
+    key = doc["id"].lower()
+    flag = engine.running.start(key)  # this process runs it
+    assert not flag.is_set()
+    second = build(Settings(data_dir=arm.application.settings.data_dir))
+    try:
+        second.arm.deployments.engine.cancel(target, "elsewhere")  # type: ignore[union-attr]
+    finally:
+        second.store.close()
+    assert flag.is_set(), "the running process saw the cancel the other process took"
+    engine.running.finish(key)
+    assert not engine.running.start(key).is_set(), "a finished run's cancel does not stop the next one"
+    engine.running.finish(key)

@@ -1,4 +1,12 @@
-"""A real ``acrlink up`` on free ports, and the real clients pointed at it."""
+"""A real ``acrlink up`` on free ports, and the real clients pointed at it.
+
+``ACRLINK_E2E_WORLD`` picks what ``start()`` (and so every fixture's world) is:
+- ``single`` (the default): one ``acrlink up`` process on SQLite and files in the given data directory;
+- ``cluster``: ``examples/cluster`` in that directory: 2 processes over PostgreSQL and Azurite behind HAProxy,
+  the clients going through HAProxy (the directory's ``endpoints.json`` is the cluster's). One PostgreSQL and
+  one Azurite serve every cluster of a test process, each cluster in a database and a container of its own.
+  Tests about one process (``single_process``) are deselected (see ``pytest_collection_modifyitems``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ import shutil
 import ssl
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +32,21 @@ from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.privatedns import PrivateDnsManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
+from tests.cluster_example import cluster, cluster_servers
+
+WORLD = os.environ.get("ACRLINK_E2E_WORLD", "single")
+"""``single`` or ``cluster``: what ``start()`` starts (see the module's docstring)."""
+if WORLD not in ("single", "cluster"):
+    raise pytest.UsageError(f"ACRLINK_E2E_WORLD must be single or cluster, not {WORLD!r}")
+CLUSTER_PROCESSES = 2
+
 
 @dataclass
 class Running:
     data_dir: Path
     endpoints: dict[str, Any]
+    cluster: cluster.Cluster | None = None
+    """The cluster when ``ACRLINK_E2E_WORLD=cluster``: ``data_dir`` is its root."""
 
     @property
     def arm(self) -> str:
@@ -42,12 +61,18 @@ class Running:
         return str(self.endpoints["subscriptions"][1])
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run ``acrlink ARGS`` as a user would, for this data dir."""
+        """Run ``acrlink ARGS`` as a user would, for this data dir (a cluster: ``down`` stops the cluster)."""
+        env = {**os.environ, "ACRLINK_DATA_DIR": str(self.data_dir)}
+        if self.cluster is not None:
+            if args == ("down",):
+                self.cluster.stop()
+                return subprocess.CompletedProcess(["acrlink", "down"], 0, "acrlink cluster stopped\n", "")
+            env["AZURE_STORAGE_CONNECTION_STRING"] = self.cluster.connection_string
         result = subprocess.run(
             [sys.executable, "-m", "acrlink", *args],
             capture_output=True,
             text=True,
-            env={**os.environ, "ACRLINK_DATA_DIR": str(self.data_dir)},
+            env=env,
         )
         if check and result.returncode != 0:
             raise AssertionError(
@@ -76,7 +101,18 @@ def required_tool(name: str) -> str:
 
 def start(data_dir: Path, *extra: str, ca_from: Path | None = None, env: dict[str, str] | None = None) -> Running:
     """Start acrlink on free ports, ``env`` added to its environment; with ``ca_from``, reuse that data
-    dir's CA (one trust bundle for all)."""
+    dir's CA (one trust bundle for all). ``ACRLINK_E2E_WORLD=cluster``: a cluster in ``data_dir``, each of
+    its processes given ``extra`` and ``env``."""
+    if WORLD == "cluster":
+        return start_cluster(data_dir, *extra, ca_from=ca_from, env=env)
+    return start_process(data_dir, *extra, ca_from=ca_from, env=env)
+
+
+def start_process(
+    data_dir: Path, *extra: str, ca_from: Path | None = None, env: dict[str, str] | None = None
+) -> Running:
+    """One ``acrlink up`` process in ``data_dir``, whatever the world: for tests that build a multi-process
+    world of their own (``test_scale_out.py``)."""
     if ca_from is not None:
         for name in ("ca.pem", "ca.key"):
             shutil.copy2(ca_from / name, data_dir / name)
@@ -88,6 +124,77 @@ def start(data_dir: Path, *extra: str, ca_from: Path | None = None, env: dict[st
         text=True,
     )
     return Running(data_dir, json.loads((data_dir / "endpoints.json").read_text()))
+
+
+_SERVERS: list[cluster_servers.SharedServers] = []
+"""This test process's shared PostgreSQL and Azurite, once a cluster needs them (stopped at session end)."""
+
+
+def shared_servers() -> cluster_servers.SharedServers:
+    """The test process's PostgreSQL and Azurite, started on first use."""
+    if not _SERVERS:
+        base = cluster.free_base(0)
+        root = Path(tempfile.mkdtemp(prefix="acrlink-e2e-servers-"))
+        _SERVERS.append(cluster_servers.SharedServers.start(root, base, base + 1))
+    return _SERVERS[0]
+
+
+_CLUSTERS: list[cluster.Cluster] = []
+"""Every cluster this test process started: one a failed fixture or test left running is stopped at the end."""
+
+
+def stop_shared_servers() -> None:
+    """Stop the clusters left running, then the shared servers, by their PIDs (``pytest_sessionfinish``)."""
+    while _CLUSTERS:
+        _CLUSTERS.pop().stop()
+    while _SERVERS:
+        servers = _SERVERS.pop()
+        servers.stop()
+        shutil.rmtree(servers.root, ignore_errors=True)
+
+
+def start_cluster(
+    data_dir: Path, *extra: str, ca_from: Path | None = None, env: dict[str, str] | None = None
+) -> Running:
+    """``examples/cluster`` in ``data_dir`` (its root) on the shared servers; ``extra``, ``env`` and
+    ``ca_from`` as ``start()`` takes them."""
+    if ca_from is not None and (ca_from / "cluster.json").exists():
+        ca_from = ca_from / "node0"  # a cluster's CA lives in its first process's data directory
+    started = cluster.start(
+        CLUSTER_PROCESSES, "postgres", data_dir, extra=extra, env=env, ca_from=ca_from, servers=shared_servers()
+    )
+    _CLUSTERS.append(started)
+    return Running(started.root, started.endpoints, started)
+
+
+def stored_blobs(running: Running) -> Iterator[tuple[str, bytes]]:
+    """(hex digest it is stored under, bytes) of every committed blob: the data dir's files, or a cluster's
+    Azure Blob Storage container."""
+    if running.cluster is None:
+        for path in (running.data_dir / "blobs" / "sha256").glob("*/*"):
+            yield path.name, path.read_bytes()
+        return
+    from azure.storage.blob import BlobServiceClient
+
+    name = running.cluster.blob_store_url.removeprefix("azure-blob://")
+    with BlobServiceClient.from_connection_string(running.cluster.connection_string) as service:
+        container = service.get_container_client(name)
+        for item in container.list_blobs(name_starts_with="blobs/sha256/"):
+            yield item.name.rsplit("/", 1)[-1], container.download_blob(item.name).readall()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    stop_shared_servers()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In the cluster world, tests about one process (``single_process``) are deselected."""
+    if WORLD != "cluster":
+        return
+    kept = [item for item in items if item.get_closest_marker("single_process") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
 
 
 def arm_client(running: Running, verify: ssl.SSLContext | None = None) -> httpx.Client:

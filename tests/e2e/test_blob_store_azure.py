@@ -19,7 +19,10 @@ from tests.servers.azurite import Container
 
 from .conftest import Running, arm_client, start, stop
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.single_process(reason="one process on a container of its own, and its own data dir's read cache"),
+]
 API = "api-version=2023-07-01"
 NAME = "azureblobs"
 MiB = 1 << 20

@@ -221,6 +221,7 @@ def _low_descriptor_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
 
 
+@pytest.mark.single_process(reason="starts a process of its own under a descriptor limit, from the data dir's CA files")
 def test_idle_connections_beyond_the_bound_do_not_stop_arm(tmp_path: Path, acrlink: Running) -> None:
     """240 silent connections to the proxy (and as many to the registry face and DNS over TCP) of a process
     limited to 256 descriptors: ARM still answers, because each face serves at most its bound at once and

@@ -666,6 +666,9 @@ def private_async(tmp_path: Path, acrlink: Running, azure_cli: None) -> Iterator
     stop(instances[-1])
 
 
+@pytest.mark.single_process(
+    reason="kill -9 and restart of one process on its data dir (a dead owner's lease across processes: tests/api/test_deployments.py)"
+)
 def test_a_deployment_interrupted_by_a_killed_process_ends_failed_after_restart(
     private_async: list[Running], big_template: Path
 ) -> None:

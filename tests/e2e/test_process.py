@@ -29,6 +29,9 @@ def _alive(pid: int) -> bool:
     return True
 
 
+@pytest.mark.single_process(
+    reason="reads the process's own data dir (its CA key's mode) and the shape of one process's endpoints.json"
+)
 def test_endpoints_file_names_every_face(acrlink: Running) -> None:
     endpoints = acrlink.endpoints
     assert set(endpoints) >= KEYS
@@ -42,12 +45,14 @@ def test_endpoints_file_names_every_face(acrlink: Running) -> None:
     assert (acrlink.data_dir / "ca.key").stat().st_mode & 0o077 == 0, "the CA key is private"
 
 
+@pytest.mark.single_process(reason="the lock of one process's data dir")
 def test_second_up_on_the_same_data_dir_is_refused(acrlink: Running) -> None:
     again = acrlink.cli("up", "--detach", check=False)
     assert again.returncode == 1
     assert "already running" in again.stderr
 
 
+@pytest.mark.single_process(reason="kill -9 and restart of one process on its data dir")
 def test_state_survives_restart_and_kill_9(tmp_path: Path) -> None:
     running = start(tmp_path)
     with arm_client(running) as client:
@@ -163,6 +168,7 @@ def test_two_ups_started_together_on_one_data_dir_leave_exactly_one_running(tmp_
             proc.communicate(timeout=15)
 
 
+@pytest.mark.single_process(reason="kill -9 and restart of one process on its data dir")
 def test_up_right_after_kill_9_starts_instead_of_saying_already_running(tmp_path: Path) -> None:
     running = start(tmp_path)
     os.kill(running.endpoints["pid"], signal.SIGKILL)

@@ -27,7 +27,7 @@ import pytest
 from tests.servers.azurite import Azurite
 from tests.servers.postgres import PostgresServer
 
-from .conftest import Running, required_tool, start, stop
+from .conftest import Running, required_tool, start_process, stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.az]
 
@@ -81,7 +81,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, backends: Backends, az_pat
     options = ("--store", backends.store, "--blob-store", backends.blob_store)
     dirs = [tmp_path_factory.mktemp(name) for name in ("one", "two")]
     with ThreadPoolExecutor(2) as pool:  # both at once: they must agree on the keys and the world they make
-        futures = [pool.submit(start, d, *options, env=backends.env) for d in dirs]
+        futures = [pool.submit(start_process, d, *options, env=backends.env) for d in dirs]
     started = [f.result() for f in futures if f.exception() is None]
     try:
         if len(started) < len(futures):  # one did not start: stop the other, then say why

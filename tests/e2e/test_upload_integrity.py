@@ -11,12 +11,11 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from .conftest import Running, arm_client, start, stop
+from .conftest import Running, arm_client, start, stop, stored_blobs
 
 pytestmark = pytest.mark.slow
 API = "api-version=2023-07-01"
@@ -83,10 +82,10 @@ def _slow(data: bytes, pieces: int, pause: float) -> Iterator[bytes]:
         yield data[first : first + step]
 
 
-def _store_is_sound(data_dir: Path) -> int:
+def _store_is_sound(running: Running) -> int:
     count = 0
-    for path in (data_dir / "blobs" / "sha256").glob("*/*"):
-        assert hashlib.sha256(path.read_bytes()).hexdigest() == path.name, f"{path} is corrupt"
+    for name, data in stored_blobs(running):
+        assert hashlib.sha256(data).hexdigest() == name, f"blob {name} is corrupt"
         count += 1
     return count
 
@@ -130,7 +129,7 @@ def test_the_slow_put_attack_is_refused_and_the_shared_layer_stays_intact(
     assert results["put"].status_code == 201, results["put"].text
     for registry in (victim, attacker):
         assert _sha(registry.served(digest)) == digest, f"{registry.host} serves corrupt bytes"
-    assert _store_is_sound(running.data_dir) >= 1
+    assert _store_is_sound(running) >= 1
 
 
 def test_random_interleavings_over_tls(running: Running, registries: tuple[Registry, Registry]) -> None:
@@ -175,4 +174,4 @@ def test_random_interleavings_over_tls(running: Running, registries: tuple[Regis
                 committed.append(response.headers["docker-content-digest"])
     for digest in committed:
         assert _sha(attacker.served(digest)) == digest
-    assert _store_is_sound(running.data_dir) >= len(set(committed))
+    assert _store_is_sound(running) >= len(set(committed))

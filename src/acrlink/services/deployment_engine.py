@@ -87,7 +87,7 @@ class Engine:
         self._fork = fork
         self._graph = graph
         self._clock = clock
-        self.running = Running()
+        self.running = Running(store=history.store)
         self.applied = Applied()
 
     def live_graph(self) -> Graph:
@@ -162,6 +162,7 @@ class Engine:
             doc = records.new_doc(target, name, request, prepared.values, correlation, self._clock(), "Accepted")
             doc["properties"].update(prepared.description)
             self.history.save(tx, target, doc)
+            tx.kv_delete(records.CANCEL_PREFIX + doc["id"].lower())  # a cancel left by a run of the same name
         flag = self.running.start(doc["id"].lower())
 
         def job() -> None:

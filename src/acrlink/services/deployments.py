@@ -180,29 +180,64 @@ def parameters_doc(template: Mapping[str, Any], values: Mapping[str, Any]) -> di
     return shown
 
 
+CANCEL_PREFIX = "deployments/cancel/"
+"""The store's key/value space: a cancel asked of a deployment another process runs (its key after this)."""
+
+
+class CancelFlag:
+    """Whether a running deployment was asked to stop: by this process (the event) or by another one sharing
+    the store (a ``CANCEL_PREFIX`` key, read each time the run asks, which is once per resource)."""
+
+    def __init__(self, event: threading.Event, store: Store | None, key: str) -> None:
+        self.event = event
+        self.store = store
+        self.key = key
+
+    def set(self) -> None:
+        self.event.set()
+
+    def is_set(self) -> bool:
+        if not self.event.is_set() and self.store is not None:
+            with self.store.transaction() as tx:
+                if tx.kv_get(CANCEL_PREFIX + self.key) is not None:
+                    self.event.set()
+        return self.event.is_set()
+
+
 @dataclass
 class Running:
-    """Deployments running in this process, by key, each with its cancel flag."""
+    """Deployments running in this process, by key, each with its cancel flag; with a store, a cancel of a
+    deployment this process does not run is left in the store for the process that runs it."""
 
-    flags: dict[str, threading.Event] = field(default_factory=dict)
+    flags: dict[str, CancelFlag] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    store: Store | None = None
 
-    def start(self, key: str) -> threading.Event:
+    def start(self, key: str) -> CancelFlag:
         with self.lock:
-            flag = threading.Event()
+            flag = CancelFlag(threading.Event(), self.store, key)
             self.flags[key] = flag
             return flag
 
     def finish(self, key: str) -> None:
         with self.lock:
             self.flags.pop(key, None)
+        if self.store is not None:
+            with self.store.transaction() as tx:
+                tx.kv_delete(CANCEL_PREFIX + key)
 
     def cancel(self, key: str) -> bool:
+        """Stop the deployment ``key`` at its next resource: True when this process runs it, or when the store
+        took the request for the process that does (the caller checked it is Accepted or Running)."""
         with self.lock:
             flag = self.flags.get(key)
-        if flag is None:
+        if flag is not None:
+            flag.set()
+            return True
+        if self.store is None:
             return False
-        flag.set()
+        with self.store.transaction() as tx:
+            tx.kv_put(CANCEL_PREFIX + key, True)
         return True
 
 
