@@ -356,6 +356,7 @@ def registry_face_servers(application: Application, tls: TlsFiles) -> RegistryFa
         application.registry.face.registries.resolve,
         settings.blackhole_seconds,
         frozenset({MCR_HOST}),
+        application.signal.catch_up,
     )
 
     def handoff(conn: socket.socket, origin: Origin, preface: bytes, release: Callable[[], object]) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from acrlink.domain.cloud import find_cloud
-from acrlink.services.changes import POLL_SECONDS, ChangeSignal
+from acrlink.services.changes import CATCH_UP_SECONDS, POLL_SECONDS, ChangeSignal
 from acrlink.services.content import Content
 from acrlink.services.read_cache import ReadCache
 from acrlink.services.registry import Registries
@@ -217,3 +217,42 @@ def test_the_read_cache_reads_its_own_writes_at_once(tmp_path: Path) -> None:
     content.put_manifest("reg", "app", "v1", _index("two"), INDEX)
     assert cache.manifest("reg", "app", "v1").body == _index("two")
     store.close()
+
+
+def _create_registry(store: Store, name: str) -> None:
+    key = f"/subscriptions/s/resourcegroups/g/providers/microsoft.containerregistry/registries/{name}"
+    body = {"id": key, "name": name, "location": "chinanorth2", "properties": {}}
+    with store.transaction() as tx:
+        tx.put(Record(key, "microsoft.containerregistry/registries", "", "", "", body))
+        tx.changed(WORLD)
+
+
+def test_a_remembered_miss_is_checked_again_once_another_process_created_the_registry(
+    two: tuple[SqliteStore, SqliteStore], tmp_path: Path
+) -> None:
+    first, second = two
+    signal = ChangeSignal(second)  # no poller: only catch_up can tell it of the other process's write
+    cache = ReadCache(
+        Registries(second, find_cloud("AzureChinaCloud")), Content(second, FileBlobStore(tmp_path)), signal
+    )
+    assert cache.resolve("fresh.azurecr.cn") is None
+    _create_registry(first, "fresh")
+    found = cache.resolve("fresh.azurecr.cn")
+    assert found is not None and found.registry.name == "fresh"
+
+
+def test_catch_up_reads_the_store_at_most_once_per_interval(two: tuple[SqliteStore, SqliteStore]) -> None:
+    first, second = two
+    signal = ChangeSignal(second)
+    assert signal.catch_up() is False, "nothing moved"
+    _write(first, "b", WORLD)
+    assert signal.catch_up() is False, "read again too soon: the miss stays a miss"
+    time.sleep(CATCH_UP_SECONDS)
+    assert signal.catch_up() is True
+
+
+def test_catch_up_on_an_unreadable_store_moves_nothing(two: tuple[SqliteStore, SqliteStore]) -> None:
+    _, second = two
+    signal = ChangeSignal(second)
+    second.versions = lambda: (_ for _ in ()).throw(StoreUnavailable("down"))  # type: ignore[method-assign]
+    assert signal.catch_up() is False

@@ -415,6 +415,8 @@ def vm_create(
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     address = nic["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"]
+    if not network.wait_for_view(directory, name):
+        typer.echo(f"VM {name} was created, but its DNS view is not listed yet: see acrlink hosts.", err=True)
     typer.echo(f"VM {name}: NIC {nic['name']}, private IP {address}. Act as it with: acrlink exec --from {name} -- CMD")
 
 
@@ -447,6 +449,8 @@ def onprem_create(
     except RuntimeError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
+    if not network.wait_for_view(directory, name):
+        typer.echo(f"{name} was created, but its DNS view is not listed yet: see acrlink hosts.", err=True)
     typer.echo(f"on-premises host {name} at {address}, behind {vnet_name}'s gateway.")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import ssl
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -58,6 +59,22 @@ def host_key(data_dir: Path, endpoints: dict[str, Any]) -> bytes:
 def dns_ports(data_dir: Path) -> dict[str, int]:
     path = data_dir / "dns-views.json"
     return {k.lower(): int(v) for k, v in json.loads(path.read_text()).items()} if path.exists() else {}
+
+
+VIEW_WAIT_SECONDS = 5.0
+"""How long ``vm create`` and ``onprem create`` wait for the new host's DNS view to be listed."""
+
+
+def wait_for_view(data_dir: Path, name: str, seconds: float = VIEW_WAIT_SECONDS) -> bool:
+    """Wait until the data dir's ``dns-views.json`` lists host ``name``: the process adds a host's view once its
+    change signal sees the host, which behind a load balancer may be another process's write of an instant
+    ago, so a command run as the host right after its creation finds its view. Whether it is listed."""
+    deadline = time.monotonic() + seconds
+    while name.lower() not in dns_ports(data_dir):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def host_environment(data_dir: Path, endpoints: dict[str, Any], host: Host) -> dict[str, str]:

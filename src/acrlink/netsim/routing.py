@@ -21,14 +21,23 @@ def proxy_policy(
     serves: Callable[[str], object | None],
     blackhole_seconds: float,
     always_public: frozenset[str] = frozenset(),
+    catch_up: Callable[[], bool] = lambda: False,
 ) -> Decide:
     """(proxy user, name, port) -> the origin to carry the connection with, or why not.
 
     ``always_public`` names (the ``mcr.microsoft.com`` stand-in) are outside the emulated DNS and
-    reached on the public path from every host.
+    reached on the public path from every host. A refusal for something unknown (the host, the name, the
+    registry) is decided again once ``catch_up`` (``ChangeSignal.catch_up``) finds the world moved: another
+    process may have created it an instant ago.
     """
 
     def decide(user: str | None, name: str, port: int) -> Refusal | Origin:
+        answer = decide_now(user, name, port)
+        if isinstance(answer, Refusal) and answer.status in (407, 502, 403) and catch_up():
+            return decide_now(user, name, port)
+        return answer
+
+    def decide_now(user: str | None, name: str, port: int) -> Refusal | Origin:
         now = graph()
         host = now.host(user or INTERNET_HOST)
         if host is None:

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 
 from acrlink.store.base import CONTENT, WORLD, Store
@@ -30,6 +31,10 @@ log = logging.getLogger("acrlink.changes")
 POLL_SECONDS = 0.25
 """How often the poller reads the store's counters: another process's write is seen within 1 s (the
 issue's bound) with room for a slow read or a busy store."""
+
+CATCH_UP_SECONDS = 0.05
+"""The least time between two reads of the counters that ``catch_up`` makes (a miss storm costs the store at
+most 20 reads a second)."""
 
 Listener = Callable[[], None]
 
@@ -47,6 +52,7 @@ class ChangeSignal:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._failing = False
+        self._caught_up = 0.0
         store.watch(self._committed)
 
     def version(self, topic: str) -> int:
@@ -71,6 +77,21 @@ class ChangeSignal:
     def poll(self) -> set[str]:
         """Read the store's counters now and move with them; the topics that moved."""
         return self._advance(self._store.versions())
+
+    def catch_up(self) -> bool:
+        """Before a face answers that a name does not exist: read the counters now (unless that was done in the
+        last ``CATCH_UP_SECONDS``), so what another process created an instant ago, and a client behind a load
+        balancer may already use, is found rather than refused. Whether anything moved; a store that cannot be
+        read moves nothing (the poller reports the outage)."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._caught_up < CATCH_UP_SECONDS:
+                return False
+            self._caught_up = now
+        try:
+            return bool(self.poll())
+        except Exception:  # noqa: BLE001 - a miss is answered as a miss when the store cannot say otherwise
+            return False
 
     def start(self) -> None:
         """Poll in a background thread every ``POLL_SECONDS`` until ``stop``."""

@@ -47,10 +47,15 @@ class ReadCache:
             self._version = version
 
     def resolve(self, host: str) -> Target | None:
-        """``Registries.resolve``, cached (also when no registry answers to the host)."""
+        """``Registries.resolve``, cached (also when no registry answers to the host). A remembered miss is
+        checked again once the signal catches up with the store (``ChangeSignal.catch_up``): the registry
+        may be another process's of an instant ago."""
         self._current()
         if host in self._hosts:
-            return self._hosts[host]
+            cached = self._hosts[host]
+            if cached is not None or not self._signal.catch_up():
+                return cached
+            self._current()
         target = self._registries.resolve(host)
         if len(self._hosts) >= MAX_HOSTS:
             self._hosts.clear()
