@@ -70,3 +70,9 @@ export PATH="$PWD/.venv/bin:$PATH"
 ruff check .
 mypy
 python -m pytest -n "${ACRLINK_TEST_WORKERS:-2}" --dist loadfile "$@"
+# Then the seed walkthrough (az) and the container clients once more on a cluster: PostgreSQL + Azurite, two
+# processes behind HAProxy (about 90 s; the whole e2e suite on a cluster is the command in the header).
+if [ $# -eq 0 ]; then
+  ACRLINK_E2E_WORLD=cluster python -m pytest -n "${ACRLINK_TEST_WORKERS:-2}" --dist loadfile \
+    tests/e2e/test_seed_cli.py tests/e2e/test_registry_clients.py
+fi
