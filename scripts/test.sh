@@ -18,7 +18,8 @@
 # The end-to-end suite on a cluster: `ACRLINK_E2E_WORLD=cluster bash scripts/test.sh tests/e2e` makes every
 # world an e2e test starts examples/cluster (2 acrlink processes on PostgreSQL + Azurite behind HAProxy) instead
 # of one process on SQLite + files, and deselects the tests marked single_process (about one process: its
-# kill -9 and restart, its own data dir). Unset (or `single`), nothing changes: this is not run by default.
+# kill -9 and restart, its own data dir). Unset (or `single`), nothing changes; by default only two modules
+# run this way, at the end of this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
