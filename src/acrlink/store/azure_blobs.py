@@ -93,6 +93,7 @@ from azure.storage.blob import (
     BlobClient,
     BlobServiceClient,
     BlockState,
+    ContainerClient,
     ContainerSasPermissions,
     LinearRetry,
     generate_container_sas,
@@ -323,6 +324,36 @@ class AzureStagedWriter:
                 ) from None
 
 
+def connect(
+    connection_string: str, container: str, retries: int = RETRIES
+) -> tuple[BlobServiceClient, ContainerClient]:
+    """The account's client (briefly retrying, with this module's timeouts) and the container's, created when
+    absent. ``ValueError`` for a malformed connection string or container name; ``StoreUnavailable`` when the
+    service cannot be reached."""
+    if not CONTAINER_NAME.fullmatch(container):
+        raise ValueError(f"invalid container name {container!r}: 3-63 lower-case letters, digits and single hyphens")
+    try:
+        service = BlobServiceClient.from_connection_string(
+            connection_string,
+            retry_policy=LinearRetry(backoff=RETRY_BACKOFF, retry_total=retries, random_jitter_range=0),
+            connection_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
+        )
+    except ValueError as error:
+        raise ValueError(f"invalid Azure Storage connection string: {error}") from None
+    client = service.get_container_client(container)
+    with _reachable():
+        try:
+            client.create_container()
+        except ResourceExistsError:
+            pass
+        except HttpResponseError as error:
+            # A SAS scoped to the container may not create it: it exists, or every later call says so.
+            if error.status_code != 403:
+                raise
+    return service, client
+
+
 def _close_all(http: urllib3.PoolManager, *clients: Any) -> None:
     """Close a store's connection pool and SDK clients (``close``, or the store's finalizer)."""
     http.clear()
@@ -352,19 +383,7 @@ class AzureBlobStore:
             raise ValueError(f"the blob cache bound must be 0 (off) or more bytes, not {cache_bytes}")
         self.cache = BlobCache(cache_dir, cache_bytes) if cache_dir is not None and cache_bytes > 0 else None
         self.fills = None if self.cache is None else Fills(self.cache)
-        if not CONTAINER_NAME.fullmatch(container):
-            raise ValueError(
-                f"invalid container name {container!r}: 3-63 lower-case letters, digits and single hyphens"
-            )
-        try:
-            self._service = BlobServiceClient.from_connection_string(
-                connection_string,
-                retry_policy=LinearRetry(backoff=RETRY_BACKOFF, retry_total=retries, random_jitter_range=0),
-                connection_timeout=CONNECT_TIMEOUT,
-                read_timeout=READ_TIMEOUT,
-            )
-        except ValueError as error:
-            raise ValueError(f"invalid Azure Storage connection string: {error}") from None
+        self._service, self._container = connect(connection_string, container, retries)
         self._container_name = container
         self._sas: tuple[str, datetime] | None = None
         self._http = urllib3.PoolManager(
@@ -372,18 +391,8 @@ class AzureBlobStore:
             timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
             retries=urllib3.Retry(total=retries, connect=retries, read=0, status=0, other=0, redirect=0),
         )
-        self._container = self._service.get_container_client(container)
         # A store dropped without close() still closes its connections (never a socket left to the collector).
         self._closer = weakref.finalize(self, _close_all, self._http, self._container, self._service)
-        with _reachable():
-            try:
-                self._container.create_container()
-            except ResourceExistsError:
-                pass
-            except HttpResponseError as error:
-                # A SAS scoped to the container may not create it: it exists, or every later call says so.
-                if error.status_code != 403:
-                    raise
 
     def close(self) -> None:
         """Close every connection to the service (the SDK's and the range reader's pool)."""

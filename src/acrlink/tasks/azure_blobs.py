@@ -18,10 +18,10 @@ from pathlib import Path
 
 from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.storage.blob import BlobClient, BlobServiceClient, BlobType, LinearRetry
+from azure.storage.blob import BlobClient, BlobType
 
 from acrlink.domain.sas import BlobName
-from acrlink.store.azure_blobs import CONNECT_TIMEOUT, CONTAINER_NAME, READ_TIMEOUT, RETRIES, RETRY_BACKOFF
+from acrlink.store.azure_blobs import RETRIES, connect
 from acrlink.store.azure_blobs import _reachable as reachable
 from acrlink.tasks.blobs import Properties
 
@@ -39,28 +39,7 @@ class AzureTaskBlobs:
     """Every call waits on the network: callers on the event loop run them in a worker thread."""
 
     def __init__(self, connection_string: str, container: str, *, retries: int = RETRIES) -> None:
-        if not CONTAINER_NAME.fullmatch(container):
-            raise ValueError(
-                f"invalid container name {container!r}: 3-63 lower-case letters, digits and single hyphens"
-            )
-        try:
-            self._service = BlobServiceClient.from_connection_string(
-                connection_string,
-                retry_policy=LinearRetry(backoff=RETRY_BACKOFF, retry_total=retries, random_jitter_range=0),
-                connection_timeout=CONNECT_TIMEOUT,
-                read_timeout=READ_TIMEOUT,
-            )
-        except ValueError as error:
-            raise ValueError(f"invalid Azure Storage connection string: {error}") from None
-        self._container = self._service.get_container_client(container)
-        with reachable():
-            try:
-                self._container.create_container()
-            except ResourceExistsError:
-                pass
-            except HttpResponseError as error:
-                if error.status_code != 403:  # a SAS scoped to the container may not create it
-                    raise
+        self._service, self._container = connect(connection_string, container, retries)
 
     def _blob(self, name: BlobName) -> BlobClient:
         return self._container.get_blob_client(f"{PREFIX}{name.account}/{name.container}/{name.blob}")
