@@ -178,13 +178,19 @@ class SqliteStore:
         event.listen(self._engine, "connect", _configure_connection)
         self._lock = threading.RLock()
         self._watchers: list[Callable[[Mapping[str, int]], None]] = []
-        with self._engine.begin() as conn:
-            _metadata.create_all(conn)
         self._conn = self._engine.connect()
         from acrlink.store.content import create_tables
 
-        with self.transaction() as tx:
-            create_tables(tx)  # the content tables share the file and its transactions
+        # One BEGIN IMMEDIATE around the whole schema: create_all checks, then creates, and two processes
+        # starting on a fresh shared file at once both saw no table ("table resources already exists").
+        self._conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            _metadata.create_all(self._conn)
+            create_tables(SqliteTransaction(self._conn))  # the content tables share the file and its transactions
+        except BaseException:
+            self._conn.exec_driver_sql("ROLLBACK")
+            raise
+        self._conn.exec_driver_sql("COMMIT")
 
     @contextmanager
     def transaction(self) -> Iterator[SqliteTransaction]:
