@@ -230,6 +230,9 @@ def run_to_end(arm: Arm, tmp_path: Path, context: bytes, buildah: str = "buildah
         time.sleep(0.05)
     log_name = runs.log_blob(registry_ref(arm), run_id)
     props = files.properties(log_name)
+    while (props is None or "Complete" not in props.metadata) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the agent marks the log complete just after the run's status (az waits for both)
+        props = files.properties(log_name)
     assert props is not None and props.metadata.get("Complete") == "failed"
     return status, files.read(log_name, 0, props.size - 1).decode()
 
