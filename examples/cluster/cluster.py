@@ -99,10 +99,12 @@ def ports_free(base: int, n: int) -> bool:
 
 
 def free_base(n: int) -> int:
-    """A base port whose whole layout is free (for tests: clusters side by side)."""
+    """A base port whose whole layout is free (for tests: clusters side by side), outside the ephemeral range so
+    that a killed process can restart on its ports."""
     span = PORT_BLOCK * (n + 1)
+    starts = cluster_servers.fixed_port_range(span)
     for _ in range(200):
-        base = random.randrange(20000, 60000 - span, PORT_BLOCK)
+        base = random.randrange(starts.start, starts.stop, PORT_BLOCK)
         if ports_free(base, n):
             return base
     raise ServerError("no free block of ports found")

@@ -15,6 +15,7 @@ Both are started as background processes whose PIDs the cluster records and stop
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -53,6 +54,40 @@ def wait_for_port(port: int, what: str, pid: int | None = None, seconds: float =
             raise ServerError(f"{what} exited before it listened on port {port}")
         time.sleep(0.1)
     raise ServerError(f"{what} did not listen on port {port} within {seconds:g} s")
+
+
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LOWEST_FIXED_PORT = 10000
+
+
+def fixed_port_range(span: int = 1) -> range:
+    """Where to put a server that must come back on the same port after a stop or a kill: below the kernel's
+    ephemeral range (``ip_local_port_range``), else above it. A port inside that range can be taken, while its
+    server is down, as the source port of any outgoing connection, and the restart then fails with "Address
+    already in use" (CI saw it). ``span`` consecutive ports must fit from any start in the range."""
+    try:
+        low, high = (int(part) for part in EPHEMERAL_RANGE_FILE.read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999  # Linux's default
+    if low - LOWEST_FIXED_PORT >= span:
+        return range(LOWEST_FIXED_PORT, low - span + 1)
+    if 65535 - high >= span:
+        return range(high + 1, 65536 - span)
+    return range(1024, 65536 - span)
+
+
+def restartable_port() -> int:
+    """A free 127.0.0.1 TCP port in ``fixed_port_range`` (``ServerError`` if none is found)."""
+    choices = fixed_port_range()
+    for _ in range(200):
+        port = random.choice(choices)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise ServerError(f"no free port found in {choices.start}..{choices.stop - 1}")
 
 
 def alive(pid: int) -> bool:

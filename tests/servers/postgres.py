@@ -18,7 +18,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import tempfile
@@ -30,6 +29,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
+from tests.cluster_example import cluster_servers
 
 INSTALL_HINT = "PostgreSQL is required for these tests: apt-get install postgresql (see scripts/test.sh)"
 READY_SECONDS = 60.0
@@ -62,9 +63,8 @@ def binaries() -> Path:
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A free port this server can also restart on (outside the ephemeral range: ``cluster_servers``)."""
+    return cluster_servers.restartable_port()
 
 
 def _as_root() -> bool:
