@@ -26,6 +26,38 @@ PYTHON=${PYTHON:-python3}
 
 SYSTEM_PACKAGES=(ca-certificates python3-venv curl skopeo podman dnsutils docker.io nodejs npm chromium fonts-noto-cjk buildah busybox-static postgresql haproxy)
 SYSTEM_COMMANDS=(curl skopeo podman dig dockerd docker node npm chromium buildah busybox haproxy)
+
+# The three installs below need nothing apt-get brings once Python can make a venv and node is here, so on a
+# fresh machine they run while apt-get does (and beside each other): about a minute and a half less in CI.
+INSTALL_LOGS=$(mktemp -d)
+started=()
+install_venv() {
+  [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[test]'
+}
+install_az() {
+  [ -x .venv-az/bin/az ] && return 0
+  "$PYTHON" -m venv .venv-az
+  .venv-az/bin/python -m pip install -q --upgrade pip
+  .venv-az/bin/python -m pip install -q azure-cli
+}
+install_js() {
+  if [ -f tests/js/package-lock.json ]; then (cd tests/js && npm ci --silent --no-audit --no-fund); fi
+  if [ -f tests/servers/package-lock.json ]; then (cd tests/servers && npm ci --silent --no-audit --no-fund); fi
+}
+start_install() {  # start_install NAME: install_NAME in the background, its output in a log until it ends
+  local name=$1
+  case " ${started[*]} " in *" $name "*) return 0 ;; esac
+  "install_$name" >"$INSTALL_LOGS/$name.log" 2>&1 &
+  started+=("$name")
+  eval "pid_$name=$!"
+}
+python_ready() { "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; }
+node_ready() { command -v node >/dev/null && command -v npm >/dev/null; }
+if python_ready; then start_install venv; start_install az; fi
+if node_ready; then start_install js; fi
+
 missing=()
 for cmd in "${SYSTEM_COMMANDS[@]}"; do command -v "$cmd" >/dev/null || missing+=("$cmd"); done
 # Debian keeps PostgreSQL's server programs off PATH (tests/servers/postgres.py looks in both places).
@@ -49,22 +81,21 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+start_install venv
+start_install az
+start_install js
+failed=0
+for name in "${started[@]}"; do
+  pid_var="pid_$name"
+  if ! wait "${!pid_var}"; then
+    echo "installing $name failed:" >&2
+    cat "$INSTALL_LOGS/$name.log" >&2
+    failed=1
+  fi
+done
+rm -rf "$INSTALL_LOGS"
+[ "$failed" = 0 ] || exit 1
 
-[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
-
-if [ ! -x .venv-az/bin/az ]; then
-  "$PYTHON" -m venv .venv-az
-  .venv-az/bin/python -m pip install -q --upgrade pip
-  .venv-az/bin/python -m pip install -q azure-cli
-fi
-if [ -f tests/js/package-lock.json ]; then
-  (cd tests/js && npm ci --silent --no-audit --no-fund)
-fi
-if [ -f tests/servers/package-lock.json ]; then
-  (cd tests/servers && npm ci --silent --no-audit --no-fund)
-fi
 export ACRLINK_AZ="$PWD/.venv-az/bin/az"
 export PATH="$PWD/.venv/bin:$PATH"
 

@@ -11,7 +11,7 @@ import signal
 import socket
 import ssl
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -534,11 +534,3 @@ async def _serve_locked(settings: Settings) -> None:
         application.registry.face.content.blobs.close()
         blob_face.files.close()
         log.info("acrlink stopped")
-
-
-def open_running_store(data_dir: Path, endpoints: Mapping[str, Any]) -> Store:
-    """The store of the process whose ``endpoints.json`` is ``endpoints`` (the CLI's way in: it opens no store
-    of its own). The file names the store without a password; a PostgreSQL password then comes from the
-    environment (``PGPASSWORD``) or ``~/.pgpass``, as libpq reads them. A process from before the file named
-    its store used the data dir's."""
-    return open_store(str(endpoints.get("store") or Settings(data_dir=data_dir).store))

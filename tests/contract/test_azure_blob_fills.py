@@ -20,6 +20,7 @@ from acrlink.domain.oci import Digest, parse_digest
 from acrlink.store.azure_blobs import AzureBlobStore
 from acrlink.store.base import StoreUnavailable
 from acrlink.store.blob_cache import BlobCache
+from tests.readers import drain_in_thread
 from tests.servers.azurite import Container
 
 MiB = 1 << 20
@@ -76,18 +77,6 @@ def _cache(store: AzureBlobStore) -> BlobCache:
     return store.cache
 
 
-def _drain(chunks: Iterator[bytes], into: dict[int, bytes | BaseException], key: int) -> threading.Thread:
-    def run() -> None:
-        try:
-            into[key] = b"".join(chunks)
-        except BaseException as error:  # noqa: BLE001 - the test looks at it
-            into[key] = error
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
-
-
 def _join(threads: list[threading.Thread]) -> None:
     for thread in threads:
         thread.join(60)
@@ -105,7 +94,7 @@ def test_concurrent_cold_reads_send_one_get_and_get_identical_bytes(store: Azure
     heads.pop()
     leaving.close()  # one client disconnects early
     got: dict[int, bytes | BaseException] = {}
-    threads = [_drain(reader, got, n) for n, reader in enumerate(readers)]
+    threads = [drain_in_thread(reader, got, n) for n, reader in enumerate(readers)]
     wire.go.set()
     _join(threads)
     assert [heads[n] + got[n] for n in range(7)] == [data] * 7  # type: ignore[operator]
@@ -127,7 +116,7 @@ def test_ranges_not_at_zero_tail_the_running_fill(store: AzureBlobStore) -> None
     first_inside = next(inside)  # joined while only the first chunk is written
     tail = store.open_range(digest, 5 * MiB + 1, len(data) - 1).chunks()
     got: dict[int, bytes | BaseException] = {}
-    threads = [_drain(whole, got, 0), _drain(inside, got, 1), _drain(tail, got, 2)]
+    threads = [drain_in_thread(whole, got, 0), drain_in_thread(inside, got, 1), drain_in_thread(tail, got, 2)]
     wire.go.set()
     _join(threads)
     assert head + got[0] == data  # type: ignore[operator]
@@ -147,7 +136,7 @@ def test_a_download_broken_mid_way_ends_every_tailing_read_and_keeps_nothing(
     for reader in readers:
         next(reader)
     got: dict[int, bytes | BaseException] = {}
-    threads = [_drain(reader, got, n) for n, reader in enumerate(readers)]
+    threads = [drain_in_thread(reader, got, n) for n, reader in enumerate(readers)]
     wire.go.set()
     _join(threads)
     assert [type(got[n]) for n in range(4)] == [StoreUnavailable] * 4, got
@@ -166,7 +155,7 @@ def test_a_blob_above_the_bound_is_streamed_by_each_read(azurite_container: Cont
     wire = Wire(store)
     wire.go.set()
     got: dict[int, bytes | BaseException] = {}
-    _join([_drain(store.open_range(digest, 0, len(data) - 1).chunks(), got, n) for n in range(3)])
+    _join([drain_in_thread(store.open_range(digest, 0, len(data) - 1).chunks(), got, n) for n in range(3)])
     assert [got[n] for n in range(3)] == [data] * 3
     assert len(wire.gets) == 3 and _cache(store).kept() == [] and _cache(store).held == 0
     assert list((tmp_path / "cache").iterdir()) == []

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from acrlink.app import open_running_store
 from acrlink.netsim import proxyproto
 from acrlink.services.key_material import load_keys
+from acrlink.store.urls import open_running_store
 
 from .conftest import Running, start, stop
 

@@ -6,15 +6,8 @@ import json
 import ssl
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import dns.flags
-import dns.message
-import dns.query
-import dns.rcode
-import dns.rdatatype
-import httpx
 
 from acrlink import signing
 from acrlink.cli.azure import host_config_dir
@@ -25,12 +18,15 @@ from acrlink.resources.network.nic import DNS_FORWARDER_TAG
 from acrlink.services.netgraph import build
 from acrlink.store.base import Store
 
+if TYPE_CHECKING:
+    import httpx
+
 PYRESOLVER = Path(__file__).resolve().parent.parent / "netsim" / "pyresolver"
 
 
 def running_store(data_dir: Path, endpoints: dict[str, Any]) -> Store:
-    """The running acrlink's store, opened the way the composition root says (``app.open_running_store``)."""
-    from acrlink.app import open_running_store  # the whole application: only for the commands that read it
+    """The running acrlink's store (``store.urls.open_running_store``: the backend its ``endpoints.json`` names)."""
+    from acrlink.store.urls import open_running_store
 
     return open_running_store(data_dir, endpoints)
 
@@ -153,6 +149,8 @@ def tenant_of(endpoints: dict[str, Any], subscription: str | None) -> str:
 
 def arm_client(endpoints: dict[str, Any], subscription: str | None = None) -> httpx.Client:
     """An ARM client logged in as the default principal, with a token from ``subscription``'s tenant."""
+    import httpx  # only the commands that call ARM pay for it
+
     verify = ssl.create_default_context(cafile=str(endpoints["ca"]))
     token = httpx.post(
         f"{endpoints['arm']}/{tenant_of(endpoints, subscription)}/oauth2/v2.0/token",
@@ -230,6 +228,12 @@ def create_onprem(
 
 def dig(port: int, name: str, qtype: str, tcp: bool) -> str:
     """A real DNS query to the host's port, printed the way dig prints it."""
+    import dns.flags  # only dig pays for dnspython
+    import dns.message
+    import dns.query
+    import dns.rcode
+    import dns.rdatatype
+
     query = dns.message.make_query(name, dns.rdatatype.from_text(qtype), use_edns=0)
     response = (dns.query.tcp if tcp else dns.query.udp)(query, "127.0.0.1", port=port, timeout=5)
     flags = dns.flags.to_text(response.flags).lower()

@@ -11,7 +11,9 @@ A URL this module does not know is a ``ValueError`` that says which forms it kno
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from acrlink.store.base import BlobStore, Store
@@ -76,3 +78,13 @@ def open_blob_store(url: str, cache_dir: Path | None = None, cache_bytes: int = 
 
         return AzureBlobStore(connection, container, cache_dir=cache_dir, cache_bytes=cache_bytes)
     raise ValueError(f"unknown blob store URL {url!r}: use {BLOB_FORMS}")
+
+
+def open_running_store(data_dir: Path, endpoints: Mapping[str, Any]) -> Store:
+    """The store of the process whose ``endpoints.json`` is ``endpoints`` (the CLI's way in: it opens no store
+    of its own, and imports none of the server to open this one). The file names the store without a
+    password; a PostgreSQL password then comes from the environment (``PGPASSWORD``) or ``~/.pgpass``, as libpq
+    reads them. A process from before the file named its store used the data dir's."""
+    from acrlink.settings import Settings
+
+    return open_store(str(endpoints.get("store") or Settings(data_dir=data_dir).store))

@@ -28,3 +28,16 @@ def test_the_az_command_still_finds_its_cloud_name() -> None:
 
     endpoints = {"arm": "https://127.0.0.1:1", "ca": "ca.pem", "tenantId": "t", "clientId": "c", "subscriptionId": "s"}
     assert environment(Path("/nonexistent"), endpoints)["AZURE_CLOUD_NAME"] == served
+
+
+def test_acting_as_a_host_reads_the_world_without_importing_the_server(tmp_path: Path) -> None:
+    """``acrlink exec`` (every pull a walkthrough makes from a VM) reads the network from the store: it once
+    imported the whole server for that, 0.45 s a call."""
+    probe = (
+        "import json, sys, pathlib; from acrlink.cli import network; d = pathlib.Path(sys.argv[1]); "
+        "g = network.graph(d, {'store': f'sqlite://{d}/acrlink.db', 'cloud': 'AzureChinaCloud'}); "
+        "assert g.host('internet') is not None; print(json.dumps(sorted(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(result.stdout))
+    assert [name for name in ("acrlink.app", "acrlink.arm.handlers", "httpx") if name in loaded] == []

@@ -17,6 +17,7 @@ from acrlink.domain.oci import Digest, parse_digest
 from acrlink.store.base import StoreUnavailable
 from acrlink.store.blob_cache import BlobCache, Fill
 from acrlink.store.blob_fills import READ_CHUNK, Fills
+from tests.readers import drain_in_thread
 
 MiB = 1 << 20
 
@@ -48,18 +49,6 @@ class Source:
             yield self.data[start : min(start + READ_CHUNK, last + 1)]
 
 
-def _drain(chunks: Iterator[bytes], into: dict[int, bytes | BaseException], key: int) -> threading.Thread:
-    def run() -> None:
-        try:
-            into[key] = b"".join(chunks)
-        except BaseException as error:  # noqa: BLE001 - the test looks at it
-            into[key] = error
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
-
-
 def _files(root: Path) -> list[str]:
     return sorted(entry.name for entry in root.iterdir())
 
@@ -72,7 +61,7 @@ def test_concurrent_reads_share_one_download_and_get_identical_bytes(tmp_path: P
     firsts = [next(reader) for reader in readers]  # every reader has joined the one running fill
     assert fills.running() == 1 and source.streams == [(0, len(data) - 1)]
     got: dict[int, bytes | BaseException] = {}
-    threads = [_drain(reader, got, n) for n, reader in enumerate(readers)]
+    threads = [drain_in_thread(reader, got, n) for n, reader in enumerate(readers)]
     source.go.set()
     for thread in threads:
         thread.join()
@@ -93,7 +82,7 @@ def test_ranges_not_at_zero_tail_the_running_fill(tmp_path: Path) -> None:
     assert next(inside) == data[1000:READ_CHUNK], "what is written already"
     beyond = fills.read(digest, len(data), 3 * MiB, len(data) - 1, source)
     got: dict[int, bytes | BaseException] = {}
-    threads = [_drain(whole, got, 0), _drain(inside, got, 1), _drain(beyond, got, 2)]
+    threads = [drain_in_thread(whole, got, 0), drain_in_thread(inside, got, 1), drain_in_thread(beyond, got, 2)]
     source.go.set()
     for thread in threads:
         thread.join()
@@ -134,7 +123,7 @@ def test_a_download_that_fails_ends_every_tailing_reader_and_keeps_nothing(tmp_p
     for reader in readers:
         next(reader)
     got: dict[int, bytes | BaseException] = {}
-    threads = [_drain(reader, got, n) for n, reader in enumerate(readers)]
+    threads = [drain_in_thread(reader, got, n) for n, reader in enumerate(readers)]
     source.go.set()
     for thread in threads:
         thread.join()
