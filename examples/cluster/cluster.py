@@ -79,23 +79,12 @@ def layout(base: int, n: int) -> Layout:
     return Layout(front, base + 6, base + 7, processes)
 
 
-def _free(port: int, udp: bool) -> bool:
-    kinds = (socket.SOCK_STREAM, socket.SOCK_DGRAM) if udp else (socket.SOCK_STREAM,)
-    for kind in kinds:
-        with socket.socket(socket.AF_INET, kind) as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                return False
-    return True
-
-
 def ports_free(base: int, n: int) -> bool:
     """Whether every port of the layout can be bound now (DNS ports for UDP too)."""
     plan = layout(base, n)
     wanted = [(p, f == "dns") for f, p in plan.front.items()] + [(plan.postgres, False), (plan.azurite, False)]
     wanted += [(p, f == "dns") for ports in plan.processes for f, p in ports.items()]
-    return all(_free(port, udp) for port, udp in wanted)
+    return all(cluster_servers.port_free(port, udp) for port, udp in wanted)
 
 
 def free_base(n: int) -> int:

@@ -76,16 +76,24 @@ def fixed_port_range(span: int = 1) -> range:
     return range(1024, 65536 - span)
 
 
+def port_free(port: int, udp: bool = False) -> bool:
+    """Whether 127.0.0.1:``port`` can be bound now, for TCP (and for UDP too with ``udp``)."""
+    kinds = (socket.SOCK_STREAM, socket.SOCK_DGRAM) if udp else (socket.SOCK_STREAM,)
+    for kind in kinds:
+        with socket.socket(socket.AF_INET, kind) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
 def restartable_port() -> int:
     """A free 127.0.0.1 TCP port in ``fixed_port_range`` (``ServerError`` if none is found)."""
     choices = fixed_port_range()
     for _ in range(200):
         port = random.choice(choices)
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+        if port_free(port):
             return port
     raise ServerError(f"no free port found in {choices.start}..{choices.stop - 1}")
 
