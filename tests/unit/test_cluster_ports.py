@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.cluster_example import cluster, cluster_servers
+from tests.servers import postgres
 
 
 def _ephemeral() -> range:
@@ -26,9 +27,10 @@ def test_a_clusters_ports_are_all_outside_the_ephemeral_range() -> None:
         assert not [port for port in ports if port in ephemeral], f"base {base} reaches into {ephemeral}"
 
 
-def test_a_restartable_port_is_outside_the_ephemeral_range() -> None:
+def test_the_test_postgresql_servers_port_is_outside_the_ephemeral_range() -> None:
+    """``tests/servers/postgres.py`` restarts its server on the port it first got (the outage tests)."""
     ephemeral = _ephemeral()
-    assert not [port for port in (cluster_servers.restartable_port() for _ in range(50)) if port in ephemeral]
+    assert not [port for port in (postgres.free_port() for _ in range(50)) if port in ephemeral]
 
 
 @pytest.mark.parametrize(
