@@ -30,7 +30,7 @@ SYSTEM_COMMANDS=(curl skopeo podman dig dockerd docker node npm chromium buildah
 # The three installs below need nothing apt-get brings once Python can make a venv and node is here, so on a
 # fresh machine they run while apt-get does (and beside each other): about a minute and a half less in CI.
 INSTALL_LOGS=$(mktemp -d)
-started=()
+declare -A install_pids=()
 install_venv() {
   [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
@@ -46,12 +46,11 @@ install_js() {
   if [ -f tests/js/package-lock.json ]; then (cd tests/js && npm ci --silent --no-audit --no-fund); fi
   if [ -f tests/servers/package-lock.json ]; then (cd tests/servers && npm ci --silent --no-audit --no-fund); fi
 }
-start_install() {  # start_install NAME: install_NAME in the background, its output in a log until it ends
+start_install() {  # start_install NAME: install_NAME in the background (once), its output in a log
   local name=$1
-  case " ${started[*]} " in *" $name "*) return 0 ;; esac
+  [ -z "${install_pids[$name]:-}" ] || return 0
   "install_$name" >"$INSTALL_LOGS/$name.log" 2>&1 &
-  started+=("$name")
-  eval "pid_$name=$!"
+  install_pids[$name]=$!
 }
 python_ready() { "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; }
 node_ready() { command -v node >/dev/null && command -v npm >/dev/null; }
@@ -85,9 +84,8 @@ start_install venv
 start_install az
 start_install js
 failed=0
-for name in "${started[@]}"; do
-  pid_var="pid_$name"
-  if ! wait "${!pid_var}"; then
+for name in "${!install_pids[@]}"; do
+  if ! wait "${install_pids[$name]}"; then
     echo "installing $name failed:" >&2
     cat "$INSTALL_LOGS/$name.log" >&2
     failed=1
